@@ -1,0 +1,386 @@
+//! The Spot REST client: one method per endpoint, typed parameters and models.
+//!
+//! Nothing here knows about MCP. Public endpoints are sent unsigned with no API key; signed
+//! endpoints get `recvWindow`, `timestamp` and `signature` (last) over the exact bytes sent.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::clock::{Clock, local_now_ms};
+use super::error::{BinanceError, codes};
+use super::model::*;
+use super::sign::{Credentials, encode_params, signed_query};
+use crate::config::{Environment, EnvironmentConfig};
+
+/// Request counters and the rate-limit headers last seen, for `server_status`.
+#[derive(Clone, Debug, Default)]
+pub struct Usage {
+    /// `X-MBX-USED-WEIGHT-<interval>` values of the latest response, e.g. `"1M" -> 321`.
+    pub used_weight: BTreeMap<String, u64>,
+    /// `X-MBX-ORDER-COUNT-<interval>` values of the latest order response.
+    pub order_count: BTreeMap<String, u64>,
+    pub requests: u64,
+    pub errors: u64,
+    pub last_response_at: Option<Instant>,
+}
+
+/// Query of `GET /api/v3/klines`.
+#[derive(Clone, Debug, Default)]
+pub struct KlineQuery {
+    pub symbol: String,
+    pub interval: String,
+    pub start_time: Option<i64>,
+    pub end_time: Option<i64>,
+    pub time_zone: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// A client for one environment.
+#[derive(Debug)]
+pub struct BinanceClient {
+    environment: Environment,
+    base_url: String,
+    credentials: Option<Credentials>,
+    enabled: bool,
+    recv_window_ms: u64,
+    timeout: Duration,
+    http: OnceLock<reqwest::Client>,
+    clock: Clock,
+    usage: Mutex<Usage>,
+}
+
+impl BinanceClient {
+    pub fn new(config: &EnvironmentConfig, recv_window_ms: u64, timeout: Duration) -> BinanceClient {
+        BinanceClient {
+            environment: config.environment,
+            base_url: config.base_url.clone(),
+            credentials: config.credentials.clone(),
+            enabled: config.enabled,
+            recv_window_ms,
+            timeout,
+            http: OnceLock::new(),
+            clock: Clock::default(),
+            usage: Mutex::new(Usage::default()),
+        }
+    }
+
+    pub fn environment(&self) -> Environment {
+        self.environment
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn usage(&self) -> Usage {
+        self.usage.lock().map(|u| u.clone()).unwrap_or_default()
+    }
+
+    // The TLS stack is built on first use, so starting the server costs nothing.
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .user_agent(concat!("binance-mcp/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(Duration::from_secs(5).min(self.timeout))
+                .timeout(self.timeout)
+                .build()
+                .unwrap_or_else(|_| reqwest::Client::new())
+        })
+    }
+
+    // ---- general -------------------------------------------------------------------------
+
+    /// `GET /api/v3/ping` (weight 1).
+    pub async fn ping(&self) -> Result<(), BinanceError> {
+        self.public::<serde_json::Value>("/api/v3/ping", &[]).await.map(|_| ())
+    }
+
+    /// `GET /api/v3/time` (weight 1); also records the clock offset.
+    pub async fn server_time(&self) -> Result<ServerTime, BinanceError> {
+        let sent = local_now_ms();
+        let time: ServerTime = self.public("/api/v3/time", &[]).await?;
+        self.clock.record(time.server_time, sent, local_now_ms());
+        Ok(time)
+    }
+
+    /// `GET /api/v3/exchangeInfo` (weight 20) for the given symbols (all when empty).
+    pub async fn exchange_info(&self, symbols: &[String]) -> Result<ExchangeInfo, BinanceError> {
+        self.public("/api/v3/exchangeInfo", &symbol_params(symbols)).await
+    }
+
+    // ---- market data ---------------------------------------------------------------------
+
+    /// `GET /api/v3/depth`.
+    pub async fn depth(&self, symbol: &str, limit: Option<u32>) -> Result<OrderBook, BinanceError> {
+        let mut params = vec![("symbol", symbol.to_owned())];
+        push_opt(&mut params, "limit", limit);
+        self.public("/api/v3/depth", &params).await
+    }
+
+    /// `GET /api/v3/trades`.
+    pub async fn recent_trades(&self, symbol: &str, limit: Option<u32>) -> Result<Vec<Trade>, BinanceError> {
+        let mut params = vec![("symbol", symbol.to_owned())];
+        push_opt(&mut params, "limit", limit);
+        self.public("/api/v3/trades", &params).await
+    }
+
+    /// `GET /api/v3/klines`.
+    pub async fn klines(&self, query: &KlineQuery) -> Result<Vec<Kline>, BinanceError> {
+        let mut params = vec![("symbol", query.symbol.clone()), ("interval", query.interval.clone())];
+        push_opt(&mut params, "startTime", query.start_time);
+        push_opt(&mut params, "endTime", query.end_time);
+        push_opt(&mut params, "timeZone", query.time_zone.clone());
+        push_opt(&mut params, "limit", query.limit);
+        self.public("/api/v3/klines", &params).await
+    }
+
+    /// `GET /api/v3/avgPrice`.
+    pub async fn avg_price(&self, symbol: &str) -> Result<AvgPrice, BinanceError> {
+        self.public("/api/v3/avgPrice", &[("symbol", symbol.to_owned())]).await
+    }
+
+    /// `GET /api/v3/ticker/24hr` (all symbols when empty).
+    pub async fn ticker_24h(&self, symbols: &[String], mini: bool) -> Result<Vec<Ticker24h>, BinanceError> {
+        let mut params = symbol_params(symbols);
+        if mini {
+            params.push(("type", "MINI".into()));
+        }
+        self.public::<OneOrMany<Ticker24h>>("/api/v3/ticker/24hr", &params)
+            .await
+            .map(OneOrMany::into_vec)
+    }
+
+    /// `GET /api/v3/ticker`: rolling-window statistics (`window_size` like `1h`, `4h`, `7d`).
+    pub async fn ticker_rolling(&self, symbols: &[String], window_size: &str, mini: bool) -> Result<Vec<Ticker24h>, BinanceError> {
+        let mut params = symbol_params(symbols);
+        params.push(("windowSize", window_size.to_owned()));
+        if mini {
+            params.push(("type", "MINI".into()));
+        }
+        self.public::<OneOrMany<Ticker24h>>("/api/v3/ticker", &params)
+            .await
+            .map(OneOrMany::into_vec)
+    }
+
+    /// `GET /api/v3/ticker/price` (all symbols when empty).
+    pub async fn ticker_price(&self, symbols: &[String]) -> Result<Vec<TickerPrice>, BinanceError> {
+        self.public::<OneOrMany<TickerPrice>>("/api/v3/ticker/price", &symbol_params(symbols))
+            .await
+            .map(OneOrMany::into_vec)
+    }
+
+    /// `GET /api/v3/ticker/bookTicker` (all symbols when empty).
+    pub async fn book_ticker(&self, symbols: &[String]) -> Result<Vec<BookTicker>, BinanceError> {
+        self.public::<OneOrMany<BookTicker>>("/api/v3/ticker/bookTicker", &symbol_params(symbols))
+            .await
+            .map(OneOrMany::into_vec)
+    }
+
+    // ---- account ---------------------------------------------------------------------------
+
+    /// `GET /api/v3/account` (signed, weight 20).
+    pub async fn account(&self, omit_zero_balances: bool) -> Result<Account, BinanceError> {
+        let mut params = Vec::new();
+        if omit_zero_balances {
+            params.push(("omitZeroBalances", "true".to_owned()));
+        }
+        self.signed(Method::GET, "/api/v3/account", params).await
+    }
+
+    // ---- transport -------------------------------------------------------------------------
+
+    async fn public<T: DeserializeOwned>(&self, path: &str, params: &[(&str, String)]) -> Result<T, BinanceError> {
+        let query = encode_params(params);
+        self.send(Method::GET, path, query, None).await
+    }
+
+    /// Sends a signed request. A -1021 (timestamp outside recvWindow) means Binance rejected it
+    /// before acting, so re-measuring the clock and sending once more is safe.
+    async fn signed<T: DeserializeOwned>(&self, method: Method, path: &str, params: Vec<(&str, String)>) -> Result<T, BinanceError> {
+        let credentials = self.credentials.as_ref().ok_or_else(|| {
+            let vars = self.environment.variables();
+            BinanceError::MissingCredentials {
+                environment: self.environment,
+                key_var: vars.api_key,
+                secret_var: vars.api_secret,
+            }
+        })?;
+        let mut retried = false;
+        loop {
+            if self.clock.needs_sync() {
+                // A failed sync still lets the request go out with the local clock; Binance decides.
+                if let Err(e) = self.server_time().await {
+                    tracing::warn!(environment = %self.environment, error = %e, "clock sync failed");
+                }
+            }
+            let mut all = params.clone();
+            all.push(("recvWindow", self.recv_window_ms.to_string()));
+            all.push(("timestamp", self.clock.now_ms().to_string()));
+            let query = signed_query(credentials, &encode_params(&all));
+            match self.send(method.clone(), path, query, Some(credentials.api_key())).await {
+                Err(e) if e.code() == Some(codes::INVALID_TIMESTAMP) && !retried => {
+                    tracing::warn!(environment = %self.environment, "-1021 from Binance: re-syncing the clock and retrying once");
+                    self.clock.invalidate();
+                    retried = true;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send<T: DeserializeOwned>(&self, method: Method, path: &str, query: String, api_key: Option<&str>) -> Result<T, BinanceError> {
+        if !self.enabled {
+            return Err(BinanceError::EnvironmentDisabled { environment: self.environment });
+        }
+        let endpoint = format!("{method} {path}");
+        // The query is already percent-encoded; the URL parser keeps it byte for byte, so the
+        // signed bytes are exactly the bytes on the wire.
+        let url = if query.is_empty() {
+            format!("{}{path}", self.base_url)
+        } else {
+            format!("{}{path}?{query}", self.base_url)
+        };
+        let mut request = self.http().request(method, &url);
+        if let Some(key) = api_key {
+            request = request.header("X-MBX-APIKEY", key);
+        }
+        let started = Instant::now();
+        let response = request.send().await.map_err(|source| {
+            self.count(false);
+            BinanceError::Transport {
+                environment: self.environment,
+                base_url: self.base_url.clone(),
+                endpoint: endpoint.clone(),
+                source,
+            }
+        });
+        let response = response?;
+        let status = response.status();
+        self.record_headers(response.headers());
+        let retry_after_secs = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let body = response.bytes().await.map_err(|source| BinanceError::Transport {
+            environment: self.environment,
+            base_url: self.base_url.clone(),
+            endpoint: endpoint.clone(),
+            source,
+        })?;
+        tracing::debug!(environment = %self.environment, %endpoint, status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "binance response");
+        if !status.is_success() {
+            self.count(false);
+            return Err(error_from_body(self.environment, endpoint, status, &body, retry_after_secs));
+        }
+        self.count(true);
+        serde_json::from_slice(&body).map_err(|source| BinanceError::Decode {
+            environment: self.environment,
+            endpoint,
+            source,
+        })
+    }
+
+    fn count(&self, ok: bool) {
+        if let Ok(mut usage) = self.usage.lock() {
+            usage.requests += 1;
+            if !ok {
+                usage.errors += 1;
+            }
+        }
+    }
+
+    fn record_headers(&self, headers: &reqwest::header::HeaderMap) {
+        let Ok(mut usage) = self.usage.lock() else { return };
+        usage.last_response_at = Some(Instant::now());
+        for (name, value) in headers {
+            let name = name.as_str();
+            let Some(value) = value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()) else {
+                continue;
+            };
+            if let Some(interval) = name.strip_prefix("x-mbx-used-weight-") {
+                usage.used_weight.insert(interval.to_ascii_uppercase(), value);
+            } else if let Some(interval) = name.strip_prefix("x-mbx-order-count-") {
+                usage.order_count.insert(interval.to_ascii_uppercase(), value);
+            }
+        }
+    }
+}
+
+fn error_from_body(environment: Environment, endpoint: String, status: StatusCode, body: &[u8], retry_after_secs: Option<u64>) -> BinanceError {
+    match serde_json::from_slice::<ApiErrorBody>(body) {
+        Ok(err) => BinanceError::Api {
+            environment,
+            endpoint,
+            status: status.as_u16(),
+            code: err.code,
+            msg: err.msg,
+            retry_after_secs,
+        },
+        Err(_) => {
+            let text = String::from_utf8_lossy(body);
+            let snippet: String = text.chars().take(300).collect();
+            BinanceError::Http {
+                environment,
+                endpoint,
+                status: status.as_u16(),
+                body: if snippet.trim().is_empty() { status.canonical_reason().unwrap_or("").to_owned() } else { snippet },
+                retry_after_secs,
+            }
+        }
+    }
+}
+
+/// `symbol=X` for one symbol, `symbols=["A","B"]` for several, nothing for all.
+fn symbol_params(symbols: &[String]) -> Vec<(&'static str, String)> {
+    match symbols {
+        [] => Vec::new(),
+        [one] => vec![("symbol", one.clone())],
+        many => {
+            let list = many.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(",");
+            vec![("symbols", format!("[{list}]"))]
+        }
+    }
+}
+
+fn push_opt<T: ToString>(params: &mut Vec<(&'static str, String)>, name: &'static str, value: Option<T>) {
+    if let Some(v) = value {
+        params.push((name, v.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_are_sent_as_binance_expects() {
+        assert!(symbol_params(&[]).is_empty());
+        assert_eq!(symbol_params(&["BTCUSDT".into()]), vec![("symbol", "BTCUSDT".to_owned())]);
+        assert_eq!(
+            symbol_params(&["BTCUSDT".into(), "ETHUSDT".into()]),
+            vec![("symbols", "[\"BTCUSDT\",\"ETHUSDT\"]".to_owned())]
+        );
+    }
+
+    #[test]
+    fn non_json_error_bodies_are_kept_readable() {
+        let e = error_from_body(Environment::Production, "GET /x".into(), StatusCode::FORBIDDEN, b"<html>blocked</html>", None);
+        assert_eq!(e.status(), Some(403));
+        assert!(e.to_string().contains("blocked"));
+        let e = error_from_body(Environment::Production, "GET /x".into(), StatusCode::BAD_REQUEST, br#"{"code":-1121,"msg":"Invalid symbol."}"#, None);
+        assert_eq!(e.code(), Some(-1121));
+    }
+}

@@ -1,0 +1,220 @@
+//! Errors of the REST client: the HTTP status, the Binance code and message, and what to do.
+
+use crate::config::Environment;
+
+/// Binance error codes the server reacts to or explains (see the official `errors.md`).
+pub mod codes {
+    pub const UNKNOWN: i64 = -1000;
+    pub const DISCONNECTED: i64 = -1001;
+    pub const UNAUTHORIZED: i64 = -1002;
+    pub const TOO_MANY_REQUESTS: i64 = -1003;
+    pub const UNEXPECTED_RESP: i64 = -1006;
+    pub const TIMEOUT: i64 = -1007;
+    pub const SERVER_BUSY: i64 = -1008;
+    pub const INVALID_MESSAGE: i64 = -1013;
+    pub const TOO_MANY_ORDERS: i64 = -1015;
+    pub const INVALID_TIMESTAMP: i64 = -1021;
+    pub const INVALID_SIGNATURE: i64 = -1022;
+    pub const ILLEGAL_CHARS: i64 = -1100;
+    pub const TOO_MANY_PARAMETERS: i64 = -1101;
+    pub const MANDATORY_PARAM_EMPTY_OR_MALFORMED: i64 = -1102;
+    pub const UNKNOWN_PARAM: i64 = -1103;
+    pub const UNREAD_PARAMETERS: i64 = -1104;
+    pub const PARAM_EMPTY: i64 = -1105;
+    pub const PARAM_NOT_REQUIRED: i64 = -1106;
+    pub const BAD_PRECISION: i64 = -1111;
+    pub const INVALID_TIF: i64 = -1115;
+    pub const INVALID_ORDER_TYPE: i64 = -1116;
+    pub const INVALID_SIDE: i64 = -1117;
+    pub const BAD_INTERVAL: i64 = -1120;
+    pub const BAD_SYMBOL: i64 = -1121;
+    pub const NEW_ORDER_REJECTED: i64 = -2010;
+    pub const CANCEL_REJECTED: i64 = -2011;
+    pub const NO_SUCH_ORDER: i64 = -2013;
+    pub const BAD_API_KEY_FMT: i64 = -2014;
+    pub const REJECTED_MBX_KEY: i64 = -2015;
+}
+
+/// A remediation hint for the common Binance codes: what the agent or the human should do next.
+pub fn hint_for_code(code: i64) -> Option<&'static str> {
+    use codes::*;
+    Some(match code {
+        TOO_MANY_REQUESTS => {
+            "Request weight limit hit: stop polling, wait for the time in Retry-After (the server backs off), and prefer fewer, larger requests."
+        }
+        UNEXPECTED_RESP | TIMEOUT => {
+            "Binance's backend did not answer in time: the outcome is UNKNOWN. Query the order by client id before doing anything else; never resend blindly."
+        }
+        SERVER_BUSY => "Binance is overloaded: wait a few seconds and retry a read; do not resend an order without reconciling.",
+        INVALID_MESSAGE => {
+            "The request failed a filter or validation rule: run order_validate to see which filter and the nearest valid values."
+        }
+        TOO_MANY_ORDERS => "Unfilled-order limit reached: wait for the window in the message to pass before placing more orders.",
+        INVALID_TIMESTAMP => {
+            "The request timestamp was outside recvWindow: the local clock drifted from Binance's. The server re-syncs its clock; if this repeats, sync the system clock (NTP) or raise BINANCE_RECV_WINDOW (max 60000)."
+        }
+        INVALID_SIGNATURE => {
+            "Signature rejected: the API secret does not match the API key for this environment (testnet keys do not work on production and vice versa). Check the *_API_SECRET variable."
+        }
+        ILLEGAL_CHARS => "A parameter has characters Binance does not accept: check numbers are plain decimals (no exponent or sign) and ids match ^[a-zA-Z0-9-_]{1,36}$.",
+        TOO_MANY_PARAMETERS => "A parameter was sent twice or two exclusive parameters were combined: send only one of them.",
+        MANDATORY_PARAM_EMPTY_OR_MALFORMED => "A required parameter is missing or malformed: the message names it.",
+        UNKNOWN_PARAM | UNREAD_PARAMETERS | PARAM_NOT_REQUIRED => {
+            "A parameter was sent that this endpoint or order type does not take: remove it."
+        }
+        PARAM_EMPTY => "A parameter was sent empty: give it a value or leave it out.",
+        BAD_PRECISION => "Too many decimals: round price to the tick size and quantity to the step size (order_validate shows the nearest valid values).",
+        INVALID_TIF => "timeInForce is invalid for this order type: LIMIT needs GTC, IOC or FOK; MARKET takes none.",
+        INVALID_ORDER_TYPE => "Order type not valid: use one of the symbol's orderTypes from market_exchange_info.",
+        INVALID_SIDE => "side must be BUY or SELL.",
+        BAD_INTERVAL => "Invalid kline interval: use one of 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M.",
+        BAD_SYMBOL => {
+            "Unknown symbol on this environment: check the spelling (uppercase, no slash, e.g. BTCUSDT) and whether the symbol exists there (testnet lists fewer symbols)."
+        }
+        NEW_ORDER_REJECTED => {
+            "The matching engine rejected the order (see the message: balance, would-match for LIMIT_MAKER, market closed ...). Nothing was placed."
+        }
+        CANCEL_REJECTED => "The cancel was rejected: the order may already be filled or canceled. Query order_status to see its real state.",
+        NO_SUCH_ORDER => "No such order: check the symbol and the order id or client order id, and the environment.",
+        BAD_API_KEY_FMT => "The API key is missing or malformed: check the *_API_KEY variable of this environment.",
+        REJECTED_MBX_KEY => {
+            "Key rejected: wrong environment (testnet vs production keys), IP not whitelisted, or the key lacks the permission (e.g. Spot trading) for this action."
+        }
+        _ => return None,
+    })
+}
+
+/// Everything that can go wrong talking to Binance.
+#[derive(Debug, thiserror::Error)]
+pub enum BinanceError {
+    /// Binance answered with an error body `{"code":..,"msg":".."}`.
+    #[error("Binance error {code} (HTTP {status}) from {environment} {endpoint}: {msg}")]
+    Api {
+        environment: Environment,
+        endpoint: String,
+        status: u16,
+        code: i64,
+        msg: String,
+        /// Seconds from the `Retry-After` header, on 429 and 418.
+        retry_after_secs: Option<u64>,
+    },
+    /// A non-2XX answer without a Binance error body (a proxy, a WAF block, a 5XX page).
+    #[error("HTTP {status} from {environment} {endpoint}: {body}")]
+    Http {
+        environment: Environment,
+        endpoint: String,
+        status: u16,
+        body: String,
+        retry_after_secs: Option<u64>,
+    },
+    /// The request did not complete: connection refused, DNS, TLS, timeout.
+    #[error("could not reach {environment} at {base_url} ({endpoint}): {source}")]
+    Transport {
+        environment: Environment,
+        base_url: String,
+        endpoint: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A 2XX answer whose body did not have the documented shape.
+    #[error("unexpected response from {environment} {endpoint}: {source}")]
+    Decode {
+        environment: Environment,
+        endpoint: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A signed call in an environment with no key configured.
+    #[error("no API key for {environment}: set {key_var} and {secret_var}")]
+    MissingCredentials {
+        environment: Environment,
+        key_var: &'static str,
+        secret_var: &'static str,
+    },
+    /// The environment is switched off (production under `BINANCE_TESTNET=1`).
+    #[error("the {environment} environment is disabled by BINANCE_TESTNET=1")]
+    EnvironmentDisabled { environment: Environment },
+}
+
+impl BinanceError {
+    /// The Binance error code, when Binance sent one.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            BinanceError::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when there was an answer.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            BinanceError::Api { status, .. } | BinanceError::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// What to do about it, in a sentence an agent can act on.
+    pub fn hint(&self) -> String {
+        match self {
+            BinanceError::Api { code, status, .. } => match (status, hint_for_code(*code)) {
+                (418, _) => "This IP is banned by Binance for ignoring rate limits: stop all requests to this environment until the ban ends (Retry-After).".into(),
+                (429, _) if *code != codes::TOO_MANY_ORDERS => hint_for_code(codes::TOO_MANY_REQUESTS).unwrap_or_default().into(),
+                (_, Some(hint)) => hint.into(),
+                (s, None) if *s >= 500 => "Binance-side failure: the outcome is unknown; reconcile before retrying anything that changes state.".into(),
+                _ => "See the Binance message; the official errors.md lists every code.".into(),
+            },
+            BinanceError::Http { status, .. } => match status {
+                403 => "Blocked by Binance's web application firewall: slow down and avoid unusual parameter values.".into(),
+                404 => "Unknown path: the base URL for this environment may be wrong (it should end at the host, e.g. https://api.binance.com).".into(),
+                418 => "This IP is banned for ignoring rate limits: wait for Retry-After.".into(),
+                429 => hint_for_code(codes::TOO_MANY_REQUESTS).unwrap_or_default().into(),
+                s if *s >= 500 => "Binance-side failure: the outcome is unknown; reconcile before retrying anything that changes state.".into(),
+                _ => "Unexpected HTTP answer: check the base URL of this environment.".into(),
+            },
+            BinanceError::Transport { source, .. } => {
+                if source.is_timeout() {
+                    "The request timed out: for a read, retry later; for an order, the outcome is unknown, so query it before anything else.".into()
+                } else {
+                    "Network failure: check the connection and the base URL (doctor shows them). `binance-mcp serve --emulator` works offline.".into()
+                }
+            }
+            BinanceError::Decode { .. } => {
+                "Binance answered in a shape this server does not understand: report it; do not assume the request failed or succeeded.".into()
+            }
+            BinanceError::MissingCredentials { key_var, secret_var, .. } => format!(
+                "Ask the human to set {key_var} and {secret_var} in the MCP client's env for this server, then restart it. Keys are never tool arguments."
+            ),
+            BinanceError::EnvironmentDisabled { .. } => {
+                "Use environment \"testnet\", or unset BINANCE_TESTNET to enable production.".into()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_common_code_has_a_hint() {
+        for code in [-1003, -1013, -1021, -1022, -1100, -1101, -1102, -1103, -1104, -1105, -1106, -1111, -1115, -1116, -1117, -1120, -1121, -2010, -2011, -2013, -2014, -2015] {
+            assert!(hint_for_code(code).is_some(), "no hint for {code}");
+        }
+        assert!(hint_for_code(-9999).is_none());
+    }
+
+    #[test]
+    fn api_error_carries_code_and_hint() {
+        let err = BinanceError::Api {
+            environment: Environment::Testnet,
+            endpoint: "GET /api/v3/account".into(),
+            status: 400,
+            code: -1022,
+            msg: "Signature for this request is not valid.".into(),
+            retry_after_secs: None,
+        };
+        assert_eq!(err.code(), Some(-1022));
+        assert!(err.to_string().contains("-1022"));
+        assert!(err.hint().contains("secret"));
+    }
+}

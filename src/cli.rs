@@ -1,0 +1,282 @@
+//! What the subcommands do: serve over stdio, the emulator, one-off calls, doctor.
+//!
+//! Only `emulator`, `call` and `doctor` write to stdout; `serve` writes JSON-RPC there and
+//! nothing else.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use rmcp::model::CallToolRequestParams;
+use rmcp::{ServiceExt, transport};
+
+use crate::config::{Config, Environment};
+use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
+use crate::server::BinanceServer;
+use crate::tools::status::{ServerStatusArgs, server_status};
+
+/// Logs go to stderr, never stdout (stdout is the JSON-RPC channel).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("binance_mcp=info,rmcp=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
+}
+
+/// `binance-mcp emulator`: serve until SIGINT/SIGTERM; the base URL is the first stdout line.
+pub async fn run_emulator(addr: SocketAddr, config: EmulatorConfig) -> ExitCode {
+    let handle = match emulator::spawn(addr, config).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("binance-mcp emulator: cannot listen on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{}", handle.base_url());
+    let _ = out.flush();
+    tracing::info!(base_url = %handle.base_url(), "emulator serving");
+    shutdown_signal().await;
+    handle.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+/// Emulated exchanges started by `--emulator`, one per environment; they live as long as this.
+pub struct Playground {
+    handles: Vec<EmulatorHandle>,
+}
+
+impl Playground {
+    /// Starts one emulated exchange per environment on loopback with generated keys, and points
+    /// the configuration at them.
+    pub async fn start(config: &mut Config, seed: u64) -> std::io::Result<Playground> {
+        let mut handles = Vec::new();
+        for (i, env) in Environment::ALL.into_iter().enumerate() {
+            let key = random_token(64);
+            let secret = random_token(64);
+            let emulator_config = EmulatorConfig::new(seed.wrapping_add(i as u64)).with_account(key.clone(), secret.clone());
+            let handle = emulator::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), emulator_config).await?;
+            let ec = config.environment_mut(env);
+            ec.base_url = handle.base_url();
+            ec.credentials = Some(crate::binance::sign::Credentials::new(key, secret));
+            ec.credentials_incomplete = false;
+            ec.enabled = true;
+            tracing::info!(environment = %env, base_url = %handle.base_url(), "emulated exchange started");
+            handles.push(handle);
+        }
+        config.emulated = true;
+        Ok(Playground { handles })
+    }
+
+    pub async fn stop(self) {
+        for h in self.handles {
+            h.shutdown().await;
+        }
+    }
+}
+
+fn random_token(len: usize) -> String {
+    rand::rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
+}
+
+/// `binance-mcp serve [--emulator]`: MCP over stdio until stdin closes or a signal arrives.
+pub async fn serve(mut config: Config, emulator_seed: Option<u64>) -> ExitCode {
+    let playground = match emulator_seed {
+        Some(seed) => match Playground::start(&mut config, seed).await {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("binance-mcp: cannot start the embedded emulator: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+    let server = BinanceServer::new(config);
+    let service = match server.serve(transport::stdio_pipes()).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "MCP session could not start");
+            return ExitCode::FAILURE;
+        }
+    };
+    tokio::select! {
+        result = service.waiting() => {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "MCP session ended with an error");
+            }
+        }
+        _ = shutdown_signal() => tracing::info!("signal received, exiting"),
+    }
+    if let Some(p) = playground {
+        p.stop().await;
+    }
+    // A blocking stdin read cannot be cancelled; exiting here keeps shutdown from hanging on it.
+    let _ = std::io::stdout().flush();
+    std::process::exit(0)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// `binance-mcp call TOOL [JSON]`: one tool call through an in-process MCP client and server,
+/// the same code path an MCP client takes. Prints the structured result on stdout.
+pub async fn call(mut config: Config, with_emulator: bool, tool: &str, arguments: &str) -> ExitCode {
+    let arguments = match serde_json::from_str::<serde_json::Value>(arguments) {
+        Ok(serde_json::Value::Object(map)) => map,
+        Ok(_) => {
+            eprintln!("binance-mcp call: arguments must be a JSON object, e.g. '{{\"symbols\":[\"BTCUSDT\"]}}'");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("binance-mcp call: arguments are not valid JSON ({e}); example: '{{\"symbols\":[\"BTCUSDT\"]}}'");
+            return ExitCode::from(2);
+        }
+    };
+    let playground = if with_emulator {
+        match Playground::start(&mut config, 42).await {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("binance-mcp call: cannot start the embedded emulator: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
+    let code = call_in_process(config, tool, arguments).await;
+    if let Some(p) = playground {
+        p.stop().await;
+    }
+    code
+}
+
+async fn call_in_process(config: Config, tool: &str, arguments: serde_json::Map<String, serde_json::Value>) -> ExitCode {
+    let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    let server = BinanceServer::new(config);
+    let server_task = tokio::spawn(async move {
+        if let Ok(running) = server.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    let client = match ().serve(client_io).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("binance-mcp call: internal MCP session failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = client
+        .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments))
+        .await;
+    let code = match result {
+        Ok(result) => {
+            let is_error = result.is_error == Some(true);
+            let text: Vec<String> = result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect();
+            if is_error {
+                eprintln!("{}", text.join("\n"));
+                ExitCode::FAILURE
+            } else {
+                let shown = match &result.structured_content {
+                    Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+                    None => text.join("\n"),
+                };
+                println!("{shown}");
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("binance-mcp call: {e} (list the tools with `binance-mcp call server_status` or see README)");
+            ExitCode::FAILURE
+        }
+    };
+    let _ = client.cancel().await;
+    server_task.abort();
+    code
+}
+
+/// `binance-mcp doctor`: the configuration in words, with the clock offset of each reachable environment.
+pub async fn doctor(config: Config) -> ExitCode {
+    let server = BinanceServer::new(config);
+    let toolbox = server.toolbox().clone();
+    let probes = Environment::ALL.map(|env| {
+        let toolbox = toolbox.clone();
+        async move {
+            let client = toolbox.client(env);
+            if !toolbox.config().environment(env).enabled {
+                return (env, "disabled (BINANCE_TESTNET=1)".to_owned());
+            }
+            match tokio::time::timeout(std::time::Duration::from_secs(5), client.server_time()).await {
+                Ok(Ok(_)) => {
+                    let s = client.clock().sample();
+                    let offset = s.map_or(0, |s| s.offset_ms);
+                    let rtt = s.map_or(0, |s| s.round_trip_ms);
+                    let warn = if offset.abs() > 1000 { "  WARNING: more than 1 s; sync the system clock" } else { "" };
+                    (env, format!("reachable, clock offset {offset} ms (round trip {rtt} ms){warn}"))
+                }
+                Ok(Err(e)) => (env, format!("unreachable: {e}")),
+                Err(_) => (env, "unreachable: no answer within 5 s".to_owned()),
+            }
+        }
+    });
+    let [a, b, c] = probes;
+    let (a, b, c) = tokio::join!(a, b, c);
+    let reachability = [a, b, c];
+    let status = match server_status(&toolbox, ServerStatusArgs {}) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{}", e.to_agent_text());
+            return ExitCode::FAILURE;
+        }
+    };
+    let home = &toolbox.config().home;
+    println!("{} {}", status.server, status.version);
+    println!(
+        "memory folder: {} ({})",
+        status.memory_folder,
+        if home.is_dir() { "exists" } else { "not created yet; made on first use" }
+    );
+    println!(
+        "read-only: {}; tool groups: {}; recvWindow: {} ms; signed calls default to {}",
+        if status.read_only { "yes" } else { "no" },
+        status.toolsets.join(","),
+        status.recv_window_ms,
+        status.default_signed_environment
+    );
+    for env in &status.environments {
+        let keys = if env.keys_present {
+            format!("keys set (API key {})", env.api_key_masked.clone().unwrap_or_default())
+        } else {
+            format!("no keys (set {} and {})", env.key_variables[0], env.key_variables[1])
+        };
+        let reach = reachability.iter().find(|(e, _)| *e == env.environment).map(|(_, r)| r.as_str()).unwrap_or("");
+        println!("{:<10} {}\n           {}\n           {}", env.environment.as_str(), env.base_url, keys, reach);
+        if let Some(w) = &env.warning {
+            println!("           WARNING: {w}");
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,365 @@
+//! Configuration: every environment variable the server reads, in one place.
+//!
+//! Nothing else in the crate reads the process environment; everything receives a [`Config`].
+
+use std::fmt;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::binance::sign::Credentials;
+
+/// Production REST base.
+pub const PRODUCTION_BASE_URL: &str = "https://api.binance.com";
+/// Spot testnet REST base.
+pub const TESTNET_BASE_URL: &str = "https://testnet.binance.vision";
+/// Demo-mode REST base.
+pub const DEMO_BASE_URL: &str = "https://demo-api.binance.com";
+
+/// Default `recvWindow` in milliseconds.
+pub const DEFAULT_RECV_WINDOW_MS: u64 = 5_000;
+/// Binance rejects a larger `recvWindow`.
+pub const MAX_RECV_WINDOW_MS: u64 = 60_000;
+/// Default HTTP request timeout in milliseconds.
+pub const DEFAULT_HTTP_TIMEOUT_MS: u64 = 10_000;
+
+/// Every tool group the server can register (`BINANCE_TOOLSETS`).
+pub const TOOLSETS: &[&str] = &["market", "test_order", "order", "account", "memory", "diagnostics"];
+
+/// One of the three Binance Spot environments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(inline)]
+pub enum Environment {
+    /// Real money. Signed calls go through the safety gate.
+    Production,
+    /// Spot testnet: fake funds, its own (unreal) order books.
+    Testnet,
+    /// Demo mode: fake funds, live-like market data.
+    Demo,
+}
+
+impl Environment {
+    /// All environments, in the order they are reported.
+    pub const ALL: [Environment; 3] = [Environment::Production, Environment::Testnet, Environment::Demo];
+
+    /// The lowercase name used in arguments and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Production => "production",
+            Environment::Testnet => "testnet",
+            Environment::Demo => "demo",
+        }
+    }
+
+    /// Names of the variables that hold this environment's key, secret and base URL.
+    pub fn variables(self) -> EnvironmentVariables {
+        match self {
+            Environment::Production => EnvironmentVariables {
+                api_key: "BINANCE_API_KEY",
+                api_secret: "BINANCE_API_SECRET",
+                base_url: "BINANCE_BASE_URL",
+            },
+            Environment::Testnet => EnvironmentVariables {
+                api_key: "BINANCE_TESTNET_API_KEY",
+                api_secret: "BINANCE_TESTNET_API_SECRET",
+                base_url: "BINANCE_TESTNET_BASE_URL",
+            },
+            Environment::Demo => EnvironmentVariables {
+                api_key: "BINANCE_DEMO_API_KEY",
+                api_secret: "BINANCE_DEMO_API_SECRET",
+                base_url: "BINANCE_DEMO_BASE_URL",
+            },
+        }
+    }
+
+    fn default_base_url(self) -> &'static str {
+        match self {
+            Environment::Production => PRODUCTION_BASE_URL,
+            Environment::Testnet => TESTNET_BASE_URL,
+            Environment::Demo => DEMO_BASE_URL,
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The variable names for one environment.
+#[derive(Clone, Copy, Debug)]
+pub struct EnvironmentVariables {
+    pub api_key: &'static str,
+    pub api_secret: &'static str,
+    pub base_url: &'static str,
+}
+
+/// Where one environment lives and how to sign for it.
+#[derive(Clone, Debug)]
+pub struct EnvironmentConfig {
+    pub environment: Environment,
+    /// REST base URL without a trailing slash, e.g. `https://api.binance.com`.
+    pub base_url: String,
+    /// `None` when the key or the secret is not set.
+    pub credentials: Option<Credentials>,
+    /// True when only one of key and secret is set: reported, never guessed around.
+    pub credentials_incomplete: bool,
+    /// False when production is switched off by `BINANCE_TESTNET=1`.
+    pub enabled: bool,
+}
+
+/// The whole configuration of one server process.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub production: EnvironmentConfig,
+    pub testnet: EnvironmentConfig,
+    pub demo: EnvironmentConfig,
+    /// `recvWindow` for signed requests, in ms.
+    pub recv_window_ms: u64,
+    /// Timeout of one HTTP request, in ms.
+    pub http_timeout_ms: u64,
+    /// The memory folder (`BINANCE_HOME`, else `~/binance`).
+    pub home: PathBuf,
+    /// `BINANCE_READ_ONLY=1`: register no tool that is not read-only.
+    pub read_only: bool,
+    /// `BINANCE_TOOLSETS`: the tool groups to register.
+    pub toolsets: Vec<String>,
+    /// `BINANCE_TESTNET=1`: the unprefixed keys are testnet keys and production is disabled.
+    pub testnet_compat: bool,
+    /// Set by `serve --emulator`: every environment points at the embedded exchange.
+    pub emulated: bool,
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{variable}={value:?} is not valid: {reason}")]
+    Invalid {
+        variable: &'static str,
+        value: String,
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds a configuration from any variable lookup (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let testnet_compat = parse_flag(get("BINANCE_TESTNET").as_deref(), "BINANCE_TESTNET")?;
+
+        let environment = |env: Environment| -> Result<EnvironmentConfig, ConfigError> {
+            let vars = env.variables();
+            let base_url = match get(vars.base_url) {
+                Some(url) => validate_base_url(vars.base_url, &url)?,
+                None => env.default_base_url().to_owned(),
+            };
+            let (mut key, mut secret) = (get(vars.api_key), get(vars.api_secret));
+            if testnet_compat && env == Environment::Testnet && key.is_none() && secret.is_none() {
+                // The skill's convention: with BINANCE_TESTNET=1 the plain keys are testnet keys.
+                key = get("BINANCE_API_KEY");
+                secret = get("BINANCE_API_SECRET");
+            }
+            if testnet_compat && env == Environment::Production {
+                key = None;
+                secret = None;
+            }
+            let credentials_incomplete = key.is_some() != secret.is_some();
+            let credentials = match (key, secret) {
+                (Some(k), Some(s)) => Some(Credentials::new(k, s)),
+                _ => None,
+            };
+            Ok(EnvironmentConfig {
+                environment: env,
+                base_url,
+                credentials,
+                credentials_incomplete,
+                enabled: !(testnet_compat && env == Environment::Production),
+            })
+        };
+
+        let recv_window_ms = match get("BINANCE_RECV_WINDOW") {
+            None => DEFAULT_RECV_WINDOW_MS,
+            Some(v) => match v.parse::<u64>() {
+                Ok(ms) if (1..=MAX_RECV_WINDOW_MS).contains(&ms) => ms,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        variable: "BINANCE_RECV_WINDOW",
+                        value: v,
+                        reason: format!("expected whole milliseconds from 1 to {MAX_RECV_WINDOW_MS}"),
+                    });
+                }
+            },
+        };
+        let http_timeout_ms = match get("BINANCE_HTTP_TIMEOUT_MS") {
+            None => DEFAULT_HTTP_TIMEOUT_MS,
+            Some(v) => match v.parse::<u64>() {
+                Ok(ms) if (100..=120_000).contains(&ms) => ms,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        variable: "BINANCE_HTTP_TIMEOUT_MS",
+                        value: v,
+                        reason: "expected milliseconds from 100 to 120000".into(),
+                    });
+                }
+            },
+        };
+        let home = match get("BINANCE_HOME") {
+            Some(path) => PathBuf::from(path),
+            None => directories::BaseDirs::new()
+                .map(|dirs| dirs.home_dir().join("binance"))
+                .unwrap_or_else(|| PathBuf::from("binance")),
+        };
+        let read_only = parse_flag(get("BINANCE_READ_ONLY").as_deref(), "BINANCE_READ_ONLY")?;
+        let toolsets = match get("BINANCE_TOOLSETS") {
+            None => TOOLSETS.iter().map(|s| s.to_string()).collect(),
+            Some(list) => parse_toolsets(&list)?,
+        };
+
+        Ok(Config {
+            production: environment(Environment::Production)?,
+            testnet: environment(Environment::Testnet)?,
+            demo: environment(Environment::Demo)?,
+            recv_window_ms,
+            http_timeout_ms,
+            home,
+            read_only,
+            toolsets,
+            testnet_compat,
+            emulated: false,
+        })
+    }
+
+    /// The configuration of one environment.
+    pub fn environment(&self, env: Environment) -> &EnvironmentConfig {
+        match env {
+            Environment::Production => &self.production,
+            Environment::Testnet => &self.testnet,
+            Environment::Demo => &self.demo,
+        }
+    }
+
+    /// Mutable access, used by `serve --emulator` to point environments at the embedded exchange.
+    pub fn environment_mut(&mut self, env: Environment) -> &mut EnvironmentConfig {
+        match env {
+            Environment::Production => &mut self.production,
+            Environment::Testnet => &mut self.testnet,
+            Environment::Demo => &mut self.demo,
+        }
+    }
+
+    /// Whether a tool group is registered.
+    pub fn toolset_enabled(&self, group: &str) -> bool {
+        self.toolsets.iter().any(|t| t == group)
+    }
+}
+
+fn parse_flag(value: Option<&str>, variable: &'static str) -> Result<bool, ConfigError> {
+    match value.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("0") | Some("false") | Some("no") | Some("off") => Ok(false),
+        Some("1") | Some("true") | Some("yes") | Some("on") => Ok(true),
+        Some(other) => Err(ConfigError::Invalid {
+            variable,
+            value: other.to_owned(),
+            reason: "expected 1/0, true/false, yes/no or on/off".into(),
+        }),
+    }
+}
+
+fn parse_toolsets(list: &str) -> Result<Vec<String>, ConfigError> {
+    let mut groups = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let name = name.to_ascii_lowercase().replace('-', "_");
+        if !TOOLSETS.contains(&name.as_str()) {
+            return Err(ConfigError::Invalid {
+                variable: "BINANCE_TOOLSETS",
+                value: list.to_owned(),
+                reason: format!("unknown group {name:?}; known groups: {}", TOOLSETS.join(", ")),
+            });
+        }
+        if !groups.contains(&name) {
+            groups.push(name);
+        }
+    }
+    Ok(groups)
+}
+
+fn validate_base_url(variable: &'static str, url: &str) -> Result<String, ConfigError> {
+    let trimmed = url.trim_end_matches('/');
+    let parsed = reqwest::Url::parse(trimmed).map_err(|e| ConfigError::Invalid {
+        variable,
+        value: url.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ConfigError::Invalid {
+            variable,
+            value: url.to_owned(),
+            reason: "expected an http:// or https:// URL".into(),
+        });
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(move |name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_point_at_the_real_hosts_without_keys() {
+        let c = config(&[("BINANCE_HOME", "/tmp/x")]).expect("config");
+        assert_eq!(c.production.base_url, "https://api.binance.com");
+        assert_eq!(c.testnet.base_url, "https://testnet.binance.vision");
+        assert_eq!(c.demo.base_url, "https://demo-api.binance.com");
+        assert!(c.production.credentials.is_none());
+        assert_eq!(c.recv_window_ms, 5000);
+        assert!(!c.read_only);
+        assert!(c.toolset_enabled("market"));
+    }
+
+    #[test]
+    fn testnet_flag_moves_plain_keys_to_testnet_and_disables_production() {
+        let c = config(&[("BINANCE_TESTNET", "1"), ("BINANCE_API_KEY", "k"), ("BINANCE_API_SECRET", "s")])
+            .expect("config");
+        assert!(c.testnet.credentials.is_some());
+        assert!(c.production.credentials.is_none());
+        assert!(!c.production.enabled);
+    }
+
+    #[test]
+    fn half_a_credential_is_reported_not_used() {
+        let c = config(&[("BINANCE_DEMO_API_KEY", "k")]).expect("config");
+        assert!(c.demo.credentials.is_none());
+        assert!(c.demo.credentials_incomplete);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = config(&[("BINANCE_RECV_WINDOW", "70000")]).expect_err("too large");
+        assert!(err.to_string().contains("BINANCE_RECV_WINDOW"));
+        let err = config(&[("BINANCE_TOOLSETS", "market,trading")]).expect_err("unknown group");
+        assert!(err.to_string().contains("trading"));
+        let err = config(&[("BINANCE_TESTNET_BASE_URL", "ftp://x")]).expect_err("scheme");
+        assert!(err.to_string().contains("BINANCE_TESTNET_BASE_URL"));
+    }
+
+    #[test]
+    fn base_url_trailing_slash_is_dropped() {
+        let c = config(&[("BINANCE_BASE_URL", "http://127.0.0.1:9/")]).expect("config");
+        assert_eq!(c.production.base_url, "http://127.0.0.1:9");
+    }
+}

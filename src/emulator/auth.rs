@@ -1,0 +1,247 @@
+//! Signed-request checks (the emulator's own, sharing nothing with the client): API key,
+//! `timestamp`/`recvWindow` timing security and HMAC-SHA256 over the raw query string + raw body.
+
+use axum::http::HeaderMap;
+use hmac::{Hmac, Mac};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use sha2::Sha256;
+
+use super::EmulatorState;
+use super::error::{ApiError, DECIMAL_RANGE, code};
+use super::params::{Params, parse_u64};
+
+/// Header carrying the API key.
+pub const API_KEY_HEADER: &str = "x-mbx-apikey";
+const DEFAULT_RECV_WINDOW_US: i64 = 5_000_000;
+const MAX_RECV_WINDOW_MS: i64 = 60_000;
+const MICROS_THRESHOLD: u64 = 100_000_000_000_000;
+
+/// A request that passed every signed-endpoint check.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// The caller's API key (the account key in [`super::exchange::Exchange`]).
+    pub api_key: String,
+    /// Query parameters, then body parameters not also in the query (the query wins).
+    pub params: Params,
+}
+
+/// Authenticates a SIGNED request: `X-MBX-APIKEY` (401 -2014/-2015), `timestamp` and `signature`
+/// present (-1102), `recvWindow` (≤ 60000 ms, up to 3 decimals), the two receipt-time
+/// timestamp checks (-1021), then the HMAC over `query + body` minus the `signature` pair (-1022).
+pub fn authenticate(
+    state: &EmulatorState,
+    headers: &HeaderMap,
+    raw_query: Option<&str>,
+    raw_body: &[u8],
+) -> Result<Signed, ApiError> {
+    let api_key = api_key(headers)?;
+    let secret = state
+        .exchange()
+        .account(&api_key)
+        .map(|a| a.api_secret.clone())
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                code::REJECTED_MBX_KEY,
+                "Invalid API-key, IP, or permissions for action.",
+            )
+        })?;
+
+    let raw_query = raw_query.unwrap_or("");
+    let raw_body = std::str::from_utf8(raw_body)
+        .map_err(|_| ApiError::illegal_chars("body", "UTF-8"))?;
+    let query = Params::parse(Some(raw_query))?;
+    let body = Params::parse(Some(raw_body))?;
+    let params = query.merged_with(body);
+
+    let timestamp = params.required("timestamp")?;
+    let signature = params.required("signature")?;
+    let timestamp_us = timestamp_us(timestamp)?;
+    let recv_window_us = match params.get("recvWindow") {
+        None => DEFAULT_RECV_WINDOW_US,
+        Some(v) => recv_window_us(v)?,
+    };
+    check_timing(state.clock.now_us(), timestamp_us, recv_window_us)?;
+
+    let payload = format!(
+        "{}{}",
+        without_signature(raw_query),
+        without_signature(raw_body)
+    );
+    if !verify_hmac(&secret, payload.as_bytes(), signature) {
+        return Err(ApiError::bad_request(
+            code::INVALID_SIGNATURE,
+            "Signature for this request is not valid.",
+        ));
+    }
+    Ok(Signed { api_key, params })
+}
+
+/// True when `signature_hex` (either case) is HMAC-SHA256(`secret`, `payload`).
+pub fn verify_hmac(secret: &str, payload: &[u8], signature_hex: &str) -> bool {
+    let Ok(signature) = hex::decode(signature_hex) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(payload);
+    mac.verify_slice(&signature).is_ok()
+}
+
+/// The raw `k=v&...` text without its `signature=` pair(s), every other byte untouched.
+pub fn without_signature(raw: &str) -> String {
+    if !raw.split('&').any(|p| p.starts_with("signature=")) {
+        return raw.to_owned();
+    }
+    raw.split('&')
+        .filter(|p| !p.starts_with("signature="))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn api_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let bad_format = || ApiError::unauthorized(code::BAD_API_KEY_FMT, "API-key format invalid.");
+    let value = headers.get(API_KEY_HEADER).ok_or_else(bad_format)?;
+    let key = value.to_str().map_err(|_| bad_format())?;
+    let well_formed =
+        !key.is_empty() && key.len() <= 256 && key.bytes().all(|b| b.is_ascii_graphic());
+    if well_formed {
+        Ok(key.to_owned())
+    } else {
+        Err(bad_format())
+    }
+}
+
+/// `timestamp` in ms or µs (by magnitude), returned in µs.
+fn timestamp_us(text: &str) -> Result<i64, ApiError> {
+    let value = parse_u64("timestamp", text)?;
+    let micros = if value >= MICROS_THRESHOLD {
+        value
+    } else {
+        value.saturating_mul(1000)
+    };
+    Ok(i64::try_from(micros).unwrap_or(i64::MAX))
+}
+
+/// `recvWindow`: decimal ms with up to 3 decimals, at most 60000; returned in µs.
+fn recv_window_us(text: &str) -> Result<i64, ApiError> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let shape_ok = !whole.is_empty()
+        && whole.len() <= 20
+        && digits(whole)
+        && fraction.len() <= 20
+        && digits(fraction)
+        && (fraction.is_empty() == !text.contains('.'));
+    if !shape_ok {
+        return Err(ApiError::illegal_chars("recvWindow", DECIMAL_RANGE));
+    }
+    if fraction.trim_end_matches('0').len() > 3 {
+        return Err(ApiError::bad_request(
+            code::BAD_PRECISION,
+            "Parameter 'recvWindow' has too much precision.",
+        ));
+    }
+    let ms: Decimal = text
+        .parse()
+        .map_err(|_| ApiError::illegal_chars("recvWindow", DECIMAL_RANGE))?;
+    if ms > Decimal::from(MAX_RECV_WINDOW_MS) {
+        return Err(ApiError::bad_request(
+            code::MANDATORY_PARAM_EMPTY_OR_MALFORMED,
+            format!("'recvWindow' contains unexpected value. Cannot be greater than {MAX_RECV_WINDOW_MS}."),
+        ));
+    }
+    let micros = (ms * Decimal::from(1000)).trunc();
+    Ok(micros.to_i64().unwrap_or(i64::MAX))
+}
+
+/// The documented receipt checks: `timestamp < serverTime + 1s` and `serverTime - timestamp <= recvWindow`.
+fn check_timing(server_us: i64, timestamp_us: i64, recv_window_us: i64) -> Result<(), ApiError> {
+    if timestamp_us >= server_us.saturating_add(1_000_000) {
+        return Err(ApiError::bad_request(
+            code::INVALID_TIMESTAMP,
+            "Timestamp for this request was 1000ms ahead of the server's time.",
+        ));
+    }
+    if server_us.saturating_sub(timestamp_us) > recv_window_us {
+        return Err(ApiError::bad_request(
+            code::INVALID_TIMESTAMP,
+            "Timestamp for this request is outside of the recvWindow.",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC_SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+    const DOC_PAYLOAD: &str = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559";
+    const DOC_SIGNATURE: &str = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71";
+
+    #[test]
+    fn official_hmac_vector() {
+        assert!(verify_hmac(DOC_SECRET, DOC_PAYLOAD.as_bytes(), DOC_SIGNATURE));
+        assert!(verify_hmac(
+            DOC_SECRET,
+            DOC_PAYLOAD.as_bytes(),
+            &DOC_SIGNATURE.to_uppercase()
+        ));
+        assert!(!verify_hmac("wrong", DOC_PAYLOAD.as_bytes(), DOC_SIGNATURE));
+        assert!(!verify_hmac(DOC_SECRET, DOC_PAYLOAD.as_bytes(), "zz"));
+    }
+
+    #[test]
+    fn official_non_ascii_and_query_plus_body_vectors() {
+        let encoded = "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559";
+        assert!(verify_hmac(
+            DOC_SECRET,
+            encoded.as_bytes(),
+            "e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3"
+        ));
+        let query = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC";
+        let body = "quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559";
+        let payload = format!("{}{}", without_signature(query), without_signature(body));
+        assert!(verify_hmac(
+            DOC_SECRET,
+            payload.as_bytes(),
+            "0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77"
+        ));
+    }
+
+    #[test]
+    fn signature_pair_is_cut_from_the_raw_bytes() {
+        assert_eq!(without_signature("a=1&signature=ff"), "a=1");
+        assert_eq!(without_signature("signature=ff&a=%2B1"), "a=%2B1");
+        assert_eq!(without_signature("a=1&signature=ff&b=2"), "a=1&b=2");
+        assert_eq!(without_signature("a=1"), "a=1");
+        assert_eq!(without_signature(""), "");
+    }
+
+    #[test]
+    fn recv_window_rules() {
+        assert_eq!(recv_window_us("5000").unwrap(), 5_000_000);
+        assert_eq!(recv_window_us("6000.346").unwrap(), 6_000_346);
+        assert_eq!(recv_window_us("60000").unwrap(), 60_000_000);
+        assert_eq!(recv_window_us("60000.001").unwrap_err().code, -1102);
+        assert_eq!(recv_window_us("1.2345").unwrap_err().code, -1111);
+        assert_eq!(recv_window_us("-1").unwrap_err().code, -1100);
+        assert_eq!(recv_window_us("1.").unwrap_err().code, -1100);
+    }
+
+    #[test]
+    fn timing_checks() {
+        let now = 1_700_000_000_000_000;
+        assert!(check_timing(now, now - 4_999_000, 5_000_000).is_ok());
+        let old = check_timing(now, now - 5_001_000, 5_000_000).unwrap_err();
+        assert_eq!(old.msg, "Timestamp for this request is outside of the recvWindow.");
+        let ahead = check_timing(now, now + 1_000_000, 5_000_000).unwrap_err();
+        assert_eq!(ahead.code, -1021);
+        assert!(ahead.msg.contains("1000ms ahead"));
+        assert!(check_timing(now, now + 999_000, 5_000_000).is_ok());
+        assert_eq!(timestamp_us("1700000000000").unwrap(), now);
+        assert_eq!(timestamp_us("1700000000000000").unwrap(), now);
+    }
+}

@@ -1,0 +1,214 @@
+//! The emulator's error answer: Binance's `{"code":..,"msg":".."}` body with its HTTP status.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Binance error codes the emulator answers with (names from the official `errors.md`).
+pub mod code {
+    /// -1003 TOO_MANY_REQUESTS
+    pub const TOO_MANY_REQUESTS: i32 = -1003;
+    /// -1021 INVALID_TIMESTAMP
+    pub const INVALID_TIMESTAMP: i32 = -1021;
+    /// -1022 INVALID_SIGNATURE
+    pub const INVALID_SIGNATURE: i32 = -1022;
+    /// -1100 ILLEGAL_CHARS
+    pub const ILLEGAL_CHARS: i32 = -1100;
+    /// -1101 TOO_MANY_PARAMETERS
+    pub const TOO_MANY_PARAMETERS: i32 = -1101;
+    /// -1102 MANDATORY_PARAM_EMPTY_OR_MALFORMED
+    pub const MANDATORY_PARAM_EMPTY_OR_MALFORMED: i32 = -1102;
+    /// -1104 UNREAD_PARAMETERS
+    pub const UNREAD_PARAMETERS: i32 = -1104;
+    /// -1105 PARAM_EMPTY
+    pub const PARAM_EMPTY: i32 = -1105;
+    /// -1108 PARAM_OVERFLOW
+    pub const PARAM_OVERFLOW: i32 = -1108;
+    /// -1111 BAD_PRECISION
+    pub const BAD_PRECISION: i32 = -1111;
+    /// -1120 BAD_INTERVAL
+    pub const BAD_INTERVAL: i32 = -1120;
+    /// -1121 BAD_SYMBOL
+    pub const BAD_SYMBOL: i32 = -1121;
+    /// -1122 INVALID_SYMBOLSTATUS
+    pub const INVALID_SYMBOLSTATUS: i32 = -1122;
+    /// -1128 OPTIONAL_PARAMS_BAD_COMBO
+    pub const OPTIONAL_PARAMS_BAD_COMBO: i32 = -1128;
+    /// -1130 INVALID_PARAMETER
+    pub const INVALID_PARAMETER: i32 = -1130;
+    /// -1139 INVALID_TICKER_TYPE
+    pub const INVALID_TICKER_TYPE: i32 = -1139;
+    /// -1151 DUPLICATE_SYMBOLS
+    pub const DUPLICATE_SYMBOLS: i32 = -1151;
+    /// -1220 SYMBOL_DOES_NOT_MATCH_STATUS
+    pub const SYMBOL_DOES_NOT_MATCH_STATUS: i32 = -1220;
+    /// -2014 BAD_API_KEY_FMT
+    pub const BAD_API_KEY_FMT: i32 = -2014;
+    /// -2015 REJECTED_MBX_KEY
+    pub const REJECTED_MBX_KEY: i32 = -2015;
+}
+
+/// Legal range Binance quotes for unsigned integer parameters (`limit`, `startTime`, `timestamp`, ...).
+pub const INTEGER_RANGE: &str = "^[0-9]{1,20}$";
+/// Legal range Binance quotes for decimal parameters (`quantity`, `recvWindow`, ...).
+pub const DECIMAL_RANGE: &str = r"^([0-9]{1,20})(\.[0-9]{1,20})?$";
+/// Legal range Binance quoted for `symbol` in a 2025-12 capture (symbols may be non-ASCII since then).
+pub const SYMBOL_RANGE: &str = r"^[\w\-._&&[^a-z]]{1,50}$";
+/// Legal range for the JSON `symbols` array, built from [`SYMBOL_RANGE`] (the exact modern text is unconfirmed).
+pub const SYMBOLS_RANGE: &str =
+    r#"^\[("[\w\-._&&[^a-z]]{1,50}"(,"[\w\-._&&[^a-z]]{1,50}"){0,}){0,1}\]$"#;
+
+/// A rejected request: HTTP status, Binance `code` and `msg`, and for 429/418 the `Retry-After` seconds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("HTTP {status}: {code} {msg}")]
+pub struct ApiError {
+    /// HTTP status of the answer (400 for validation, 401 for API-key problems, 429 for limits).
+    pub status: StatusCode,
+    /// Binance error code (negative).
+    pub code: i32,
+    /// Binance error message.
+    pub msg: String,
+    /// Seconds to wait, sent as `Retry-After` (429 and 418 only).
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// An HTTP 400 error.
+    pub fn bad_request(code: i32, msg: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            msg: msg.into(),
+            retry_after: None,
+        }
+    }
+
+    /// An HTTP 401 error (API-key problems).
+    pub fn unauthorized(code: i32, msg: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            code,
+            msg: msg.into(),
+            retry_after: None,
+        }
+    }
+
+    /// -1121 `Invalid symbol.`
+    pub fn invalid_symbol() -> Self {
+        Self::bad_request(code::BAD_SYMBOL, "Invalid symbol.")
+    }
+
+    /// -1102 for a mandatory parameter that is missing or empty.
+    pub fn mandatory(name: &str) -> Self {
+        Self::bad_request(
+            code::MANDATORY_PARAM_EMPTY_OR_MALFORMED,
+            format!("Mandatory parameter '{name}' was not sent, was empty/null, or malformed."),
+        )
+    }
+
+    /// -1105 for an optional parameter sent with an empty value.
+    pub fn empty(name: &str) -> Self {
+        Self::bad_request(code::PARAM_EMPTY, format!("Parameter '{name}' was empty."))
+    }
+
+    /// -1100 for a value outside its legal character range.
+    pub fn illegal_chars(name: &str, legal_range: &str) -> Self {
+        Self::bad_request(
+            code::ILLEGAL_CHARS,
+            format!("Illegal characters found in parameter '{name}'; legal range is '{legal_range}'."),
+        )
+    }
+
+    /// -1130 for a well-formed value that is not acceptable.
+    pub fn invalid_value(name: &str) -> Self {
+        Self::bad_request(
+            code::INVALID_PARAMETER,
+            format!("Data sent for parameter '{name}' is not valid."),
+        )
+    }
+
+    /// -1101 for a parameter sent twice.
+    pub fn duplicate_parameter() -> Self {
+        Self::bad_request(
+            code::TOO_MANY_PARAMETERS,
+            "Duplicate values for a parameter detected.",
+        )
+    }
+
+    /// -1128 for parameters that may not be combined.
+    pub fn bad_combination() -> Self {
+        Self::bad_request(
+            code::OPTIONAL_PARAMS_BAD_COMBO,
+            "Combination of optional parameters invalid.",
+        )
+    }
+
+    /// -1104 for parameters the endpoint does not read.
+    pub fn unread_parameters(read: usize, sent: usize) -> Self {
+        Self::bad_request(
+            code::UNREAD_PARAMETERS,
+            format!(
+                "Not all sent parameters were read; read '{read}' parameter(s) but was sent '{sent}'."
+            ),
+        )
+    }
+
+    /// HTTP 429 -1003: request weight exhausted for the current window.
+    pub fn too_much_weight(limit: u32, retry_after_secs: u64) -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: code::TOO_MANY_REQUESTS,
+            msg: format!(
+                "Too much request weight used; current limit is {limit} request weight per 1 MINUTE. \
+                 Please use WebSocket Streams for live updates to avoid polling the API."
+            ),
+            retry_after: Some(retry_after_secs),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: i32,
+    msg: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            code: self.code,
+            msg: &self.msg,
+        };
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weight_message_matches_the_documented_template() {
+        let err = ApiError::too_much_weight(6000, 12);
+        assert_eq!(
+            err.msg,
+            "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. \
+             Please use WebSocket Streams for live updates to avoid polling the API."
+        );
+        assert_eq!(err.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    #[test]
+    fn mandatory_message_names_the_parameter() {
+        assert_eq!(
+            ApiError::mandatory("symbol").msg,
+            "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."
+        );
+    }
+}

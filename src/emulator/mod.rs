@@ -1,0 +1,1 @@
+//! Local Binance Spot REST emulator.

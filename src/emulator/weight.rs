@@ -1,0 +1,169 @@
+//! Request weight: per-endpoint weights (rest-api.md), per-IP clock-aligned 1-minute windows,
+//! the `X-MBX-USED-WEIGHT-1M` header and HTTP 429 `-1003` with `Retry-After`.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::EmulatorState;
+use super::error::ApiError;
+use super::params::{Params, SymbolSelection};
+
+/// Header carrying the weight used by the client IP in the current minute.
+pub const USED_WEIGHT_HEADER: &str = "x-mbx-used-weight-1m";
+const WINDOW_MS: i64 = 60_000;
+
+/// Weight used per client IP in the current clock-aligned minute.
+#[derive(Debug, Default)]
+pub struct WeightWindows {
+    by_ip: HashMap<IpAddr, (i64, u32)>,
+}
+
+impl WeightWindows {
+    /// Adds `weight` to `ip`'s window at `now_ms` and returns the weight used in that window.
+    pub fn charge(&mut self, ip: IpAddr, weight: u32, now_ms: i64) -> u32 {
+        let window = now_ms.div_euclid(WINDOW_MS);
+        if self.by_ip.len() > 4096 {
+            self.by_ip.retain(|_, (w, _)| *w == window);
+        }
+        let entry = self.by_ip.entry(ip).or_insert((window, 0));
+        if entry.0 != window {
+            *entry = (window, 0);
+        }
+        entry.1 = entry.1.saturating_add(weight);
+        entry.1
+    }
+}
+
+/// Seconds from `now_ms` to the start of the next minute window (at least 1).
+pub fn seconds_to_next_window(now_ms: i64) -> u64 {
+    let remaining = WINDOW_MS - now_ms.rem_euclid(WINDOW_MS);
+    u64::try_from((remaining + 999) / 1000).unwrap_or(1).max(1)
+}
+
+/// The documented request weight of `GET path?query`; `None` for paths the emulator does not serve.
+/// Parameters are read leniently: a request that fails validation still pays its base weight.
+pub fn request_weight(path: &str, query: Option<&str>) -> Option<u32> {
+    let params = Params::parse(query).unwrap_or_default();
+    let selection = params.symbol_selection().ok();
+    let symbol_count = match &selection {
+        Some(SymbolSelection::Many(list)) => Some(list.len()),
+        _ => None,
+    };
+    let weight = match path.strip_prefix("/api/v3/")? {
+        "ping" | "time" => 1,
+        "exchangeInfo" => 20,
+        "depth" => match params.limit(100, 5000).unwrap_or(100) {
+            0..=100 => 5,
+            101..=500 => 25,
+            501..=1000 => 50,
+            _ => 250,
+        },
+        "trades" => 25,
+        "klines" | "uiKlines" | "avgPrice" => 2,
+        "ticker/24hr" => match (params.get("symbol"), symbol_count) {
+            (Some(_), _) => 2,
+            (None, Some(0..=20)) => 2,
+            (None, Some(21..=100)) => 40,
+            _ => 80,
+        },
+        "ticker/price" | "ticker/bookTicker" => {
+            if params.get("symbol").is_some() {
+                2
+            } else {
+                4
+            }
+        }
+        "ticker" => {
+            let n = symbol_count.unwrap_or(1).max(1);
+            if n > 50 { 200 } else { 4 * n as u32 }
+        }
+        "account" => 20,
+        _ => return None,
+    };
+    Some(weight)
+}
+
+/// Charges every request to its client IP before it runs; answers 429 when the window is spent.
+pub async fn middleware(
+    State(state): State<Arc<EmulatorState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
+    let weight = request_weight(request.uri().path(), request.uri().query()).unwrap_or(0);
+    let now_ms = state.clock.now_ms();
+    let used = state.charge_weight(ip, weight, now_ms);
+    let limit = state.config.weight_limit_per_minute;
+    let mut response = if used > limit {
+        tracing::warn!(%ip, used, limit, "request weight exhausted");
+        ApiError::too_much_weight(limit, seconds_to_next_window(now_ms)).into_response()
+    } else {
+        next.run(request).await
+    };
+    response
+        .headers_mut()
+        .insert(USED_WEIGHT_HEADER, HeaderValue::from(used));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_weights() {
+        let cases: [(&str, Option<&str>, u32); 16] = [
+            ("/api/v3/ping", None, 1),
+            ("/api/v3/exchangeInfo", Some("symbol=BTCUSDT"), 20),
+            ("/api/v3/depth", Some("symbol=BTCUSDT"), 5),
+            ("/api/v3/depth", Some("symbol=BTCUSDT&limit=500"), 25),
+            ("/api/v3/depth", Some("symbol=BTCUSDT&limit=1000"), 50),
+            ("/api/v3/depth", Some("symbol=BTCUSDT&limit=99999"), 250),
+            ("/api/v3/trades", Some("symbol=BTCUSDT"), 25),
+            ("/api/v3/uiKlines", None, 2),
+            ("/api/v3/ticker/24hr", Some("symbol=BTCUSDT"), 2),
+            ("/api/v3/ticker/24hr", None, 80),
+            ("/api/v3/ticker/24hr", Some(r#"symbols=["A","B"]"#), 2),
+            ("/api/v3/ticker/price", Some("symbol=BTCUSDT"), 2),
+            ("/api/v3/ticker/bookTicker", None, 4),
+            ("/api/v3/ticker", Some(r#"symbols=["A","B","C"]"#), 12),
+            ("/api/v3/account", Some("timestamp=1"), 20),
+            ("/api/v3/avgPrice", None, 2),
+        ];
+        for (path, query, weight) in cases {
+            assert_eq!(request_weight(path, query), Some(weight), "{path} {query:?}");
+        }
+        assert_eq!(request_weight("/api/v3/nope", None), None);
+        assert_eq!(request_weight("/other", None), None);
+    }
+
+    #[test]
+    fn rolling_ticker_caps_at_200() {
+        let list: Vec<String> = (0..60).map(|i| format!("\"S{i}\"")).collect();
+        let query = format!("symbols=[{}]", list.join(","));
+        assert_eq!(request_weight("/api/v3/ticker", Some(&query)), Some(200));
+    }
+
+    #[test]
+    fn windows_are_clock_aligned_and_per_ip() {
+        let mut w = WeightWindows::default();
+        let a = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let b = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+        assert_eq!(w.charge(a, 20, 120_000), 20);
+        assert_eq!(w.charge(a, 5, 179_999), 25);
+        assert_eq!(w.charge(b, 1, 179_999), 1);
+        assert_eq!(w.charge(a, 1, 180_000), 1);
+        assert_eq!(seconds_to_next_window(179_001), 1);
+        assert_eq!(seconds_to_next_window(120_000), 60);
+        assert_eq!(seconds_to_next_window(150_500), 30);
+    }
+}

@@ -1,0 +1,110 @@
+//! The `binance-mcp` command line: serve (MCP over stdio), emulator, call, doctor.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use binance_mcp::config::Config;
+use binance_mcp::{cli, emulator};
+
+const ENVIRONMENT_HELP: &str = "\
+Environment variables (all optional):
+  BINANCE_API_KEY, BINANCE_API_SECRET                 production keys (real money; signed calls need confirm_production)
+  BINANCE_TESTNET_API_KEY, BINANCE_TESTNET_API_SECRET Spot testnet keys (the default environment of signed calls)
+  BINANCE_DEMO_API_KEY, BINANCE_DEMO_API_SECRET       demo-mode keys
+  BINANCE_BASE_URL          production REST base (default https://api.binance.com)
+  BINANCE_TESTNET_BASE_URL  testnet REST base (default https://testnet.binance.vision)
+  BINANCE_DEMO_BASE_URL     demo REST base (default https://demo-api.binance.com)
+  BINANCE_TESTNET=1         BINANCE_API_KEY/SECRET are testnet keys; production is disabled
+  BINANCE_HOME              memory folder (default ~/binance)
+  BINANCE_RECV_WINDOW       recvWindow of signed requests in ms (default 5000, max 60000)
+  BINANCE_HTTP_TIMEOUT_MS   timeout of one REST request in ms (default 10000)
+  BINANCE_READ_ONLY=1       register only read-only tools
+  BINANCE_TOOLSETS          comma list of tool groups: market,test_order,order,account,memory,diagnostics
+  RUST_LOG                  log filter; logs go to stderr only (default binance_mcp=info,rmcp=warn)
+
+Public market data needs no keys. Keys are read from the environment only, never from tool arguments.";
+
+#[derive(Parser)]
+#[command(name = "binance-mcp", version, about = "A safety-gated MCP server for Binance Spot", after_help = ENVIRONMENT_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve MCP over stdio (the default).
+    Serve {
+        /// Run against an embedded emulated exchange on loopback with generated keys: no network, no real keys.
+        #[arg(long)]
+        emulator: bool,
+        /// Seed of the emulated market (with --emulator).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Serve the local Binance Spot emulator; prints its base URL as the first line of stdout.
+    Emulator {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+        /// API key the emulator accepts (with --api-secret).
+        #[arg(long, requires = "api_secret")]
+        api_key: Option<String>,
+        /// HMAC secret of --api-key.
+        #[arg(long, requires = "api_key")]
+        api_secret: Option<String>,
+        /// Seed of the deterministic market: the same seed gives the same prices.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Run one tool through the same MCP code path and print its structured result.
+    Call {
+        /// Tool name, e.g. market_ticker_price.
+        tool: String,
+        /// Arguments as a JSON object, e.g. '{"symbols":["BTCUSDT"]}'.
+        #[arg(default_value = "{}")]
+        arguments: String,
+        /// Run against the embedded emulator instead of the configured environments.
+        #[arg(long)]
+        emulator: bool,
+    },
+    /// Explain the configuration: environments, keys set (never values), base URLs, clock offsets, memory folder.
+    Doctor,
+}
+
+fn main() -> ExitCode {
+    cli::init_logging();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("binance-mcp: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let command = cli.command.unwrap_or(Command::Serve { emulator: false, seed: 42 });
+    if let Command::Emulator { addr, api_key, api_secret, seed } = command {
+        let mut config = emulator::EmulatorConfig::new(seed);
+        if let (Some(key), Some(secret)) = (api_key, api_secret) {
+            config = config.with_account(key, secret);
+        }
+        return runtime.block_on(cli::run_emulator(addr, config));
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("binance-mcp: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async move {
+        match command {
+            Command::Serve { emulator, seed } => cli::serve(config, emulator.then_some(seed)).await,
+            Command::Call { tool, arguments, emulator } => cli::call(config, emulator, &tool, &arguments).await,
+            Command::Doctor => cli::doctor(config).await,
+            Command::Emulator { .. } => ExitCode::SUCCESS,
+        }
+    })
+}

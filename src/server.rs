@@ -1,0 +1,271 @@
+//! The MCP edge: the rmcp `ServerHandler`, one thin wrapper per tool, and tool-list filtering.
+//!
+//! Every wrapper parses typed arguments, calls the tool function in `tools/`, and turns its
+//! output into structured content plus a text block (a summary line, then the same JSON) so
+//! that clients which ignore `structuredContent` still give the agent the data.
+
+use std::sync::Arc;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::schema_for_output;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::{ServerHandler, tool, tool_handler, tool_router};
+
+use crate::config::Config;
+use crate::tools::market::*;
+use crate::tools::schema::make_portable;
+use crate::tools::status::*;
+use crate::tools::{ToolError, ToolOutput, Toolbox};
+
+/// What every agent is told on connect: the rules the server enforces, in a few lines.
+pub const INSTRUCTIONS: &str = "Binance Spot through a safety gate. Market tools (market_*) read public data, production by default; every result names the environment that answered. \
+Signed calls default to testnet. Production signed calls are refused unless the human confirmed in the conversation and you pass confirm_production: true. \
+Before a real order: check filters (order_validate), run order_test with the identical payload, then place, then reconcile with order_status; a placement response is provisional. \
+On rate-limit or timestamp errors, back off as the error says; never retry an order blindly. server_status shows the configuration.";
+
+/// The tool group a tool belongs to (`BINANCE_TOOLSETS`).
+pub fn tool_group(name: &str) -> &'static str {
+    match name {
+        "order_validate" | "order_test" => "test_order",
+        n if n.starts_with("market_") => "market",
+        n if n.starts_with("order_") => "order",
+        n if n.starts_with("account_") => "account",
+        n if n.starts_with("memory_") || n.starts_with("snapshot_") => "memory",
+        _ => "diagnostics",
+    }
+}
+
+/// The MCP server.
+#[derive(Clone)]
+pub struct BinanceServer {
+    toolbox: Arc<Toolbox>,
+    tool_router: ToolRouter<Self>,
+}
+
+fn respond<T: ToolOutput>(result: Result<T, ToolError>) -> CallToolResult {
+    match result {
+        Ok(output) => match serde_json::to_value(&output) {
+            Ok(value) => {
+                let text = format!("{}\n{}", output.summary(), value);
+                let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+                result.structured_content = Some(value);
+                result
+            }
+            Err(e) => CallToolResult::error(vec![ContentBlock::text(ToolError::internal(format!("could not encode the result: {e}")).to_agent_text())]),
+        },
+        Err(error) => {
+            tracing::info!(%error, "tool call failed");
+            CallToolResult::error(vec![ContentBlock::text(error.to_agent_text())])
+        }
+    }
+}
+
+#[tool_router(router = all_tools)]
+impl BinanceServer {
+    #[tool(
+        name = "market_server_time",
+        title = "Binance server time",
+        description = "Binance server time and this machine's clock offset. A large offset causes -1021 on signed calls.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<ServerTimeOutput>()
+    )]
+    async fn market_server_time(&self, Parameters(args): Parameters<ServerTimeArgs>) -> CallToolResult {
+        respond(server_time(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "market_exchange_info",
+        title = "Symbol trading rules",
+        description = "Trading rules of 1-20 symbols: status, order types, and every filter (tick size, step size, min notional, percent price ...) with exact values. Cached 10 min.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<ExchangeInfoOutput>()
+    )]
+    async fn market_exchange_info(&self, Parameters(args): Parameters<ExchangeInfoArgs>) -> CallToolResult {
+        respond(exchange_info(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "market_ticker_price",
+        title = "Latest prices",
+        description = "Latest trade price of one or more symbols (all symbols when none given, first 100 listed).",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<TickerPriceOutput>()
+    )]
+    async fn market_ticker_price(&self, Parameters(args): Parameters<SymbolsArgs>) -> CallToolResult {
+        respond(ticker_price(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "market_ticker_24h",
+        title = "24h or rolling-window statistics",
+        description = "Price change, high, low, volume and trade count over 24h, or over a rolling window_size (1m..7d), for 1-100 symbols.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<Ticker24hOutput>()
+    )]
+    async fn market_ticker_24h(&self, Parameters(args): Parameters<Ticker24hArgs>) -> CallToolResult {
+        respond(ticker_24h(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "market_book_ticker",
+        title = "Best bid and ask",
+        description = "Best bid and ask price and quantity, and the spread, for one or more symbols.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<BookTickerOutput>()
+    )]
+    async fn market_book_ticker(&self, Parameters(args): Parameters<SymbolsArgs>) -> CallToolResult {
+        respond(book_ticker(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "market_order_book",
+        title = "Order book depth",
+        description = "Order book of a symbol: best bid/ask, spread, depth totals, and up to 50 levels per side.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<OrderBookOutput>()
+    )]
+    async fn market_order_book(&self, Parameters(args): Parameters<OrderBookArgs>) -> CallToolResult {
+        respond(order_book(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "market_recent_trades",
+        title = "Recent trades",
+        description = "Recent public trades of a symbol with VWAP, range and taker buy/sell volume.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<RecentTradesOutput>()
+    )]
+    async fn market_recent_trades(&self, Parameters(args): Parameters<RecentTradesArgs>) -> CallToolResult {
+        respond(recent_trades(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "market_klines",
+        title = "Candlesticks",
+        description = "OHLCV candles of a symbol for an interval and optional time range, with a summary (open, high, low, close, change %, volume).",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<KlinesOutput>()
+    )]
+    async fn market_klines(&self, Parameters(args): Parameters<KlinesArgs>) -> CallToolResult {
+        respond(klines(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "market_avg_price",
+        title = "Average price",
+        description = "Current average price of a symbol: the reference price of the PERCENT_PRICE and NOTIONAL filters.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<AvgPriceOutput>()
+    )]
+    async fn market_avg_price(&self, Parameters(args): Parameters<AvgPriceArgs>) -> CallToolResult {
+        respond(avg_price(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "server_status",
+        title = "Server status",
+        description = "This server's configuration: environments, base URLs, which keys are set (never values), clock offset, request counts, read-only mode, version.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = schema_for_output::<ServerStatusOutput>()
+    )]
+    async fn server_status(&self, Parameters(args): Parameters<ServerStatusArgs>) -> CallToolResult {
+        respond(server_status(&self.toolbox, args))
+    }
+}
+
+impl BinanceServer {
+    pub fn new(config: Config) -> BinanceServer {
+        let toolbox = Toolbox::new(config);
+        let tool_router = Self::registered_tools(toolbox.config());
+        BinanceServer { toolbox, tool_router }
+    }
+
+    pub fn toolbox(&self) -> &Arc<Toolbox> {
+        &self.toolbox
+    }
+
+    /// Every tool, with portable schemas, less the groups not in `BINANCE_TOOLSETS` and, in
+    /// read-only mode, every tool whose `readOnlyHint` is not true (the annotation is the single
+    /// source of truth).
+    fn registered_tools(config: &Config) -> ToolRouter<Self> {
+        let mut router = Self::all_tools();
+        let mut remove = Vec::new();
+        for (name, route) in router.map.iter_mut() {
+            let read_only = route.attr.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true);
+            if !config.toolset_enabled(tool_group(name)) || (config.read_only && !read_only) {
+                remove.push(name.to_string());
+                continue;
+            }
+            let mut input = route.attr.input_schema.as_ref().clone();
+            make_portable(&mut input);
+            route.attr.input_schema = Arc::new(input);
+            if let Some(output) = route.attr.output_schema.as_ref() {
+                let mut output = output.as_ref().clone();
+                make_portable(&mut output);
+                route.attr.output_schema = Some(Arc::new(output));
+            }
+        }
+        for name in remove {
+            router.remove_route(&name);
+        }
+        router
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for BinanceServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(
+                Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")).with_title("Binance Spot (safety-gated)"),
+            )
+            .with_instructions(INSTRUCTIONS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::schema::is_portable;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(move |n| map.get(n).cloned()).expect("config")
+    }
+
+    #[test]
+    fn every_schema_is_portable_and_annotated() {
+        let server = BinanceServer::new(config(&[("BINANCE_HOME", "/nonexistent")]));
+        let tools = server.tool_router.list_all();
+        assert!(tools.len() >= 10);
+        for tool in tools {
+            let input = serde_json::Value::Object(tool.input_schema.as_ref().clone());
+            assert!(is_portable(&input), "{}: {input}", tool.name);
+            assert_eq!(input["type"], "object", "{}", tool.name);
+            if let Some(output) = &tool.output_schema {
+                assert!(is_portable(&serde_json::Value::Object(output.as_ref().clone())), "{}", tool.name);
+            }
+            assert!(tool.annotations.is_some(), "{} has no annotations", tool.name);
+            assert!(tool.title.is_some(), "{} has no title", tool.name);
+        }
+    }
+
+    #[test]
+    fn toolsets_select_groups() {
+        let server = BinanceServer::new(config(&[("BINANCE_TOOLSETS", "diagnostics")]));
+        let names: Vec<String> = server.tool_router.list_all().into_iter().map(|t| t.name.to_string()).collect();
+        assert_eq!(names, vec!["server_status"]);
+    }
+
+    #[test]
+    fn groups_follow_tool_names() {
+        assert_eq!(tool_group("market_klines"), "market");
+        assert_eq!(tool_group("order_validate"), "test_order");
+        assert_eq!(tool_group("order_place"), "order");
+        assert_eq!(tool_group("account_balances"), "account");
+        assert_eq!(tool_group("snapshot_list"), "memory");
+        assert_eq!(tool_group("server_status"), "diagnostics");
+    }
+}

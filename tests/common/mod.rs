@@ -1,0 +1,122 @@
+//! Shared test harness: the real binary, the emulator as a child process, an rmcp client over stdio.
+#![allow(dead_code)]
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::RunningService;
+use rmcp::transport::TokioChildProcess;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_binance-mcp");
+/// Made-up credentials the test emulators are told about.
+pub const TEST_KEY: &str = "testkey0000000000000000000000000000000000000000000000000000000001";
+pub const TEST_SECRET: &str = "testsecret000000000000000000000000000000000000000000000000000001";
+
+/// Every test step is bounded; nothing waits forever.
+pub const STEP: Duration = Duration::from_secs(20);
+
+pub struct EmulatorProcess {
+    pub child: Child,
+    pub base_url: String,
+}
+
+/// Starts `binance-mcp emulator` on 127.0.0.1:0 and reads its base URL from the first stdout line.
+pub async fn start_emulator(seed: u64) -> EmulatorProcess {
+    let mut child = Command::new(BIN)
+        .args(["emulator", "--addr", "127.0.0.1:0", "--seed", &seed.to_string(), "--api-key", TEST_KEY, "--api-secret", TEST_SECRET])
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn emulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let base_url = tokio::time::timeout(STEP, lines.next_line())
+        .await
+        .expect("emulator printed its URL in time")
+        .expect("read")
+        .expect("a line");
+    assert!(base_url.starts_with("http://127.0.0.1:"), "unexpected first line {base_url:?}");
+    EmulatorProcess { child, base_url }
+}
+
+/// Three emulated exchanges (one per environment, different seeds) and the env vars pointing at them.
+pub struct Exchanges {
+    pub production: EmulatorProcess,
+    pub testnet: EmulatorProcess,
+    pub demo: EmulatorProcess,
+}
+
+impl Exchanges {
+    pub async fn start() -> Exchanges {
+        Exchanges { production: start_emulator(1).await, testnet: start_emulator(2).await, demo: start_emulator(3).await }
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("BINANCE_BASE_URL".into(), self.production.base_url.clone()),
+            ("BINANCE_TESTNET_BASE_URL".into(), self.testnet.base_url.clone()),
+            ("BINANCE_DEMO_BASE_URL".into(), self.demo.base_url.clone()),
+            ("BINANCE_TESTNET_API_KEY".into(), TEST_KEY.into()),
+            ("BINANCE_TESTNET_API_SECRET".into(), TEST_SECRET.into()),
+        ]
+    }
+}
+
+pub struct Mcp {
+    pub client: RunningService<RoleClient, ()>,
+    pub home: tempfile::TempDir,
+}
+
+/// The server binary as a child process with a clean environment, spoken to by rmcp's client.
+pub async fn connect(extra_env: &[(String, String)], args: &[&str]) -> Mcp {
+    let home = tempfile::tempdir().expect("temp home");
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_clear()
+        .env("BINANCE_HOME", home.path())
+        .env("RUST_LOG", "warn")
+        .env("BINANCE_HTTP_TIMEOUT_MS", "5000");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let transport = TokioChildProcess::new(cmd).expect("spawn server");
+    let client = tokio::time::timeout(STEP, ().serve(transport)).await.expect("initialize in time").expect("initialize");
+    Mcp { client, home }
+}
+
+impl Mcp {
+    pub async fn call(&self, tool: &str, args: Value) -> CallToolResult {
+        let Value::Object(map) = args else { panic!("arguments must be an object") };
+        tokio::time::timeout(STEP, self.client.call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(map)))
+            .await
+            .expect("tool answered in time")
+            .expect("tool call transported")
+    }
+
+    /// Calls a tool that must succeed and returns its structured content.
+    pub async fn ok(&self, tool: &str, args: Value) -> Value {
+        let r = self.call(tool, args.clone()).await;
+        assert_ne!(r.is_error, Some(true), "{tool} {args} failed: {}", text(&r));
+        r.structured_content.clone().expect("structured content")
+    }
+
+    /// Calls a tool that must fail and returns the error text.
+    pub async fn err(&self, tool: &str, args: Value) -> String {
+        let r = self.call(tool, args.clone()).await;
+        assert_eq!(r.is_error, Some(true), "{tool} {args} should have failed: {}", text(&r));
+        text(&r)
+    }
+}
+
+pub fn text(r: &CallToolResult) -> String {
+    r.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
+}
