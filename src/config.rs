@@ -131,6 +131,32 @@ pub struct Config {
     pub testnet_compat: bool,
     /// Set by `serve --emulator`: every environment points at the embedded exchange.
     pub emulated: bool,
+    /// `BINANCE_CONFIRM`: how a production order is confirmed.
+    pub confirm_mode: ConfirmMode,
+    /// `BINANCE_TRADE_MODE`: live orders, or paper fills recorded in the ledger.
+    pub trade_mode: TradeMode,
+}
+
+/// How a production `order_place` is confirmed (`BINANCE_CONFIRM`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(inline)]
+pub enum ConfirmMode {
+    /// `confirm_production: true`, and the human approves the exact order in the client when it supports elicitation (default).
+    Elicitation,
+    /// `confirm_production: true` only.
+    Argument,
+}
+
+/// Whether orders are sent (`BINANCE_TRADE_MODE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(inline)]
+pub enum TradeMode {
+    /// Orders are sent to Binance (default).
+    Live,
+    /// Orders are validated and tested for real, then filled on paper in the ledger.
+    Paper,
 }
 
 /// A configuration value that cannot be used.
@@ -223,6 +249,29 @@ impl Config {
             Some(list) => parse_toolsets(&list)?,
         };
 
+        let confirm_mode = match get("BINANCE_CONFIRM").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("elicitation") => ConfirmMode::Elicitation,
+            Some("argument") => ConfirmMode::Argument,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    variable: "BINANCE_CONFIRM",
+                    value: other.to_owned(),
+                    reason: "expected elicitation or argument".into(),
+                });
+            }
+        };
+        let trade_mode = match get("BINANCE_TRADE_MODE").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("live") => TradeMode::Live,
+            Some("paper") => TradeMode::Paper,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    variable: "BINANCE_TRADE_MODE",
+                    value: other.to_owned(),
+                    reason: "expected live or paper".into(),
+                });
+            }
+        };
+
         Ok(Config {
             production: environment(Environment::Production)?,
             testnet: environment(Environment::Testnet)?,
@@ -234,6 +283,8 @@ impl Config {
             toolsets,
             testnet_compat,
             emulated: false,
+            confirm_mode,
+            trade_mode,
         })
     }
 

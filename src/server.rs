@@ -7,14 +7,19 @@
 use std::sync::Arc;
 
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::handler::server::tool::schema_for_output;
+use rmcp::handler::server::tool::{InputResponses, RequestState, schema_for_output};
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{ServerHandler, tool, tool_handler, tool_router};
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, ServerHandler, tool, tool_handler, tool_router};
 
-use crate::config::Config;
+use crate::approval::{Approvals, Decision};
+use crate::config::{Config, ConfirmMode, Environment};
+use crate::guard;
+use crate::tools::account::*;
 use crate::tools::market::*;
-use crate::tools::schema::make_portable;
+use crate::tools::order::*;
+use crate::tools::schema::{compact_input, make_portable, shallow_output};
 use crate::tools::status::*;
 use crate::tools::{ToolError, ToolOutput, Toolbox};
 
@@ -40,6 +45,7 @@ pub fn tool_group(name: &str) -> &'static str {
 #[derive(Clone)]
 pub struct BinanceServer {
     toolbox: Arc<Toolbox>,
+    approvals: Arc<Approvals>,
     tool_router: ToolRouter<Self>,
 }
 
@@ -163,6 +169,171 @@ impl BinanceServer {
     }
 
     #[tool(
+        name = "order_validate",
+        title = "Validate an order locally",
+        description = "Check an order against the symbol's filters and order-type rules without sending anything. Returns violations with the nearest valid values and a normalized payload you may choose to use.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<ValidateOutput>()
+    )]
+    async fn order_validate(&self, Parameters(args): Parameters<OrderArgs>) -> CallToolResult {
+        respond(order_validate(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "order_test",
+        title = "Test an order at Binance",
+        description = "Send the order to POST /api/v3/order/test (validated, never executed) and get commission rates and the estimated fee. A pass allows order_place of the identical payload in the same environment for 5 minutes.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<TestOutput>()
+    )]
+    async fn order_test(&self, Parameters(args): Parameters<OrderArgs>) -> CallToolResult {
+        respond(order_test(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "order_place",
+        title = "Place an order",
+        description = "Place a real order. Needs a passed order_test of the identical payload in the last 5 minutes; on production also confirm_production: true after the human said yes, and a prior testnet rehearsal of the same shape. Returns the reconciled status.",
+        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true),
+        output_schema = schema_for_output::<PlaceOutput>()
+    )]
+    async fn order_place(
+        &self,
+        Parameters(args): Parameters<OrderArgs>,
+        RequestState(request_state): RequestState,
+        InputResponses(input_responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        let env = signed_env(args.environment);
+        let mut approval = if env == Environment::Production { Approval::Argument } else { Approval::NotNeeded };
+        if env == Environment::Production
+            && args.confirm_production
+            && self.toolbox.config().confirm_mode == ConfirmMode::Elicitation
+        {
+            // Cheap local refusals first, so the human is never asked about an order the gate refuses anyway.
+            let order = match args.to_order() {
+                Ok(o) => o,
+                Err(e) => return respond::<PlaceOutput>(Err(e)).into(),
+            };
+            if let Err(r) = guard::require_trading_allowed(self.toolbox.config(), self.toolbox.memory())
+                .and_then(|()| guard::require_recent_test(self.toolbox.ledger(), env, &order, crate::binance::clock::local_now_ms()))
+            {
+                return respond::<PlaceOutput>(Err(r.into())).into();
+            }
+            let action = format!("{} on production", describe_order(&order));
+            match self.approvals.decide(&ctx, &action, &guard::order_identity(&order), request_state, input_responses).await {
+                Decision::Approved => approval = Approval::Elicited,
+                Decision::NotAsked => {}
+                Decision::Ask(input_required) => return input_required.into(),
+                Decision::Refused(r) => {
+                    self.toolbox.audit().confirmation(env, "order_place", "elicitation_refused", &action);
+                    return respond::<PlaceOutput>(Err(r.into())).into();
+                }
+            }
+        }
+        respond(order_place(&self.toolbox, args, approval).await).into()
+    }
+
+    #[tool(
+        name = "order_cancel",
+        title = "Cancel an order",
+        description = "Cancel one open order by order_id or client_order_id.",
+        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<OrderOutput>()
+    )]
+    async fn order_cancel(&self, Parameters(args): Parameters<OrderRefArgs>) -> CallToolResult {
+        respond(order_cancel(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "order_cancel_all",
+        title = "Cancel all open orders of a symbol",
+        description = "Cancel every open order (and order list) on one symbol.",
+        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<OrdersOutput>()
+    )]
+    async fn order_cancel_all(&self, Parameters(args): Parameters<SymbolScopeArgs>) -> CallToolResult {
+        respond(order_cancel_all(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "order_status",
+        title = "Order status",
+        description = "The current state of one order from Binance (by order_id or client_order_id): status, filled quantity, average price. Use it to reconcile after every placement.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<OrderOutput>()
+    )]
+    async fn order_status(&self, Parameters(args): Parameters<OrderRefArgs>) -> CallToolResult {
+        respond(order_status(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "order_open_list",
+        title = "Open orders",
+        description = "Open orders on a symbol, or on every symbol when none is given (costs more weight).",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<OrdersOutput>()
+    )]
+    async fn order_open_list(&self, Parameters(args): Parameters<OpenOrdersArgs>) -> CallToolResult {
+        respond(order_open_list(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "order_history",
+        title = "Order history",
+        description = "All orders of a symbol (open, filled, canceled), optionally from an order_id or in a time range of at most 24 h.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<OrdersOutput>()
+    )]
+    async fn order_history(&self, Parameters(args): Parameters<HistoryArgs>) -> CallToolResult {
+        respond(order_history(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "account_balances",
+        title = "Account balances",
+        description = "Balances (non-zero by default) with free and locked amounts, and whether the key can trade or withdraw.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<BalancesOutput>()
+    )]
+    async fn account_balances(&self, Parameters(args): Parameters<BalancesArgs>) -> CallToolResult {
+        respond(account_balances(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "account_trades",
+        title = "Account trades",
+        description = "Your trades on a symbol (all, of one order, from a trade id, or in a time range of at most 24 h), with commission per asset.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<TradesOutput>()
+    )]
+    async fn account_trades(&self, Parameters(args): Parameters<TradesArgs>) -> CallToolResult {
+        respond(account_trades(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "account_commission",
+        title = "Commission rates",
+        description = "Your maker/taker commission rates on a symbol (standard, special, tax) and the BNB discount.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<CommissionOutput>()
+    )]
+    async fn account_commission(&self, Parameters(args): Parameters<CommissionArgs>) -> CallToolResult {
+        respond(account_commission(&self.toolbox, args).await)
+    }
+
+    #[tool(
+        name = "account_rate_limits",
+        title = "Unfilled-order counts",
+        description = "Your unfilled-order counts against Binance's order rate limits (per 10 s and per day).",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<RateLimitsOutput>()
+    )]
+    async fn account_rate_limits(&self, Parameters(args): Parameters<RateLimitsArgs>) -> CallToolResult {
+        respond(account_rate_limits(&self.toolbox, args).await)
+    }
+
+    #[tool(
         name = "server_status",
         title = "Server status",
         description = "This server's configuration: environments, base URLs, which keys are set (never values), clock offset, request counts, read-only mode, version.",
@@ -178,7 +349,7 @@ impl BinanceServer {
     pub fn new(config: Config) -> BinanceServer {
         let toolbox = Toolbox::new(config);
         let tool_router = Self::registered_tools(toolbox.config());
-        BinanceServer { toolbox, tool_router }
+        BinanceServer { toolbox, approvals: Arc::new(Approvals::default()), tool_router }
     }
 
     pub fn toolbox(&self) -> &Arc<Toolbox> {
@@ -199,11 +370,12 @@ impl BinanceServer {
             }
             let mut input = route.attr.input_schema.as_ref().clone();
             make_portable(&mut input);
+            compact_input(&mut input);
             route.attr.input_schema = Arc::new(input);
             if let Some(output) = route.attr.output_schema.as_ref() {
                 let mut output = output.as_ref().clone();
                 make_portable(&mut output);
-                route.attr.output_schema = Some(Arc::new(output));
+                route.attr.output_schema = Some(Arc::new(shallow_output(&output)));
             }
         }
         for name in remove {

@@ -8,6 +8,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
+use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 
 use super::clock::{Clock, local_now_ms};
@@ -39,6 +40,50 @@ pub struct KlineQuery {
     pub limit: Option<u32>,
 }
 
+/// How an existing order is named: by Binance's id or by our client order id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrderRef {
+    Id(u64),
+    ClientId(String),
+}
+
+impl OrderRef {
+    fn params(&self) -> (&'static str, String) {
+        match self {
+            OrderRef::Id(id) => ("orderId", id.to_string()),
+            OrderRef::ClientId(id) => ("origClientOrderId", id.clone()),
+        }
+    }
+}
+
+/// Filters of `GET /api/v3/allOrders` and `GET /api/v3/myTrades`.
+#[derive(Clone, Debug, Default)]
+pub struct HistoryQuery {
+    pub order_id: Option<u64>,
+    pub start_time: Option<i64>,
+    pub end_time: Option<i64>,
+    pub from_id: Option<u64>,
+    pub limit: Option<u32>,
+}
+
+/// One signed request as it went out and came back, for the audit log (never the signature).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SignedRequestRecord {
+    pub environment: Environment,
+    pub method: String,
+    pub path: String,
+    /// The parameters sent, without `signature`.
+    pub params: String,
+    pub http_status: Option<u16>,
+    pub binance_code: Option<i64>,
+    pub latency_ms: u64,
+}
+
+/// Receives every signed request's record (the memory layer writes them to audit.jsonl).
+pub trait RequestObserver: Send + Sync + std::fmt::Debug {
+    fn signed_request(&self, record: &SignedRequestRecord);
+}
+
 /// A client for one environment.
 #[derive(Debug)]
 pub struct BinanceClient {
@@ -51,6 +96,7 @@ pub struct BinanceClient {
     http: OnceLock<reqwest::Client>,
     clock: Clock,
     usage: Mutex<Usage>,
+    observer: Option<std::sync::Arc<dyn RequestObserver>>,
 }
 
 impl BinanceClient {
@@ -65,7 +111,14 @@ impl BinanceClient {
             http: OnceLock::new(),
             clock: Clock::default(),
             usage: Mutex::new(Usage::default()),
+            observer: None,
         }
+    }
+
+    /// Reports every signed request to `observer`.
+    pub fn with_observer(mut self, observer: std::sync::Arc<dyn RequestObserver>) -> BinanceClient {
+        self.observer = Some(observer);
+        self
     }
 
     pub fn environment(&self) -> Environment {
@@ -199,6 +252,88 @@ impl BinanceClient {
         self.signed(Method::GET, "/api/v3/account", params).await
     }
 
+    // ---- orders ----------------------------------------------------------------------------
+
+    /// `POST /api/v3/order/test`: validates without reaching the matching engine.
+    pub async fn test_order(&self, order: &NewOrder, compute_commission_rates: bool) -> Result<TestOrderResult, BinanceError> {
+        let mut params = order_params(order);
+        if compute_commission_rates {
+            params.push(("computeCommissionRates", "true".into()));
+        }
+        self.signed(Method::POST, "/api/v3/order/test", params).await
+    }
+
+    /// `POST /api/v3/order` with a FULL response. Never retried: a failure without an answer
+    /// leaves the outcome unknown and the caller must reconcile by client order id.
+    pub async fn place_order(&self, order: &NewOrder) -> Result<OrderReport, BinanceError> {
+        let mut params = order_params(order);
+        params.push(("newOrderRespType", "FULL".into()));
+        self.signed(Method::POST, "/api/v3/order", params).await
+    }
+
+    /// `GET /api/v3/order`.
+    pub async fn query_order(&self, symbol: &str, order: &OrderRef) -> Result<OrderReport, BinanceError> {
+        self.signed(Method::GET, "/api/v3/order", vec![("symbol", symbol.to_owned()), order.params()]).await
+    }
+
+    /// `DELETE /api/v3/order`.
+    pub async fn cancel_order(&self, symbol: &str, order: &OrderRef) -> Result<OrderReport, BinanceError> {
+        self.signed(Method::DELETE, "/api/v3/order", vec![("symbol", symbol.to_owned()), order.params()]).await
+    }
+
+    /// `DELETE /api/v3/openOrders`: cancels every open order (and order list) on a symbol.
+    /// Order lists come back as list objects; only the plain orders are returned typed.
+    pub async fn cancel_all(&self, symbol: &str) -> Result<Vec<OrderReport>, BinanceError> {
+        let raw: Vec<serde_json::Value> =
+            self.signed(Method::DELETE, "/api/v3/openOrders", vec![("symbol", symbol.to_owned())]).await?;
+        let mut orders = Vec::new();
+        for item in raw {
+            if let Some(reports) = item.get("orderReports").and_then(|r| r.as_array()) {
+                orders.extend(reports.iter().filter_map(|r| serde_json::from_value(r.clone()).ok()));
+            } else if let Ok(order) = serde_json::from_value(item) {
+                orders.push(order);
+            }
+        }
+        Ok(orders)
+    }
+
+    /// `GET /api/v3/openOrders` (weight 6 with a symbol, 80 without).
+    pub async fn open_orders(&self, symbol: Option<&str>) -> Result<Vec<OrderReport>, BinanceError> {
+        let params = symbol.map(|s| vec![("symbol", s.to_owned())]).unwrap_or_default();
+        self.signed(Method::GET, "/api/v3/openOrders", params).await
+    }
+
+    /// `GET /api/v3/allOrders`.
+    pub async fn all_orders(&self, symbol: &str, query: &HistoryQuery) -> Result<Vec<OrderReport>, BinanceError> {
+        let mut params = vec![("symbol", symbol.to_owned())];
+        push_opt(&mut params, "orderId", query.order_id);
+        push_opt(&mut params, "startTime", query.start_time);
+        push_opt(&mut params, "endTime", query.end_time);
+        push_opt(&mut params, "limit", query.limit);
+        self.signed(Method::GET, "/api/v3/allOrders", params).await
+    }
+
+    /// `GET /api/v3/myTrades`.
+    pub async fn my_trades(&self, symbol: &str, query: &HistoryQuery) -> Result<Vec<AccountTrade>, BinanceError> {
+        let mut params = vec![("symbol", symbol.to_owned())];
+        push_opt(&mut params, "orderId", query.order_id);
+        push_opt(&mut params, "startTime", query.start_time);
+        push_opt(&mut params, "endTime", query.end_time);
+        push_opt(&mut params, "fromId", query.from_id);
+        push_opt(&mut params, "limit", query.limit);
+        self.signed(Method::GET, "/api/v3/myTrades", params).await
+    }
+
+    /// `GET /api/v3/account/commission`.
+    pub async fn account_commission(&self, symbol: &str) -> Result<AccountCommission, BinanceError> {
+        self.signed(Method::GET, "/api/v3/account/commission", vec![("symbol", symbol.to_owned())]).await
+    }
+
+    /// `GET /api/v3/rateLimit/order`: unfilled-order counts per interval.
+    pub async fn order_rate_limits(&self) -> Result<Vec<OrderRateLimit>, BinanceError> {
+        self.signed(Method::GET, "/api/v3/rateLimit/order", Vec::new()).await
+    }
+
     // ---- transport -------------------------------------------------------------------------
 
     async fn public<T: DeserializeOwned>(&self, path: &str, params: &[(&str, String)]) -> Result<T, BinanceError> {
@@ -228,8 +363,26 @@ impl BinanceClient {
             let mut all = params.clone();
             all.push(("recvWindow", self.recv_window_ms.to_string()));
             all.push(("timestamp", self.clock.now_ms().to_string()));
-            let query = signed_query(credentials, &encode_params(&all));
-            match self.send(method.clone(), path, query, Some(credentials.api_key())).await {
+            let unsigned = encode_params(&all);
+            let query = signed_query(credentials, &unsigned);
+            let started = Instant::now();
+            let result = self.send(method.clone(), path, query, Some(credentials.api_key())).await;
+            if let Some(observer) = &self.observer {
+                let (http_status, binance_code) = match &result {
+                    Ok(_) => (Some(200), None),
+                    Err(e) => (e.status(), e.code()),
+                };
+                observer.signed_request(&SignedRequestRecord {
+                    environment: self.environment,
+                    method: method.to_string(),
+                    path: path.to_owned(),
+                    params: unsigned,
+                    http_status,
+                    binance_code,
+                    latency_ms: started.elapsed().as_millis() as u64,
+                });
+            }
+            match result {
                 Err(e) if e.code() == Some(codes::INVALID_TIMESTAMP) && !retried => {
                     tracing::warn!(environment = %self.environment, "-1021 from Binance: re-syncing the clock and retrying once");
                     self.clock.invalidate();
@@ -353,6 +506,26 @@ fn symbol_params(symbols: &[String]) -> Vec<(&'static str, String)> {
             vec![("symbols", format!("[{list}]"))]
         }
     }
+}
+
+/// The order's parameters in Binance's names, decimals in plain notation without trailing zeros.
+pub fn order_params(order: &NewOrder) -> Vec<(&'static str, String)> {
+    let dec = |d: Decimal| d.normalize().to_string();
+    let mut params = vec![
+        ("symbol", order.symbol.clone()),
+        ("side", order.side.as_str().to_owned()),
+        ("type", order.order_type.as_str().to_owned()),
+    ];
+    push_opt(&mut params, "timeInForce", order.time_in_force.map(|t| t.as_str()));
+    push_opt(&mut params, "quantity", order.quantity.map(dec));
+    push_opt(&mut params, "quoteOrderQty", order.quote_order_qty.map(dec));
+    push_opt(&mut params, "price", order.price.map(dec));
+    push_opt(&mut params, "stopPrice", order.stop_price.map(dec));
+    push_opt(&mut params, "trailingDelta", order.trailing_delta);
+    push_opt(&mut params, "icebergQty", order.iceberg_qty.map(dec));
+    push_opt(&mut params, "newClientOrderId", order.new_client_order_id.clone());
+    push_opt(&mut params, "selfTradePreventionMode", order.self_trade_prevention_mode.map(|m| m.as_str()));
+    params
 }
 
 fn push_opt<T: ToString>(params: &mut Vec<(&'static str, String)>, name: &'static str, value: Option<T>) {

@@ -5,5 +5,5 @@ pub mod error;
 pub mod model;
 pub mod sign;
 
-pub use client::{BinanceClient, KlineQuery, Usage};
+pub use client::{BinanceClient, HistoryQuery, KlineQuery, OrderRef, RequestObserver, SignedRequestRecord, Usage};
 pub use error::BinanceError;

@@ -297,3 +297,308 @@ mod tests {
         assert_eq!(t.symbol, "BTCUSDT");
     }
 }
+
+// ---- orders ---------------------------------------------------------------------------------
+
+/// Order side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+#[schemars(inline)]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+/// Spot order types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[schemars(inline)]
+pub enum OrderType {
+    Limit,
+    Market,
+    StopLoss,
+    StopLossLimit,
+    TakeProfit,
+    TakeProfitLimit,
+    LimitMaker,
+}
+
+impl OrderType {
+    /// The Binance wire name, e.g. `STOP_LOSS_LIMIT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderType::Limit => "LIMIT",
+            OrderType::Market => "MARKET",
+            OrderType::StopLoss => "STOP_LOSS",
+            OrderType::StopLossLimit => "STOP_LOSS_LIMIT",
+            OrderType::TakeProfit => "TAKE_PROFIT",
+            OrderType::TakeProfitLimit => "TAKE_PROFIT_LIMIT",
+            OrderType::LimitMaker => "LIMIT_MAKER",
+        }
+    }
+
+    /// Stop and take-profit types ("algo" orders for MAX_NUM_ALGO_ORDERS).
+    pub fn is_algo(self) -> bool {
+        matches!(self, OrderType::StopLoss | OrderType::StopLossLimit | OrderType::TakeProfit | OrderType::TakeProfitLimit)
+    }
+
+    /// Types that carry a limit price.
+    pub fn has_limit_price(self) -> bool {
+        matches!(self, OrderType::Limit | OrderType::StopLossLimit | OrderType::TakeProfitLimit | OrderType::LimitMaker)
+    }
+
+    /// Types that execute as a market order (now or when triggered).
+    pub fn is_market_like(self) -> bool {
+        matches!(self, OrderType::Market | OrderType::StopLoss | OrderType::TakeProfit)
+    }
+}
+
+/// Time in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+#[schemars(inline)]
+pub enum TimeInForce {
+    /// Good till canceled.
+    Gtc,
+    /// Immediate or cancel.
+    Ioc,
+    /// Fill or kill.
+    Fok,
+}
+
+impl TimeInForce {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeInForce::Gtc => "GTC",
+            TimeInForce::Ioc => "IOC",
+            TimeInForce::Fok => "FOK",
+        }
+    }
+}
+
+/// Self-trade prevention mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[schemars(inline)]
+pub enum StpMode {
+    None,
+    ExpireMaker,
+    ExpireTaker,
+    ExpireBoth,
+    Decrement,
+    Transfer,
+}
+
+impl StpMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StpMode::None => "NONE",
+            StpMode::ExpireMaker => "EXPIRE_MAKER",
+            StpMode::ExpireTaker => "EXPIRE_TAKER",
+            StpMode::ExpireBoth => "EXPIRE_BOTH",
+            StpMode::Decrement => "DECREMENT",
+            StpMode::Transfer => "TRANSFER",
+        }
+    }
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Buy => "BUY",
+            Side::Sell => "SELL",
+        }
+    }
+}
+
+/// A new Spot order, exactly as it would be sent to `POST /api/v3/order` (or `order/test`).
+/// Every amount is an exact decimal. Serialized with the tool argument names.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct NewOrder {
+    pub symbol: String,
+    pub side: Side,
+    #[serde(rename = "type")]
+    pub order_type: OrderType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_in_force: Option<TimeInForce>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote_order_qty: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_price: Option<Decimal>,
+    /// BIPS (100 = 1%).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trailing_delta: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iceberg_qty: Option<Decimal>,
+    /// `^[a-zA-Z0-9-_]{1,36}$`; the ledger key of the order.
+    #[serde(rename = "client_order_id", skip_serializing_if = "Option::is_none")]
+    pub new_client_order_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_trade_prevention_mode: Option<StpMode>,
+}
+
+/// An order as Binance reports it: placement (ACK/RESULT/FULL), query and cancel responses.
+/// Fields absent from a response type are `None`.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderReport {
+    pub symbol: String,
+    pub order_id: u64,
+    #[serde(default)]
+    pub order_list_id: i64,
+    pub client_order_id: String,
+    /// On cancel responses: the client id of the canceled order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orig_client_order_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transact_time: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orig_qty: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executed_qty: Option<Decimal>,
+    /// Binance's own spelling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cummulative_quote_qty: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orig_quote_order_qty: Option<Decimal>,
+    /// NEW, PARTIALLY_FILLED, FILLED, CANCELED, REJECTED, EXPIRED, EXPIRED_IN_MATCH, PENDING_NEW.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_in_force: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub order_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_price: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iceberg_qty: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trailing_delta: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_time: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_working: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_time: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_trade_prevention_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fills: Vec<Fill>,
+}
+
+impl OrderReport {
+    /// True for statuses after which the order can no longer change.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self.status.as_deref(),
+            Some("FILLED" | "CANCELED" | "REJECTED" | "EXPIRED" | "EXPIRED_IN_MATCH")
+        )
+    }
+}
+
+/// One fill of a FULL placement response.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Fill {
+    pub price: Decimal,
+    pub qty: Decimal,
+    pub commission: Decimal,
+    pub commission_asset: String,
+    #[serde(default)]
+    pub trade_id: i64,
+}
+
+/// Commission rates as fractions (0.001 = 0.1%).
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
+pub struct CommissionRates {
+    #[serde(default)]
+    pub maker: Decimal,
+    #[serde(default)]
+    pub taker: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller: Option<Decimal>,
+}
+
+/// BNB discount on commissions.
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CommissionDiscount {
+    #[serde(default)]
+    pub enabled_for_account: bool,
+    #[serde(default)]
+    pub enabled_for_symbol: bool,
+    #[serde(default)]
+    pub discount_asset: String,
+    #[serde(default)]
+    pub discount: Decimal,
+}
+
+/// `POST /api/v3/order/test` with `computeCommissionRates=true` (empty `{}` without it).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestOrderResult {
+    #[serde(default)]
+    pub standard_commission_for_order: Option<CommissionRates>,
+    #[serde(default)]
+    pub special_commission_for_order: Option<CommissionRates>,
+    #[serde(default)]
+    pub tax_commission_for_order: Option<CommissionRates>,
+    #[serde(default)]
+    pub discount: Option<CommissionDiscount>,
+}
+
+/// `GET /api/v3/account/commission`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountCommission {
+    pub symbol: String,
+    pub standard_commission: CommissionRates,
+    #[serde(default)]
+    pub special_commission: Option<CommissionRates>,
+    #[serde(default)]
+    pub tax_commission: Option<CommissionRates>,
+    #[serde(default)]
+    pub discount: Option<CommissionDiscount>,
+}
+
+/// One entry of `GET /api/v3/myTrades`.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountTrade {
+    pub symbol: String,
+    pub id: u64,
+    pub order_id: u64,
+    pub price: Decimal,
+    pub qty: Decimal,
+    pub quote_qty: Decimal,
+    pub commission: Decimal,
+    pub commission_asset: String,
+    pub time: i64,
+    pub is_buyer: bool,
+    pub is_maker: bool,
+}
+
+/// One entry of `GET /api/v3/rateLimit/order`.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderRateLimit {
+    pub rate_limit_type: String,
+    pub interval: String,
+    pub interval_num: u32,
+    pub limit: u64,
+    pub count: u64,
+}

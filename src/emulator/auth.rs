@@ -48,8 +48,7 @@ pub fn authenticate(
         })?;
 
     let raw_query = raw_query.unwrap_or("");
-    let raw_body = std::str::from_utf8(raw_body)
-        .map_err(|_| ApiError::illegal_chars("body", "UTF-8"))?;
+    let raw_body = std::str::from_utf8(raw_body).map_err(|_| ApiError::illegal_chars("body", "UTF-8"))?;
     let query = Params::parse(Some(raw_query))?;
     let body = Params::parse(Some(raw_body))?;
     let params = query.merged_with(body);
@@ -63,11 +62,7 @@ pub fn authenticate(
     };
     check_timing(state.clock.now_us(), timestamp_us, recv_window_us)?;
 
-    let payload = format!(
-        "{}{}",
-        without_signature(raw_query),
-        without_signature(raw_body)
-    );
+    let payload = format!("{}{}", without_signature(raw_query), without_signature(raw_body));
     if !verify_hmac(&secret, payload.as_bytes(), signature) {
         return Err(ApiError::bad_request(
             code::INVALID_SIGNATURE,
@@ -104,8 +99,7 @@ fn api_key(headers: &HeaderMap) -> Result<String, ApiError> {
     let bad_format = || ApiError::unauthorized(code::BAD_API_KEY_FMT, "API-key format invalid.");
     let value = headers.get(API_KEY_HEADER).ok_or_else(bad_format)?;
     let key = value.to_str().map_err(|_| bad_format())?;
-    let well_formed =
-        !key.is_empty() && key.len() <= 256 && key.bytes().all(|b| b.is_ascii_graphic());
+    let well_formed = !key.is_empty() && key.len() <= 256 && key.bytes().all(|b| b.is_ascii_graphic());
     if well_formed {
         Ok(key.to_owned())
     } else {
@@ -133,7 +127,7 @@ fn recv_window_us(text: &str) -> Result<i64, ApiError> {
         && digits(whole)
         && fraction.len() <= 20
         && digits(fraction)
-        && (fraction.is_empty() == !text.contains('.'));
+        && (fraction.is_empty() != text.contains('.'));
     if !shape_ok {
         return Err(ApiError::illegal_chars("recvWindow", DECIMAL_RANGE));
     }
@@ -174,6 +168,7 @@ fn check_timing(server_us: i64, timestamp_us: i64, recv_window_us: i64) -> Resul
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

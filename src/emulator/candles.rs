@@ -108,9 +108,7 @@ pub fn parse_time_zone(text: &str) -> Option<i64> {
         return None;
     }
     let total = sign * (hours * 60 + minutes);
-    (-12 * 60..=14 * 60)
-        .contains(&total)
-        .then_some(total * MINUTE)
+    (-12 * 60..=14 * 60).contains(&total).then_some(total * MINUTE)
 }
 
 /// What the synthetic trades of a window add up to.
@@ -152,13 +150,7 @@ impl WindowStats {
 /// [`EXACT_TRADES`] trades are exact; larger ones take open/close exactly and high/low, volumes
 /// and taker share from `samples` evenly spaced trades, so they stay consistent
 /// (`low <= open, close <= high`) and cost O(samples).
-pub fn window_stats(
-    market: &Market,
-    inst: &Instrument,
-    start_ms: i64,
-    end_ms: i64,
-    samples: u64,
-) -> WindowStats {
+pub fn window_stats(market: &Market, inst: &Instrument, start_ms: i64, end_ms: i64, samples: u64) -> WindowStats {
     let before = market.last_trade_at_or_before(inst, start_ms - 1);
     let prev_close = before.map(|id| market.trade(inst, id).price);
     let first = market.first_trade_at_or_after(inst, start_ms);
@@ -195,7 +187,10 @@ pub fn window_stats(
             first + (count - 1) * i / (picks - 1)
         }
     });
-    let (mut high, mut low) = (first_trade.price.max(last_trade.price), first_trade.price.min(last_trade.price));
+    let (mut high, mut low) = (
+        first_trade.price.max(last_trade.price),
+        first_trade.price.min(last_trade.price),
+    );
     let (mut qty, mut quote, mut taker_qty, mut taker_quote) =
         (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     for id in ids {
@@ -266,6 +261,7 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::super::symbols::default_symbols;
     use super::*;
@@ -275,8 +271,7 @@ mod tests {
     #[test]
     fn sixteen_intervals() {
         let names = [
-            "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d",
-            "1w", "1M",
+            "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M",
         ];
         assert!(names.iter().all(|n| Interval::parse(n).is_some()));
         assert_eq!(Interval::parse("1H"), None);
@@ -319,7 +314,7 @@ mod tests {
             assert_eq!(s.count, (len / SECOND * 4) as u64);
             assert_eq!(s.last_id - s.first_id + 1, s.count as i64);
             let vwap = s.weighted_avg_price();
-            assert!(vwap >= s.low && vwap <= s.high + inst.tick());
+            assert!(vwap >= s.low && vwap <= s.high + inst.spec.price_filter.tick_size);
         }
     }
 }

@@ -26,12 +26,12 @@ impl Clock {
 
     /// Moves the server clock by `skew_ms` relative to the system clock (negative = behind).
     pub fn set_skew_ms(&self, skew_ms: i64) {
-        self.skew_us
-            .store(skew_ms.saturating_mul(1000), Ordering::Relaxed);
+        self.skew_us.store(skew_ms.saturating_mul(1000), Ordering::Relaxed);
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -55,8 +55,7 @@ pub const DECIMAL_RANGE: &str = r"^([0-9]{1,20})(\.[0-9]{1,20})?$";
 /// Legal range Binance quoted for `symbol` in a 2025-12 capture (symbols may be non-ASCII since then).
 pub const SYMBOL_RANGE: &str = r"^[\w\-._&&[^a-z]]{1,50}$";
 /// Legal range for the JSON `symbols` array, built from [`SYMBOL_RANGE`] (the exact modern text is unconfirmed).
-pub const SYMBOLS_RANGE: &str =
-    r#"^\[("[\w\-._&&[^a-z]]{1,50}"(,"[\w\-._&&[^a-z]]{1,50}"){0,}){0,1}\]$"#;
+pub const SYMBOLS_RANGE: &str = r#"^\[("[\w\-._&&[^a-z]]{1,50}"(,"[\w\-._&&[^a-z]]{1,50}"){0,}){0,1}\]$"#;
 
 /// A rejected request: HTTP status, Binance `code` and `msg`, and for 429/418 the `Retry-After` seconds.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -129,10 +128,7 @@ impl ApiError {
 
     /// -1101 for a parameter sent twice.
     pub fn duplicate_parameter() -> Self {
-        Self::bad_request(
-            code::TOO_MANY_PARAMETERS,
-            "Duplicate values for a parameter detected.",
-        )
+        Self::bad_request(code::TOO_MANY_PARAMETERS, "Duplicate values for a parameter detected.")
     }
 
     /// -1128 for parameters that may not be combined.
@@ -147,9 +143,7 @@ impl ApiError {
     pub fn unread_parameters(read: usize, sent: usize) -> Self {
         Self::bad_request(
             code::UNREAD_PARAMETERS,
-            format!(
-                "Not all sent parameters were read; read '{read}' parameter(s) but was sent '{sent}'."
-            ),
+            format!("Not all sent parameters were read; read '{read}' parameter(s) but was sent '{sent}'."),
         )
     }
 
@@ -190,6 +184,7 @@ impl IntoResponse for ApiError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -98,6 +98,7 @@ fn uid_for(api_key: &str) -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

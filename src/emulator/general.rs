@@ -86,6 +86,8 @@ struct SymbolInfo {
 }
 
 /// Symbol filters as exchangeInfo writes them: decimals as strings, counts as numbers.
+/// Variant names mirror the wire `filterType`s (`PRICE_FILTER`).
+#[allow(clippy::enum_variant_names)]
 #[derive(Serialize)]
 #[serde(tag = "filterType", rename_all = "SCREAMING_SNAKE_CASE")]
 enum Filter {
@@ -101,7 +103,9 @@ enum Filter {
         max_qty: String,
         step_size: String,
     },
-    IcebergParts { limit: u32 },
+    IcebergParts {
+        limit: u32,
+    },
     #[serde(rename_all = "camelCase")]
     MarketLotSize {
         min_qty: String,
@@ -132,13 +136,21 @@ enum Filter {
         avg_price_mins: u32,
     },
     #[serde(rename_all = "camelCase")]
-    MaxNumOrders { max_num_orders: u32 },
+    MaxNumOrders {
+        max_num_orders: u32,
+    },
     #[serde(rename_all = "camelCase")]
-    MaxNumOrderLists { max_num_order_lists: u32 },
+    MaxNumOrderLists {
+        max_num_order_lists: u32,
+    },
     #[serde(rename_all = "camelCase")]
-    MaxNumAlgoOrders { max_num_algo_orders: u32 },
+    MaxNumAlgoOrders {
+        max_num_algo_orders: u32,
+    },
     #[serde(rename_all = "camelCase")]
-    MaxNumOrderAmends { max_num_order_amends: u32 },
+    MaxNumOrderAmends {
+        max_num_order_amends: u32,
+    },
 }
 
 /// `GET /api/v3/exchangeInfo` with `symbol` | `symbols` | `permissions` | `symbolStatus`
@@ -148,18 +160,15 @@ pub async fn exchange_info(
     RawQuery(query): RawQuery,
 ) -> Result<Json<ExchangeInfo>, ApiError> {
     let params = Params::parse(query.as_deref())?;
-    params.allow_only(&[
-        "symbol",
-        "symbols",
-        "permissions",
-        "showPermissionSets",
-        "symbolStatus",
-    ])?;
+    params.allow_only(&["symbol", "symbols", "permissions", "showPermissionSets", "symbolStatus"])?;
     let selection = params.symbol_selection()?;
     let permissions = params.optional("permissions")?.map(parse_permissions).transpose()?;
     let status = params.optional("symbolStatus")?;
     if status.is_some_and(|s| !STATUS_FILTERS.contains(&s)) {
-        return Err(ApiError::bad_request(code::INVALID_SYMBOLSTATUS, "Invalid symbolStatus."));
+        return Err(ApiError::bad_request(
+            code::INVALID_SYMBOLSTATUS,
+            "Invalid symbolStatus.",
+        ));
     }
     if (permissions.is_some() || status.is_some()) && selection != SymbolSelection::All {
         return Err(ApiError::bad_combination());
@@ -168,16 +177,18 @@ pub async fn exchange_info(
 
     let market = &state.market;
     let specs: Vec<&SymbolSpec> = match &selection {
-        SymbolSelection::One(symbol) => vec![
-            &market.instrument(symbol).ok_or_else(ApiError::invalid_symbol)?.spec,
-        ],
+        SymbolSelection::One(symbol) => vec![&market.instrument(symbol).ok_or_else(ApiError::invalid_symbol)?.spec],
         SymbolSelection::Many(list) => list
             .iter()
-            .map(|s| market.instrument(s).map(|i| &i.spec).ok_or_else(ApiError::invalid_symbol))
+            .map(|s| {
+                market
+                    .instrument(s)
+                    .map(|i| &i.spec)
+                    .ok_or_else(ApiError::invalid_symbol)
+            })
             .collect::<Result<_, _>>()?,
         SymbolSelection::All => {
-            let wanted = permissions
-                .unwrap_or_else(|| vec!["SPOT".into(), "MARGIN".into(), "LEVERAGED".into()]);
+            let wanted = permissions.unwrap_or_else(|| vec!["SPOT".into(), "MARGIN".into(), "LEVERAGED".into()]);
             market
                 .instruments()
                 .iter()
@@ -204,7 +215,11 @@ fn parse_permissions(raw: &str) -> Result<Vec<String>, ApiError> {
     } else {
         vec![raw.to_owned()]
     };
-    let word = |p: &String| !p.is_empty() && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    let word = |p: &String| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    };
     if list.iter().all(word) {
         Ok(list)
     } else {
@@ -326,6 +341,7 @@ fn filters(spec: &SymbolSpec) -> Vec<Filter> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::super::testkit::{get, new_router};
     use axum::http::StatusCode;
@@ -391,7 +407,10 @@ mod tests {
         assert_eq!(filters[2], json!({"filterType":"ICEBERG_PARTS","limit":100}));
         assert_eq!(filters[5]["bidMultiplierDown"], "0.2");
         assert_eq!(filters[6]["applyMinToMarket"], true);
-        assert_eq!(filters[10], json!({"filterType":"MAX_NUM_ORDER_AMENDS","maxNumOrderAmends":10}));
+        assert_eq!(
+            filters[10],
+            json!({"filterType":"MAX_NUM_ORDER_AMENDS","maxNumOrderAmends":10})
+        );
     }
 
     #[tokio::test]
@@ -418,7 +437,11 @@ mod tests {
         let cases = [
             ("symbol=NOPEUSDT", -1121, "Invalid symbol."),
             (r#"symbols=["BTCUSDT","NOPE"]"#, -1121, "Invalid symbol."),
-            ("symbol=BTCUSDT&permissions=SPOT", -1128, "Combination of optional parameters invalid."),
+            (
+                "symbol=BTCUSDT&permissions=SPOT",
+                -1128,
+                "Combination of optional parameters invalid.",
+            ),
             ("symbolStatus=OPEN", -1122, "Invalid symbolStatus."),
         ];
         for (query, code, msg) in cases {

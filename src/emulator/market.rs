@@ -227,11 +227,6 @@ impl Instrument {
         }
     }
 
-    /// Tick size of the price grid.
-    pub fn tick(&self) -> Decimal {
-        self.tick
-    }
-
     /// Step size of quantities.
     pub fn step(&self) -> Decimal {
         self.step
@@ -276,6 +271,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::super::symbols::default_symbols;
     use super::*;
@@ -306,7 +302,7 @@ mod tests {
                 let bid = m.best_bid(inst, t);
                 let ratio = bid.to_f64().unwrap() / base;
                 assert!((0.8..1.25).contains(&ratio), "{} {ratio}", inst.spec.symbol);
-                assert!((bid % inst.tick()).is_zero());
+                assert!((bid % inst.spec.price_filter.tick_size).is_zero());
             }
         }
     }
@@ -336,7 +332,7 @@ mod tests {
         assert!(book.bids[0].0 < book.asks[0].0);
         assert!(book.bids.windows(2).all(|w| w[0].0 > w[1].0));
         assert!(book.asks.windows(2).all(|w| w[0].0 < w[1].0));
-        assert!(book.bids.last().unwrap().0 >= inst.tick());
+        assert!(book.bids.last().unwrap().0 >= inst.spec.price_filter.tick_size);
         assert_eq!(book.asks.len(), 5000);
         assert!(m.book(inst, T + 10, 1).last_update_id > book.last_update_id);
     }

@@ -28,7 +28,10 @@ pub fn status_matches(params: &Params, inst: &Instrument) -> Result<bool, ApiErr
     match params.optional("symbolStatus")? {
         None => Ok(true),
         Some(s) if STATUS_FILTERS.contains(&s) => Ok(inst.spec.status == s),
-        Some(_) => Err(ApiError::bad_request(code::INVALID_SYMBOLSTATUS, "Invalid symbolStatus.")),
+        Some(_) => Err(ApiError::bad_request(
+            code::INVALID_SYMBOLSTATUS,
+            "Invalid symbolStatus.",
+        )),
     }
 }
 
@@ -142,8 +145,8 @@ pub async fn klines(
     params.allow_only(&["symbol", "interval", "startTime", "endTime", "timeZone", "limit"])?;
     params.required_symbol()?;
     let interval = params.required("interval")?;
-    let interval = Interval::parse(interval)
-        .ok_or_else(|| ApiError::bad_request(code::BAD_INTERVAL, "Invalid interval."))?;
+    let interval =
+        Interval::parse(interval).ok_or_else(|| ApiError::bad_request(code::BAD_INTERVAL, "Invalid interval."))?;
     let start = params.optional_time_ms("startTime")?;
     let end = params.optional_time_ms("endTime")?;
     let tz = match params.optional("timeZone")? {
@@ -181,14 +184,7 @@ pub async fn klines(
 }
 
 /// Open times of the selected klines, oldest first (none before [`GENESIS_MS`] or after `now`).
-fn kline_opens(
-    interval: Interval,
-    tz: i64,
-    start: Option<i64>,
-    end: Option<i64>,
-    now: i64,
-    limit: usize,
-) -> Vec<i64> {
+fn kline_opens(interval: Interval, tz: i64, start: Option<i64>, end: Option<i64>, now: i64, limit: usize) -> Vec<i64> {
     let last_allowed = end.unwrap_or(now).min(now);
     let first_allowed = interval.open_of(GENESIS_MS, tz);
     let mut opens = Vec::with_capacity(limit.min(1000));
@@ -244,6 +240,7 @@ pub async fn avg_price(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::super::testkit::{get, new_router};
     use super::*;

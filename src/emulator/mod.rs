@@ -1,1 +1,312 @@
-//! Local Binance Spot REST emulator.
+//! Local Binance Spot REST emulator (axum): the public API (`EmulatorConfig`, `spawn`, `router`),
+//! the shared state and the route table. Faithful to the official docs: same paths,
+//! parameters, JSON shapes, error codes and messages, weights and signed-request checks.
+
+mod account;
+mod auth;
+mod candles;
+mod clock;
+mod error;
+mod exchange;
+mod general;
+mod market;
+mod market_data;
+mod params;
+mod symbols;
+mod ticker;
+mod weight;
+mod wire;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod testkit;
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use market::Market;
+use rust_decimal::Decimal;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use clock::Clock;
+pub use error::ApiError;
+pub use exchange::{Account, Balance, Exchange};
+
+/// Documented production weight limit per IP and minute.
+pub const DEFAULT_WEIGHT_LIMIT_PER_MINUTE: u32 = 6000;
+
+/// How to run an emulator: market seed, accounts and limits.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Seed of the synthetic market: same seed, same prices at the same instant.
+    pub seed: u64,
+    /// Accounts reachable through signed endpoints.
+    pub accounts: Vec<EmulatorAccount>,
+    /// `REQUEST_WEIGHT` limit per IP and clock-aligned minute (default 6000).
+    pub weight_limit_per_minute: u32,
+}
+
+/// One account: HMAC credentials and opening balances.
+#[derive(Clone)]
+pub struct EmulatorAccount {
+    /// Value expected in `X-MBX-APIKEY`.
+    pub api_key: String,
+    /// HMAC-SHA256 secret the client signs with.
+    pub api_secret: String,
+    /// Opening balances: (asset, free amount).
+    pub balances: Vec<(String, Decimal)>,
+}
+
+impl fmt::Debug for EmulatorAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorAccount")
+            .field("api_key", &self.api_key)
+            .field("api_secret", &"REDACTED")
+            .field("balances", &self.balances)
+            .finish()
+    }
+}
+
+impl EmulatorConfig {
+    /// No accounts, weight limit 6000 per minute.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            accounts: Vec::new(),
+            weight_limit_per_minute: DEFAULT_WEIGHT_LIMIT_PER_MINUTE,
+        }
+    }
+
+    /// Adds an account with the default balances: BTC 1, ETH 10, BNB 50, USDT 10000, XRP 5000.
+    pub fn with_account(mut self, api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
+        let balances = [("BTC", 1), ("ETH", 10), ("BNB", 50), ("USDT", 10_000), ("XRP", 5_000)]
+            .into_iter()
+            .map(|(asset, free)| (asset.to_owned(), Decimal::from(free)))
+            .collect();
+        self.accounts.push(EmulatorAccount {
+            api_key: api_key.into(),
+            api_secret: api_secret.into(),
+            balances,
+        });
+        self
+    }
+}
+
+/// Everything the handlers share: configuration, clock, the immutable market model, the
+/// mutable exchange (accounts; later orders) and the per-IP weight windows.
+#[derive(Debug)]
+pub struct EmulatorState {
+    config: EmulatorConfig,
+    /// Server clock (with adjustable skew).
+    pub clock: Clock,
+    market: Market,
+    exchange: Mutex<Exchange>,
+    weights: Mutex<weight::WeightWindows>,
+}
+
+impl EmulatorState {
+    /// State for `config`, accounts opened now, the default symbol listing.
+    pub fn new(config: EmulatorConfig) -> Self {
+        let clock = Clock::default();
+        let exchange = Exchange::new(&config.accounts, clock.now_ms());
+        Self {
+            market: Market::new(config.seed, symbols::default_symbols()),
+            exchange: Mutex::new(exchange),
+            weights: Mutex::new(weight::WeightWindows::default()),
+            clock,
+            config,
+        }
+    }
+
+    /// The configuration this emulator runs with.
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.config
+    }
+
+    /// The mutable exchange state. Never hold the guard across an `.await`.
+    pub fn exchange(&self) -> MutexGuard<'_, Exchange> {
+        self.exchange.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn charge_weight(&self, ip: IpAddr, weight: u32, now_ms: i64) -> u32 {
+        self.weights
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .charge(ip, weight, now_ms)
+    }
+}
+
+/// The emulator's routes (all `GET` under `/api/v3`), weight accounting on every request and
+/// an empty 404 for anything else. For in-process tests (`tower::ServiceExt::oneshot`); the
+/// client IP comes from `ConnectInfo` when served by [`spawn`], else 127.0.0.1.
+pub fn router(state: Arc<EmulatorState>) -> Router {
+    Router::new()
+        .route("/api/v3/ping", get(general::ping))
+        .route("/api/v3/time", get(general::time))
+        .route("/api/v3/exchangeInfo", get(general::exchange_info))
+        .route("/api/v3/depth", get(market_data::depth))
+        .route("/api/v3/trades", get(market_data::trades))
+        .route("/api/v3/klines", get(market_data::klines))
+        .route("/api/v3/uiKlines", get(market_data::klines))
+        .route("/api/v3/avgPrice", get(market_data::avg_price))
+        .route("/api/v3/ticker/24hr", get(ticker::ticker_24hr))
+        .route("/api/v3/ticker/price", get(ticker::ticker_price))
+        .route("/api/v3/ticker/bookTicker", get(ticker::ticker_book))
+        .route("/api/v3/ticker", get(ticker::ticker_rolling))
+        .route("/api/v3/account", get(account::account))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), weight::middleware))
+        .with_state(state)
+}
+
+/// A running emulator: its address, its state, and the means to stop it.
+#[derive(Debug)]
+pub struct EmulatorHandle {
+    local_addr: SocketAddr,
+    state: Arc<EmulatorState>,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl EmulatorHandle {
+    /// `http://127.0.0.1:PORT` (no trailing slash); an unspecified bind address is shown as loopback.
+    pub fn base_url(&self) -> String {
+        let ip = match self.local_addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.local_addr.port()))
+    }
+
+    /// The bound socket address (the real port when bound to port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The shared state (clock skew, accounts) of the running emulator.
+    pub fn state(&self) -> &Arc<EmulatorState> {
+        &self.state
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, and waits for the server task.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(());
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "emulator task ended abnormally");
+        }
+    }
+}
+
+/// Binds `addr` (port 0 picks a free port) and serves the emulator in a tokio task.
+pub async fn spawn(addr: SocketAddr, config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
+    let listener = TcpListener::bind(addr).await?;
+    let local_addr = listener.local_addr()?;
+    let state = Arc::new(EmulatorState::new(config));
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop.await;
+            })
+            .await;
+        if let Err(error) = served {
+            tracing::error!(%error, "emulator server failed");
+        }
+    });
+    tracing::info!(%local_addr, "binance emulator listening");
+    Ok(EmulatorHandle {
+        local_addr,
+        state,
+        shutdown,
+        task,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::testkit::{get, new_router, router_with};
+    use super::*;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn unknown_path_is_404() {
+        let app = new_router(1);
+        let (status, headers, _) = get(&app, "/api/v3/nope").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(headers.contains_key("x-mbx-used-weight-1m"));
+        let (status, _, _) = get(&app, "/sapi/v1/system/status").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn weight_header_increments() {
+        let app = new_router(1);
+        let (_, h1, _) = get(&app, "/api/v3/exchangeInfo").await;
+        let (_, h2, _) = get(&app, "/api/v3/ping").await;
+        let first: u32 = h1["x-mbx-used-weight-1m"].to_str().unwrap().parse().unwrap();
+        let second: u32 = h2["x-mbx-used-weight-1m"].to_str().unwrap().parse().unwrap();
+        assert_eq!(first, 20);
+        // A new clock-aligned minute may start between the two requests.
+        assert!(second == 21 || second == 1, "{second}");
+    }
+
+    #[tokio::test]
+    async fn weight_limit_gives_429_with_retry_after() {
+        let mut config = EmulatorConfig::new(1);
+        config.weight_limit_per_minute = 30;
+        let app = router_with(config);
+        let (status, _, _) = get(&app, "/api/v3/exchangeInfo").await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, headers, body) = get(&app, "/api/v3/exchangeInfo").await;
+        if status == StatusCode::OK {
+            return; // the minute rolled over between the two requests
+        }
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            body,
+            json!({"code":-1003,"msg":"Too much request weight used; current limit is 30 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."})
+        );
+        let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry));
+        assert_eq!(headers["x-mbx-used-weight-1m"], "40");
+    }
+
+    #[tokio::test]
+    async fn same_seed_same_answers_at_the_same_moment() {
+        let (a, b) = (new_router(5), new_router(5));
+        let uri = "/api/v3/klines?symbol=XRPUSDT&interval=1d&endTime=1767225600000&limit=30";
+        assert_eq!(get(&a, uri).await.2, get(&b, uri).await.2);
+    }
+
+    #[tokio::test]
+    async fn serves_over_loopback_and_shuts_down() {
+        let config = EmulatorConfig::new(3);
+        let handle = spawn("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
+        let base = handle.base_url();
+        assert!(base.starts_with("http://127.0.0.1:") && !base.ends_with('/'));
+        assert_ne!(handle.local_addr().port(), 0);
+        let response = reqwest::get(format!("{base}/api/v3/ticker/price?symbol=BTCUSDT"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["x-mbx-used-weight-1m"], "2");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["symbol"], "BTCUSDT");
+        let symbols = reqwest::get(format!(
+            "{base}/api/v3/exchangeInfo?symbols=[%22ETHBTC%22,%22XRPUSDT%22]"
+        ))
+        .await
+        .unwrap();
+        assert_eq!(symbols.status(), 200);
+        handle.shutdown().await;
+    }
+}

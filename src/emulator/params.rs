@@ -53,19 +53,12 @@ impl Params {
 
     /// The raw decoded value of `name`, if sent.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     /// -1104 when the request carries parameters the endpoint does not read.
     pub fn allow_only(&self, names: &[&str]) -> Result<(), ApiError> {
-        let read = self
-            .pairs
-            .iter()
-            .filter(|(n, _)| names.contains(&n.as_str()))
-            .count();
+        let read = self.pairs.iter().filter(|(n, _)| names.contains(&n.as_str())).count();
         if read == self.pairs.len() {
             Ok(())
         } else {
@@ -166,11 +159,7 @@ impl Params {
 
 /// Converts a ms-or-µs timestamp to ms since epoch.
 pub fn to_millis(value: u64) -> i64 {
-    let ms = if value >= MICROS_THRESHOLD {
-        value / 1000
-    } else {
-        value
-    };
+    let ms = if value >= MICROS_THRESHOLD { value / 1000 } else { value };
     i64::try_from(ms).unwrap_or(i64::MAX)
 }
 
@@ -204,13 +193,11 @@ fn symbol_chars_ok(symbol: &str) -> bool {
 
 fn decode(raw: &str) -> Option<String> {
     let spaced = raw.replace('+', " ");
-    percent_decode_str(&spaced)
-        .decode_utf8()
-        .ok()
-        .map(|s| s.into_owned())
+    percent_decode_str(&spaced).decode_utf8().ok().map(|s| s.into_owned())
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

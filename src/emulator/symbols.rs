@@ -14,13 +14,7 @@ pub const ORDER_TYPES: [&str; 7] = [
 ];
 
 /// Self-trade-prevention modes allowed on every emulated symbol (2026 majors).
-pub const ALLOWED_STP_MODES: [&str; 5] = [
-    "EXPIRE_TAKER",
-    "EXPIRE_MAKER",
-    "EXPIRE_BOTH",
-    "DECREMENT",
-    "TRANSFER",
-];
+pub const ALLOWED_STP_MODES: [&str; 5] = ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"];
 
 /// Values `symbolStatus` may take as a request filter.
 pub const STATUS_FILTERS: [&str; 3] = ["TRADING", "HALT", "BREAK"];
@@ -239,9 +233,11 @@ fn spec_from_row(row: Row) -> SymbolSpec {
     let d = Decimal::new;
     let mut permissions = vec!["SPOT".to_owned(), "MARGIN".to_owned()];
     permissions.extend(
-        [4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25]
-            .iter()
-            .map(|n| format!("TRD_GRP_{n:03}")),
+        [
+            4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
+        ]
+        .iter()
+        .map(|n| format!("TRD_GRP_{n:03}")),
     );
     SymbolSpec {
         symbol: row.symbol.to_owned(),
@@ -302,6 +298,7 @@ fn spec_from_row(row: Row) -> SymbolSpec {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -90,11 +90,7 @@ pub fn request_weight(path: &str, query: Option<&str>) -> Option<u32> {
 }
 
 /// Charges every request to its client IP before it runs; answers 429 when the window is spent.
-pub async fn middleware(
-    State(state): State<Arc<EmulatorState>>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn middleware(State(state): State<Arc<EmulatorState>>, request: Request, next: Next) -> Response {
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -116,6 +112,7 @@ pub async fn middleware(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

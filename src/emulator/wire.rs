@@ -27,6 +27,7 @@ pub fn floor_to_step(value: Decimal, step: Decimal) -> Decimal {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

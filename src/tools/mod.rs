@@ -1,7 +1,10 @@
 //! The tools an agent calls, as plain async functions over a [`Toolbox`]: typed arguments in,
 //! typed output out. The MCP binding lives in `server.rs`; nothing here depends on rmcp.
 
+pub mod account;
+pub mod amount;
 pub mod market;
+pub mod order;
 pub mod schema;
 pub mod status;
 
@@ -11,9 +14,15 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use rust_decimal::Decimal;
+
 use crate::binance::model::{RateLimit, SymbolInfo};
-use crate::binance::{BinanceClient, BinanceError};
+use crate::binance::{BinanceClient, BinanceError, RequestObserver};
 use crate::config::{Config, Environment};
+use crate::guard::Refusal;
+use crate::memory::audit::Audit;
+use crate::memory::ledger::Ledger;
+use crate::memory::{Memory, MemoryError};
 
 /// How long a symbol's exchangeInfo is reused before it is fetched again.
 pub const EXCHANGE_INFO_TTL: Duration = Duration::from_secs(10 * 60);
@@ -27,7 +36,14 @@ pub struct Toolbox {
     demo: BinanceClient,
     exchange_info: Mutex<HashMap<(Environment, String), CachedSymbol>>,
     rate_limits: Mutex<HashMap<Environment, Vec<RateLimit>>>,
+    avg_prices: Mutex<HashMap<(Environment, String), (Decimal, Instant)>>,
+    memory: Memory,
+    ledger: Ledger,
+    audit: Audit,
 }
+
+/// How long an average price is reused for filter checks.
+pub const AVG_PRICE_TTL: Duration = Duration::from_secs(30);
 
 #[derive(Clone, Debug)]
 struct CachedSymbol {
@@ -39,13 +55,22 @@ struct CachedSymbol {
 impl Toolbox {
     pub fn new(config: Config) -> Arc<Toolbox> {
         let timeout = Duration::from_millis(config.http_timeout_ms);
-        let client = |env| BinanceClient::new(config.environment(env), config.recv_window_ms, timeout);
+        let memory = Memory::new(config.home.clone());
+        let audit = Audit::new(memory.clone());
+        let observer: Arc<dyn RequestObserver> = Arc::new(audit.clone());
+        let client = |env| {
+            BinanceClient::new(config.environment(env), config.recv_window_ms, timeout).with_observer(observer.clone())
+        };
         Arc::new(Toolbox {
             production: client(Environment::Production),
             testnet: client(Environment::Testnet),
             demo: client(Environment::Demo),
             exchange_info: Mutex::new(HashMap::new()),
             rate_limits: Mutex::new(HashMap::new()),
+            avg_prices: Mutex::new(HashMap::new()),
+            ledger: Ledger::new(memory.clone()),
+            audit,
+            memory,
             config,
         })
     }
@@ -106,6 +131,33 @@ impl Toolbox {
         Ok((ordered, false, info.server_time))
     }
 
+    pub fn memory(&self) -> &Memory {
+        &self.memory
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    pub fn audit(&self) -> &Audit {
+        &self.audit
+    }
+
+    /// The average price of a symbol (the filters' reference price), cached for [`AVG_PRICE_TTL`].
+    pub async fn reference_price(&self, env: Environment, symbol: &str) -> Result<Decimal, ToolError> {
+        let key = (env, symbol.to_owned());
+        if let Some((price, at)) = self.avg_prices.lock().ok().and_then(|m| m.get(&key).copied())
+            && at.elapsed() < AVG_PRICE_TTL
+        {
+            return Ok(price);
+        }
+        let avg = self.client(env).avg_price(symbol).await?;
+        if let Ok(mut m) = self.avg_prices.lock() {
+            m.insert(key, (avg.price, Instant::now()));
+        }
+        Ok(avg.price)
+    }
+
     /// Rate limits last read from exchangeInfo for an environment.
     pub fn rate_limits(&self, env: Environment) -> Vec<RateLimit> {
         self.rate_limits.lock().ok().and_then(|l| l.get(&env).cloned()).unwrap_or_default()
@@ -121,6 +173,12 @@ pub enum ToolError {
     /// Binance (or the way to it) failed.
     #[error(transparent)]
     Binance(#[from] BinanceError),
+    /// The safety gate refused; nothing was sent.
+    #[error("refused by the safety gate: {0}")]
+    Refused(#[from] Refusal),
+    /// The memory folder could not be written or read.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
     /// A bug or a broken invariant inside the server.
     #[error("internal error: {0}")]
     Internal(String),
@@ -140,6 +198,11 @@ impl ToolError {
         match self {
             ToolError::InvalidArgument(m) => format!("Invalid argument: {m}\nNothing was sent to Binance. Fix the argument and call again."),
             ToolError::Binance(e) => format!("{e}\nWhat to do: {}", e.hint()),
+            ToolError::Refused(r) => format!(
+                "Refused by the safety gate ({}): {}\nNothing was sent to Binance.\nWhat to do: {}",
+                r.rule, r.reason, r.what_to_do
+            ),
+            ToolError::Memory(e) => format!("{e}\nWhat to do: check that the memory folder (BINANCE_HOME) exists, is writable and the disk is not full."),
             ToolError::Internal(m) => format!("Internal error: {m}\nThis is a bug in binance-mcp; the server keeps running."),
         }
     }

@@ -80,6 +80,51 @@ fn rewrite(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
     }
 }
 
+/// Makes an input schema cheap in an agent's context: no `$schema` line, and enums written as
+/// plain `enum` lists (schemars renders documented variants as `oneOf` of `const`s).
+pub fn compact_input(schema: &mut Map<String, Value>) {
+    schema.remove("$schema");
+    if let Some(Value::Object(props)) = schema.get_mut("properties") {
+        for prop in props.values_mut() {
+            let Value::Object(p) = prop else { continue };
+            let consts: Option<Vec<Value>> = match p.get("oneOf") {
+                Some(Value::Array(variants)) => variants.iter().map(|v| v.get("const").cloned()).collect(),
+                _ => None,
+            };
+            if let Some(values) = consts {
+                p.remove("oneOf");
+                p.insert("type".into(), Value::String("string".into()));
+                p.insert("enum".into(), Value::Array(values));
+            }
+        }
+    }
+}
+
+/// Reduces an output schema to its top level: each property's type (and enum), the required
+/// list, no descriptions. `structuredContent` still validates against it, and the tool list
+/// stays small; the field meanings are in the results themselves.
+pub fn shallow_output(schema: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("type".into(), Value::String("object".into()));
+    if let Some(Value::Object(props)) = schema.get("properties") {
+        let mut shallow = Map::new();
+        for (name, prop) in props {
+            let mut p = Map::new();
+            for key in ["type", "enum"] {
+                if let Some(v) = prop.get(key) {
+                    p.insert(key.into(), v.clone());
+                }
+            }
+            shallow.insert(name.clone(), Value::Object(p));
+        }
+        out.insert("properties".into(), Value::Object(shallow));
+    }
+    if let Some(required) = schema.get("required") {
+        out.insert("required".into(), required.clone());
+    }
+    out
+}
+
 /// True when a schema still contains something [`make_portable`] removes (used by tests).
 pub fn is_portable(value: &Value) -> bool {
     match value {

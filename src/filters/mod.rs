@@ -1,12 +1,25 @@
-//! Symbol filters from `exchangeInfo`, parsed once into typed rules.
+//! Symbol filters from `exchangeInfo`, parsed once into typed rules, and the exact local
+//! validation of a new order against them.
 //!
 //! Unknown filter types are kept (Binance adds filters over time) and a known filter whose
-//! fields do not parse is kept as `Unparsed`, never silently dropped: a validator must treat it
-//! as a rule it cannot check.
+//! fields do not parse is kept as `Unparsed`, never silently dropped: the validator treats it
+//! as a rule it cannot check and refuses the order.
+
+mod order_rules;
+mod step;
+mod validate;
+
+#[cfg(test)]
+mod fixtures;
 
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::binance::model::{NewOrder, SymbolInfo};
+
+pub use step::{is_step_multiple, round_to_step_down, round_to_step_up};
+pub use validate::{normalize, validate};
 
 /// One symbol filter, in Binance's own field names. Decimal fields are decimal strings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -14,10 +27,18 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub enum SymbolFilter {
     /// Price and stopPrice: `>= minPrice`, `<= maxPrice`, multiple of `tickSize` (each off when 0).
     #[serde(rename_all = "camelCase")]
-    PriceFilter { min_price: Decimal, max_price: Decimal, tick_size: Decimal },
+    PriceFilter {
+        min_price: Decimal,
+        max_price: Decimal,
+        tick_size: Decimal,
+    },
     /// Price within multipliers of the reference (average) price.
     #[serde(rename_all = "camelCase")]
-    PercentPrice { multiplier_up: Decimal, multiplier_down: Decimal, avg_price_mins: u32 },
+    PercentPrice {
+        multiplier_up: Decimal,
+        multiplier_down: Decimal,
+        avg_price_mins: u32,
+    },
     /// Like PERCENT_PRICE with separate bounds for BUY (bid) and SELL (ask).
     #[serde(rename_all = "camelCase")]
     PercentPriceBySide {
@@ -29,13 +50,25 @@ pub enum SymbolFilter {
     },
     /// Quantity and icebergQty: bounds and step.
     #[serde(rename_all = "camelCase")]
-    LotSize { min_qty: Decimal, max_qty: Decimal, step_size: Decimal },
+    LotSize {
+        min_qty: Decimal,
+        max_qty: Decimal,
+        step_size: Decimal,
+    },
     /// Quantity of MARKET orders: bounds and step (zero means no rule).
     #[serde(rename_all = "camelCase")]
-    MarketLotSize { min_qty: Decimal, max_qty: Decimal, step_size: Decimal },
+    MarketLotSize {
+        min_qty: Decimal,
+        max_qty: Decimal,
+        step_size: Decimal,
+    },
     /// Legacy minimum notional.
     #[serde(rename_all = "camelCase")]
-    MinNotional { min_notional: Decimal, apply_to_market: bool, avg_price_mins: u32 },
+    MinNotional {
+        min_notional: Decimal,
+        apply_to_market: bool,
+        avg_price_mins: u32,
+    },
     /// Notional (price × quantity) bounds.
     #[serde(rename_all = "camelCase")]
     Notional {
@@ -78,7 +111,11 @@ pub enum SymbolFilter {
     Unknown { name: String, raw: serde_json::Value },
     /// A known filter type whose fields did not parse: a rule that cannot be checked locally.
     #[serde(rename = "UNPARSED")]
-    Unparsed { name: String, error: String, raw: serde_json::Value },
+    Unparsed {
+        name: String,
+        error: String,
+        raw: serde_json::Value,
+    },
 }
 
 const KNOWN: &[&str] = &[
@@ -102,17 +139,17 @@ const KNOWN: &[&str] = &[
 impl SymbolFilter {
     /// Parses one filter object from `exchangeInfo`; never fails.
     pub fn from_value(raw: serde_json::Value) -> SymbolFilter {
-        let name = raw
-            .get("filterType")
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_owned();
+        let name = raw.get("filterType").and_then(|v| v.as_str()).unwrap_or("").to_owned();
         if !KNOWN.contains(&name.as_str()) {
             return SymbolFilter::Unknown { name, raw };
         }
         match serde_json::from_value::<SymbolFilter>(raw.clone()) {
             Ok(filter) => filter,
-            Err(e) => SymbolFilter::Unparsed { name, error: e.to_string(), raw },
+            Err(e) => SymbolFilter::Unparsed {
+                name,
+                error: e.to_string(),
+                raw,
+            },
         }
     }
 
@@ -147,42 +184,94 @@ impl SymbolFilter {
             (true, false) => format!("<= {}", n(max)),
             (false, false) => format!("{}..{}", n(min), n(max)),
         };
-        let step = |s: &Decimal| if s.is_zero() { "no step".to_owned() } else { format!("step {}", n(s)) };
-        match self {
-            SymbolFilter::PriceFilter { min_price, max_price, tick_size } => {
-                format!("PRICE_FILTER: price {}, tick {}", bound(min_price, max_price), if tick_size.is_zero() { "none".into() } else { n(tick_size) })
+        let step = |s: &Decimal| {
+            if s.is_zero() {
+                "no step".to_owned()
+            } else {
+                format!("step {}", n(s))
             }
-            SymbolFilter::PercentPrice { multiplier_up, multiplier_down, avg_price_mins } => format!(
+        };
+        match self {
+            SymbolFilter::PriceFilter {
+                min_price,
+                max_price,
+                tick_size,
+            } => {
+                format!(
+                    "PRICE_FILTER: price {}, tick {}",
+                    bound(min_price, max_price),
+                    if tick_size.is_zero() {
+                        "none".into()
+                    } else {
+                        n(tick_size)
+                    }
+                )
+            }
+            SymbolFilter::PercentPrice {
+                multiplier_up,
+                multiplier_down,
+                avg_price_mins,
+            } => format!(
                 "PERCENT_PRICE: price within {}x..{}x of the {avg_price_mins}-minute average price",
                 n(multiplier_down),
                 n(multiplier_up)
             ),
-            SymbolFilter::PercentPriceBySide { bid_multiplier_up, bid_multiplier_down, ask_multiplier_up, ask_multiplier_down, avg_price_mins } => format!(
+            SymbolFilter::PercentPriceBySide {
+                bid_multiplier_up,
+                bid_multiplier_down,
+                ask_multiplier_up,
+                ask_multiplier_down,
+                avg_price_mins,
+            } => format!(
                 "PERCENT_PRICE_BY_SIDE: BUY price within {}x..{}x, SELL within {}x..{}x of the {avg_price_mins}-minute average price",
                 n(bid_multiplier_down),
                 n(bid_multiplier_up),
                 n(ask_multiplier_down),
                 n(ask_multiplier_up)
             ),
-            SymbolFilter::LotSize { min_qty, max_qty, step_size } => {
+            SymbolFilter::LotSize {
+                min_qty,
+                max_qty,
+                step_size,
+            } => {
                 format!("LOT_SIZE: quantity {}, {}", bound(min_qty, max_qty), step(step_size))
             }
-            SymbolFilter::MarketLotSize { min_qty, max_qty, step_size } => {
-                format!("MARKET_LOT_SIZE: MARKET quantity {}, {}", bound(min_qty, max_qty), step(step_size))
+            SymbolFilter::MarketLotSize {
+                min_qty,
+                max_qty,
+                step_size,
+            } => {
+                format!(
+                    "MARKET_LOT_SIZE: MARKET quantity {}, {}",
+                    bound(min_qty, max_qty),
+                    step(step_size)
+                )
             }
-            SymbolFilter::MinNotional { min_notional, apply_to_market, .. } => format!(
+            SymbolFilter::MinNotional {
+                min_notional,
+                apply_to_market,
+                ..
+            } => format!(
                 "MIN_NOTIONAL: price × quantity >= {}{}",
                 n(min_notional),
                 if *apply_to_market { " (MARKET orders too)" } else { "" }
             ),
-            SymbolFilter::Notional { min_notional, apply_min_to_market, max_notional, apply_max_to_market, .. } => format!(
+            SymbolFilter::Notional {
+                min_notional,
+                apply_min_to_market,
+                max_notional,
+                apply_max_to_market,
+                ..
+            } => format!(
                 "NOTIONAL: price × quantity {} (MARKET orders: min {}, max {})",
                 bound(min_notional, max_notional),
                 if *apply_min_to_market { "applies" } else { "not applied" },
                 if *apply_max_to_market { "applies" } else { "not applied" }
             ),
             SymbolFilter::IcebergParts { limit } => format!("ICEBERG_PARTS: at most {limit} iceberg parts"),
-            SymbolFilter::MaxNumOrders { max_num_orders } => format!("MAX_NUM_ORDERS: at most {max_num_orders} open orders"),
+            SymbolFilter::MaxNumOrders { max_num_orders } => {
+                format!("MAX_NUM_ORDERS: at most {max_num_orders} open orders")
+            }
             SymbolFilter::MaxNumAlgoOrders { max_num_algo_orders } => {
                 format!("MAX_NUM_ALGO_ORDERS: at most {max_num_algo_orders} open stop/take-profit orders")
             }
@@ -196,12 +285,108 @@ impl SymbolFilter {
                 format!("MAX_NUM_ORDER_AMENDS: at most {max_num_order_amends} amendments per order")
             }
             SymbolFilter::MaxPosition { max_position } => format!("MAX_POSITION: base position <= {}", n(max_position)),
-            SymbolFilter::TrailingDelta { min_trailing_above_delta, max_trailing_above_delta, min_trailing_below_delta, max_trailing_below_delta } => format!(
+            SymbolFilter::TrailingDelta {
+                min_trailing_above_delta,
+                max_trailing_above_delta,
+                min_trailing_below_delta,
+                max_trailing_below_delta,
+            } => format!(
                 "TRAILING_DELTA: above {min_trailing_above_delta}..{max_trailing_above_delta} BIPS, below {min_trailing_below_delta}..{max_trailing_below_delta} BIPS"
             ),
             SymbolFilter::Unknown { name, raw } => format!("{name}: not known to this server: {raw}"),
-            SymbolFilter::Unparsed { name, error, .. } => format!("{name}: could not be parsed ({error}); it cannot be checked locally"),
+            SymbolFilter::Unparsed { name, error, .. } => {
+                format!("{name}: could not be parsed ({error}); it cannot be checked locally")
+            }
         }
+    }
+}
+
+// ---- validation -------------------------------------------------------------------------
+
+/// Open orders on the symbol right now, for the MAX_NUM_* filters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenOrderCounts {
+    /// All open orders on the symbol.
+    pub total: u32,
+    /// Open STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT orders.
+    pub algo: u32,
+    /// Open orders with an icebergQty.
+    pub iceberg: u32,
+}
+
+/// What the validator needs besides the order.
+#[derive(Clone, Copy, Debug)]
+pub struct ValidationContext<'a> {
+    pub symbol: &'a SymbolInfo,
+    /// The reference price (avgPrice) for PERCENT_PRICE(_BY_SIDE) and for the notional of
+    /// MARKET orders; `None` when unknown (those rules are then reported as unchecked).
+    pub reference_price: Option<Decimal>,
+    /// Open orders on the symbol; `None` when unknown (MAX_NUM_* reported as unchecked).
+    pub open_orders: Option<OpenOrderCounts>,
+}
+
+/// One broken rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Violation {
+    /// The filter name as Binance spells it (e.g. `LOT_SIZE`), or for rules outside the filters:
+    /// `SYMBOL_STATUS`, `ORDER_TYPE`, `REQUIRED_FIELD`, `PARAM_NOT_REQUIRED`, `ICEBERG`,
+    /// `TRAILING_STOP`, `QUOTE_ORDER_QTY`, `SELF_TRADE_PREVENTION`, `POSITIVE_AMOUNT`,
+    /// `BAD_PRECISION`.
+    pub filter: String,
+    /// The rule, e.g. `quantity % stepSize == 0`.
+    pub rule: String,
+    /// The field (by its tool argument name) and the value sent, e.g. `quantity=0.000015`.
+    pub value: String,
+    /// The nearest valid values of that field (price to the tick both ways, quantity down to the
+    /// step, the bound itself when out of bounds); empty when there is no single answer.
+    pub nearest_valid: Vec<String>,
+    /// One readable sentence.
+    pub message: String,
+}
+
+/// The verdict of local validation.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct Validation {
+    pub valid: bool,
+    pub violations: Vec<Violation>,
+    /// Rules that could not be checked locally (no reference price, unknown filter types ...).
+    pub unchecked: Vec<String>,
+    /// The order with price/stop price rounded to the tick (BUY down, SELL up) and quantities
+    /// rounded down to the step: offered to the agent, never applied silently.
+    pub normalized: NewOrder,
+}
+
+impl Violation {
+    fn new(filter: &str, rule: impl Into<String>, value: String, message: String) -> Violation {
+        Violation {
+            filter: filter.to_owned(),
+            rule: rule.into(),
+            value,
+            nearest_valid: Vec::new(),
+            message,
+        }
+    }
+
+    fn nearest(mut self, values: Vec<String>) -> Violation {
+        self.nearest_valid = values;
+        self
+    }
+}
+
+/// What the checks found so far: broken rules and rules that could not be checked.
+#[derive(Debug, Default)]
+struct Findings {
+    violations: Vec<Violation>,
+    unchecked: Vec<String>,
+}
+
+impl Findings {
+    fn violation(&mut self, violation: Violation) {
+        self.violations.push(violation);
+    }
+
+    fn unchecked(&mut self, line: String) {
+        self.unchecked.push(line);
     }
 }
 
@@ -223,11 +408,29 @@ mod tests {
 
     #[test]
     fn known_filters_parse_into_typed_rules() {
-        let f = SymbolFilter::from_value(json!({"filterType":"LOT_SIZE","minQty":"0.00001000","maxQty":"9000.00000000","stepSize":"0.00001000"}));
-        assert_eq!(f, SymbolFilter::LotSize { min_qty: dec("0.00001"), max_qty: dec("9000"), step_size: dec("0.00001") });
+        let f = SymbolFilter::from_value(
+            json!({"filterType":"LOT_SIZE","minQty":"0.00001000","maxQty":"9000.00000000","stepSize":"0.00001000"}),
+        );
+        assert_eq!(
+            f,
+            SymbolFilter::LotSize {
+                min_qty: dec("0.00001"),
+                max_qty: dec("9000"),
+                step_size: dec("0.00001")
+            }
+        );
         assert_eq!(f.describe(), "LOT_SIZE: quantity 0.00001..9000, step 0.00001");
-        let f = SymbolFilter::from_value(json!({"filterType":"NOTIONAL","minNotional":"5.00000000","applyMinToMarket":true,"maxNotional":"9000000.00000000","applyMaxToMarket":false,"avgPriceMins":5}));
-        assert!(matches!(f, SymbolFilter::Notional { apply_min_to_market: true, avg_price_mins: 5, .. }));
+        let f = SymbolFilter::from_value(
+            json!({"filterType":"NOTIONAL","minNotional":"5.00000000","applyMinToMarket":true,"maxNotional":"9000000.00000000","applyMaxToMarket":false,"avgPriceMins":5}),
+        );
+        assert!(matches!(
+            f,
+            SymbolFilter::Notional {
+                apply_min_to_market: true,
+                avg_price_mins: 5,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -246,7 +449,9 @@ mod tests {
 
     #[test]
     fn zero_bounds_read_as_no_rule() {
-        let f = SymbolFilter::from_value(json!({"filterType":"MARKET_LOT_SIZE","minQty":"0.00000000","maxQty":"97.92836420","stepSize":"0.00000000"}));
+        let f = SymbolFilter::from_value(
+            json!({"filterType":"MARKET_LOT_SIZE","minQty":"0.00000000","maxQty":"97.92836420","stepSize":"0.00000000"}),
+        );
         assert_eq!(f.describe(), "MARKET_LOT_SIZE: MARKET quantity <= 97.9283642, no step");
     }
 }

@@ -1,0 +1,44 @@
+//! Test helpers: build a router and send one in-process request with `oneshot` (no socket).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use super::{EmulatorConfig, EmulatorState, router};
+
+/// A router over a fresh state with `config`.
+pub fn router_with(config: EmulatorConfig) -> Router {
+    router(Arc::new(EmulatorState::new(config)))
+}
+
+/// A router over a fresh state with `seed` and no accounts.
+pub fn new_router(seed: u64) -> Router {
+    router_with(EmulatorConfig::new(seed))
+}
+
+/// `GET uri`: status, headers and the body as JSON (`Null` when empty).
+pub async fn get(app: &Router, uri: &str) -> (StatusCode, HeaderMap, Value) {
+    get_with_headers(app, uri, &[]).await
+}
+
+/// `GET uri` with extra request headers.
+pub async fn get_with_headers(app: &Router, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Value) {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, headers, body)
+}

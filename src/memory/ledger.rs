@@ -1,0 +1,154 @@
+//! `ledger.jsonl`: the order facts the safety gate relies on — test passes, client order ids
+//! reserved before sending, placement outcomes, reconciliations, paper fills.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Memory, MemoryError};
+use crate::config::Environment;
+
+pub const LEDGER_FILE: &str = "ledger.jsonl";
+
+/// One ledger line. `at_ms` is ms since the epoch; `at` the same as RFC 3339 UTC for humans.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum LedgerEvent {
+    /// `order_test` of this payload passed at Binance.
+    TestPassed { at: String, at_ms: i64, environment: Environment, symbol: String, identity: String, shape: String },
+    /// A client order id was reserved; written before the order request leaves.
+    OrderReserved {
+        at: String,
+        at_ms: i64,
+        environment: Environment,
+        client_order_id: String,
+        identity: String,
+        shape: String,
+        order: serde_json::Value,
+    },
+    /// Binance accepted the order.
+    OrderAccepted { at: String, at_ms: i64, environment: Environment, client_order_id: String, order_id: u64, status: String },
+    /// Binance answered with an error: the order was not placed.
+    OrderRejected { at: String, at_ms: i64, environment: Environment, client_order_id: String, code: Option<i64>, message: String },
+    /// No usable answer (timeout, 5XX, -1006, -1007): the outcome is unknown until reconciled.
+    OrderUnknown { at: String, at_ms: i64, environment: Environment, client_order_id: String, error: String },
+    /// The result of querying an order by client id after an unknown outcome.
+    Reconciled {
+        at: String,
+        at_ms: i64,
+        environment: Environment,
+        client_order_id: String,
+        /// `exists`, `absent` or `still_unknown`.
+        outcome: String,
+        order_id: Option<u64>,
+        status: Option<String>,
+    },
+    /// Paper mode: a simulated fill instead of a real order.
+    PaperFill {
+        at: String,
+        at_ms: i64,
+        environment: Environment,
+        client_order_id: String,
+        symbol: String,
+        side: String,
+        quantity: String,
+        price: String,
+    },
+    /// An order was canceled by a tool.
+    OrderCanceled { at: String, at_ms: i64, environment: Environment, symbol: String, order_id: u64, client_order_id: String },
+}
+
+impl LedgerEvent {
+    fn at_ms(&self) -> i64 {
+        match self {
+            LedgerEvent::TestPassed { at_ms, .. }
+            | LedgerEvent::OrderReserved { at_ms, .. }
+            | LedgerEvent::OrderAccepted { at_ms, .. }
+            | LedgerEvent::OrderRejected { at_ms, .. }
+            | LedgerEvent::OrderUnknown { at_ms, .. }
+            | LedgerEvent::Reconciled { at_ms, .. }
+            | LedgerEvent::PaperFill { at_ms, .. }
+            | LedgerEvent::OrderCanceled { at_ms, .. } => *at_ms,
+        }
+    }
+}
+
+/// Read and append access to the ledger.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    memory: Memory,
+}
+
+impl Ledger {
+    pub fn new(memory: Memory) -> Ledger {
+        Ledger { memory }
+    }
+
+    pub fn record(&self, event: &LedgerEvent) -> Result<(), MemoryError> {
+        self.memory.append_jsonl(LEDGER_FILE, event)
+    }
+
+    pub fn events(&self) -> Result<Vec<LedgerEvent>, MemoryError> {
+        self.memory.read_jsonl(LEDGER_FILE)
+    }
+
+    /// When the identical payload last passed `order_test` in `env`, if at or after `since_ms`.
+    pub fn test_passed_since(&self, env: Environment, identity: &str, since_ms: i64) -> Result<Option<i64>, MemoryError> {
+        Ok(self
+            .events()?
+            .iter()
+            .filter_map(|e| match e {
+                LedgerEvent::TestPassed { environment, identity: id, at_ms, .. } if *environment == env && id == identity => Some(*at_ms),
+                _ => None,
+            })
+            .filter(|at| *at >= since_ms)
+            .max())
+    }
+
+    /// Whether a payload of this shape passed `order_test` in any of `envs`.
+    pub fn shape_passed(&self, envs: &[Environment], shape: &str) -> Result<bool, MemoryError> {
+        Ok(self.events()?.iter().any(|e| {
+            matches!(e, LedgerEvent::TestPassed { environment, shape: s, .. } if envs.contains(environment) && s == shape)
+        }))
+    }
+
+    /// Every event about one client order id, oldest first.
+    pub fn history_of(&self, env: Environment, client_order_id: &str) -> Result<Vec<LedgerEvent>, MemoryError> {
+        let mut events: Vec<LedgerEvent> = self
+            .events()?
+            .into_iter()
+            .filter(|e| match e {
+                LedgerEvent::OrderReserved { environment, client_order_id: c, .. }
+                | LedgerEvent::OrderAccepted { environment, client_order_id: c, .. }
+                | LedgerEvent::OrderRejected { environment, client_order_id: c, .. }
+                | LedgerEvent::OrderUnknown { environment, client_order_id: c, .. }
+                | LedgerEvent::Reconciled { environment, client_order_id: c, .. }
+                | LedgerEvent::PaperFill { environment, client_order_id: c, .. }
+                | LedgerEvent::OrderCanceled { environment, client_order_id: c, .. } => *environment == env && c == client_order_id,
+                LedgerEvent::TestPassed { .. } => false,
+            })
+            .collect();
+        events.sort_by_key(LedgerEvent::at_ms);
+        Ok(events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passed(env: Environment, identity: &str, shape: &str, at_ms: i64) -> LedgerEvent {
+        LedgerEvent::TestPassed { at: String::new(), at_ms, environment: env, symbol: "BTCUSDT".into(), identity: identity.into(), shape: shape.into() }
+    }
+
+    #[test]
+    fn test_passes_are_found_by_environment_identity_and_age() {
+        let dir = tempfile::tempdir().expect("dir");
+        let ledger = Ledger::new(Memory::new(dir.path()));
+        ledger.record(&passed(Environment::Testnet, "id-a", "shape-1", 1_000)).expect("record");
+        assert_eq!(ledger.test_passed_since(Environment::Testnet, "id-a", 500).expect("q"), Some(1_000));
+        assert_eq!(ledger.test_passed_since(Environment::Testnet, "id-a", 2_000).expect("q"), None);
+        assert_eq!(ledger.test_passed_since(Environment::Production, "id-a", 0).expect("q"), None);
+        assert_eq!(ledger.test_passed_since(Environment::Testnet, "id-b", 0).expect("q"), None);
+        assert!(ledger.shape_passed(&[Environment::Testnet, Environment::Demo], "shape-1").expect("q"));
+        assert!(!ledger.shape_passed(&[Environment::Demo], "shape-1").expect("q"));
+    }
+}
