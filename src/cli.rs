@@ -18,9 +18,9 @@ use crate::server::BinanceServer;
 use crate::tools::status::{ServerStatusArgs, server_status};
 
 /// Logs go to stderr, never stdout (stdout is the JSON-RPC channel).
-pub fn init_logging() {
+pub fn init_logging(default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("binance_mcp=info,rmcp=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(false)
@@ -279,4 +279,36 @@ pub async fn doctor(config: Config) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// `binance-mcp halt [REASON]`: the kill switch on.
+pub fn halt(config: &Config, reason: &str) -> ExitCode {
+    match crate::memory::Memory::new(config.home.clone()).halt(reason) {
+        Ok(path) => {
+            println!("Trading halted: {} exists. No order will be placed until `binance-mcp resume`.", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("binance-mcp halt: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `binance-mcp resume`: the kill switch off.
+pub fn resume(config: &Config) -> ExitCode {
+    match crate::memory::Memory::new(config.home.clone()).resume() {
+        Ok(true) => {
+            println!("Trading resumed: the HALT file was removed.");
+            ExitCode::SUCCESS
+        }
+        Ok(false) => {
+            println!("Trading was not halted (no HALT file in {}).", config.home.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("binance-mcp resume: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

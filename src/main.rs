@@ -72,11 +72,21 @@ enum Command {
     },
     /// Explain the configuration: environments, keys set (never values), base URLs, clock offsets, memory folder.
     Doctor,
+    /// Kill switch on: create ~/binance/HALT so no order is placed (cancels and reads still work).
+    Halt {
+        /// Why, for whoever reads the file later.
+        #[arg(default_value = "halted by the human")]
+        reason: String,
+    },
+    /// Kill switch off: remove ~/binance/HALT.
+    Resume,
 }
 
 fn main() -> ExitCode {
-    cli::init_logging();
     let cli = Cli::parse();
+    // Serving logs at info; one-shot commands only warn, so their output stays readable.
+    let serving = matches!(cli.command, None | Some(Command::Serve { .. }) | Some(Command::Emulator { .. }));
+    cli::init_logging(if serving { "binance_mcp=info,rmcp=warn" } else { "binance_mcp=warn,rmcp=warn" });
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -104,6 +114,8 @@ fn main() -> ExitCode {
             Command::Serve { emulator, seed } => cli::serve(config, emulator.then_some(seed)).await,
             Command::Call { tool, arguments, emulator } => cli::call(config, emulator, &tool, &arguments).await,
             Command::Doctor => cli::doctor(config).await,
+            Command::Halt { reason } => cli::halt(&config, &reason),
+            Command::Resume => cli::resume(&config),
             Command::Emulator { .. } => ExitCode::SUCCESS,
         }
     })

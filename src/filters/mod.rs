@@ -5,6 +5,8 @@
 //! fields do not parse is kept as `Unparsed`, never silently dropped: the validator treats it
 //! as a rule it cannot check and refuses the order.
 
+mod bounds;
+mod notional;
 mod order_rules;
 mod step;
 mod validate;
@@ -453,5 +455,39 @@ mod tests {
             json!({"filterType":"MARKET_LOT_SIZE","minQty":"0.00000000","maxQty":"97.92836420","stepSize":"0.00000000"}),
         );
         assert_eq!(f.describe(), "MARKET_LOT_SIZE: MARKET quantity <= 97.9283642, no step");
+    }
+
+    /// Every `/exchangeInfo format` example of filters.md (binance-spot-api-docs a5e0bc3).
+    #[test]
+    fn every_documented_symbol_filter_parses_into_a_typed_rule() {
+        let examples = [
+            json!({"filterType":"PRICE_FILTER","minPrice":"0.00000100","maxPrice":"100000.00000000","tickSize":"0.00000100"}),
+            json!({"filterType":"PERCENT_PRICE","multiplierUp":"1.3000","multiplierDown":"0.7000","avgPriceMins":5}),
+            json!({"filterType":"PERCENT_PRICE_BY_SIDE","bidMultiplierUp":"1.2","bidMultiplierDown":"0.2","askMultiplierUp":"5","askMultiplierDown":"0.8","avgPriceMins":1}),
+            json!({"filterType":"LOT_SIZE","minQty":"0.00100000","maxQty":"100000.00000000","stepSize":"0.00100000"}),
+            json!({"filterType":"MIN_NOTIONAL","minNotional":"0.00100000","applyToMarket":true,"avgPriceMins":5}),
+            json!({"filterType":"NOTIONAL","minNotional":"10.00000000","applyMinToMarket":false,"maxNotional":"10000.00000000","applyMaxToMarket":false,"avgPriceMins":5}),
+            json!({"filterType":"ICEBERG_PARTS","limit":10}),
+            json!({"filterType":"MARKET_LOT_SIZE","minQty":"0.00100000","maxQty":"100000.00000000","stepSize":"0.00100000"}),
+            json!({"filterType":"MAX_NUM_ORDERS","maxNumOrders":25}),
+            json!({"filterType":"MAX_NUM_ALGO_ORDERS","maxNumAlgoOrders":5}),
+            json!({"filterType":"MAX_NUM_ICEBERG_ORDERS","maxNumIcebergOrders":5}),
+            json!({"filterType":"MAX_POSITION","maxPosition":"10.00000000"}),
+            json!({"filterType":"TRAILING_DELTA","minTrailingAboveDelta":10,"maxTrailingAboveDelta":2000,"minTrailingBelowDelta":10,"maxTrailingBelowDelta":2000}),
+            json!({"filterType":"MAX_NUM_ORDER_AMENDS","maxNumOrderAmends":10}),
+            json!({"filterType":"MAX_NUM_ORDER_LISTS","maxNumOrderLists":20}),
+        ];
+        for raw in examples {
+            let name = raw["filterType"].as_str().unwrap_or_default().to_owned();
+            let filter = SymbolFilter::from_value(raw);
+            assert_eq!(filter.name(), name);
+            assert!(
+                !matches!(filter, SymbolFilter::Unknown { .. } | SymbolFilter::Unparsed { .. }),
+                "{filter:?}"
+            );
+        }
+        // Exchange filters never appear among a symbol's filters; if one did, it would be unknown.
+        let exchange = SymbolFilter::from_value(json!({"filterType":"EXCHANGE_MAX_NUM_ORDERS","maxNumOrders":1000}));
+        assert!(matches!(exchange, SymbolFilter::Unknown { .. }));
     }
 }

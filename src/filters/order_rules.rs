@@ -330,7 +330,10 @@ mod tests {
             .collect()
     }
 
-    fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    /// An expected violation: `(filter, value)`.
+    type Pair<'a> = (&'a str, &'a str);
+
+    fn pairs(expected: &[Pair<'_>]) -> Vec<(String, String)> {
         expected
             .iter()
             .map(|(f, v)| ((*f).to_owned(), (*v).to_owned()))
@@ -401,7 +404,7 @@ mod tests {
     #[test]
     fn missing_fields_are_named_per_type() {
         let symbol = btcusdt();
-        let cases: Vec<(NewOrder, Vec<(&str, &str)>)> = vec![
+        let cases: Vec<(NewOrder, Vec<Pair<'_>>)> = vec![
             (
                 order(OrderType::Limit, Side::Buy),
                 vec![
@@ -454,7 +457,7 @@ mod tests {
     fn fields_a_type_does_not_take_are_refused() {
         let symbol = btcusdt();
         let gtc = Some(TimeInForce::Gtc);
-        let cases: Vec<(NewOrder, Vec<(&str, &str)>)> = vec![
+        let cases: Vec<(NewOrder, Vec<Pair<'_>>)> = vec![
             (
                 NewOrder {
                     price: Some(dec("95000")),
@@ -552,7 +555,7 @@ mod tests {
         let gtc = Some(TimeInForce::Gtc);
         let ioc = Some(TimeInForce::Ioc);
         // The happy orders have quantity 0.01.
-        let cases: Vec<(NewOrder, &SymbolInfo, Vec<(&str, &str)>)> = vec![
+        let cases: Vec<(NewOrder, &SymbolInfo, Vec<Pair<'_>>)> = vec![
             (iceberg(OrderType::Limit, gtc, "0.001"), &symbol, vec![]),
             (iceberg(OrderType::LimitMaker, None, "0.001"), &symbol, vec![]),
             (iceberg(OrderType::StopLossLimit, gtc, "0.001"), &symbol, vec![]),

@@ -120,3 +120,66 @@ impl Mcp {
 pub fn text(r: &CallToolResult) -> String {
     r.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
 }
+
+/// Every request an emulator received (its `/emulator/requests` test hook).
+pub async fn emulator_requests(base_url: &str) -> Vec<Value> {
+    let body = reqwest::get(format!("{base_url}/emulator/requests")).await.expect("request log").text().await.expect("body");
+    serde_json::from_str(&body).expect("request log is JSON")
+}
+
+/// Requests to `path` with `method` in an emulator's log.
+pub async fn count_requests(base_url: &str, method: &str, path: &str) -> usize {
+    emulator_requests(base_url)
+        .await
+        .iter()
+        .filter(|r| r["method"] == method && r["path"] == path)
+        .count()
+}
+
+/// Sets an emulator fault, e.g. `{"execute_then_503": 1}`.
+pub async fn set_faults(base_url: &str, faults: Value) {
+    let status = reqwest::Client::new()
+        .post(format!("{base_url}/emulator/faults"))
+        .json(&faults)
+        .send()
+        .await
+        .expect("faults hook")
+        .status();
+    assert!(status.is_success(), "faults hook answered {status}");
+}
+
+impl Exchanges {
+    /// Keys for production too (the gate, not missing keys, must be what refuses).
+    pub fn env_with_production_keys(&self) -> Vec<(String, String)> {
+        let mut env = self.env();
+        env.push(("BINANCE_API_KEY".into(), TEST_KEY.into()));
+        env.push(("BINANCE_API_SECRET".into(), TEST_SECRET.into()));
+        env.push(("BINANCE_DEMO_API_KEY".into(), TEST_KEY.into()));
+        env.push(("BINANCE_DEMO_API_SECRET".into(), TEST_SECRET.into()));
+        env
+    }
+}
+
+/// A price `factor` away from `reference`, on a tick of `tick` (decimal strings).
+pub fn price_near(reference: &str, factor: &str, tick: &str) -> String {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let r = Decimal::from_str(reference).expect("reference") * Decimal::from_str(factor).expect("factor");
+    let t = Decimal::from_str(tick).expect("tick");
+    ((r / t).floor() * t).normalize().to_string()
+}
+
+impl Mcp {
+    /// Best bid and ask of a symbol in an environment.
+    pub async fn book(&self, symbol: &str, env: &str) -> (String, String) {
+        let b = self.ok("market_book_ticker", serde_json::json!({"symbols": [symbol], "environment": env})).await;
+        let top = &b["books"][0];
+        (top["bid_price"].as_str().expect("bid").to_owned(), top["ask_price"].as_str().expect("ask").to_owned())
+    }
+
+    /// order_test then order_place of the same payload; returns the placement result.
+    pub async fn test_and_place(&self, order: Value) -> Value {
+        self.ok("order_test", order.clone()).await;
+        self.ok("order_place", order).await
+    }
+}

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use super::super::fixtures::{btcusdt, dec, happy, order};
+use super::super::fixtures::{btcusdt, dec, happy};
 use super::*;
 use crate::binance::model::TimeInForce;
 
@@ -58,6 +58,9 @@ fn run_with(
 }
 
 /// `(filter, value, nearest_valid)` of each violation.
+/// An expected violation: `(filter, value, nearest_valid)`.
+type Row<'a> = (&'a str, &'a str, &'a [&'a str]);
+
 fn broken(validation: &Validation) -> Vec<(String, String, Vec<String>)> {
     validation
         .violations
@@ -66,7 +69,7 @@ fn broken(validation: &Validation) -> Vec<(String, String, Vec<String>)> {
         .collect()
 }
 
-fn expect(rows: &[(&str, &str, &[&str])]) -> Vec<(String, String, Vec<String>)> {
+fn expect(rows: &[Row<'_>]) -> Vec<(String, String, Vec<String>)> {
     rows.iter()
         .map(|(f, v, n)| {
             (
@@ -134,7 +137,7 @@ fn issue_examples_for_the_lot_step() {
 #[test]
 fn price_filter_rules() {
     let symbol = btcusdt();
-    let cases: Vec<(NewOrder, Vec<(&str, &str, &[&str])>)> = vec![
+    let cases: Vec<(NewOrder, Vec<Row<'_>>)> = vec![
         (
             limit(Side::Buy, "94999.995", "0.01"),
             vec![("PRICE_FILTER", "price=94999.995", &["94999.99", "95000.00"])],
@@ -207,7 +210,7 @@ fn percent_price_by_side_uses_bid_for_buy_and_ask_for_sell() {
         "filterType":"PERCENT_PRICE_BY_SIDE","bidMultiplierUp":"1.2","bidMultiplierDown":"0.2",
         "askMultiplierUp":"5","askMultiplierDown":"0.8","avgPriceMins":1
     })]);
-    let cases: Vec<(NewOrder, Vec<(&str, &str, &[&str])>)> = vec![
+    let cases: Vec<(NewOrder, Vec<Row<'_>>)> = vec![
         (limit(Side::Buy, "114000.00", "0.01"), vec![]),
         (
             limit(Side::Buy, "114000.01", "0.01"),
@@ -265,7 +268,7 @@ fn percent_price_checks_limit_prices_only_and_needs_a_reference() {
 #[test]
 fn lot_size_applies_to_quantity_and_iceberg_qty_of_every_type() {
     let symbol = btcusdt();
-    let cases: Vec<(NewOrder, Vec<(&str, &str, &[&str])>)> = vec![
+    let cases: Vec<(NewOrder, Vec<Row<'_>>)> = vec![
         (
             limit(Side::Buy, "95000", "0.000005"),
             vec![
@@ -489,7 +492,7 @@ fn open_order_counts_gate_new_orders() {
         ..plain.clone()
     };
     let reference = Some(dec("95000"));
-    let cases: Vec<(&NewOrder, Option<OpenOrderCounts>, Vec<(&str, &str, &[&str])>)> = vec![
+    let cases: Vec<(&NewOrder, Option<OpenOrderCounts>, Vec<Row<'_>>)> = vec![
         (&plain, counts(199, 5, 5), vec![]),
         (
             &plain,
