@@ -113,6 +113,7 @@ mod tests {
         let err = parse("123456789.123456789").expect_err("17 digits");
         assert!(err.contains("send it as a string"), "{err}");
         assert!(parse("-0.5").is_err());
-        assert!(parse("1e-7").is_err());
+        // A number's exponent form is only notation: 1e-7 is exactly 0.0000001.
+        assert_eq!(parse("1e-7").expect("ok").to_string(), "0.0000001");
     }
 }

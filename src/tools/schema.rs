@@ -24,6 +24,18 @@ pub fn make_portable(schema: &mut Map<String, Value>) {
 fn rewrite(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
     match value {
         Value::Object(map) => {
+            // `anyOf: [X, {type: null}]` (schemars' form for optional enums) -> X
+            if let Some(Value::Array(any)) = map.get("anyOf") {
+                let non_null: Vec<Value> = any.iter().filter(|s| s.get("type").and_then(Value::as_str) != Some("null")).cloned().collect();
+                if non_null.len() == 1 && any.len() == 2 {
+                    map.remove("anyOf");
+                    if let Value::Object(inner) = &non_null[0] {
+                        for (k, v) in inner {
+                            map.entry(k.clone()).or_insert_with(|| v.clone());
+                        }
+                    }
+                }
+            }
             if let Some(Value::String(reference)) = map.get("$ref").cloned()
                 && let Some(target) = reference.strip_prefix("#/$defs/").and_then(|name| defs.get(name))
                 && depth < 32
@@ -42,18 +54,6 @@ fn rewrite(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
                     map.insert("type".into(), non_null[0].clone());
                 } else if non_null.len() != types.len() {
                     map.insert("type".into(), Value::Array(non_null));
-                }
-            }
-            // `anyOf: [X, {type: null}]` (schemars' form for optional enums) -> X
-            if let Some(Value::Array(any)) = map.get("anyOf") {
-                let non_null: Vec<Value> = any.iter().filter(|s| s.get("type").and_then(Value::as_str) != Some("null")).cloned().collect();
-                if non_null.len() == 1 && any.len() == 2 {
-                    map.remove("anyOf");
-                    if let Value::Object(inner) = &non_null[0] {
-                        for (k, v) in inner {
-                            map.entry(k.clone()).or_insert_with(|| v.clone());
-                        }
-                    }
                 }
             }
             if map.get("default") == Some(&Value::Null) {
