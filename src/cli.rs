@@ -312,3 +312,90 @@ pub fn resume(config: &Config) -> ExitCode {
         }
     }
 }
+
+/// `binance-mcp memory path`.
+pub fn memory_path(config: &Config) -> ExitCode {
+    println!("{}", config.home.display());
+    ExitCode::SUCCESS
+}
+
+/// `binance-mcp memory show [FILE] [--since 1d]`: the file, or only its entries (`## ` sections
+/// with a date) from the last period.
+pub fn memory_show(config: &Config, file: &str, since: Option<&str>) -> ExitCode {
+    let name = match file {
+        "memory" | "memory.md" => "memory.md",
+        "runbooks" | "runbooks.md" => "runbooks.md",
+        "incidents" | "incidents.md" => "incidents.md",
+        other => {
+            eprintln!("binance-mcp memory show: unknown file {other:?}; use memory, runbooks or incidents");
+            return ExitCode::from(2);
+        }
+    };
+    let cutoff = match since.map(parse_period) {
+        None => None,
+        Some(Some(ms)) => Some(crate::binance::clock::local_now_ms() - ms),
+        Some(None) => {
+            eprintln!("binance-mcp memory show: --since takes a period like 30m, 12h, 1d or 7d");
+            return ExitCode::from(2);
+        }
+    };
+    let memory = crate::memory::Memory::new(config.home.clone());
+    let text = match memory.read_text(name) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("binance-mcp memory show: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cutoff {
+        None => print!("{text}"),
+        Some(cutoff) => print!("{}", sections_since(&text, cutoff)),
+    }
+    ExitCode::SUCCESS
+}
+
+/// `binance-mcp memory snapshots [SYMBOL]`.
+pub fn memory_snapshots(config: &Config, symbol: Option<&str>) -> ExitCode {
+    let snapshots = crate::memory::snapshots::Snapshots::new(crate::memory::Memory::new(config.home.clone()));
+    let symbol = symbol.map(|s| s.trim().to_uppercase());
+    let list = snapshots.list(None, symbol.as_deref());
+    if list.is_empty() {
+        println!("no snapshots yet in {}", config.home.join("snapshots").display());
+    }
+    for s in list {
+        println!("{:<8} {:<10} {:<8} {:>7} B  {}", s.kind, s.environment, s.symbol, s.bytes, s.name);
+    }
+    ExitCode::SUCCESS
+}
+
+/// `30m`, `12h`, `1d` -> milliseconds.
+fn parse_period(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (num, unit) = t.split_at(t.len().checked_sub(1)?);
+    let n: i64 = num.parse().ok()?;
+    let unit_ms = match unit {
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    (n > 0).then(|| n * unit_ms)
+}
+
+/// The `## YYYY-MM-DD HH:MM:SS UTC` sections at or after `cutoff_ms` (the file's preamble is skipped).
+fn sections_since(text: &str, cutoff_ms: i64) -> String {
+    let cutoff = crate::memory::incidents::human_time(cutoff_ms);
+    let mut out = String::new();
+    let mut keep = false;
+    for line in text.lines() {
+        if let Some(heading) = line.strip_prefix("## ") {
+            // Headings start with the time, which sorts as text.
+            keep = heading.get(..23).is_some_and(|stamp| stamp >= cutoff.as_str());
+        }
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}

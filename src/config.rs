@@ -135,7 +135,13 @@ pub struct Config {
     pub confirm_mode: ConfirmMode,
     /// `BINANCE_TRADE_MODE`: live orders, or paper fills recorded in the ledger.
     pub trade_mode: TradeMode,
+    /// `BINANCE_SNAPSHOT_MAX_AGE_SECS`: a filters snapshot younger than this serves as the
+    /// exchangeInfo cache after a restart (0 disables).
+    pub snapshot_max_age_secs: u64,
 }
+
+/// Default of `BINANCE_SNAPSHOT_MAX_AGE_SECS`.
+pub const DEFAULT_SNAPSHOT_MAX_AGE_SECS: u64 = 900;
 
 /// How a production `order_place` is confirmed (`BINANCE_CONFIRM`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
@@ -272,6 +278,15 @@ impl Config {
             }
         };
 
+        let snapshot_max_age_secs = match get("BINANCE_SNAPSHOT_MAX_AGE_SECS") {
+            None => DEFAULT_SNAPSHOT_MAX_AGE_SECS,
+            Some(v) => v.parse::<u64>().map_err(|_| ConfigError::Invalid {
+                variable: "BINANCE_SNAPSHOT_MAX_AGE_SECS",
+                value: v.clone(),
+                reason: "expected whole seconds (0 disables)".into(),
+            })?,
+        };
+
         Ok(Config {
             production: environment(Environment::Production)?,
             testnet: environment(Environment::Testnet)?,
@@ -285,6 +300,7 @@ impl Config {
             emulated: false,
             confirm_mode,
             trade_mode,
+            snapshot_max_age_secs,
         })
     }
 

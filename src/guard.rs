@@ -242,3 +242,68 @@ mod tests {
         assert!(client_order_id(Some(&"x".repeat(37))).is_err());
     }
 }
+
+/// The human's limits from memory.md: allowed symbols, per-order notional, per-day notional.
+/// `notional` is price × quantity in the quote asset (None when it cannot be computed).
+pub fn require_within_limits(
+    prefs: &crate::memory::preferences::Preferences,
+    env: Environment,
+    order: &NewOrder,
+    quote_asset: &str,
+    notional: Option<rust_decimal::Decimal>,
+    placed_today: rust_decimal::Decimal,
+) -> Result<(), Refusal> {
+    const FIX: &str = "Only the human can change the limits, by editing the front matter of memory.md. Ask them, or make the order smaller.";
+    if !prefs.symbol_allowed(&order.symbol) {
+        return Err(Refusal::new(
+            "symbol_not_allowed",
+            format!("{} is not in allowed_symbols of memory.md ({})", order.symbol, prefs.allowed_symbols.join(", ")),
+            FIX,
+        ));
+    }
+    let order_limit = prefs.order_limit(quote_asset);
+    let daily_limit = prefs.daily_limit(env, quote_asset);
+    if order_limit.is_none() && daily_limit.is_none() {
+        return Ok(());
+    }
+    let Some(notional) = notional else {
+        return Err(Refusal::new(
+            "limit_unverifiable",
+            format!("memory.md limits {quote_asset} orders, but this order's notional cannot be computed (no price and no reference price)"),
+            "Give a price, or retry when the average price is available.",
+        ));
+    };
+    if let Some(max) = order_limit
+        && notional > max
+    {
+        return Err(Refusal::new(
+            "max_order_notional",
+            format!("the order's notional {} {quote_asset} exceeds max_order_notional {} {quote_asset} in memory.md", notional.normalize(), max.normalize()),
+            FIX,
+        ));
+    }
+    if let Some(max) = daily_limit
+        && placed_today + notional > max
+    {
+        return Err(Refusal::new(
+            "max_daily_notional",
+            format!(
+                "{} {quote_asset} already sent on {env} today (UTC) plus this order's {} exceeds max_daily_notional {} {quote_asset} in memory.md",
+                placed_today.normalize(),
+                notional.normalize(),
+                max.normalize()
+            ),
+            FIX,
+        ));
+    }
+    Ok(())
+}
+
+/// Orders are refused while memory.md's front matter is broken; the error names the line.
+pub fn broken_preferences(error: &crate::memory::preferences::FrontMatterError) -> Refusal {
+    Refusal::new(
+        "memory_md_broken",
+        format!("the limits in memory.md cannot be read: {error}"),
+        "Ask the human to fix that line of the front matter in memory.md (the file is never rewritten by the server). Orders stay refused until then; reads and cancels still work.",
+    )
+}

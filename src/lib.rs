@@ -7,5 +7,6 @@ pub mod emulator;
 pub mod filters;
 pub mod guard;
 pub mod memory;
+pub mod resources;
 pub mod server;
 pub mod tools;

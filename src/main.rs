@@ -80,6 +80,30 @@ enum Command {
     },
     /// Kill switch off: remove ~/binance/HALT.
     Resume,
+    /// Read the memory folder in a terminal.
+    Memory {
+        #[command(subcommand)]
+        what: MemoryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MemoryCommand {
+    /// Print the memory folder's path.
+    Path,
+    /// Print memory.md, runbooks.md or incidents.md.
+    Show {
+        /// memory, runbooks or incidents.
+        #[arg(default_value = "incidents")]
+        file: String,
+        /// Only entries from the last period, e.g. 30m, 12h, 1d, 7d.
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// List snapshots, optionally of one symbol.
+    Snapshots {
+        symbol: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -116,6 +140,11 @@ fn main() -> ExitCode {
             Command::Doctor => cli::doctor(config).await,
             Command::Halt { reason } => cli::halt(&config, &reason),
             Command::Resume => cli::resume(&config),
+            Command::Memory { what } => match what {
+                MemoryCommand::Path => cli::memory_path(&config),
+                MemoryCommand::Show { file, since } => cli::memory_show(&config, &file, since.as_deref()),
+                MemoryCommand::Snapshots { symbol } => cli::memory_snapshots(&config, symbol.as_deref()),
+            },
             Command::Emulator { .. } => ExitCode::SUCCESS,
         }
     })

@@ -4,20 +4,30 @@
 //! output into structured content plus a text block (a summary line, then the same JSON) so
 //! that clients which ignore `structuredContent` still give the agent the data.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::{InputResponses, RequestState, schema_for_output};
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::ErrorData;
+use rmcp::model::{
+    CallToolResponse, CallToolResult, ContentBlock, Implementation, ListResourceTemplatesResult, ListResourcesResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::NotificationContext;
 use rmcp::service::RequestContext;
-use rmcp::{RoleServer, ServerHandler, tool, tool_handler, tool_router};
+use rmcp::{Peer, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 
 use crate::approval::{Approvals, Decision};
+use crate::resources;
 use crate::config::{Config, ConfirmMode, Environment};
 use crate::guard;
+use crate::memory::incidents::in_tool;
 use crate::tools::account::*;
 use crate::tools::market::*;
+use crate::tools::memory::*;
 use crate::tools::order::*;
 use crate::tools::schema::{compact_input, make_portable, shallow_output};
 use crate::tools::status::*;
@@ -46,6 +56,8 @@ pub fn tool_group(name: &str) -> &'static str {
 pub struct BinanceServer {
     toolbox: Arc<Toolbox>,
     approvals: Arc<Approvals>,
+    /// The client, once initialized: for resource-change notifications.
+    peer: Arc<OnceLock<Peer<RoleServer>>>,
     tool_router: ToolRouter<Self>,
 }
 
@@ -77,7 +89,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<ServerTimeOutput>()
     )]
     async fn market_server_time(&self, Parameters(args): Parameters<ServerTimeArgs>) -> CallToolResult {
-        respond(server_time(&self.toolbox, args).await)
+        self.run("server_time", server_time(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -88,7 +100,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<ExchangeInfoOutput>()
     )]
     async fn market_exchange_info(&self, Parameters(args): Parameters<ExchangeInfoArgs>) -> CallToolResult {
-        respond(exchange_info(&self.toolbox, args).await)
+        self.run("exchange_info", exchange_info(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -99,7 +111,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<TickerPriceOutput>()
     )]
     async fn market_ticker_price(&self, Parameters(args): Parameters<SymbolsArgs>) -> CallToolResult {
-        respond(ticker_price(&self.toolbox, args).await)
+        self.run("ticker_price", ticker_price(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -110,7 +122,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<Ticker24hOutput>()
     )]
     async fn market_ticker_24h(&self, Parameters(args): Parameters<Ticker24hArgs>) -> CallToolResult {
-        respond(ticker_24h(&self.toolbox, args).await)
+        self.run("ticker_24h", ticker_24h(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -121,7 +133,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<BookTickerOutput>()
     )]
     async fn market_book_ticker(&self, Parameters(args): Parameters<SymbolsArgs>) -> CallToolResult {
-        respond(book_ticker(&self.toolbox, args).await)
+        self.run("book_ticker", book_ticker(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -132,7 +144,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<OrderBookOutput>()
     )]
     async fn market_order_book(&self, Parameters(args): Parameters<OrderBookArgs>) -> CallToolResult {
-        respond(order_book(&self.toolbox, args).await)
+        self.run("order_book", order_book(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -143,7 +155,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<RecentTradesOutput>()
     )]
     async fn market_recent_trades(&self, Parameters(args): Parameters<RecentTradesArgs>) -> CallToolResult {
-        respond(recent_trades(&self.toolbox, args).await)
+        self.run("recent_trades", recent_trades(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -154,7 +166,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<KlinesOutput>()
     )]
     async fn market_klines(&self, Parameters(args): Parameters<KlinesArgs>) -> CallToolResult {
-        respond(klines(&self.toolbox, args).await)
+        self.run("klines", klines(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -165,7 +177,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<AvgPriceOutput>()
     )]
     async fn market_avg_price(&self, Parameters(args): Parameters<AvgPriceArgs>) -> CallToolResult {
-        respond(avg_price(&self.toolbox, args).await)
+        self.run("avg_price", avg_price(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -176,7 +188,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<ValidateOutput>()
     )]
     async fn order_validate(&self, Parameters(args): Parameters<OrderArgs>) -> CallToolResult {
-        respond(order_validate(&self.toolbox, args).await)
+        self.run("order_validate", order_validate(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -187,7 +199,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<TestOutput>()
     )]
     async fn order_test(&self, Parameters(args): Parameters<OrderArgs>) -> CallToolResult {
-        respond(order_test(&self.toolbox, args).await)
+        self.run("order_test", order_test(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -204,7 +216,7 @@ impl BinanceServer {
         InputResponses(input_responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        let env = signed_env(args.environment);
+        let env = self.toolbox.signed_env(args.environment);
         let mut approval = if env == Environment::Production { Approval::Argument } else { Approval::NotNeeded };
         if env == Environment::Production
             && args.confirm_production
@@ -231,7 +243,7 @@ impl BinanceServer {
                 }
             }
         }
-        respond(order_place(&self.toolbox, args, approval).await).into()
+        self.run("order_place", order_place(&self.toolbox, args, approval)).await.into()
     }
 
     #[tool(
@@ -242,7 +254,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<OrderOutput>()
     )]
     async fn order_cancel(&self, Parameters(args): Parameters<OrderRefArgs>) -> CallToolResult {
-        respond(order_cancel(&self.toolbox, args).await)
+        self.run("order_cancel", order_cancel(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -253,7 +265,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<OrdersOutput>()
     )]
     async fn order_cancel_all(&self, Parameters(args): Parameters<SymbolScopeArgs>) -> CallToolResult {
-        respond(order_cancel_all(&self.toolbox, args).await)
+        self.run("order_cancel_all", order_cancel_all(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -264,7 +276,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<OrderOutput>()
     )]
     async fn order_status(&self, Parameters(args): Parameters<OrderRefArgs>) -> CallToolResult {
-        respond(order_status(&self.toolbox, args).await)
+        self.run("order_status", order_status(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -275,7 +287,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<OrdersOutput>()
     )]
     async fn order_open_list(&self, Parameters(args): Parameters<OpenOrdersArgs>) -> CallToolResult {
-        respond(order_open_list(&self.toolbox, args).await)
+        self.run("order_open_list", order_open_list(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -286,7 +298,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<OrdersOutput>()
     )]
     async fn order_history(&self, Parameters(args): Parameters<HistoryArgs>) -> CallToolResult {
-        respond(order_history(&self.toolbox, args).await)
+        self.run("order_history", order_history(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -297,7 +309,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<BalancesOutput>()
     )]
     async fn account_balances(&self, Parameters(args): Parameters<BalancesArgs>) -> CallToolResult {
-        respond(account_balances(&self.toolbox, args).await)
+        self.run("account_balances", account_balances(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -308,7 +320,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<TradesOutput>()
     )]
     async fn account_trades(&self, Parameters(args): Parameters<TradesArgs>) -> CallToolResult {
-        respond(account_trades(&self.toolbox, args).await)
+        self.run("account_trades", account_trades(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -319,7 +331,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<CommissionOutput>()
     )]
     async fn account_commission(&self, Parameters(args): Parameters<CommissionArgs>) -> CallToolResult {
-        respond(account_commission(&self.toolbox, args).await)
+        self.run("account_commission", account_commission(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -330,7 +342,51 @@ impl BinanceServer {
         output_schema = schema_for_output::<RateLimitsOutput>()
     )]
     async fn account_rate_limits(&self, Parameters(args): Parameters<RateLimitsArgs>) -> CallToolResult {
-        respond(account_rate_limits(&self.toolbox, args).await)
+        self.run("account_rate_limits", account_rate_limits(&self.toolbox, args)).await
+    }
+
+    #[tool(
+        name = "memory_read",
+        title = "Read a memory file",
+        description = "Read memory.md (the human's limits and notes), runbooks.md or incidents.md, optionally the last lines or the lines matching a search.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = schema_for_output::<MemoryReadOutput>()
+    )]
+    async fn memory_read(&self, Parameters(args): Parameters<MemoryReadArgs>) -> CallToolResult {
+        self.run("memory_read", async { memory_read(&self.toolbox, args) }).await
+    }
+
+    #[tool(
+        name = "memory_append",
+        title = "Append to a memory file",
+        description = "Append a dated note to runbooks.md (a workflow that worked), incidents.md (the fix you found) or the notes of memory.md. Cannot change the limits.",
+        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
+        output_schema = schema_for_output::<MemoryAppendOutput>()
+    )]
+    async fn memory_append(&self, Parameters(args): Parameters<MemoryAppendArgs>) -> CallToolResult {
+        self.run("memory_append", async { memory_append(&self.toolbox, args) }).await
+    }
+
+    #[tool(
+        name = "snapshot_list",
+        title = "List snapshots",
+        description = "Filter snapshots (written when a symbol's rules change) and pre-trade validation captures, newest first.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = schema_for_output::<SnapshotListOutput>()
+    )]
+    async fn snapshot_list(&self, Parameters(args): Parameters<SnapshotListArgs>) -> CallToolResult {
+        self.run("snapshot_list", async { snapshot_list(&self.toolbox, args) }).await
+    }
+
+    #[tool(
+        name = "snapshot_read",
+        title = "Read a snapshot",
+        description = "Read one snapshot by the name snapshot_list gives.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = schema_for_output::<SnapshotReadOutput>()
+    )]
+    async fn snapshot_read(&self, Parameters(args): Parameters<SnapshotReadArgs>) -> CallToolResult {
+        self.run("snapshot_read", async { snapshot_read(&self.toolbox, args) }).await
     }
 
     #[tool(
@@ -341,7 +397,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<ServerStatusOutput>()
     )]
     async fn server_status(&self, Parameters(args): Parameters<ServerStatusArgs>) -> CallToolResult {
-        respond(server_status(&self.toolbox, args))
+        self.run("server_status", async { server_status(&self.toolbox, args) }).await
     }
 }
 
@@ -349,11 +405,27 @@ impl BinanceServer {
     pub fn new(config: Config) -> BinanceServer {
         let toolbox = Toolbox::new(config);
         let tool_router = Self::registered_tools(toolbox.config());
-        BinanceServer { toolbox, approvals: Arc::new(Approvals::default()), tool_router }
+        BinanceServer { toolbox, approvals: Arc::new(Approvals::default()), peer: Arc::default(), tool_router }
     }
 
     pub fn toolbox(&self) -> &Arc<Toolbox> {
         &self.toolbox
+    }
+
+    /// Runs one tool call: incidents it causes name the tool, and a client is told when the
+    /// memory files changed.
+    async fn run<T: ToolOutput>(&self, tool: &str, call: impl Future<Output = Result<T, ToolError>>) -> CallToolResult {
+        let before = self.toolbox.memory().generation();
+        let result = in_tool(tool, call).await;
+        if self.toolbox.memory().generation() != before
+            && let Some(peer) = self.peer.get().cloned()
+        {
+            // Best effort, off the request path: a slow or gone client must not delay the answer.
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(2), peer.notify_resource_list_changed()).await;
+            });
+        }
+        respond(result)
     }
 
     /// Every tool, with portable schemas, less the groups not in `BINANCE_TOOLSETS` and, in
@@ -387,8 +459,36 @@ impl BinanceServer {
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for BinanceServer {
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        let _ = self.peer.set(context.peer.clone());
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(resources::list(&self.toolbox)))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(resources::templates()))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        resources::read(&self.toolbox, &request.uri).map(Into::into)
+    }
+
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().enable_resources_list_changed().build())
             .with_server_info(
                 Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")).with_title("Binance Spot (safety-gated)"),
             )

@@ -79,10 +79,16 @@ pub struct SignedRequestRecord {
     pub latency_ms: u64,
 }
 
-/// Receives every signed request's record (the memory layer writes them to audit.jsonl).
+/// Receives every signed request's record (the memory layer writes them to audit.jsonl) and
+/// every failed request (written to incidents.md).
 pub trait RequestObserver: Send + Sync + std::fmt::Debug {
     fn signed_request(&self, record: &SignedRequestRecord);
+    /// A request failed; `action` says what the client did about it.
+    fn failure(&self, error: &BinanceError, action: &str);
 }
+
+/// Order placement failures are reported by the order tool, which knows how it reconciled.
+const SELF_REPORTED: &str = "POST /api/v3/order";
 
 /// A client for one environment.
 #[derive(Debug)]
@@ -170,6 +176,11 @@ impl BinanceClient {
 
     /// `GET /api/v3/exchangeInfo` (weight 20) for the given symbols (all when empty).
     pub async fn exchange_info(&self, symbols: &[String]) -> Result<ExchangeInfo, BinanceError> {
+        self.public("/api/v3/exchangeInfo", &symbol_params(symbols)).await
+    }
+
+    /// `GET /api/v3/exchangeInfo` as Binance sent it, for snapshots that keep every field.
+    pub async fn exchange_info_value(&self, symbols: &[String]) -> Result<serde_json::Value, BinanceError> {
         self.public("/api/v3/exchangeInfo", &symbol_params(symbols)).await
     }
 
@@ -338,7 +349,28 @@ impl BinanceClient {
 
     async fn public<T: DeserializeOwned>(&self, path: &str, params: &[(&str, String)]) -> Result<T, BinanceError> {
         let query = encode_params(params);
-        self.send(Method::GET, path, query, None).await
+        let result = self.send(Method::GET, path, query, None).await;
+        if let Err(e) = &result {
+            self.report_failure(e, "returned the error to the agent");
+        }
+        result
+    }
+
+    fn report_failure(&self, error: &BinanceError, action: &str) {
+        let endpoint = match error {
+            BinanceError::Api { endpoint, .. }
+            | BinanceError::Http { endpoint, .. }
+            | BinanceError::Transport { endpoint, .. }
+            | BinanceError::Decode { endpoint, .. } => endpoint.as_str(),
+            // Configuration problems are not incidents: nothing was sent.
+            BinanceError::MissingCredentials { .. } | BinanceError::EnvironmentDisabled { .. } => return,
+        };
+        if endpoint == SELF_REPORTED {
+            return;
+        }
+        if let Some(observer) = &self.observer {
+            observer.failure(error, action);
+        }
     }
 
     /// Sends a signed request. A -1021 (timestamp outside recvWindow) means Binance rejected it
@@ -385,10 +417,15 @@ impl BinanceClient {
             match result {
                 Err(e) if e.code() == Some(codes::INVALID_TIMESTAMP) && !retried => {
                     tracing::warn!(environment = %self.environment, "-1021 from Binance: re-syncing the clock and retrying once");
+                    self.report_failure(&e, "re-synced the clock and retried once (the request was rejected, so the retry is safe)");
                     self.clock.invalidate();
                     retried = true;
                 }
-                other => return other,
+                Err(e) => {
+                    self.report_failure(&e, "returned the error to the agent");
+                    return Err(e);
+                }
+                ok => return ok,
             }
         }
     }

@@ -1,4 +1,5 @@
-//! Account endpoints (SIGNED): `GET /api/v3/account`.
+//! Account endpoints (SIGNED): `GET /api/v3/account` (resting orders are settled first, so
+//! balances reflect fills up to now).
 
 use std::sync::Arc;
 
@@ -63,7 +64,8 @@ pub async fn account(
         .allow_only(&["omitZeroBalances", "recvWindow", "timestamp", "signature"])?;
     let omit_zero = signed.params.optional_bool("omitZeroBalances")?.unwrap_or(false);
 
-    let exchange = state.exchange();
+    let mut exchange = state.exchange();
+    exchange.advance(&signed.api_key, &state.market, state.clock.now_ms());
     let account = exchange.account(&signed.api_key).ok_or_else(|| {
         ApiError::unauthorized(
             code::REJECTED_MBX_KEY,

@@ -36,12 +36,40 @@ pub mod code {
     pub const OPTIONAL_PARAMS_BAD_COMBO: i32 = -1128;
     /// -1130 INVALID_PARAMETER
     pub const INVALID_PARAMETER: i32 = -1130;
+    /// -1106 PARAM_NOT_REQUIRED
+    pub const PARAM_NOT_REQUIRED: i32 = -1106;
+    /// -1115 INVALID_TIF
+    pub const INVALID_TIF: i32 = -1115;
+    /// -1116 INVALID_ORDER_TYPE
+    pub const INVALID_ORDER_TYPE: i32 = -1116;
+    /// -1117 INVALID_SIDE
+    pub const INVALID_SIDE: i32 = -1117;
+    /// -1127 MORE_THAN_XX_HOURS
+    pub const MORE_THAN_XX_HOURS: i32 = -1127;
+    /// -1134 BAD_STRATEGY_TYPE
+    pub const BAD_STRATEGY_TYPE: i32 = -1134;
     /// -1139 INVALID_TICKER_TYPE
     pub const INVALID_TICKER_TYPE: i32 = -1139;
+    /// -1145 INVALID_CANCEL_RESTRICTIONS
+    pub const INVALID_CANCEL_RESTRICTIONS: i32 = -1145;
     /// -1151 DUPLICATE_SYMBOLS
     pub const DUPLICATE_SYMBOLS: i32 = -1151;
+    /// -1210 INVALID_PEG_PRICE_TYPE
+    pub const INVALID_PEG_PRICE_TYPE: i32 = -1210;
     /// -1220 SYMBOL_DOES_NOT_MATCH_STATUS
     pub const SYMBOL_DOES_NOT_MATCH_STATUS: i32 = -1220;
+    /// -1013 INVALID_MESSAGE (filter failures)
+    pub const INVALID_MESSAGE: i32 = -1013;
+    /// -1015 TOO_MANY_ORDERS
+    pub const TOO_MANY_ORDERS: i32 = -1015;
+    /// -2010 NEW_ORDER_REJECTED
+    pub const NEW_ORDER_REJECTED: i32 = -2010;
+    /// -2011 CANCEL_REJECTED
+    pub const CANCEL_REJECTED: i32 = -2011;
+    /// -2013 NO_SUCH_ORDER
+    pub const NO_SUCH_ORDER: i32 = -2013;
+    /// -2039 CLIENT_ORDER_ID_INVALID
+    pub const CLIENT_ORDER_ID_INVALID: i32 = -2039;
     /// -2014 BAD_API_KEY_FMT
     pub const BAD_API_KEY_FMT: i32 = -2014;
     /// -2015 REJECTED_MBX_KEY
@@ -145,6 +173,47 @@ impl ApiError {
             code::UNREAD_PARAMETERS,
             format!("Not all sent parameters were read; read '{read}' parameter(s) but was sent '{sent}'."),
         )
+    }
+
+    /// -1106 for a parameter the request type does not take.
+    pub fn not_required(name: &str) -> Self {
+        Self::bad_request(
+            code::PARAM_NOT_REQUIRED,
+            format!("Parameter '{name}' sent when not required."),
+        )
+    }
+
+    /// -1102 when neither of two alternative parameters was sent.
+    pub fn either(first: &str, second: &str) -> Self {
+        Self::bad_request(
+            code::MANDATORY_PARAM_EMPTY_OR_MALFORMED,
+            format!("Param '{first}' or '{second}' must be sent, but both were empty/null!"),
+        )
+    }
+
+    /// -1013 `Filter failure: <FILTER>`.
+    pub fn filter_failure(filter: &str) -> Self {
+        Self::bad_request(code::INVALID_MESSAGE, format!("Filter failure: {filter}"))
+    }
+
+    /// -2010 with a matching-engine message (e.g. "Duplicate order sent.").
+    pub fn new_order_rejected(msg: &str) -> Self {
+        Self::bad_request(code::NEW_ORDER_REJECTED, msg)
+    }
+
+    /// -2011 with a matching-engine message (e.g. "Unknown order sent.").
+    pub fn cancel_rejected(msg: &str) -> Self {
+        Self::bad_request(code::CANCEL_REJECTED, msg)
+    }
+
+    /// HTTP 429 -1015: the unfilled-order count of `interval` (e.g. "10 SECOND") is spent.
+    pub fn too_many_orders(limit: u32, interval: &str, retry_after_secs: u64) -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: code::TOO_MANY_ORDERS,
+            msg: format!("Too many new orders; current limit is {limit} orders per {interval}."),
+            retry_after: Some(retry_after_secs),
+        }
     }
 
     /// HTTP 429 -1003: request weight exhausted for the current window.

@@ -1,5 +1,6 @@
-//! The emulator's mutable exchange state: accounts by API key and their balances (orders and
-//! matching will live here too), guarded by one `Mutex` in [`super::EmulatorState`].
+//! The emulator's mutable exchange state: accounts by API key with their balances, orders and
+//! unfilled-order counts, and the id counters; guarded by one `Mutex` in [`super::EmulatorState`].
+//! [`Ledger`] is the one place balances move (locks, releases, fills with commission).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -7,6 +8,9 @@ use std::fmt;
 use rust_decimal::Decimal;
 
 use super::EmulatorAccount;
+use super::order_count::OrderCount;
+use super::order_model::{Fill, Order, Side, Status};
+use super::symbols::SymbolSpec;
 
 /// One asset balance of an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +34,10 @@ pub struct Account {
     /// Maker / taker commission rates (fractions, e.g. 0.001 = 0.1 %).
     pub maker_rate: Decimal,
     pub taker_rate: Decimal,
+    /// Every order of the account, in placement order.
+    pub orders: Vec<Order>,
+    /// Unfilled order count windows.
+    pub order_count: OrderCount,
 }
 
 impl fmt::Debug for Account {
@@ -39,6 +47,7 @@ impl fmt::Debug for Account {
             .field("uid", &self.uid)
             .field("balances", &self.balances)
             .field("update_time", &self.update_time)
+            .field("orders", &self.orders.len())
             .finish()
     }
 }
@@ -47,6 +56,25 @@ impl fmt::Debug for Account {
 #[derive(Debug, Default)]
 pub struct Exchange {
     accounts: HashMap<String, Account>,
+    /// Next `orderId` (shared by all symbols and accounts).
+    next_order_id: u64,
+    /// Next trade `id`.
+    next_trade_id: u64,
+}
+
+/// Mutable access to one account's money and counters while orders execute.
+#[derive(Debug)]
+pub struct Ledger<'a> {
+    balances: &'a mut Vec<Balance>,
+    /// The account's unfilled order count.
+    pub order_count: &'a mut OrderCount,
+    update_time: &'a mut i64,
+    maker_rate: Decimal,
+    taker_rate: Decimal,
+    next_order_id: &'a mut u64,
+    next_trade_id: &'a mut u64,
+    /// Server time of the request (ms): order-count windows use it, not fill times.
+    pub now_ms: i64,
 }
 
 impl Exchange {
@@ -71,11 +99,17 @@ impl Exchange {
                     update_time: now_ms,
                     maker_rate: Decimal::new(1, 3),
                     taker_rate: Decimal::new(1, 3),
+                    orders: Vec::new(),
+                    order_count: OrderCount::default(),
                 };
                 (a.api_key.clone(), account)
             })
             .collect();
-        Self { accounts }
+        Self {
+            accounts,
+            next_order_id: 1,
+            next_trade_id: 1,
+        }
     }
 
     /// The account behind `api_key`.
@@ -86,6 +120,146 @@ impl Exchange {
     /// The account behind `api_key`, for changes.
     pub fn account_mut(&mut self, api_key: &str) -> Option<&mut Account> {
         self.accounts.get_mut(api_key)
+    }
+
+    /// The account's ledger and its orders, borrowed together (at server time `now_ms`).
+    pub fn split(&mut self, api_key: &str, now_ms: i64) -> Option<(Ledger<'_>, &mut Vec<Order>)> {
+        let account = self.accounts.get_mut(api_key)?;
+        let Account {
+            balances,
+            orders,
+            order_count,
+            update_time,
+            maker_rate,
+            taker_rate,
+            ..
+        } = account;
+        let ledger = Ledger {
+            balances,
+            order_count,
+            update_time,
+            maker_rate: *maker_rate,
+            taker_rate: *taker_rate,
+            next_order_id: &mut self.next_order_id,
+            next_trade_id: &mut self.next_trade_id,
+            now_ms,
+        };
+        Some((ledger, orders))
+    }
+}
+
+impl Ledger<'_> {
+    /// Free amount of `asset` (zero when the account has none).
+    pub fn free(&self, asset: &str) -> Decimal {
+        self.balances
+            .iter()
+            .find(|b| b.asset == asset)
+            .map_or(Decimal::ZERO, |b| b.free)
+    }
+
+    /// A fresh `orderId`.
+    pub fn next_order_id(&mut self) -> u64 {
+        let id = *self.next_order_id;
+        *self.next_order_id += 1;
+        id
+    }
+
+    /// Moves what `order` needs from free to locked (quote `lock_price × remaining` for BUY,
+    /// base `remaining` for SELL) and records it on the order.
+    pub fn lock_for(&mut self, spec: &SymbolSpec, order: &mut Order) {
+        let (asset, amount) = match order.side {
+            Side::Buy => (&spec.quote_asset, order.lock_price * order.remaining()),
+            Side::Sell => (&spec.base_asset, order.remaining()),
+        };
+        let balance = self.balance(asset);
+        balance.free -= amount;
+        balance.locked += amount;
+        order.locked += amount;
+        *self.update_time = self.now_ms;
+    }
+
+    /// Returns everything `order` still holds to free (on cancel, expiry or trigger).
+    pub fn release(&mut self, spec: &SymbolSpec, order: &mut Order) {
+        let amount = std::mem::take(&mut order.locked);
+        if amount.is_zero() {
+            return;
+        }
+        let balance = self.balance(lock_asset(spec, order.side));
+        balance.locked -= amount;
+        balance.free += amount;
+        *self.update_time = self.now_ms;
+    }
+
+    /// Executes `qty` of `order` at `price` at `time_ms`: releases the lock that quantity held,
+    /// pays, receives minus commission (maker or taker rate, charged on the received asset),
+    /// records the fill and the order's new status; the first fill lowers the unfilled order count.
+    pub fn fill(&mut self, spec: &SymbolSpec, order: &mut Order, price: Decimal, qty: Decimal, maker: bool, time_ms: i64) {
+        let quote_qty = price * qty;
+        if !order.locked.is_zero() {
+            let held = match order.side {
+                Side::Buy => order.lock_price * qty,
+                Side::Sell => qty,
+            };
+            let release = held.min(order.locked);
+            let balance = self.balance(lock_asset(spec, order.side));
+            balance.locked -= release;
+            balance.free += release;
+            order.locked -= release;
+        }
+        let rate = if maker { self.maker_rate } else { self.taker_rate };
+        let (paid_asset, paid, received_asset, received) = match order.side {
+            Side::Buy => (&spec.quote_asset, quote_qty, &spec.base_asset, qty),
+            Side::Sell => (&spec.base_asset, qty, &spec.quote_asset, quote_qty),
+        };
+        let commission = (received * rate).round_dp(8);
+        self.balance(paid_asset).free -= paid;
+        self.balance(received_asset).free += received - commission;
+        if order.fills.is_empty() {
+            self.order_count.decrement(self.now_ms);
+        }
+        let trade_id = *self.next_trade_id;
+        *self.next_trade_id += 1;
+        order.fills.push(Fill {
+            trade_id,
+            price,
+            qty,
+            commission,
+            commission_asset: received_asset.clone(),
+            is_maker: maker,
+            time: time_ms,
+        });
+        order.executed_qty += qty;
+        order.cumm_quote_qty += quote_qty;
+        order.update_time = time_ms;
+        order.status = if order.remaining().is_zero() {
+            Status::Filled
+        } else {
+            Status::PartiallyFilled
+        };
+        *self.update_time = (*self.update_time).max(time_ms);
+    }
+
+    fn balance(&mut self, asset: &str) -> &mut Balance {
+        let index = match self.balances.iter().position(|b| b.asset == asset) {
+            Some(i) => i,
+            None => {
+                self.balances.push(Balance {
+                    asset: asset.to_owned(),
+                    free: Decimal::ZERO,
+                    locked: Decimal::ZERO,
+                });
+                self.balances.len() - 1
+            }
+        };
+        &mut self.balances[index]
+    }
+}
+
+/// The asset an order locks: quote for BUY, base for SELL.
+pub fn lock_asset(spec: &SymbolSpec, side: Side) -> &str {
+    match side {
+        Side::Buy => &spec.quote_asset,
+        Side::Sell => &spec.base_asset,
     }
 }
 

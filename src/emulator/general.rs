@@ -202,7 +202,7 @@ pub async fn exchange_info(
     Ok(Json(ExchangeInfo {
         timezone: "UTC",
         server_time: state.clock.now_ms(),
-        rate_limits: rate_limits(state.config.weight_limit_per_minute),
+        rate_limits: rate_limits(&state.config),
         exchange_filters: [],
         symbols: specs.into_iter().map(|s| symbol_info(s, show_sets)).collect(),
     }))
@@ -227,7 +227,7 @@ fn parse_permissions(raw: &str) -> Result<Vec<String>, ApiError> {
     }
 }
 
-fn rate_limits(weight_limit: u32) -> Vec<RateLimit> {
+fn rate_limits(config: &super::EmulatorConfig) -> Vec<RateLimit> {
     let limit = |rate_limit_type, interval, interval_num, limit| RateLimit {
         rate_limit_type,
         interval,
@@ -235,9 +235,9 @@ fn rate_limits(weight_limit: u32) -> Vec<RateLimit> {
         limit,
     };
     vec![
-        limit("REQUEST_WEIGHT", "MINUTE", 1, weight_limit),
-        limit("ORDERS", "SECOND", 10, 100),
-        limit("ORDERS", "DAY", 1, 200_000),
+        limit("REQUEST_WEIGHT", "MINUTE", 1, config.weight_limit_per_minute),
+        limit("ORDERS", "SECOND", 10, config.orders_per_10s),
+        limit("ORDERS", "DAY", 1, config.orders_per_day),
         limit("RAW_REQUESTS", "MINUTE", 5, 300_000),
     ]
 }

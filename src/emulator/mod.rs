@@ -1,21 +1,37 @@
 //! Local Binance Spot REST emulator (axum): the public API (`EmulatorConfig`, `spawn`, `router`),
 //! the shared state and the route table. Faithful to the official docs: same paths,
-//! parameters, JSON shapes, error codes and messages, weights and signed-request checks.
+//! parameters, JSON shapes, error codes and messages, weights and signed-request checks;
+//! orders match against the seeded market (see `matching`). Test hooks (request log, fault
+//! injection) live under `/emulator/` and are described in `hooks`.
 
 mod account;
 mod auth;
 mod candles;
 mod clock;
+mod commission;
 mod error;
 mod exchange;
 mod general;
+mod hooks;
 mod market;
 mod market_data;
+mod matching;
+mod order_count;
+mod order_json;
+mod order_model;
+mod order_params;
+mod order_queries;
+mod order_rules;
+mod orders;
 mod params;
 mod symbols;
 mod ticker;
 mod weight;
 mod wire;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod order_tests;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -27,7 +43,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use market::Market;
 use rust_decimal::Decimal;
 use tokio::net::TcpListener;
@@ -40,6 +56,10 @@ pub use exchange::{Account, Balance, Exchange};
 
 /// Documented production weight limit per IP and minute.
 pub const DEFAULT_WEIGHT_LIMIT_PER_MINUTE: u32 = 6000;
+/// Production unfilled-order limit per account and 10 seconds.
+pub const DEFAULT_ORDERS_PER_10S: u32 = 100;
+/// Production unfilled-order limit per account and day.
+pub const DEFAULT_ORDERS_PER_DAY: u32 = 200_000;
 
 /// How to run an emulator: market seed, accounts and limits.
 #[derive(Debug, Clone)]
@@ -50,6 +70,10 @@ pub struct EmulatorConfig {
     pub accounts: Vec<EmulatorAccount>,
     /// `REQUEST_WEIGHT` limit per IP and clock-aligned minute (default 6000).
     pub weight_limit_per_minute: u32,
+    /// `ORDERS` (unfilled order count) limit per account and 10 seconds (default 100).
+    pub orders_per_10s: u32,
+    /// `ORDERS` limit per account and UTC day (default 200,000).
+    pub orders_per_day: u32,
 }
 
 /// One account: HMAC credentials and opening balances.
@@ -74,12 +98,14 @@ impl fmt::Debug for EmulatorAccount {
 }
 
 impl EmulatorConfig {
-    /// No accounts, weight limit 6000 per minute.
+    /// No accounts, production limits (6000 weight per minute, 100 orders per 10 s, 200,000 per day).
     pub fn new(seed: u64) -> Self {
         Self {
             seed,
             accounts: Vec::new(),
             weight_limit_per_minute: DEFAULT_WEIGHT_LIMIT_PER_MINUTE,
+            orders_per_10s: DEFAULT_ORDERS_PER_10S,
+            orders_per_day: DEFAULT_ORDERS_PER_DAY,
         }
     }
 
@@ -99,7 +125,7 @@ impl EmulatorConfig {
 }
 
 /// Everything the handlers share: configuration, clock, the immutable market model, the
-/// mutable exchange (accounts; later orders) and the per-IP weight windows.
+/// mutable exchange (accounts, orders), the per-IP weight windows and the test hooks.
 #[derive(Debug)]
 pub struct EmulatorState {
     config: EmulatorConfig,
@@ -108,6 +134,7 @@ pub struct EmulatorState {
     market: Market,
     exchange: Mutex<Exchange>,
     weights: Mutex<weight::WeightWindows>,
+    hooks: hooks::Hooks,
 }
 
 impl EmulatorState {
@@ -119,6 +146,7 @@ impl EmulatorState {
             market: Market::new(config.seed, symbols::default_symbols()),
             exchange: Mutex::new(exchange),
             weights: Mutex::new(weight::WeightWindows::default()),
+            hooks: hooks::Hooks::default(),
             clock,
             config,
         }
@@ -134,6 +162,13 @@ impl EmulatorState {
         self.exchange.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn order_limits(&self) -> order_count::OrderLimits {
+        order_count::OrderLimits {
+            per_10s: self.config.orders_per_10s,
+            per_day: self.config.orders_per_day,
+        }
+    }
+
     fn charge_weight(&self, ip: IpAddr, weight: u32, now_ms: i64) -> u32 {
         self.weights
             .lock()
@@ -142,9 +177,10 @@ impl EmulatorState {
     }
 }
 
-/// The emulator's routes (all `GET` under `/api/v3`), weight accounting on every request and
-/// an empty 404 for anything else. For in-process tests (`tower::ServiceExt::oneshot`); the
-/// client IP comes from `ConnectInfo` when served by [`spawn`], else 127.0.0.1.
+/// The emulator's routes under `/api/v3`, the test hooks under `/emulator/`, weight accounting
+/// on every request and an empty 404 for anything else. For in-process tests
+/// (`tower::ServiceExt::oneshot`); the client IP comes from `ConnectInfo` when served by
+/// [`spawn`], else 127.0.0.1.
 pub fn router(state: Arc<EmulatorState>) -> Router {
     Router::new()
         .route("/api/v3/ping", get(general::ping))
@@ -160,8 +196,25 @@ pub fn router(state: Arc<EmulatorState>) -> Router {
         .route("/api/v3/ticker/bookTicker", get(ticker::ticker_book))
         .route("/api/v3/ticker", get(ticker::ticker_rolling))
         .route("/api/v3/account", get(account::account))
+        .route("/api/v3/account/commission", get(commission::account_commission))
+        .route(
+            "/api/v3/order",
+            post(orders::new_order)
+                .get(order_queries::query_order)
+                .delete(orders::cancel_order),
+        )
+        .route("/api/v3/order/test", post(orders::test_order))
+        .route(
+            "/api/v3/openOrders",
+            get(order_queries::open_orders).delete(orders::cancel_open_orders),
+        )
+        .route("/api/v3/allOrders", get(order_queries::all_orders))
+        .route("/api/v3/myTrades", get(order_queries::my_trades))
+        .route("/api/v3/rateLimit/order", get(order_queries::rate_limit_order))
+        .merge(hooks::routes())
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(axum::middleware::from_fn_with_state(state.clone(), weight::middleware))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), hooks::middleware))
         .with_state(state)
 }
 

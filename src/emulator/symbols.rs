@@ -99,7 +99,8 @@ impl SymbolFlags {
         allow_trailing_stop: true,
         cancel_replace_allowed: true,
         amend_allowed: true,
-        peg_instructions_allowed: true,
+        // Pegged orders are not emulated (rejected with "Pegged orders are not supported for this symbol.").
+        peg_instructions_allowed: false,
         is_spot_trading_allowed: true,
         is_margin_trading_allowed: true,
     };

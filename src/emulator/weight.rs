@@ -1,12 +1,14 @@
-//! Request weight: per-endpoint weights (rest-api.md), per-IP clock-aligned 1-minute windows,
-//! the `X-MBX-USED-WEIGHT-1M` header and HTTP 429 `-1003` with `Retry-After`.
+//! Request weight: per-endpoint weights (rest-api.md; order endpoints 0 when successful since
+//! 2026-04-02), per-IP clock-aligned 1-minute windows, the `X-MBX-USED-WEIGHT-1M` header and
+//! HTTP 429 `-1003` with `Retry-After`.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -46,64 +48,125 @@ pub fn seconds_to_next_window(now_ms: i64) -> u64 {
     u64::try_from((remaining + 999) / 1000).unwrap_or(1).max(1)
 }
 
-/// The documented request weight of `GET path?query`; `None` for paths the emulator does not serve.
-/// Parameters are read leniently: a request that fails validation still pays its base weight.
-pub fn request_weight(path: &str, query: Option<&str>) -> Option<u32> {
+/// What a request costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    /// Charged before the request runs.
+    Fixed(u32),
+    /// Order placement and cancel endpoints (since 2026-04-02): 0 when successful, this when failed.
+    OnFailure(u32),
+}
+
+/// The documented request weight of `method path?query` (+ form `body`); `None` for routes the
+/// emulator does not serve. Parameters are read leniently: a request that fails validation still
+/// pays its base weight.
+pub fn request_weight(method: &Method, path: &str, query: Option<&str>, body: &[u8]) -> Option<Weight> {
     let params = Params::parse(query).unwrap_or_default();
     let selection = params.symbol_selection().ok();
     let symbol_count = match &selection {
         Some(SymbolSelection::Many(list)) => Some(list.len()),
         _ => None,
     };
-    let weight = match path.strip_prefix("/api/v3/")? {
-        "ping" | "time" => 1,
-        "exchangeInfo" => 20,
-        "depth" => match params.limit(100, 5000).unwrap_or(100) {
-            0..=100 => 5,
-            101..=500 => 25,
-            501..=1000 => 50,
-            _ => 250,
-        },
-        "trades" => 25,
-        "klines" | "uiKlines" | "avgPrice" => 2,
-        "ticker/24hr" => match (params.get("symbol"), symbol_count) {
-            (Some(_), _) => 2,
-            (None, Some(0..=20)) => 2,
-            (None, Some(21..=100)) => 40,
-            _ => 80,
-        },
-        "ticker/price" | "ticker/bookTicker" => {
-            if params.get("symbol").is_some() {
-                2
+    let has = |name: &str| params.get(name).is_some();
+    let route = path.strip_prefix("/api/v3/")?;
+    let weight = match (method.as_str(), route) {
+        ("POST" | "DELETE", "order" | "openOrders") => return Some(Weight::OnFailure(1)),
+        ("POST", "order/test") => {
+            let body = Params::parse(std::str::from_utf8(body).ok()).unwrap_or_default();
+            let compute = params.get("computeCommissionRates").or(body.get("computeCommissionRates"));
+            if compute.is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+                20
             } else {
-                4
+                1
             }
         }
-        "ticker" => {
-            let n = symbol_count.unwrap_or(1).max(1);
-            if n > 50 { 200 } else { 4 * n as u32 }
-        }
-        "account" => 20,
+        ("GET", route) => match route {
+            "ping" | "time" => 1,
+            "exchangeInfo" => 20,
+            "depth" => match params.limit(100, 5000).unwrap_or(100) {
+                0..=100 => 5,
+                101..=500 => 25,
+                501..=1000 => 50,
+                _ => 250,
+            },
+            "trades" => 25,
+            "klines" | "uiKlines" | "avgPrice" => 2,
+            "ticker/24hr" => match (params.get("symbol"), symbol_count) {
+                (Some(_), _) => 2,
+                (None, Some(0..=20)) => 2,
+                (None, Some(21..=100)) => 40,
+                _ => 80,
+            },
+            "ticker/price" | "ticker/bookTicker" => {
+                if has("symbol") {
+                    2
+                } else {
+                    4
+                }
+            }
+            "ticker" => {
+                let n = symbol_count.unwrap_or(1).max(1);
+                if n > 50 { 200 } else { 4 * n as u32 }
+            }
+            "account" | "allOrders" | "account/commission" => 20,
+            "order" => 4,
+            "openOrders" => {
+                if has("symbol") {
+                    6
+                } else {
+                    80
+                }
+            }
+            "myTrades" => {
+                if has("orderId") {
+                    5
+                } else {
+                    20
+                }
+            }
+            "rateLimit/order" => 40,
+            _ => return None,
+        },
         _ => return None,
     };
-    Some(weight)
+    Some(Weight::Fixed(weight))
 }
 
-/// Charges every request to its client IP before it runs; answers 429 when the window is spent.
+/// Largest request body the emulator reads (form bodies are small).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Charges every request to its client IP: fixed weights before it runs (429 when the window
+/// is spent), failure-only weights after it ran.
 pub async fn middleware(State(state): State<Arc<EmulatorState>>, request: Request, next: Next) -> Response {
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
-    let weight = request_weight(request.uri().path(), request.uri().query()).unwrap_or(0);
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let weight = request_weight(&parts.method, parts.uri.path(), parts.uri.query(), &bytes);
+    let request = Request::from_parts(parts, Body::from(bytes));
     let now_ms = state.clock.now_ms();
-    let used = state.charge_weight(ip, weight, now_ms);
+    let upfront = match weight {
+        Some(Weight::Fixed(w)) => w,
+        _ => 0,
+    };
+    let used = state.charge_weight(ip, upfront, now_ms);
     let limit = state.config.weight_limit_per_minute;
-    let mut response = if used > limit {
+    let (mut response, used) = if used > limit {
         tracing::warn!(%ip, used, limit, "request weight exhausted");
-        ApiError::too_much_weight(limit, seconds_to_next_window(now_ms)).into_response()
+        let response = ApiError::too_much_weight(limit, seconds_to_next_window(now_ms)).into_response();
+        (response, used)
     } else {
-        next.run(request).await
+        let response = next.run(request).await;
+        match weight {
+            Some(Weight::OnFailure(w)) if !response.status().is_success() => {
+                (response, state.charge_weight(ip, w, state.clock.now_ms()))
+            }
+            _ => (response, used),
+        }
     };
     response
         .headers_mut()
@@ -116,9 +179,13 @@ pub async fn middleware(State(state): State<Arc<EmulatorState>>, request: Reques
 mod tests {
     use super::*;
 
+    fn get(path: &str, query: Option<&str>) -> Option<Weight> {
+        request_weight(&Method::GET, path, query, b"")
+    }
+
     #[test]
     fn documented_weights() {
-        let cases: [(&str, Option<&str>, u32); 16] = [
+        let cases: [(&str, Option<&str>, u32); 24] = [
             ("/api/v3/ping", None, 1),
             ("/api/v3/exchangeInfo", Some("symbol=BTCUSDT"), 20),
             ("/api/v3/depth", Some("symbol=BTCUSDT"), 5),
@@ -135,19 +202,37 @@ mod tests {
             ("/api/v3/ticker", Some(r#"symbols=["A","B","C"]"#), 12),
             ("/api/v3/account", Some("timestamp=1"), 20),
             ("/api/v3/avgPrice", None, 2),
+            ("/api/v3/order", Some("symbol=BTCUSDT&orderId=1"), 4),
+            ("/api/v3/openOrders", Some("symbol=BTCUSDT"), 6),
+            ("/api/v3/openOrders", None, 80),
+            ("/api/v3/allOrders", Some("symbol=BTCUSDT"), 20),
+            ("/api/v3/myTrades", Some("symbol=BTCUSDT"), 20),
+            ("/api/v3/myTrades", Some("symbol=BTCUSDT&orderId=3"), 5),
+            ("/api/v3/rateLimit/order", None, 40),
+            ("/api/v3/account/commission", Some("symbol=BTCUSDT"), 20),
         ];
         for (path, query, weight) in cases {
-            assert_eq!(request_weight(path, query), Some(weight), "{path} {query:?}");
+            assert_eq!(get(path, query), Some(Weight::Fixed(weight)), "{path} {query:?}");
         }
-        assert_eq!(request_weight("/api/v3/nope", None), None);
-        assert_eq!(request_weight("/other", None), None);
+        assert_eq!(get("/api/v3/nope", None), None);
+        assert_eq!(get("/other", None), None);
+        let post = |path, query, body: &[u8]| request_weight(&Method::POST, path, query, body);
+        assert_eq!(post("/api/v3/order", None, b""), Some(Weight::OnFailure(1)));
+        let delete = request_weight(&Method::DELETE, "/api/v3/openOrders", None, b"");
+        assert_eq!(delete, Some(Weight::OnFailure(1)));
+        assert_eq!(post("/api/v3/order/test", None, b""), Some(Weight::Fixed(1)));
+        let compute = Some("computeCommissionRates=True");
+        assert_eq!(post("/api/v3/order/test", compute, b""), Some(Weight::Fixed(20)));
+        let body = b"symbol=BTCUSDT&computeCommissionRates=true";
+        assert_eq!(post("/api/v3/order/test", None, body), Some(Weight::Fixed(20)));
+        assert_eq!(post("/api/v3/ping", None, b""), None);
     }
 
     #[test]
     fn rolling_ticker_caps_at_200() {
         let list: Vec<String> = (0..60).map(|i| format!("\"S{i}\"")).collect();
         let query = format!("symbols=[{}]", list.join(","));
-        assert_eq!(request_weight("/api/v3/ticker", Some(&query)), Some(200));
+        assert_eq!(get("/api/v3/ticker", Some(&query)), Some(Weight::Fixed(200)));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use super::Memory;
-use crate::binance::{RequestObserver, SignedRequestRecord};
+use super::incidents::{Incident, Incidents};
+use crate::binance::{BinanceError, RequestObserver, SignedRequestRecord};
 use crate::config::Environment;
 
 pub const AUDIT_FILE: &str = "audit.jsonl";
@@ -56,6 +57,13 @@ impl Audit {
 }
 
 impl RequestObserver for Audit {
+    fn failure(&self, error: &BinanceError, action: &str) {
+        let Some(incident) = Incident::from_error(error, action) else { return };
+        if let Err(e) = Incidents::new(self.memory.clone()).record(&incident) {
+            tracing::error!(error = %e, "could not write incidents.md");
+        }
+    }
+
     fn signed_request(&self, record: &SignedRequestRecord) {
         let line = RequestLine { kind: "signed_request", at: now(), record };
         if let Err(e) = self.memory.append_jsonl(AUDIT_FILE, &line) {
@@ -67,3 +75,4 @@ impl RequestObserver for Audit {
 fn now() -> String {
     crate::tools::utc(crate::binance::clock::local_now_ms())
 }
+

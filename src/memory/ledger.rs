@@ -23,9 +23,23 @@ pub enum LedgerEvent {
         identity: String,
         shape: String,
         order: serde_json::Value,
+        /// price × quantity (or quote_order_qty), counted against the daily limit.
+        #[serde(default)]
+        notional: Option<rust_decimal::Decimal>,
+        #[serde(default)]
+        quote_asset: Option<String>,
     },
     /// Binance accepted the order.
-    OrderAccepted { at: String, at_ms: i64, environment: Environment, client_order_id: String, order_id: u64, status: String },
+    OrderAccepted {
+        at: String,
+        at_ms: i64,
+        environment: Environment,
+        client_order_id: String,
+        order_id: u64,
+        status: String,
+        #[serde(default)]
+        shape: Option<String>,
+    },
     /// Binance answered with an error: the order was not placed.
     OrderRejected { at: String, at_ms: i64, environment: Environment, client_order_id: String, code: Option<i64>, message: String },
     /// No usable answer (timeout, 5XX, -1006, -1007): the outcome is unknown until reconciled.
@@ -108,6 +122,39 @@ impl Ledger {
         Ok(self.events()?.iter().any(|e| {
             matches!(e, LedgerEvent::TestPassed { environment, shape: s, .. } if envs.contains(environment) && s == shape)
         }))
+    }
+
+    /// Whether an order of this shape was accepted in `env` before.
+    pub fn shape_accepted(&self, env: Environment, shape: &str) -> Result<bool, MemoryError> {
+        Ok(self.events()?.iter().any(|e| {
+            matches!(e, LedgerEvent::OrderAccepted { environment, shape: Some(s), .. } if *environment == env && s == shape)
+        }))
+    }
+
+    /// Notional of the orders sent in `env` since `since_ms` with this quote asset, less those
+    /// Binance rejected or that reconciliation found absent.
+    pub fn notional_since(&self, env: Environment, quote_asset: &str, since_ms: i64) -> Result<rust_decimal::Decimal, MemoryError> {
+        let events = self.events()?;
+        let not_placed = |id: &str| {
+            events.iter().any(|e| match e {
+                LedgerEvent::OrderRejected { environment, client_order_id, .. } => *environment == env && client_order_id == id,
+                LedgerEvent::Reconciled { environment, client_order_id, outcome, .. } => {
+                    *environment == env && client_order_id == id && outcome == "absent"
+                }
+                _ => false,
+            })
+        };
+        Ok(events
+            .iter()
+            .filter_map(|e| match e {
+                LedgerEvent::OrderReserved { environment, at_ms, client_order_id, notional: Some(n), quote_asset: Some(q), .. }
+                    if *environment == env && *at_ms >= since_ms && q == quote_asset && !not_placed(client_order_id) =>
+                {
+                    Some(*n)
+                }
+                _ => None,
+            })
+            .sum())
     }
 
     /// Every event about one client order id, oldest first.

@@ -3,7 +3,10 @@
 //! processes writing at once lose nothing.
 
 pub mod audit;
+pub mod incidents;
 pub mod ledger;
+pub mod preferences;
+pub mod snapshots;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
@@ -27,36 +30,107 @@ pub enum MemoryError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl MemoryError {
-    fn io(path: &Path, source: io::Error) -> MemoryError {
+    pub(crate) fn io(path: &Path, source: io::Error) -> MemoryError {
         MemoryError::Io { path: path.to_owned(), source }
     }
 }
+
+/// JSONL files are rotated (renamed with a timestamp, never truncated) past this size.
+pub const ROTATE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The memory folder.
 #[derive(Clone, Debug)]
 pub struct Memory {
     home: PathBuf,
+    /// Bumped on every write, so the server can tell clients that resources changed.
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Memory {
     pub fn new(home: impl Into<PathBuf>) -> Memory {
-        Memory { home: home.into() }
+        Memory { home: home.into(), generation: Default::default() }
+    }
+
+    /// A counter that changes whenever this process writes to the folder.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn touched(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn home(&self) -> &Path {
         &self.home
     }
 
-    /// Creates the folder (0700) when it does not exist yet.
+    /// Creates the folder (0700) and the template files the human does not have yet; a file
+    /// that exists is never touched.
     pub fn ensure(&self) -> Result<(), MemoryError> {
-        if self.home.is_dir() {
-            return Ok(());
+        if !self.home.is_dir() {
+            fs::create_dir_all(&self.home).map_err(|e| MemoryError::io(&self.home, e))?;
+            restrict(&self.home, 0o700).map_err(|e| MemoryError::io(&self.home, e))?;
         }
-        fs::create_dir_all(&self.home).map_err(|e| MemoryError::io(&self.home, e))?;
-        restrict(&self.home, 0o700).map_err(|e| MemoryError::io(&self.home, e))
+        for (name, text) in TEMPLATES {
+            let path = self.home.join(name);
+            // create_new: never overwrite, even if another process created it a moment ago.
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    restrict(&path, 0o600).map_err(|e| MemoryError::io(&path, e))?;
+                    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(|e| MemoryError::io(&path, e))?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(MemoryError::io(&path, e)),
+            }
+        }
+        let snapshots = self.home.join(snapshots::SNAPSHOT_DIR);
+        if !snapshots.is_dir() {
+            fs::create_dir_all(&snapshots).map_err(|e| MemoryError::io(&snapshots, e))?;
+            restrict(&snapshots, 0o700).map_err(|e| MemoryError::io(&snapshots, e))?;
+        }
+        Ok(())
+    }
+
+    /// The path of a file in the folder.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.home.join(name)
+    }
+
+    /// Reads a text file of the folder (after creating the templates).
+    pub fn read_text(&self, name: &str) -> Result<String, MemoryError> {
+        self.ensure()?;
+        let path = self.home.join(name);
+        fs::read_to_string(&path).map_err(|e| MemoryError::io(&path, e))
+    }
+
+    /// Appends text to a Markdown file of the folder, under the lock, then fsyncs.
+    pub fn append_text(&self, name: &str, text: &str) -> Result<(), MemoryError> {
+        self.ensure()?;
+        let path = self.home.join(name);
+        append_locked(&path, text.as_bytes()).map_err(|e| MemoryError::io(&path, e))?;
+        self.touched();
+        Ok(())
+    }
+
+    /// Runs `edit` on a file's text under an exclusive lock and replaces the file atomically
+    /// with the result (temp file, fsync, rename, folder fsync). `edit` returning `None` leaves it.
+    pub fn rewrite_text(&self, name: &str, edit: impl FnOnce(&str) -> Option<String>) -> Result<(), MemoryError> {
+        self.ensure()?;
+        let lock_path = self.home.join(".lock");
+        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| MemoryError::io(&lock_path, e))?;
+        lock.lock().map_err(|e| MemoryError::io(&lock_path, e))?;
+        let path = self.home.join(name);
+        let current = fs::read_to_string(&path).map_err(|e| MemoryError::io(&path, e))?;
+        if let Some(new) = edit(&current) {
+            write_atomic(self, &self.home, name, new.as_bytes())?;
+        }
+        let _ = lock.unlock();
+        Ok(())
     }
 
     /// Appends one JSON line to `name` (created 0600) under an exclusive lock, then fsyncs.
@@ -65,7 +139,10 @@ impl Memory {
         let path = self.home.join(name);
         let mut line = serde_json::to_vec(record).map_err(|source| MemoryError::Encode { path: path.clone(), source })?;
         line.push(b'\n');
-        append_locked(&path, &line).map_err(|e| MemoryError::io(&path, e))
+        rotate_if_large(&path).map_err(|e| MemoryError::io(&path, e))?;
+        append_locked(&path, &line).map_err(|e| MemoryError::io(&path, e))?;
+        self.touched();
+        Ok(())
     }
 
     /// Every parseable line of a JSONL file (a torn or hand-edited line is skipped, not fatal).
@@ -114,6 +191,52 @@ impl Memory {
             Err(e) => Err(MemoryError::io(&path, e)),
         }
     }
+}
+
+/// The files created from `memory-template/` on first use.
+const TEMPLATES: [(&str, &str); 3] = [
+    ("memory.md", preferences::TEMPLATE_MEMORY_MD),
+    ("runbooks.md", preferences::TEMPLATE_RUNBOOKS_MD),
+    ("incidents.md", preferences::TEMPLATE_INCIDENTS_MD),
+];
+
+/// Renames a JSONL file that grew past [`ROTATE_BYTES`] to `<name>.<UTC stamp>.jsonl`.
+fn rotate_if_large(path: &Path) -> io::Result<()> {
+    let Ok(meta) = fs::metadata(path) else { return Ok(()) };
+    if meta.len() < ROTATE_BYTES {
+        return Ok(());
+    }
+    let file = OpenOptions::new().append(true).open(path)?;
+    file.lock()?;
+    // Another process may have rotated it while we waited for the lock.
+    if fs::metadata(path).map(|m| m.len()).unwrap_or(0) >= ROTATE_BYTES {
+        let stamp = crate::tools::utc(crate::binance::clock::local_now_ms()).replace(':', "-");
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("log");
+        fs::rename(path, path.with_file_name(format!("{stem}.{stamp}.jsonl")))?;
+    }
+    file.unlock()
+}
+
+/// Writes `bytes` to `dir/name` atomically: temp file, fsync, rename, then fsync of the folder.
+pub(crate) fn write_atomic(memory: &Memory, dir: &Path, name: &str, bytes: &[u8]) -> Result<(), MemoryError> {
+    memory.ensure()?;
+    fs::create_dir_all(dir).map_err(|e| MemoryError::io(dir, e))?;
+    let target = dir.join(name);
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let write = || -> io::Result<()> {
+        let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
+        restrict(&tmp, 0o600)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, &target)?;
+        File::open(dir)?.sync_all()
+    };
+    let result = write().map_err(|e| MemoryError::io(&target, e));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    memory.touched();
+    result
 }
 
 fn append_locked(path: &Path, bytes: &[u8]) -> io::Result<()> {

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::order::{HistoryArgs, signed_env};
+use super::order::HistoryArgs;
 use super::{ToolError, ToolOutput, Toolbox, normalize_symbol, utc};
 use crate::binance::model::{AccountTrade, CommissionDiscount, CommissionRates, OrderRateLimit};
 use crate::config::Environment;
@@ -59,7 +59,7 @@ impl ToolOutput for BalancesOutput {
 }
 
 pub async fn account_balances(tb: &Toolbox, args: BalancesArgs) -> Result<BalancesOutput, ToolError> {
-    let env = signed_env(args.environment);
+    let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "account_balances")?;
     let account = tb.client(env).account(!args.include_zero).await?;
     let warning = (env == Environment::Production && account.can_withdraw).then(|| {
@@ -150,7 +150,7 @@ pub async fn account_trades(tb: &Toolbox, trades_args: TradesArgs) -> Result<Tra
         environment: trades_args.environment,
         confirm_production: trades_args.confirm_production,
     };
-    let env = signed_env(args.environment);
+    let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "account_trades")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let trades = tb.client(env).my_trades(&symbol, &args.query(from_id)?).await?;
@@ -211,7 +211,7 @@ impl ToolOutput for CommissionOutput {
 }
 
 pub async fn account_commission(tb: &Toolbox, args: CommissionArgs) -> Result<CommissionOutput, ToolError> {
-    let env = signed_env(args.environment);
+    let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "account_commission")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let c = tb.client(env).account_commission(&symbol).await?;
@@ -257,7 +257,7 @@ impl ToolOutput for RateLimitsOutput {
 }
 
 pub async fn account_rate_limits(tb: &Toolbox, args: RateLimitsArgs) -> Result<RateLimitsOutput, ToolError> {
-    let env = signed_env(args.environment);
+    let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "account_rate_limits")?;
     Ok(RateLimitsOutput { environment: env, order_limits: tb.client(env).order_rate_limits().await? })
 }

@@ -85,8 +85,10 @@ pub struct ExchangeInfoArgs {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ExchangeInfoOutput {
     pub environment: Environment,
-    /// True when every symbol came from the cache (refreshed every 10 minutes).
-    pub cached: bool,
+    /// Where the rules came from: `exchange` (fetched now), `cache` (fetched in the last 10 minutes) or `snapshot` (a recent snapshot from the memory folder).
+    pub source: String,
+    /// Rule changes since the previous snapshot of each symbol: filters change, and orders built on old rules fail.
+    pub filter_changes: Vec<super::SymbolChanges>,
     pub server_time_utc: String,
     pub rate_limits: Vec<RateLimit>,
     pub symbols: Vec<SymbolRules>,
@@ -121,12 +123,13 @@ pub struct SymbolRules {
 impl ToolOutput for ExchangeInfoOutput {
     fn summary(&self) -> String {
         let names: Vec<String> = self.symbols.iter().map(|s| format!("{} ({})", s.symbol, s.status)).collect();
-        format!(
-            "{}: trading rules for {}{}",
-            self.environment,
-            names.join(", "),
-            if self.cached { " [cached]" } else { "" }
-        )
+        let changed = if self.filter_changes.is_empty() {
+            String::new()
+        } else {
+            let lines: Vec<String> = self.filter_changes.iter().map(|c| format!("{}: {}", c.symbol, c.changes.join("; "))).collect();
+            format!(". RULES CHANGED since the last snapshot: {}", lines.join(" | "))
+        };
+        format!("{}: trading rules for {} [{}]{changed}", self.environment, names.join(", "), self.source)
     }
 }
 
@@ -136,13 +139,15 @@ pub async fn exchange_info(tb: &Toolbox, args: ExchangeInfoArgs) -> Result<Excha
     if symbols.is_empty() {
         return Err(ToolError::invalid("give at least one symbol, e.g. {\"symbols\": [\"BTCUSDT\"]}"));
     }
-    let (infos, cached, server_time) = tb.symbols(env, &symbols).await?;
+    let fetch = tb.symbols(env, &symbols).await?;
     Ok(ExchangeInfoOutput {
         environment: env,
-        cached,
-        server_time_utc: utc(server_time),
+        source: fetch.source.to_owned(),
+        filter_changes: fetch.changes,
+        server_time_utc: utc(fetch.server_time_ms),
         rate_limits: tb.rate_limits(env),
-        symbols: infos
+        symbols: fetch
+            .infos
             .into_iter()
             .map(|s| SymbolRules {
                 rules: s.filters.iter().map(SymbolFilter::describe).collect(),

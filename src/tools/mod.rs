@@ -4,6 +4,7 @@
 pub mod account;
 pub mod amount;
 pub mod market;
+pub mod memory;
 pub mod order;
 pub mod schema;
 pub mod status;
@@ -22,6 +23,8 @@ use crate::config::{Config, Environment};
 use crate::guard::Refusal;
 use crate::memory::audit::Audit;
 use crate::memory::ledger::Ledger;
+use crate::memory::preferences::{Preferences, parse_preferences};
+use crate::memory::snapshots::Snapshots;
 use crate::memory::{Memory, MemoryError};
 
 /// How long a symbol's exchangeInfo is reused before it is fetched again.
@@ -40,6 +43,7 @@ pub struct Toolbox {
     memory: Memory,
     ledger: Ledger,
     audit: Audit,
+    snapshots: Snapshots,
 }
 
 /// How long an average price is reused for filter checks.
@@ -69,6 +73,7 @@ impl Toolbox {
             rate_limits: Mutex::new(HashMap::new()),
             avg_prices: Mutex::new(HashMap::new()),
             ledger: Ledger::new(memory.clone()),
+            snapshots: Snapshots::new(memory.clone()),
             audit,
             memory,
             config,
@@ -87,39 +92,85 @@ impl Toolbox {
         }
     }
 
-    /// Symbol information, from the cache when fresh. Returns the symbols in the order asked,
-    /// whether every one came from the cache, and the server time of the oldest fetch.
-    pub async fn symbols(&self, env: Environment, symbols: &[String]) -> Result<(Vec<SymbolInfo>, bool, i64), ToolError> {
-        let cached: Vec<Option<CachedSymbol>> = {
-            let cache = self.exchange_info.lock().map_err(|_| ToolError::internal("exchangeInfo cache poisoned"))?;
-            symbols
-                .iter()
-                .map(|s| cache.get(&(env, s.clone())).filter(|c| c.fetched_at.elapsed() < EXCHANGE_INFO_TTL).cloned())
-                .collect()
-        };
-        if cached.iter().all(Option::is_some) && !cached.is_empty() {
-            let server_time = cached.iter().flatten().map(|c| c.server_time_ms).min().unwrap_or(0);
-            return Ok((cached.into_iter().flatten().map(|c| c.info).collect(), true, server_time));
+    /// Symbol information in the order asked: from the in-memory cache when fresh, else from a
+    /// young enough snapshot (a restart costs no exchangeInfo weight), else from Binance, in
+    /// which case changed filters are snapshotted and reported.
+    pub async fn symbols(&self, env: Environment, symbols: &[String]) -> Result<SymbolsFetch, ToolError> {
+        if let Some(fetch) = self.symbols_from_cache(env, symbols)? {
+            return Ok(fetch);
         }
-        let info = self.client(env).exchange_info(symbols).await?;
-        let now = Instant::now();
-        {
+        let max_age = Duration::from_secs(self.config.snapshot_max_age_secs);
+        let from_snapshots: Option<Vec<(SymbolInfo, Duration)>> = symbols
+            .iter()
+            .map(|s| {
+                let (raw, age) = self.snapshots.latest_symbol(env, s)?;
+                (age < max_age).then_some(())?;
+                Some((serde_json::from_value::<SymbolInfo>(raw).ok()?, age))
+            })
+            .collect();
+        if let Some(found) = from_snapshots.filter(|f| !f.is_empty()) {
+            let now_ms = crate::binance::clock::local_now_ms();
             let mut cache = self.exchange_info.lock().map_err(|_| ToolError::internal("exchangeInfo cache poisoned"))?;
-            for s in &info.symbols {
-                cache.insert(
-                    (env, s.symbol.clone()),
-                    CachedSymbol { info: s.clone(), fetched_at: now, server_time_ms: info.server_time },
-                );
+            for (info, age) in &found {
+                let fetched_at = Instant::now().checked_sub(*age).unwrap_or_else(Instant::now);
+                let server_time_ms = now_ms - age.as_millis() as i64;
+                cache.insert((env, info.symbol.clone()), CachedSymbol { info: info.clone(), fetched_at, server_time_ms });
             }
+            let oldest = found.iter().map(|(_, a)| *a).max().unwrap_or_default();
+            return Ok(SymbolsFetch {
+                infos: found.into_iter().map(|(i, _)| i).collect(),
+                source: "snapshot",
+                server_time_ms: now_ms - oldest.as_millis() as i64,
+                changes: Vec::new(),
+            });
         }
-        if !info.rate_limits.is_empty()
-            && let Ok(mut limits) = self.rate_limits.lock()
+        self.symbols_from_exchange(env, symbols).await
+    }
+
+    fn symbols_from_cache(&self, env: Environment, symbols: &[String]) -> Result<Option<SymbolsFetch>, ToolError> {
+        let cache = self.exchange_info.lock().map_err(|_| ToolError::internal("exchangeInfo cache poisoned"))?;
+        let cached: Option<Vec<CachedSymbol>> = symbols
+            .iter()
+            .map(|s| cache.get(&(env, s.clone())).filter(|c| c.fetched_at.elapsed() < EXCHANGE_INFO_TTL).cloned())
+            .collect();
+        Ok(cached.filter(|c| !c.is_empty()).map(|c| SymbolsFetch {
+            server_time_ms: c.iter().map(|c| c.server_time_ms).min().unwrap_or(0),
+            infos: c.into_iter().map(|c| c.info).collect(),
+            source: "cache",
+            changes: Vec::new(),
+        }))
+    }
+
+    async fn symbols_from_exchange(&self, env: Environment, symbols: &[String]) -> Result<SymbolsFetch, ToolError> {
+        let value = self.client(env).exchange_info_value(symbols).await?;
+        let server_time_ms = value.get("serverTime").and_then(serde_json::Value::as_i64).unwrap_or(0);
+        if let Some(limits) = value.get("rateLimits").and_then(|v| serde_json::from_value::<Vec<RateLimit>>(v.clone()).ok())
+            && !limits.is_empty()
+            && let Ok(mut l) = self.rate_limits.lock()
         {
-            limits.insert(env, info.rate_limits.clone());
+            l.insert(env, limits);
+        }
+        let raw_symbols = value.get("symbols").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
+        let now = Instant::now();
+        let mut fetched = Vec::new();
+        let mut changes = Vec::new();
+        for raw in raw_symbols {
+            let info: SymbolInfo = serde_json::from_value(raw.clone()).map_err(|e| {
+                ToolError::Binance(BinanceError::Decode { environment: env, endpoint: "GET /api/v3/exchangeInfo".into(), source: e })
+            })?;
+            match self.snapshots.record_symbol(env, &info.symbol, &raw) {
+                Ok(c) if !c.is_empty() => changes.push(SymbolChanges { symbol: info.symbol.clone(), changes: c }),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not write the filters snapshot"),
+            }
+            if let Ok(mut cache) = self.exchange_info.lock() {
+                cache.insert((env, info.symbol.clone()), CachedSymbol { info: info.clone(), fetched_at: now, server_time_ms });
+            }
+            fetched.push(info);
         }
         let mut ordered = Vec::with_capacity(symbols.len());
         for wanted in symbols {
-            match info.symbols.iter().find(|s| &s.symbol == wanted) {
+            match fetched.iter().find(|s| &s.symbol == wanted) {
                 Some(s) => ordered.push(s.clone()),
                 None => {
                     return Err(ToolError::invalid(format!(
@@ -128,7 +179,7 @@ impl Toolbox {
                 }
             }
         }
-        Ok((ordered, false, info.server_time))
+        Ok(SymbolsFetch { infos: ordered, source: "exchange", server_time_ms, changes })
     }
 
     pub fn memory(&self) -> &Memory {
@@ -141,6 +192,10 @@ impl Toolbox {
 
     pub fn audit(&self) -> &Audit {
         &self.audit
+    }
+
+    pub fn snapshots(&self) -> &Snapshots {
+        &self.snapshots
     }
 
     /// The average price of a symbol (the filters' reference price), cached for [`AVG_PRICE_TTL`].
@@ -158,10 +213,40 @@ impl Toolbox {
         Ok(avg.price)
     }
 
+    /// The human's preferences from memory.md (the file is created from the template on first use).
+    pub fn preferences(&self) -> Result<Preferences, ToolError> {
+        let text = self.memory.read_text("memory.md")?;
+        parse_preferences(&text).map_err(|e| ToolError::Refused(crate::guard::broken_preferences(&e)))
+    }
+
+    /// The environment of a signed call: the argument, else memory.md's default, else testnet.
+    pub fn signed_env(&self, given: Option<Environment>) -> Environment {
+        given.unwrap_or_else(|| self.preferences().map(|p| p.default_environment).unwrap_or(Environment::Testnet))
+    }
+
     /// Rate limits last read from exchangeInfo for an environment.
     pub fn rate_limits(&self, env: Environment) -> Vec<RateLimit> {
         self.rate_limits.lock().ok().and_then(|l| l.get(&env).cloned()).unwrap_or_default()
     }
+}
+
+/// Symbols as [`Toolbox::symbols`] found them.
+#[derive(Clone, Debug)]
+pub struct SymbolsFetch {
+    pub infos: Vec<SymbolInfo>,
+    /// `cache`, `snapshot` or `exchange`.
+    pub source: &'static str,
+    /// Binance time of the (oldest) fetch, ms since epoch.
+    pub server_time_ms: i64,
+    /// Filter changes since the previous snapshot, per symbol (only on a fresh fetch).
+    pub changes: Vec<SymbolChanges>,
+}
+
+/// What changed in one symbol's rules since its last snapshot.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct SymbolChanges {
+    pub symbol: String,
+    pub changes: Vec<String>,
 }
 
 /// Why a tool call failed, with what to do about it.

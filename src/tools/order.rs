@@ -20,10 +20,6 @@ use crate::filters::{OpenOrderCounts, Validation, ValidationContext, validate};
 use crate::guard::{self, TEST_VALIDITY};
 use crate::memory::ledger::LedgerEvent;
 
-/// Signed calls default to testnet.
-pub fn signed_env(env: Option<Environment>) -> Environment {
-    env.unwrap_or(Environment::Testnet)
-}
 
 /// The order payload shared by order_validate, order_test and order_place: the identical
 /// arguments go through all three.
@@ -131,10 +127,11 @@ struct Checked {
     reference_price: Option<Decimal>,
 }
 
-/// Local filter validation. `with_open_orders` adds the MAX_NUM_* checks (a signed read).
-async fn check(tb: &Toolbox, env: Environment, order: &NewOrder, with_open_orders: bool) -> Result<Checked, ToolError> {
-    let (mut infos, _, _) = tb.symbols(env, std::slice::from_ref(&order.symbol)).await?;
-    let symbol = infos.pop().ok_or_else(|| ToolError::internal("exchangeInfo returned no symbol"))?;
+/// Local filter validation, captured in snapshots/. `with_open_orders` adds the MAX_NUM_*
+/// checks (a signed read).
+async fn check(tb: &Toolbox, tool: &str, env: Environment, order: &NewOrder, with_open_orders: bool) -> Result<Checked, ToolError> {
+    let mut fetch = tb.symbols(env, std::slice::from_ref(&order.symbol)).await?;
+    let symbol = fetch.infos.pop().ok_or_else(|| ToolError::internal("exchangeInfo returned no symbol"))?;
     let reference_price = match tb.reference_price(env, &order.symbol).await {
         Ok(p) => Some(p),
         Err(e) => {
@@ -156,6 +153,21 @@ async fn check(tb: &Toolbox, env: Environment, order: &NewOrder, with_open_order
         None
     };
     let validation = validate(order, &ValidationContext { symbol: &symbol, reference_price, open_orders });
+    let capture = serde_json::json!({
+        "tool": tool,
+        "environment": env,
+        "at": utc(local_now_ms()),
+        "order": order,
+        "verdict": if validation.valid { "valid" } else { "invalid" },
+        "violations": validation.violations,
+        "unchecked": validation.unchecked,
+        "reference_price": reference_price,
+        "open_orders": open_orders.map(|o| serde_json::json!({"total": o.total, "algo": o.algo, "iceberg": o.iceberg})),
+        "filters_used": symbol.filters,
+    });
+    if let Err(e) = tb.snapshots().record_check(env, &order.symbol, tool, &capture) {
+        tracing::warn!(error = %e, "could not write the validation capture");
+    }
     Ok(Checked { validation, symbol, reference_price })
 }
 
@@ -211,9 +223,9 @@ impl ToolOutput for ValidateOutput {
 }
 
 pub async fn order_validate(tb: &Toolbox, args: OrderArgs) -> Result<ValidateOutput, ToolError> {
-    let env = signed_env(args.environment);
+    let env = tb.signed_env(args.environment);
     let order = args.to_order()?;
-    let c = check(tb, env, &order, false).await?;
+    let c = check(tb, "order_validate", env, &order, false).await?;
     let normalized = c.validation.normalized.clone();
     Ok(ValidateOutput {
         environment: env,
@@ -277,13 +289,13 @@ fn rate_sum(rates: &[Option<&CommissionRates>], maker: bool) -> Decimal {
 }
 
 pub async fn order_test(tb: &Toolbox, args: OrderArgs) -> Result<TestOutput, ToolError> {
-    let env = signed_env(args.environment);
+    let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_test")?;
     let order = args.to_order()?;
     if let Some(id) = &order.new_client_order_id {
         guard::client_order_id(Some(id))?;
     }
-    let c = check(tb, env, &order, true).await?;
+    let c = check(tb, "order_test", env, &order, true).await?;
     if !c.validation.valid {
         return Err(refuse_invalid(&c.validation));
     }
@@ -398,16 +410,22 @@ pub fn is_unknown_outcome(e: &BinanceError) -> bool {
 const RECONCILE_BACKOFF_MS: [u64; 5] = [250, 500, 1000, 2000, 4000];
 
 pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> Result<PlaceOutput, ToolError> {
-    let env = signed_env(args.environment);
+    let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_place")?;
     guard::require_trading_allowed(tb.config(), tb.memory())?;
     let mut order = args.to_order()?;
     let client_order_id = guard::client_order_id(order.new_client_order_id.as_deref())?;
-    let c = check(tb, env, &order, true).await?;
+    let prefs = tb.preferences()?;
+    let c = check(tb, "order_place", env, &order, true).await?;
     if !c.validation.valid {
         return Err(refuse_invalid(&c.validation));
     }
     guard::require_recent_test(tb.ledger(), env, &order, local_now_ms())?;
+    let order_notional = notional(&order, c.reference_price);
+    let quote_asset = c.symbol.quote_asset.clone();
+    let day_start = local_now_ms() - local_now_ms().rem_euclid(86_400_000);
+    let placed_today = tb.ledger().notional_since(env, &quote_asset, day_start)?;
+    guard::require_within_limits(&prefs, env, &order, &quote_asset, order_notional, placed_today)?;
     if env == Environment::Production {
         let listed = listed_on_a_rehearsal_environment(tb, &order.symbol).await?;
         guard::require_rehearsed_shape(tb.ledger(), &order, listed)?;
@@ -427,10 +445,14 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
         identity: guard::order_identity(&order),
         shape: guard::order_shape(&order),
         order: serde_json::to_value(&order).unwrap_or_default(),
+        notional: order_notional,
+        quote_asset: Some(quote_asset),
     })?;
     match tb.client(env).place_order(&order).await {
         Ok(report) => {
             let now = local_now_ms();
+            let shape = guard::order_shape(&order);
+            let first_of_shape = env == Environment::Production && !tb.ledger().shape_accepted(env, &shape)?;
             tb.ledger().record(&LedgerEvent::OrderAccepted {
                 at: utc(now),
                 at_ms: now,
@@ -438,6 +460,7 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
                 client_order_id: client_order_id.clone(),
                 order_id: report.order_id,
                 status: report.status.clone().unwrap_or_default(),
+                shape: Some(shape),
             })?;
             // The placement answer is provisional; a query confirms the state.
             let confirmed = tb.client(env).query_order(&order.symbol, &OrderRef::ClientId(client_order_id.clone())).await;
@@ -448,7 +471,11 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
                     (report, true)
                 }
             };
-            Ok(placed(env, order, client_order_id, report, provisional, "accepted"))
+            let out = placed(env, order, client_order_id, report, provisional, "accepted");
+            if first_of_shape {
+                write_runbook(tb, &out, &c.symbol);
+            }
+            Ok(out)
         }
         Err(e) if is_unknown_outcome(&e) => {
             let now = local_now_ms();
@@ -459,9 +486,24 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
                 client_order_id: client_order_id.clone(),
                 error: e.to_string(),
             })?;
-            reconcile(tb, env, order, client_order_id, e).await
+            let out = reconcile(tb, env, order, client_order_id, e.to_string()).await;
+            if let Some(mut incident) = crate::memory::incidents::Incident::from_error(&e, "") {
+                incident.action = match &out {
+                    Ok(o) => format!("did NOT resend; queried the order by client id: outcome {}, status {}", o.outcome, o.status),
+                    Err(err) => format!("did NOT resend; reconciliation failed: {err}"),
+                };
+                if let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(&incident) {
+                    tracing::warn!(error = %err, "could not write incidents.md");
+                }
+            }
+            out
         }
         Err(e) => {
+            if let Some(incident) = crate::memory::incidents::Incident::from_error(&e, "order not placed; returned the error to the agent")
+                && let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(&incident)
+            {
+                tracing::warn!(error = %err, "could not write incidents.md");
+            }
             let now = local_now_ms();
             tb.ledger().record(&LedgerEvent::OrderRejected {
                 at: utc(now),
@@ -476,13 +518,31 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
     }
 }
 
+/// The first time an order shape succeeds in production, its steps go to runbooks.md.
+fn write_runbook(tb: &Toolbox, out: &PlaceOutput, symbol: &SymbolInfo) {
+    let at = crate::memory::incidents::human_time(local_now_ms());
+    let rules: Vec<String> = symbol.filters.iter().map(crate::filters::SymbolFilter::describe).map(|r| format!("  - {r}")).collect();
+    let text = format!(
+        "\n## {at} · first production order of this shape: {shape}\n_Written automatically by binance-mcp._\n\n1. order_validate: passed the local filters\n2. order_test: passed on production (and this shape was rehearsed on testnet or demo before)\n3. order_place: {desc}, client order id {id}\n4. reconcile: order_status says {status}{prov}\n\nFilters used:\n{rules}\n",
+        shape = guard::order_shape(&out.order),
+        desc = describe_order(&out.order),
+        id = out.client_order_id,
+        status = out.status,
+        prov = if out.provisional { " (provisional: not yet confirmed by a query)" } else { "" },
+        rules = rules.join("\n"),
+    );
+    if let Err(e) = tb.memory().append_text("runbooks.md", &text) {
+        tracing::warn!(error = %e, "could not write runbooks.md");
+    }
+}
+
 /// Queries by client order id until Binance says whether the order exists; never re-sends.
 async fn reconcile(
     tb: &Toolbox,
     env: Environment,
     order: NewOrder,
     client_order_id: String,
-    cause: BinanceError,
+    cause: String,
 ) -> Result<PlaceOutput, ToolError> {
     let mut absent = false;
     for delay in RECONCILE_BACKOFF_MS {
@@ -699,7 +759,7 @@ fn order_output(env: Environment, order: OrderReport) -> OrderOutput {
 }
 
 pub async fn order_cancel(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutput, ToolError> {
-    let env = signed_env(args.environment);
+    let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_cancel")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let order_ref = args.order_ref()?;
@@ -720,7 +780,7 @@ pub async fn order_cancel(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutpu
 }
 
 pub async fn order_status(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutput, ToolError> {
-    let env = signed_env(args.environment);
+    let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_status")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let report = tb.client(env).query_order(&symbol, &args.order_ref()?).await?;
@@ -787,7 +847,7 @@ fn orders_output(env: Environment, mut orders: Vec<OrderReport>) -> OrdersOutput
 }
 
 pub async fn order_cancel_all(tb: &Toolbox, args: SymbolScopeArgs) -> Result<OrdersOutput, ToolError> {
-    let env = signed_env(args.environment);
+    let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_cancel_all")?;
     let symbol = normalize_symbol(&args.symbol)?;
     if env == Environment::Production {
@@ -814,7 +874,7 @@ pub async fn order_cancel_all(tb: &Toolbox, args: SymbolScopeArgs) -> Result<Ord
 }
 
 pub async fn order_open_list(tb: &Toolbox, args: OpenOrdersArgs) -> Result<OrdersOutput, ToolError> {
-    let env = signed_env(args.environment);
+    let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_open_list")?;
     let symbol = args.symbol.as_deref().map(normalize_symbol).transpose()?;
     let orders = tb.client(env).open_orders(symbol.as_deref()).await?;
@@ -871,7 +931,7 @@ impl HistoryArgs {
 }
 
 pub async fn order_history(tb: &Toolbox, args: HistoryArgs) -> Result<OrdersOutput, ToolError> {
-    let env = signed_env(args.environment);
+    let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_history")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let orders = tb.client(env).all_orders(&symbol, &args.query(None)?).await?;

@@ -1,0 +1,289 @@
+//! Test hooks under `/emulator/` (not Binance paths; unauthenticated; loopback clients only,
+//! others get 403): the request log and fault injection.
+//!
+//! * `GET /emulator/requests` → `[{"method","path","query","body","status","time"}]`: every
+//!   request received outside `/emulator/`, oldest first (at most 10,000 kept); the value of
+//!   `signature` in `query` and `body` is replaced by `…`; `status` is `null` while the answer is
+//!   pending (or was never sent); `time` is ms since epoch at receipt.
+//! * `DELETE /emulator/requests` clears the log (204).
+//! * `POST /emulator/faults` with a JSON object; each field present changes that fault, absent
+//!   fields stay as they were; the answer is the fault state:
+//!   * `{"execute_then_503": N}`: the next N `POST /api/v3/order` requests are processed normally
+//!     (the order executes if valid) and answered HTTP 503 with a plain-text body;
+//!   * `{"latency_ms": M}`: every answer outside `/emulator/` is delayed by M ms after the request
+//!     was processed (0 turns it off);
+//!   * `{"reject_all": {"status": S}}`: every `/api/` request is answered with status S (400–599)
+//!     without acting: 429 and 418 carry Binance's -1003 bodies and `Retry-After: 60`, other
+//!     statuses a plain-text body;
+//!   * `{"clock_skew_ms": K}`: the server clock runs K ms ahead (negative: behind).
+//! * `GET /emulator/faults` shows the fault state; `DELETE /emulator/faults` clears every fault.
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::EmulatorState;
+use super::error::{ApiError, code};
+use super::weight::MAX_BODY_BYTES;
+
+const MAX_LOG: usize = 10_000;
+const REDACTED: &str = "…";
+
+/// One logged request.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoggedRequest {
+    #[serde(skip)]
+    seq: u64,
+    method: String,
+    path: String,
+    query: String,
+    body: String,
+    status: Option<u16>,
+    time: i64,
+}
+
+/// `reject_all` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectAll {
+    status: u16,
+}
+
+/// Current faults.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Faults {
+    execute_then_503: u32,
+    latency_ms: u64,
+    reject_all: Option<RejectAll>,
+    clock_skew_ms: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultsPatch {
+    execute_then_503: Option<u32>,
+    latency_ms: Option<u64>,
+    reject_all: Option<RejectAll>,
+    clock_skew_ms: Option<i64>,
+}
+
+/// Request log and faults of one emulator.
+#[derive(Debug, Default)]
+pub struct Hooks {
+    log: Mutex<(u64, VecDeque<LoggedRequest>)>,
+    faults: Mutex<Faults>,
+}
+
+impl Hooks {
+    fn log(&self) -> MutexGuard<'_, (u64, VecDeque<LoggedRequest>)> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn record(&self, entry: LoggedRequest) -> u64 {
+        let mut log = self.log();
+        log.0 += 1;
+        let seq = log.0;
+        if log.1.len() >= MAX_LOG {
+            log.1.pop_front();
+        }
+        log.1.push_back(LoggedRequest { seq, ..entry });
+        seq
+    }
+
+    fn set_status(&self, seq: u64, status: StatusCode) {
+        if let Some(entry) = self.log().1.iter_mut().rev().find(|e| e.seq == seq) {
+            entry.status = Some(status.as_u16());
+        }
+    }
+
+    /// Takes one `execute_then_503` credit, if any is left.
+    fn take_execute_then_503(&self) -> bool {
+        let mut faults = self.faults();
+        if faults.execute_then_503 == 0 {
+            return false;
+        }
+        faults.execute_then_503 -= 1;
+        true
+    }
+}
+
+/// The `/emulator/` routes.
+pub fn routes() -> Router<Arc<EmulatorState>> {
+    Router::new()
+        .route("/emulator/requests", get(list_requests).delete(clear_requests))
+        .route("/emulator/faults", get(show_faults).post(set_faults).delete(clear_faults))
+}
+
+async fn list_requests(State(state): State<Arc<EmulatorState>>) -> Json<Vec<LoggedRequest>> {
+    Json(state.hooks.log().1.iter().cloned().collect())
+}
+
+async fn clear_requests(State(state): State<Arc<EmulatorState>>) -> StatusCode {
+    state.hooks.log().1.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn show_faults(State(state): State<Arc<EmulatorState>>) -> Json<Faults> {
+    Json(state.hooks.faults().clone())
+}
+
+async fn set_faults(State(state): State<Arc<EmulatorState>>, body: axum::body::Bytes) -> Response {
+    let patch: FaultsPatch = match serde_json::from_slice(&body) {
+        Ok(p) => p,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("bad faults JSON: {e}")).into_response(),
+    };
+    if let Some(RejectAll { status }) = patch.reject_all
+        && !(400..=599).contains(&status)
+    {
+        return (StatusCode::BAD_REQUEST, "reject_all.status must be 400..=599").into_response();
+    }
+    let mut faults = state.hooks.faults();
+    if let Some(n) = patch.execute_then_503 {
+        faults.execute_then_503 = n;
+    }
+    if let Some(ms) = patch.latency_ms {
+        faults.latency_ms = ms;
+    }
+    if let Some(reject) = patch.reject_all {
+        faults.reject_all = Some(reject);
+    }
+    if let Some(skew) = patch.clock_skew_ms {
+        faults.clock_skew_ms = skew;
+        state.clock.set_skew_ms(skew);
+    }
+    Json(faults.clone()).into_response()
+}
+
+async fn clear_faults(State(state): State<Arc<EmulatorState>>) -> StatusCode {
+    *state.hooks.faults() = Faults::default();
+    state.clock.set_skew_ms(0);
+    StatusCode::NO_CONTENT
+}
+
+/// Outermost layer: hooks answer only loopback clients; every other request is logged (with
+/// its final status) and subjected to the faults.
+pub async fn middleware(State(state): State<Arc<EmulatorState>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/emulator/") {
+        let loopback = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .is_none_or(|c| c.0.ip().is_loopback() || is_mapped_loopback(c.0.ip()));
+        if !loopback {
+            return (StatusCode::FORBIDDEN, "emulator hooks answer loopback clients only").into_response();
+        }
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let seq = state.hooks.record(LoggedRequest {
+        seq: 0,
+        method: parts.method.to_string(),
+        path: path.clone(),
+        query: redact(parts.uri.query().unwrap_or("")),
+        body: redact(&String::from_utf8_lossy(&bytes)),
+        status: None,
+        time: state.clock.now_ms(),
+    });
+    let is_order_post = parts.method == Method::POST && path == "/api/v3/order";
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let (reject, latency) = {
+        let faults = state.hooks.faults();
+        (faults.reject_all, faults.latency_ms)
+    };
+    let response = match reject {
+        Some(RejectAll { status }) if path.starts_with("/api/") => rejection(status),
+        _ => {
+            let response = next.run(request).await;
+            if is_order_post && state.hooks.take_execute_then_503() {
+                plain(StatusCode::SERVICE_UNAVAILABLE, "503 Service Unavailable (emulator: executed, then failed)")
+            } else {
+                response
+            }
+        }
+    };
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    state.hooks.set_status(seq, response.status());
+    response
+}
+
+/// The answer `reject_all` gives: Binance bodies for 429/418, plain text otherwise.
+fn rejection(status: u16) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    match status.as_u16() {
+        429 => ApiError::too_much_weight(6000, 60).into_response(),
+        418 => ApiError {
+            status,
+            code: code::TOO_MANY_REQUESTS,
+            msg: "Way too much request weight used; IP banned until 0. Please use WebSocket Streams for live updates to avoid bans."
+                .to_owned(),
+            retry_after: Some(60),
+        }
+        .into_response(),
+        _ => plain(status, "emulator: injected fault"),
+    }
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    let mut response = (status, text).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+/// `k=v&...` with the value of every `signature` pair replaced by `…`.
+pub fn redact(raw: &str) -> String {
+    if raw.is_empty() {
+        return String::new();
+    }
+    raw.split('&')
+        .map(|pair| {
+            if pair.starts_with("signature=") {
+                format!("signature={REDACTED}")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn is_mapped_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        IpAddr::V4(_) => false,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_only_the_signature_value() {
+        assert_eq!(redact("a=1&signature=abc&b=2"), "a=1&signature=…&b=2");
+        assert_eq!(redact("signature=abc"), "signature=…");
+        assert_eq!(redact("a=1"), "a=1");
+        assert_eq!(redact(""), "");
+    }
+}

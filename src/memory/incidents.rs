@@ -1,0 +1,212 @@
+//! `incidents.md`: every Binance error and transport failure, as a readable entry. A repeat of
+//! the same code on the same endpoint and environment within [`REPEAT_WINDOW`] is counted on
+//! the existing entry instead of appended again.
+
+use std::future::Future;
+use std::time::Duration;
+
+use super::{Memory, MemoryError};
+use crate::binance::BinanceError;
+use crate::binance::clock::local_now_ms;
+use crate::config::Environment;
+
+pub const INCIDENTS_FILE: &str = "incidents.md";
+/// Repeats closer together than this are counted, not appended.
+pub const REPEAT_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+tokio::task_local! {
+    static CURRENT_TOOL: String;
+}
+
+/// Runs `fut` with `tool` recorded as the tool in any incident it causes.
+pub async fn in_tool<F: Future>(tool: &str, fut: F) -> F::Output {
+    CURRENT_TOOL.scope(tool.to_owned(), fut).await
+}
+
+/// The tool whose call is running on this task, if any.
+pub fn current_tool() -> Option<String> {
+    CURRENT_TOOL.try_with(|t| t.clone()).ok()
+}
+
+/// What happened, for one entry.
+#[derive(Clone, Debug)]
+pub struct Incident {
+    pub environment: Environment,
+    /// e.g. `GET /api/v3/exchangeInfo`.
+    pub endpoint: String,
+    pub http_status: Option<u16>,
+    /// The Binance code, when Binance sent one.
+    pub code: Option<i64>,
+    pub message: String,
+    /// What the server did: retried, backed off, reconciled, halted, returned the error.
+    pub action: String,
+    pub hint: String,
+}
+
+impl Incident {
+    fn key(&self) -> String {
+        let code = match (self.code, self.http_status) {
+            (Some(c), _) => c.to_string(),
+            (None, Some(s)) => format!("http{s}"),
+            (None, None) => "transport".to_owned(),
+        };
+        format!("{}|{code}|{}", self.environment, self.endpoint)
+    }
+}
+
+/// Writes incident entries.
+#[derive(Clone, Debug)]
+pub struct Incidents {
+    memory: Memory,
+}
+
+impl Incidents {
+    pub fn new(memory: Memory) -> Incidents {
+        Incidents { memory }
+    }
+
+    /// Appends an entry, or counts a repeat on the latest entry with the same key.
+    pub fn record(&self, incident: &Incident) -> Result<(), MemoryError> {
+        let now = local_now_ms();
+        let key = incident.key();
+        let mut counted = false;
+        self.memory.rewrite_text(INCIDENTS_FILE, |text| {
+            let updated = count_repeat(text, &key, now)?;
+            counted = true;
+            Some(updated)
+        })?;
+        if counted {
+            return Ok(());
+        }
+        self.memory.append_text(INCIDENTS_FILE, &entry(incident, &key, now))
+    }
+}
+
+const MARK: &str = "<!-- incident ";
+
+fn entry(i: &Incident, key: &str, now: i64) -> String {
+    let at = human_time(now);
+    let what = match (i.code, i.http_status) {
+        (Some(code), _) => format!("Binance {code}"),
+        (None, Some(status)) => format!("HTTP {status}"),
+        (None, None) => "transport failure".to_owned(),
+    };
+    let tool = current_tool().unwrap_or_else(|| "(none)".to_owned());
+    let status = i.http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+    format!(
+        "\n## {at} · {env} · {what}\n{MARK}key=\"{key}\" last_ms={now} count=1 -->\n- tool: {tool}\n- endpoint: {endpoint}{status}\n- message: {message}\n- server action: {action}\n- fix hint: {hint}\n- occurrences: 1 (last {at})\n",
+        env = i.environment,
+        endpoint = i.endpoint,
+        message = one_line(&i.message),
+        action = i.action,
+        hint = i.hint,
+    )
+}
+
+/// Updates the latest entry with `key` when it was last seen within the window.
+fn count_repeat(text: &str, key: &str, now: i64) -> Option<String> {
+    let needle = format!("{MARK}key=\"{key}\" ");
+    let start = text.rfind(&needle)?;
+    let line_end = start + text[start..].find('\n')?;
+    let marker = &text[start..line_end];
+    let last_ms: i64 = field(marker, "last_ms=")?.parse().ok()?;
+    let count: u64 = field(marker, "count=")?.parse().ok()?;
+    if now - last_ms > REPEAT_WINDOW.as_millis() as i64 {
+        return None;
+    }
+    let count = count + 1;
+    let new_marker = format!("{MARK}key=\"{key}\" last_ms={now} count={count} -->");
+    let rest = &text[line_end..];
+    // The entry's occurrences line is the first one after the marker.
+    let occ_rel = rest.find("\n- occurrences: ")?;
+    let occ_start = line_end + occ_rel + 1;
+    let occ_end = occ_start + text[occ_start..].find('\n').unwrap_or(text.len() - occ_start);
+    let mut out = String::with_capacity(text.len() + 16);
+    out.push_str(&text[..start]);
+    out.push_str(&new_marker);
+    out.push_str(&text[line_end..occ_start]);
+    out.push_str(&format!("- occurrences: {count} (last {})", human_time(now)));
+    out.push_str(&text[occ_end..]);
+    Some(out)
+}
+
+fn field<'a>(marker: &'a str, name: &str) -> Option<&'a str> {
+    let from = marker.find(name)? + name.len();
+    let rest = &marker[from..];
+    Some(rest.split_whitespace().next().unwrap_or(rest))
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `2026-11-25 10:00:00 UTC`.
+pub fn human_time(ms: i64) -> String {
+    let t = crate::tools::utc(ms);
+    let date = t.get(..10).unwrap_or(&t);
+    let clock = t.get(11..19).unwrap_or("");
+    format!("{date} {clock} UTC")
+}
+
+impl Incident {
+    /// The entry for a client error (none for configuration problems: nothing was sent).
+    pub fn from_error(error: &BinanceError, action: &str) -> Option<Incident> {
+    let (environment, endpoint, http_status, code, message) = match error {
+        BinanceError::Api { environment, endpoint, status, code, msg, .. } => {
+            (*environment, endpoint.clone(), Some(*status), Some(*code), msg.clone())
+        }
+        BinanceError::Http { environment, endpoint, status, body, .. } => {
+            (*environment, endpoint.clone(), Some(*status), None, body.clone())
+        }
+        BinanceError::Transport { environment, endpoint, source, .. } => {
+            (*environment, endpoint.clone(), None, None, source.to_string())
+        }
+        BinanceError::Decode { environment, endpoint, source } => {
+            (*environment, endpoint.clone(), None, None, format!("unexpected response: {source}"))
+        }
+        BinanceError::MissingCredentials { .. } | BinanceError::EnvironmentDisabled { .. } => return None,
+    };
+    Some(Incident { environment, endpoint, http_status, code, message, action: action.to_owned(), hint: error.hint() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn incident(code: i64) -> Incident {
+        Incident {
+            environment: Environment::Testnet,
+            endpoint: "GET /api/v3/ticker/price".into(),
+            http_status: Some(400),
+            code: Some(code),
+            message: "Invalid symbol.".into(),
+            action: "returned the error to the agent".into(),
+            hint: "check the symbol".into(),
+        }
+    }
+
+    #[test]
+    fn repeats_are_counted_on_one_entry() {
+        let dir = tempfile::tempdir().expect("dir");
+        let incidents = Incidents::new(Memory::new(dir.path()));
+        for _ in 0..3 {
+            incidents.record(&incident(-1121)).expect("record");
+        }
+        incidents.record(&incident(-1100)).expect("record");
+        let text = std::fs::read_to_string(dir.path().join(INCIDENTS_FILE)).expect("read");
+        assert_eq!(text.matches("· Binance -1121").count(), 1, "{text}");
+        assert!(text.contains("- occurrences: 3 (last "), "{text}");
+        assert_eq!(text.matches("· Binance -1100").count(), 1);
+        assert!(text.contains("- endpoint: GET /api/v3/ticker/price (HTTP 400)"));
+        assert!(text.contains("- fix hint: check the symbol"));
+    }
+
+    #[test]
+    fn old_repeats_start_a_new_entry() {
+        let text = format!("\n## x\n{MARK}key=\"k\" last_ms=1000 count=2 -->\n- occurrences: 2 (last x)\n");
+        assert!(count_repeat(&text, "k", 1000 + REPEAT_WINDOW.as_millis() as i64 + 1).is_none());
+        let updated = count_repeat(&text, "k", 2000).expect("counted");
+        assert!(updated.contains("count=3") && updated.contains("- occurrences: 3"), "{updated}");
+    }
+}

@@ -1,0 +1,303 @@
+//! `snapshots/`: each symbol's exchangeInfo entry, written only when its filters or status
+//! changed, and pre-trade validation captures. Names are built only from validated parts:
+//! `<environment>/<SYMBOL>/<UTC stamp>.json` and `<environment>/<SYMBOL>/checks/<UTC stamp>-<tool>.json`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Memory, MemoryError, write_atomic};
+use crate::binance::clock::local_now_ms;
+use crate::config::Environment;
+
+pub const SNAPSHOT_DIR: &str = "snapshots";
+
+/// One listed snapshot.
+#[derive(Clone, Debug, Serialize, JsonSchema, PartialEq, Eq)]
+pub struct SnapshotEntry {
+    /// The name to pass to snapshot_read.
+    pub name: String,
+    pub environment: String,
+    pub symbol: String,
+    /// `filters` or `check`.
+    pub kind: String,
+    /// UTC time in the name.
+    pub at: String,
+    pub bytes: u64,
+}
+
+/// The snapshot store.
+#[derive(Clone, Debug)]
+pub struct Snapshots {
+    memory: Memory,
+}
+
+/// True for a symbol name that is safe as a path component.
+pub fn is_safe_symbol(symbol: &str) -> bool {
+    (1..=32).contains(&symbol.len()) && symbol.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+fn stamp(ms: i64) -> String {
+    // RFC 3339 with ':' replaced, so names work on every file system and sort by time.
+    crate::tools::utc(ms).replace(':', "-")
+}
+
+impl Snapshots {
+    pub fn new(memory: Memory) -> Snapshots {
+        Snapshots { memory }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.memory.home().join(SNAPSHOT_DIR)
+    }
+
+    fn symbol_dir(&self, env: Environment, symbol: &str) -> Result<PathBuf, MemoryError> {
+        if !is_safe_symbol(symbol) {
+            return Err(MemoryError::Invalid(format!("{symbol:?} is not a symbol name that can be stored")));
+        }
+        Ok(self.root().join(env.as_str()).join(symbol))
+    }
+
+    /// The latest filters snapshot of a symbol: its raw exchangeInfo entry and age.
+    pub fn latest_symbol(&self, env: Environment, symbol: &str) -> Option<(Value, Duration)> {
+        let dir = self.symbol_dir(env, symbol).ok()?;
+        let mut names: Vec<String> = fs::read_dir(&dir)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_file())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".json"))
+            .collect();
+        names.sort();
+        let latest = names.pop()?;
+        let text = fs::read_to_string(dir.join(&latest)).ok()?;
+        let doc: Value = serde_json::from_str(&text).ok()?;
+        let at_ms = doc.get("fetched_at_ms")?.as_i64()?;
+        let age = Duration::from_millis((local_now_ms() - at_ms).max(0) as u64);
+        Some((doc.get("symbol_info")?.clone(), age))
+    }
+
+    /// Writes a filters snapshot when the symbol's filters or status differ from the latest one.
+    /// Returns the changes (empty when nothing changed or this is the first snapshot).
+    pub fn record_symbol(&self, env: Environment, symbol: &str, raw: &Value) -> Result<Vec<String>, MemoryError> {
+        let previous = self.latest_symbol(env, symbol).map(|(v, _)| v);
+        let changes = match &previous {
+            Some(prev) => diff_symbol(prev, raw),
+            None => Vec::new(),
+        };
+        if previous.is_some() && changes.is_empty() {
+            return Ok(changes);
+        }
+        let dir = self.symbol_dir(env, symbol)?;
+        let now = local_now_ms();
+        let doc = serde_json::json!({
+            "environment": env.as_str(),
+            "symbol": symbol,
+            "fetched_at": crate::tools::utc(now),
+            "fetched_at_ms": now,
+            "changes_since_previous": changes,
+            "symbol_info": raw,
+        });
+        write_atomic(&self.memory, &dir, &format!("{}.json", stamp(now)), &pretty(&doc))?;
+        Ok(changes)
+    }
+
+    /// Writes a pre-trade validation capture; returns its name.
+    pub fn record_check(&self, env: Environment, symbol: &str, tool: &str, capture: &Value) -> Result<String, MemoryError> {
+        let dir = self.symbol_dir(env, symbol)?.join("checks");
+        let tool: String = tool.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let file = format!("{}-{tool}.json", stamp(local_now_ms()));
+        write_atomic(&self.memory, &dir, &file, &pretty(capture))?;
+        Ok(format!("{}/{symbol}/checks/{file}", env.as_str()))
+    }
+
+    /// Every snapshot, newest first, optionally for one environment and symbol.
+    pub fn list(&self, env: Option<Environment>, symbol: Option<&str>) -> Vec<SnapshotEntry> {
+        let mut out = Vec::new();
+        for e in Environment::ALL {
+            if env.is_some_and(|want| want != e) {
+                continue;
+            }
+            let Ok(symbols) = fs::read_dir(self.root().join(e.as_str())) else { continue };
+            for s in symbols.filter_map(|d| d.ok()) {
+                let Ok(sym) = s.file_name().into_string() else { continue };
+                if !is_safe_symbol(&sym) || symbol.is_some_and(|want| want != sym) {
+                    continue;
+                }
+                collect(&s.path(), e, &sym, "filters", "", &mut out);
+                collect(&s.path().join("checks"), e, &sym, "check", "checks/", &mut out);
+            }
+        }
+        out.sort_by(|a, b| b.at.cmp(&a.at).then(a.name.cmp(&b.name)));
+        out
+    }
+
+    /// Reads a snapshot by the name `list` gave. Anything else (absolute paths, `..`, other
+    /// folders) is refused.
+    pub fn read(&self, name: &str) -> Result<String, MemoryError> {
+        let path = self.resolve(name)?;
+        fs::read_to_string(&path).map_err(|e| MemoryError::io(&path, e))
+    }
+
+    fn resolve(&self, name: &str) -> Result<PathBuf, MemoryError> {
+        let refuse = || MemoryError::Invalid(format!("{name:?} is not a snapshot name; use a name from snapshot_list"));
+        let parts: Vec<&str> = name.split('/').collect();
+        let (env, symbol, rest) = match parts.as_slice() {
+            [env, symbol, file] => (*env, *symbol, vec![*file]),
+            [env, symbol, "checks", file] => (*env, *symbol, vec!["checks", *file]),
+            _ => return Err(refuse()),
+        };
+        let env_ok = Environment::ALL.iter().any(|e| e.as_str() == env);
+        let file = rest.last().copied().unwrap_or_default();
+        let file_ok = file.ends_with(".json")
+            && file.len() <= 96
+            && file.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && !file.starts_with('.');
+        if !env_ok || !is_safe_symbol(symbol) || !file_ok {
+            return Err(refuse());
+        }
+        let mut path = self.root().join(env).join(symbol);
+        for p in rest {
+            path.push(p);
+        }
+        Ok(path)
+    }
+}
+
+fn collect(dir: &Path, env: Environment, symbol: &str, kind: &str, prefix: &str, out: &mut Vec<SnapshotEntry>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for f in entries.filter_map(|d| d.ok()) {
+        let Ok(file) = f.file_name().into_string() else { continue };
+        if !file.ends_with(".json") || !f.path().is_file() {
+            continue;
+        }
+        let at = file.get(..24).unwrap_or(&file).to_owned();
+        out.push(SnapshotEntry {
+            name: format!("{}/{symbol}/{prefix}{file}", env.as_str()),
+            environment: env.as_str().to_owned(),
+            symbol: symbol.to_owned(),
+            kind: kind.to_owned(),
+            at,
+            bytes: f.metadata().map(|m| m.len()).unwrap_or(0),
+        });
+    }
+}
+
+fn pretty(v: &Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(v).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+/// What changed between two exchangeInfo symbol entries: status, order types, and every filter field.
+pub fn diff_symbol(old: &Value, new: &Value) -> Vec<String> {
+    let mut changes = Vec::new();
+    for key in ["status", "orderTypes"] {
+        if old.get(key) != new.get(key) {
+            changes.push(format!("{key}: {} -> {}", show(old.get(key)), show(new.get(key))));
+        }
+    }
+    let filters = |v: &Value| -> Vec<(String, Value)> {
+        v.get("filters")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|f| (f.get("filterType").and_then(Value::as_str).unwrap_or("?").to_owned(), f.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (old_f, new_f) = (filters(old), filters(new));
+    for (name, nf) in &new_f {
+        match old_f.iter().find(|(n, _)| n == name) {
+            None => changes.push(format!("{name}: added {nf}")),
+            Some((_, of)) if of != nf => {
+                if let (Some(om), Some(nm)) = (of.as_object(), nf.as_object()) {
+                    for (field, nv) in nm {
+                        if om.get(field) != Some(nv) {
+                            changes.push(format!("{name}.{field}: {} -> {}", show(om.get(field)), show(Some(nv))));
+                        }
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, _) in &old_f {
+        if !new_f.iter().any(|(n, _)| n == name) {
+            changes.push(format!("{name}: removed"));
+        }
+    }
+    changes
+}
+
+fn show(v: Option<&Value>) -> String {
+    match v {
+        None => "(none)".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn symbol(tick: &str) -> Value {
+        json!({"symbol": "BTCUSDT", "status": "TRADING", "orderTypes": ["LIMIT"],
+               "filters": [{"filterType": "PRICE_FILTER", "minPrice": "0.01", "maxPrice": "1000000", "tickSize": tick}]})
+    }
+
+    #[test]
+    fn snapshots_are_written_only_on_change_and_say_what_changed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let snaps = Snapshots::new(Memory::new(dir.path()));
+        assert!(snaps.record_symbol(Environment::Testnet, "BTCUSDT", &symbol("0.01")).expect("first").is_empty());
+        assert!(snaps.record_symbol(Environment::Testnet, "BTCUSDT", &symbol("0.01")).expect("same").is_empty());
+        assert_eq!(snaps.list(None, None).len(), 1);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let changes = snaps.record_symbol(Environment::Testnet, "BTCUSDT", &symbol("0.1")).expect("changed");
+        assert_eq!(changes, vec!["PRICE_FILTER.tickSize: 0.01 -> 0.1".to_owned()]);
+        let list = snaps.list(Some(Environment::Testnet), Some("BTCUSDT"));
+        assert_eq!(list.len(), 2);
+        let (latest, _) = snaps.latest_symbol(Environment::Testnet, "BTCUSDT").expect("latest");
+        assert_eq!(latest, symbol("0.1"));
+        assert!(snaps.read(&list[0].name).expect("read").contains("0.1"));
+    }
+
+    #[test]
+    fn names_that_escape_the_folder_are_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        let snaps = Snapshots::new(Memory::new(dir.path()));
+        for bad in [
+            "../memory.md",
+            "/etc/passwd",
+            "testnet/../../x.json",
+            "testnet/BTCUSDT/../../../x.json",
+            "mainnet/BTCUSDT/a.json",
+            "testnet/btc/a.json",
+            "testnet/BTCUSDT/a.txt",
+            "testnet/BTCUSDT/.hidden.json",
+        ] {
+            assert!(snaps.read(bad).is_err(), "{bad} accepted");
+        }
+        assert!(snaps.record_check(Environment::Testnet, "../X", "order_test", &json!({})).is_err());
+    }
+
+    #[test]
+    fn checks_are_listed_separately() {
+        let dir = tempfile::tempdir().expect("dir");
+        let snaps = Snapshots::new(Memory::new(dir.path()));
+        let name = snaps.record_check(Environment::Demo, "ETHUSDT", "order_validate", &json!({"valid": true})).expect("check");
+        assert!(name.starts_with("demo/ETHUSDT/checks/") && name.ends_with("-order_validate.json"), "{name}");
+        let list = snaps.list(None, Some("ETHUSDT"));
+        assert_eq!(list[0].kind, "check");
+        assert_eq!(list[0].name, name);
+        assert!(snaps.read(&name).expect("read").contains("valid"));
+    }
+}
