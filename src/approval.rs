@@ -14,8 +14,8 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 use rmcp::RoleServer;
 use rmcp::model::{
-    ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction, InputRequest, InputRequests, InputRequiredResult,
-    ProtocolVersion,
+    ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction, InputRequest, InputRequests,
+    InputRequiredResult, ProtocolVersion,
 };
 use rmcp::service::{ElicitationError, RequestContext};
 use schemars::JsonSchema;
@@ -71,10 +71,17 @@ impl Approvals {
         input_responses: Option<rmcp::model::InputResponses>,
     ) -> Decision {
         let message = format!("Approve this PRODUCTION order on your real Binance account?\n\n{action}");
-        if ctx.protocol_version().is_some_and(|v| v >= ProtocolVersion::V_2026_07_28) {
+        if ctx
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
+        {
             return self.decide_by_round_trip(ctx, &message, identity, request_state, input_responses);
         }
-        match ctx.peer.elicit_with_timeout::<ApproveOrder>(message, Some(APPROVAL_TIMEOUT)).await {
+        match ctx
+            .peer
+            .elicit_with_timeout::<ApproveOrder>(message, Some(APPROVAL_TIMEOUT))
+            .await
+        {
             Ok(Some(ApproveOrder { approve: true })) => Decision::Approved,
             Ok(Some(ApproveOrder { approve: false })) => declined("answered no"),
             Ok(None) | Err(ElicitationError::NoContent) => declined("no answer"),
@@ -98,7 +105,11 @@ impl Approvals {
             if !client_can_ask {
                 return Decision::NotAsked;
             }
-            let token: String = rand::rng().sample_iter(&Alphanumeric).take(32).map(char::from).collect();
+            let token: String = rand::rng()
+                .sample_iter(&Alphanumeric)
+                .take(32)
+                .map(char::from)
+                .collect();
             if let Ok(mut pending) = self.pending.lock() {
                 pending.retain(|_, (_, at)| at.elapsed() < APPROVAL_TIMEOUT);
                 pending.insert(token.clone(), (identity.to_owned(), Instant::now()));
@@ -134,8 +145,17 @@ impl Approvals {
             .and_then(|v| ElicitResult::deserialize(v).ok());
         match answer {
             Some(r) if r.action == ElicitationAction::Accept => {
-                let approved = r.content.as_ref().and_then(|c| c.get("approve")).and_then(|v| v.as_bool()) == Some(true);
-                if approved { Decision::Approved } else { declined("answered no") }
+                let approved = r
+                    .content
+                    .as_ref()
+                    .and_then(|c| c.get("approve"))
+                    .and_then(|v| v.as_bool())
+                    == Some(true);
+                if approved {
+                    Decision::Approved
+                } else {
+                    declined("answered no")
+                }
             }
             Some(r) if r.action == ElicitationAction::Decline => declined("declined"),
             Some(_) => declined("cancelled"),

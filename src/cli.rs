@@ -59,7 +59,8 @@ impl Playground {
         for (i, env) in Environment::ALL.into_iter().enumerate() {
             let key = random_token(64);
             let secret = random_token(64);
-            let emulator_config = EmulatorConfig::new(seed.wrapping_add(i as u64)).with_account(key.clone(), secret.clone());
+            let emulator_config =
+                EmulatorConfig::new(seed.wrapping_add(i as u64)).with_account(key.clone(), secret.clone());
             let handle = emulator::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), emulator_config).await?;
             let ec = config.environment_mut(env);
             ec.base_url = handle.base_url();
@@ -81,7 +82,11 @@ impl Playground {
 }
 
 fn random_token(len: usize) -> String {
-    rand::rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
 }
 
 /// `binance-mcp serve [--emulator]`: MCP over stdio until stdin closes or a signal arrives.
@@ -174,7 +179,11 @@ pub async fn call(mut config: Config, with_emulator: bool, tool: &str, arguments
     code
 }
 
-async fn call_in_process(config: Config, tool: &str, arguments: serde_json::Map<String, serde_json::Value>) -> ExitCode {
+async fn call_in_process(
+    config: Config,
+    tool: &str,
+    arguments: serde_json::Map<String, serde_json::Value>,
+) -> ExitCode {
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     let server = BinanceServer::new(config);
     let server_task = tokio::spawn(async move {
@@ -195,7 +204,11 @@ async fn call_in_process(config: Config, tool: &str, arguments: serde_json::Map<
     let code = match result {
         Ok(result) => {
             let is_error = result.is_error == Some(true);
-            let text: Vec<String> = result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect();
+            let text: Vec<String> = result
+                .content
+                .iter()
+                .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+                .collect();
             if is_error {
                 eprintln!("{}", text.join("\n"));
                 ExitCode::FAILURE
@@ -234,8 +247,15 @@ pub async fn doctor(config: Config) -> ExitCode {
                     let s = client.clock().sample();
                     let offset = s.map_or(0, |s| s.offset_ms);
                     let rtt = s.map_or(0, |s| s.round_trip_ms);
-                    let warn = if offset.abs() > 1000 { "  WARNING: more than 1 s; sync the system clock" } else { "" };
-                    (env, format!("reachable, clock offset {offset} ms (round trip {rtt} ms){warn}"))
+                    let warn = if offset.abs() > 1000 {
+                        "  WARNING: more than 1 s; sync the system clock"
+                    } else {
+                        ""
+                    };
+                    (
+                        env,
+                        format!("reachable, clock offset {offset} ms (round trip {rtt} ms){warn}"),
+                    )
                 }
                 Ok(Err(e)) => (env, format!("unreachable: {e}")),
                 Err(_) => (env, "unreachable: no answer within 5 s".to_owned()),
@@ -257,7 +277,11 @@ pub async fn doctor(config: Config) -> ExitCode {
     println!(
         "memory folder: {} ({})",
         status.memory_folder,
-        if home.is_dir() { "exists" } else { "not created yet; made on first use" }
+        if home.is_dir() {
+            "exists"
+        } else {
+            "not created yet; made on first use"
+        }
     );
     println!(
         "read-only: {}; tool groups: {}; recvWindow: {} ms; signed calls default to {}",
@@ -272,8 +296,18 @@ pub async fn doctor(config: Config) -> ExitCode {
         } else {
             format!("no keys (set {} and {})", env.key_variables[0], env.key_variables[1])
         };
-        let reach = reachability.iter().find(|(e, _)| *e == env.environment).map(|(_, r)| r.as_str()).unwrap_or("");
-        println!("{:<10} {}\n           {}\n           {}", env.environment.as_str(), env.base_url, keys, reach);
+        let reach = reachability
+            .iter()
+            .find(|(e, _)| *e == env.environment)
+            .map(|(_, r)| r.as_str())
+            .unwrap_or("");
+        println!(
+            "{:<10} {}\n           {}\n           {}",
+            env.environment.as_str(),
+            env.base_url,
+            keys,
+            reach
+        );
         if let Some(w) = &env.warning {
             println!("           WARNING: {w}");
         }
@@ -285,7 +319,10 @@ pub async fn doctor(config: Config) -> ExitCode {
 pub fn halt(config: &Config, reason: &str) -> ExitCode {
     match crate::memory::Memory::new(config.home.clone()).halt(reason) {
         Ok(path) => {
-            println!("Trading halted: {} exists. No order will be placed until `binance-mcp resume`.", path.display());
+            println!(
+                "Trading halted: {} exists. No order will be placed until `binance-mcp resume`.",
+                path.display()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -363,7 +400,10 @@ pub fn memory_snapshots(config: &Config, symbol: Option<&str>) -> ExitCode {
         println!("no snapshots yet in {}", config.home.join("snapshots").display());
     }
     for s in list {
-        println!("{:<8} {:<10} {:<8} {:>7} B  {}", s.kind, s.environment, s.symbol, s.bytes, s.name);
+        println!(
+            "{:<8} {:<10} {:<8} {:>7} B  {}",
+            s.kind, s.environment, s.symbol, s.bytes, s.name
+        );
     }
     ExitCode::SUCCESS
 }

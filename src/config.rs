@@ -381,8 +381,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(move |name| map.get(name).cloned())
     }
 
@@ -400,8 +399,12 @@ mod tests {
 
     #[test]
     fn testnet_flag_moves_plain_keys_to_testnet_and_disables_production() {
-        let c = config(&[("BINANCE_TESTNET", "1"), ("BINANCE_API_KEY", "k"), ("BINANCE_API_SECRET", "s")])
-            .expect("config");
+        let c = config(&[
+            ("BINANCE_TESTNET", "1"),
+            ("BINANCE_API_KEY", "k"),
+            ("BINANCE_API_SECRET", "s"),
+        ])
+        .expect("config");
         assert!(c.testnet.credentials.is_some());
         assert!(c.production.credentials.is_none());
         assert!(!c.production.enabled);

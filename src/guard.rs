@@ -30,7 +30,11 @@ pub struct Refusal {
 
 impl Refusal {
     fn new(rule: &'static str, reason: impl Into<String>, what_to_do: impl Into<String>) -> Refusal {
-        Refusal { rule, reason: reason.into(), what_to_do: what_to_do.into() }
+        Refusal {
+            rule,
+            reason: reason.into(),
+            what_to_do: what_to_do.into(),
+        }
     }
 }
 
@@ -39,7 +43,9 @@ pub fn require_confirmation(env: Environment, confirm_production: bool, tool: &s
     if env == Environment::Production && !confirm_production {
         return Err(Refusal::new(
             "confirmation_required",
-            format!("{tool} on production touches a real-money account and was called without confirm_production: true"),
+            format!(
+                "{tool} on production touches a real-money account and was called without confirm_production: true"
+            ),
             "Ask the human in the conversation whether to do exactly this on production. Only if they say yes, call again with confirm_production: true. Otherwise use environment \"testnet\".",
         ));
     }
@@ -58,7 +64,10 @@ pub fn require_trading_allowed(config: &Config, memory: &Memory) -> Result<(), R
     if memory.is_halted() {
         return Err(Refusal::new(
             "kill_switch",
-            format!("trading is halted: {} exists", memory.home().join(crate::memory::HALT_FILE).display()),
+            format!(
+                "trading is halted: {} exists",
+                memory.home().join(crate::memory::HALT_FILE).display()
+            ),
             "Cancels and reads still work. Only the human lifts the halt (`binance-mcp resume` or deleting the file).",
         ));
     }
@@ -127,7 +136,11 @@ pub fn require_recent_test(ledger: &Ledger, env: Environment, order: &NewOrder, 
 
 /// In production, the payload's shape must have passed `order_test` on testnet or demo before,
 /// unless the symbol is not listed on either.
-pub fn require_rehearsed_shape(ledger: &Ledger, order: &NewOrder, listed_on_testnet_or_demo: bool) -> Result<(), Refusal> {
+pub fn require_rehearsed_shape(
+    ledger: &Ledger,
+    order: &NewOrder,
+    listed_on_testnet_or_demo: bool,
+) -> Result<(), Refusal> {
     if !listed_on_testnet_or_demo {
         return Ok(());
     }
@@ -135,7 +148,10 @@ pub fn require_rehearsed_shape(ledger: &Ledger, order: &NewOrder, listed_on_test
         Ok(true) => Ok(()),
         Ok(false) => Err(Refusal::new(
             "rehearse_on_testnet",
-            format!("this order shape ({}) has never passed order_test on testnet or demo", order_shape(order)),
+            format!(
+                "this order shape ({}) has never passed order_test on testnet or demo",
+                order_shape(order)
+            ),
             "Run order_test with the same symbol, side, type, time in force and the same fields set on environment \"testnet\" first (the amounts may differ), then repeat on production.",
         )),
         Err(e) => Err(ledger_unreadable(e)),
@@ -154,7 +170,8 @@ fn ledger_unreadable(e: MemoryError) -> Refusal {
 pub fn client_order_id(given: Option<&str>) -> Result<String, Refusal> {
     match given {
         Some(id) => {
-            let ok = (1..=36).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            let ok =
+                (1..=36).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if ok {
                 Ok(id.to_owned())
             } else {
@@ -165,8 +182,90 @@ pub fn client_order_id(given: Option<&str>) -> Result<String, Refusal> {
                 ))
             }
         }
-        None => Ok(format!("bmcp-{}", rand::rng().sample_iter(&Alphanumeric).take(22).map(char::from).collect::<String>())),
+        None => Ok(format!(
+            "bmcp-{}",
+            rand::rng()
+                .sample_iter(&Alphanumeric)
+                .take(22)
+                .map(char::from)
+                .collect::<String>()
+        )),
     }
+}
+
+/// The human's limits from memory.md: allowed symbols, per-order notional, per-day notional.
+/// `notional` is price × quantity in the quote asset (None when it cannot be computed).
+pub fn require_within_limits(
+    prefs: &crate::memory::preferences::Preferences,
+    env: Environment,
+    order: &NewOrder,
+    quote_asset: &str,
+    notional: Option<rust_decimal::Decimal>,
+    placed_today: rust_decimal::Decimal,
+) -> Result<(), Refusal> {
+    const FIX: &str = "Only the human can change the limits, by editing the front matter of memory.md. Ask them, or make the order smaller.";
+    if !prefs.symbol_allowed(&order.symbol) {
+        return Err(Refusal::new(
+            "symbol_not_allowed",
+            format!(
+                "{} is not in allowed_symbols of memory.md ({})",
+                order.symbol,
+                prefs.allowed_symbols.join(", ")
+            ),
+            FIX,
+        ));
+    }
+    let order_limit = prefs.order_limit(quote_asset);
+    let daily_limit = prefs.daily_limit(env, quote_asset);
+    if order_limit.is_none() && daily_limit.is_none() {
+        return Ok(());
+    }
+    let Some(notional) = notional else {
+        return Err(Refusal::new(
+            "limit_unverifiable",
+            format!(
+                "memory.md limits {quote_asset} orders, but this order's notional cannot be computed (no price and no reference price)"
+            ),
+            "Give a price, or retry when the average price is available.",
+        ));
+    };
+    if let Some(max) = order_limit
+        && notional > max
+    {
+        return Err(Refusal::new(
+            "max_order_notional",
+            format!(
+                "the order's notional {} {quote_asset} exceeds max_order_notional {} {quote_asset} in memory.md",
+                notional.normalize(),
+                max.normalize()
+            ),
+            FIX,
+        ));
+    }
+    if let Some(max) = daily_limit
+        && placed_today + notional > max
+    {
+        return Err(Refusal::new(
+            "max_daily_notional",
+            format!(
+                "{} {quote_asset} already sent on {env} today (UTC) plus this order's {} exceeds max_daily_notional {} {quote_asset} in memory.md",
+                placed_today.normalize(),
+                notional.normalize(),
+                max.normalize()
+            ),
+            FIX,
+        ));
+    }
+    Ok(())
+}
+
+/// Orders are refused while memory.md's front matter is broken; the error names the line.
+pub fn broken_preferences(error: &crate::memory::preferences::FrontMatterError) -> Refusal {
+    Refusal::new(
+        "memory_md_broken",
+        format!("the limits in memory.md cannot be read: {error}"),
+        "Ask the human to fix that line of the front matter in memory.md (the file is never rewritten by the server). Orders stay refused until then; reads and cancels still work.",
+    )
 }
 
 #[cfg(test)]
@@ -228,8 +327,14 @@ mod tests {
             })
             .expect("record");
         assert!(require_recent_test(&ledger, Environment::Testnet, &o, 1_000_000 + 299_000).is_ok());
-        assert!(require_recent_test(&ledger, Environment::Testnet, &o, 1_000_000 + 301_000).is_err(), "expired");
-        assert!(require_recent_test(&ledger, Environment::Demo, &o, 1_000_001).is_err(), "other environment");
+        assert!(
+            require_recent_test(&ledger, Environment::Testnet, &o, 1_000_000 + 301_000).is_err(),
+            "expired"
+        );
+        assert!(
+            require_recent_test(&ledger, Environment::Demo, &o, 1_000_001).is_err(),
+            "other environment"
+        );
         assert!(require_rehearsed_shape(&ledger, &order("0.5"), true).is_ok());
     }
 
@@ -241,69 +346,4 @@ mod tests {
         assert!(client_order_id(Some("has space")).is_err());
         assert!(client_order_id(Some(&"x".repeat(37))).is_err());
     }
-}
-
-/// The human's limits from memory.md: allowed symbols, per-order notional, per-day notional.
-/// `notional` is price × quantity in the quote asset (None when it cannot be computed).
-pub fn require_within_limits(
-    prefs: &crate::memory::preferences::Preferences,
-    env: Environment,
-    order: &NewOrder,
-    quote_asset: &str,
-    notional: Option<rust_decimal::Decimal>,
-    placed_today: rust_decimal::Decimal,
-) -> Result<(), Refusal> {
-    const FIX: &str = "Only the human can change the limits, by editing the front matter of memory.md. Ask them, or make the order smaller.";
-    if !prefs.symbol_allowed(&order.symbol) {
-        return Err(Refusal::new(
-            "symbol_not_allowed",
-            format!("{} is not in allowed_symbols of memory.md ({})", order.symbol, prefs.allowed_symbols.join(", ")),
-            FIX,
-        ));
-    }
-    let order_limit = prefs.order_limit(quote_asset);
-    let daily_limit = prefs.daily_limit(env, quote_asset);
-    if order_limit.is_none() && daily_limit.is_none() {
-        return Ok(());
-    }
-    let Some(notional) = notional else {
-        return Err(Refusal::new(
-            "limit_unverifiable",
-            format!("memory.md limits {quote_asset} orders, but this order's notional cannot be computed (no price and no reference price)"),
-            "Give a price, or retry when the average price is available.",
-        ));
-    };
-    if let Some(max) = order_limit
-        && notional > max
-    {
-        return Err(Refusal::new(
-            "max_order_notional",
-            format!("the order's notional {} {quote_asset} exceeds max_order_notional {} {quote_asset} in memory.md", notional.normalize(), max.normalize()),
-            FIX,
-        ));
-    }
-    if let Some(max) = daily_limit
-        && placed_today + notional > max
-    {
-        return Err(Refusal::new(
-            "max_daily_notional",
-            format!(
-                "{} {quote_asset} already sent on {env} today (UTC) plus this order's {} exceeds max_daily_notional {} {quote_asset} in memory.md",
-                placed_today.normalize(),
-                notional.normalize(),
-                max.normalize()
-            ),
-            FIX,
-        ));
-    }
-    Ok(())
-}
-
-/// Orders are refused while memory.md's front matter is broken; the error names the line.
-pub fn broken_preferences(error: &crate::memory::preferences::FrontMatterError) -> Refusal {
-    Refusal::new(
-        "memory_md_broken",
-        format!("the limits in memory.md cannot be read: {error}"),
-        "Ask the human to fix that line of the front matter in memory.md (the file is never rewritten by the server). Orders stay refused until then; reads and cancels still work.",
-    )
 }

@@ -101,25 +101,43 @@ enum MemoryCommand {
         since: Option<String>,
     },
     /// List snapshots, optionally of one symbol.
-    Snapshots {
-        symbol: Option<String>,
-    },
+    Snapshots { symbol: Option<String> },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Serving logs at info; one-shot commands only warn, so their output stays readable.
-    let serving = matches!(cli.command, None | Some(Command::Serve { .. }) | Some(Command::Emulator { .. }));
-    cli::init_logging(if serving { "binance_mcp=info,rmcp=warn" } else { "binance_mcp=warn,rmcp=warn" });
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let serving = matches!(
+        cli.command,
+        None | Some(Command::Serve { .. }) | Some(Command::Emulator { .. })
+    );
+    cli::init_logging(if serving {
+        "binance_mcp=info,rmcp=warn"
+    } else {
+        "binance_mcp=warn,rmcp=warn"
+    });
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("binance-mcp: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let command = cli.command.unwrap_or(Command::Serve { emulator: false, seed: 42 });
-    if let Command::Emulator { addr, api_key, api_secret, seed } = command {
+    let command = cli.command.unwrap_or(Command::Serve {
+        emulator: false,
+        seed: 42,
+    });
+    if let Command::Emulator {
+        addr,
+        api_key,
+        api_secret,
+        seed,
+    } = command
+    {
         let mut config = emulator::EmulatorConfig::new(seed);
         if let (Some(key), Some(secret)) = (api_key, api_secret) {
             config = config.with_account(key, secret);
@@ -136,7 +154,11 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         match command {
             Command::Serve { emulator, seed } => cli::serve(config, emulator.then_some(seed)).await,
-            Command::Call { tool, arguments, emulator } => cli::call(config, emulator, &tool, &arguments).await,
+            Command::Call {
+                tool,
+                arguments,
+                emulator,
+            } => cli::call(config, emulator, &tool, &arguments).await,
             Command::Doctor => cli::doctor(config).await,
             Command::Halt { reason } => cli::halt(&config, &reason),
             Command::Resume => cli::resume(&config),

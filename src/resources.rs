@@ -10,9 +10,24 @@ use crate::tools::memory::MemoryFile;
 const SNAPSHOT_PREFIX: &str = "binance://snapshots/";
 
 const FILES: [(MemoryFile, &str, &str, &str); 3] = [
-    (MemoryFile::Memory, "binance://memory", "memory.md", "Your limits (front matter) and notes"),
-    (MemoryFile::Runbooks, "binance://runbooks", "runbooks.md", "Workflows that worked in production"),
-    (MemoryFile::Incidents, "binance://incidents", "incidents.md", "Binance errors and failures, with fix hints"),
+    (
+        MemoryFile::Memory,
+        "binance://memory",
+        "memory.md",
+        "Your limits (front matter) and notes",
+    ),
+    (
+        MemoryFile::Runbooks,
+        "binance://runbooks",
+        "runbooks.md",
+        "Workflows that worked in production",
+    ),
+    (
+        MemoryFile::Incidents,
+        "binance://incidents",
+        "incidents.md",
+        "Binance errors and failures, with fix hints",
+    ),
 ];
 
 /// The three Markdown files (created from the templates on first use).
@@ -23,8 +38,13 @@ pub fn list(tb: &Toolbox) -> Vec<Resource> {
     FILES
         .iter()
         .map(|(file, uri, name, title)| {
-            let size = std::fs::metadata(tb.memory().path(file.file_name())).map(|m| m.len()).unwrap_or(0);
-            Resource::new(*uri, *name).with_title(*title).with_mime_type("text/markdown").with_size(size)
+            let size = std::fs::metadata(tb.memory().path(file.file_name()))
+                .map(|m| m.len())
+                .unwrap_or(0);
+            Resource::new(*uri, *name)
+                .with_title(*title)
+                .with_mime_type("text/markdown")
+                .with_size(size)
         })
         .collect()
 }
@@ -42,7 +62,9 @@ pub fn read(tb: &Toolbox, uri: &str) -> Result<ReadResourceResult, ErrorData> {
             .memory()
             .read_text(file.file_name())
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        return Ok(ReadResourceResult::new(vec![ResourceContents::text(text, *uri).with_mime_type("text/markdown")]));
+        return Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(text, *uri).with_mime_type("text/markdown"),
+        ]));
     }
     if let Some(name) = uri.strip_prefix(SNAPSHOT_PREFIX) {
         // Clients may expand the template with the slashes percent-encoded.
@@ -51,10 +73,14 @@ pub fn read(tb: &Toolbox, uri: &str) -> Result<ReadResourceResult, ErrorData> {
             .snapshots()
             .read(&name)
             .map_err(|e| ErrorData::resource_not_found(e.to_string(), None))?;
-        return Ok(ReadResourceResult::new(vec![ResourceContents::text(text, uri).with_mime_type("application/json")]));
+        return Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(text, uri).with_mime_type("application/json"),
+        ]));
     }
     Err(ErrorData::resource_not_found(
-        format!("unknown resource {uri}; the resources are binance://memory, binance://runbooks, binance://incidents and binance://snapshots/<name>"),
+        format!(
+            "unknown resource {uri}; the resources are binance://memory, binance://runbooks, binance://incidents and binance://snapshots/<name>"
+        ),
         None,
     ))
 }

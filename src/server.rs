@@ -8,10 +8,10 @@ use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use rmcp::ErrorData;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::{InputResponses, RequestState, schema_for_output};
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::ErrorData;
 use rmcp::model::{
     CallToolResponse, CallToolResult, ContentBlock, Implementation, ListResourceTemplatesResult, ListResourcesResult,
     PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
@@ -21,10 +21,10 @@ use rmcp::service::RequestContext;
 use rmcp::{Peer, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 
 use crate::approval::{Approvals, Decision};
-use crate::resources;
 use crate::config::{Config, ConfirmMode, Environment};
 use crate::guard;
 use crate::memory::incidents::in_tool;
+use crate::resources;
 use crate::tools::account::*;
 use crate::tools::market::*;
 use crate::tools::memory::*;
@@ -70,7 +70,9 @@ fn respond<T: ToolOutput>(result: Result<T, ToolError>) -> CallToolResult {
                 result.structured_content = Some(value);
                 result
             }
-            Err(e) => CallToolResult::error(vec![ContentBlock::text(ToolError::internal(format!("could not encode the result: {e}")).to_agent_text())]),
+            Err(e) => CallToolResult::error(vec![ContentBlock::text(
+                ToolError::internal(format!("could not encode the result: {e}")).to_agent_text(),
+            )]),
         },
         Err(error) => {
             tracing::info!(%error, "tool call failed");
@@ -217,7 +219,11 @@ impl BinanceServer {
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
         let env = self.toolbox.signed_env(args.environment);
-        let mut approval = if env == Environment::Production { Approval::Argument } else { Approval::NotNeeded };
+        let mut approval = if env == Environment::Production {
+            Approval::Argument
+        } else {
+            Approval::NotNeeded
+        };
         if env == Environment::Production
             && args.confirm_production
             && self.toolbox.config().confirm_mode == ConfirmMode::Elicitation
@@ -227,23 +233,44 @@ impl BinanceServer {
                 Ok(o) => o,
                 Err(e) => return respond::<PlaceOutput>(Err(e)).into(),
             };
-            if let Err(r) = guard::require_trading_allowed(self.toolbox.config(), self.toolbox.memory())
-                .and_then(|()| guard::require_recent_test(self.toolbox.ledger(), env, &order, crate::binance::clock::local_now_ms()))
+            if let Err(r) =
+                guard::require_trading_allowed(self.toolbox.config(), self.toolbox.memory()).and_then(|()| {
+                    guard::require_recent_test(
+                        self.toolbox.ledger(),
+                        env,
+                        &order,
+                        crate::binance::clock::local_now_ms(),
+                    )
+                })
             {
                 return respond::<PlaceOutput>(Err(r.into())).into();
             }
             let action = format!("{} on production", describe_order(&order));
-            match self.approvals.decide(&ctx, &action, &guard::order_identity(&order), request_state, input_responses).await {
+            match self
+                .approvals
+                .decide(
+                    &ctx,
+                    &action,
+                    &guard::order_identity(&order),
+                    request_state,
+                    input_responses,
+                )
+                .await
+            {
                 Decision::Approved => approval = Approval::Elicited,
                 Decision::NotAsked => {}
                 Decision::Ask(input_required) => return input_required.into(),
                 Decision::Refused(r) => {
-                    self.toolbox.audit().confirmation(env, "order_place", "elicitation_refused", &action);
+                    self.toolbox
+                        .audit()
+                        .confirmation(env, "order_place", "elicitation_refused", &action);
                     return respond::<PlaceOutput>(Err(r.into())).into();
                 }
             }
         }
-        self.run("order_place", order_place(&self.toolbox, args, approval)).await.into()
+        self.run("order_place", order_place(&self.toolbox, args, approval))
+            .await
+            .into()
     }
 
     #[tool(
@@ -265,7 +292,8 @@ impl BinanceServer {
         output_schema = schema_for_output::<OrdersOutput>()
     )]
     async fn order_cancel_all(&self, Parameters(args): Parameters<SymbolScopeArgs>) -> CallToolResult {
-        self.run("order_cancel_all", order_cancel_all(&self.toolbox, args)).await
+        self.run("order_cancel_all", order_cancel_all(&self.toolbox, args))
+            .await
     }
 
     #[tool(
@@ -309,7 +337,8 @@ impl BinanceServer {
         output_schema = schema_for_output::<BalancesOutput>()
     )]
     async fn account_balances(&self, Parameters(args): Parameters<BalancesArgs>) -> CallToolResult {
-        self.run("account_balances", account_balances(&self.toolbox, args)).await
+        self.run("account_balances", account_balances(&self.toolbox, args))
+            .await
     }
 
     #[tool(
@@ -331,7 +360,8 @@ impl BinanceServer {
         output_schema = schema_for_output::<CommissionOutput>()
     )]
     async fn account_commission(&self, Parameters(args): Parameters<CommissionArgs>) -> CallToolResult {
-        self.run("account_commission", account_commission(&self.toolbox, args)).await
+        self.run("account_commission", account_commission(&self.toolbox, args))
+            .await
     }
 
     #[tool(
@@ -342,7 +372,8 @@ impl BinanceServer {
         output_schema = schema_for_output::<RateLimitsOutput>()
     )]
     async fn account_rate_limits(&self, Parameters(args): Parameters<RateLimitsArgs>) -> CallToolResult {
-        self.run("account_rate_limits", account_rate_limits(&self.toolbox, args)).await
+        self.run("account_rate_limits", account_rate_limits(&self.toolbox, args))
+            .await
     }
 
     #[tool(
@@ -353,7 +384,8 @@ impl BinanceServer {
         output_schema = schema_for_output::<MemoryReadOutput>()
     )]
     async fn memory_read(&self, Parameters(args): Parameters<MemoryReadArgs>) -> CallToolResult {
-        self.run("memory_read", async { memory_read(&self.toolbox, args) }).await
+        self.run("memory_read", async { memory_read(&self.toolbox, args) })
+            .await
     }
 
     #[tool(
@@ -364,7 +396,8 @@ impl BinanceServer {
         output_schema = schema_for_output::<MemoryAppendOutput>()
     )]
     async fn memory_append(&self, Parameters(args): Parameters<MemoryAppendArgs>) -> CallToolResult {
-        self.run("memory_append", async { memory_append(&self.toolbox, args) }).await
+        self.run("memory_append", async { memory_append(&self.toolbox, args) })
+            .await
     }
 
     #[tool(
@@ -375,7 +408,8 @@ impl BinanceServer {
         output_schema = schema_for_output::<SnapshotListOutput>()
     )]
     async fn snapshot_list(&self, Parameters(args): Parameters<SnapshotListArgs>) -> CallToolResult {
-        self.run("snapshot_list", async { snapshot_list(&self.toolbox, args) }).await
+        self.run("snapshot_list", async { snapshot_list(&self.toolbox, args) })
+            .await
     }
 
     #[tool(
@@ -386,7 +420,8 @@ impl BinanceServer {
         output_schema = schema_for_output::<SnapshotReadOutput>()
     )]
     async fn snapshot_read(&self, Parameters(args): Parameters<SnapshotReadArgs>) -> CallToolResult {
-        self.run("snapshot_read", async { snapshot_read(&self.toolbox, args) }).await
+        self.run("snapshot_read", async { snapshot_read(&self.toolbox, args) })
+            .await
     }
 
     #[tool(
@@ -397,7 +432,8 @@ impl BinanceServer {
         output_schema = schema_for_output::<ServerStatusOutput>()
     )]
     async fn server_status(&self, Parameters(args): Parameters<ServerStatusArgs>) -> CallToolResult {
-        self.run("server_status", async { server_status(&self.toolbox, args) }).await
+        self.run("server_status", async { server_status(&self.toolbox, args) })
+            .await
     }
 }
 
@@ -405,7 +441,12 @@ impl BinanceServer {
     pub fn new(config: Config) -> BinanceServer {
         let toolbox = Toolbox::new(config);
         let tool_router = Self::registered_tools(toolbox.config());
-        BinanceServer { toolbox, approvals: Arc::new(Approvals::default()), peer: Arc::default(), tool_router }
+        BinanceServer {
+            toolbox,
+            approvals: Arc::new(Approvals::default()),
+            peer: Arc::default(),
+            tool_router,
+        }
     }
 
     pub fn toolbox(&self) -> &Arc<Toolbox> {
@@ -488,11 +529,18 @@ impl ServerHandler for BinanceServer {
     }
 
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().enable_resources_list_changed().build())
-            .with_server_info(
-                Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")).with_title("Binance Spot (safety-gated)"),
-            )
-            .with_instructions(INSTRUCTIONS)
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_resources_list_changed()
+                .build(),
+        )
+        .with_server_info(
+            Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
+                .with_title("Binance Spot (safety-gated)"),
+        )
+        .with_instructions(INSTRUCTIONS)
     }
 }
 
@@ -517,7 +565,11 @@ mod tests {
             assert!(is_portable(&input), "{}: {input}", tool.name);
             assert_eq!(input["type"], "object", "{}", tool.name);
             if let Some(output) = &tool.output_schema {
-                assert!(is_portable(&serde_json::Value::Object(output.as_ref().clone())), "{}", tool.name);
+                assert!(
+                    is_portable(&serde_json::Value::Object(output.as_ref().clone())),
+                    "{}",
+                    tool.name
+                );
             }
             assert!(tool.annotations.is_some(), "{} has no annotations", tool.name);
             assert!(tool.title.is_some(), "{} has no title", tool.name);
@@ -527,7 +579,12 @@ mod tests {
     #[test]
     fn toolsets_select_groups() {
         let server = BinanceServer::new(config(&[("BINANCE_TOOLSETS", "diagnostics")]));
-        let names: Vec<String> = server.tool_router.list_all().into_iter().map(|t| t.name.to_string()).collect();
+        let names: Vec<String> = server
+            .tool_router
+            .list_all()
+            .into_iter()
+            .map(|t| t.name.to_string())
+            .collect();
         assert_eq!(names, vec!["server_status"]);
     }
 

@@ -9,7 +9,10 @@ use common::*;
 fn run(args: &[&str], env: &[(String, String)]) -> Output {
     let home = tempfile::tempdir().expect("home");
     let mut cmd = Command::new(BIN);
-    cmd.args(args).env_clear().env("BINANCE_HOME", home.path()).env("RUST_LOG", "warn");
+    cmd.args(args)
+        .env_clear()
+        .env("BINANCE_HOME", home.path())
+        .env("RUST_LOG", "warn");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -47,7 +50,15 @@ fn help_explains_every_environment_variable() {
 
 #[test]
 fn call_runs_a_tool_against_the_embedded_emulator() {
-    let out = run(&["call", "--emulator", "market_ticker_price", r#"{"symbols":["BTCUSDT","ETHUSDT"]}"#], &[]);
+    let out = run(
+        &[
+            "call",
+            "--emulator",
+            "market_ticker_price",
+            r#"{"symbols":["BTCUSDT","ETHUSDT"]}"#,
+        ],
+        &[],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON result");
     assert_eq!(v["environment"], "production");
@@ -68,14 +79,27 @@ fn call_reports_tool_errors_and_bad_json() {
 async fn doctor_describes_the_configuration_without_secrets() {
     let ex = Exchanges::start().await;
     let env = ex.env();
-    let out = tokio::task::spawn_blocking(move || run(&["doctor"], &env)).await.expect("join");
+    let out = tokio::task::spawn_blocking(move || run(&["doctor"], &env))
+        .await
+        .expect("join");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["production", "testnet", "demo", "memory folder", "clock offset", "keys set", "no keys (set BINANCE_API_KEY and BINANCE_API_SECRET)"] {
+    for needle in [
+        "production",
+        "testnet",
+        "demo",
+        "memory folder",
+        "clock offset",
+        "keys set",
+        "no keys (set BINANCE_API_KEY and BINANCE_API_SECRET)",
+    ] {
         assert!(text.contains(needle), "doctor output lacks {needle:?}:\n{text}");
     }
     assert!(text.contains(&ex.testnet.base_url));
-    assert!(!text.contains(TEST_SECRET) && !text.contains(TEST_KEY), "doctor leaked a credential:\n{text}");
+    assert!(
+        !text.contains(TEST_SECRET) && !text.contains(TEST_KEY),
+        "doctor leaked a credential:\n{text}"
+    );
 }
 
 #[test]

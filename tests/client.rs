@@ -23,21 +23,33 @@ fn client(base_url: &str, secret: &str) -> BinanceClient {
 #[tokio::test]
 async fn signed_account_call_passes_with_the_right_secret() {
     let emu = start_emulator(7).await;
-    let account = client(&emu.base_url, TEST_SECRET).account(false).await.expect("account");
+    let account = client(&emu.base_url, TEST_SECRET)
+        .account(false)
+        .await
+        .expect("account");
     assert!(account.can_trade);
     assert!(account.balances.iter().any(|b| b.asset == "USDT" && !b.free.is_zero()));
     let usage = client(&emu.base_url, TEST_SECRET);
     usage.ping().await.expect("ping");
-    assert!(usage.usage().used_weight.contains_key("1M"), "X-MBX-USED-WEIGHT-1M recorded");
+    assert!(
+        usage.usage().used_weight.contains_key("1M"),
+        "X-MBX-USED-WEIGHT-1M recorded"
+    );
 }
 
 #[tokio::test]
 async fn wrong_secret_is_rejected_with_1022_and_a_hint() {
     let emu = start_emulator(7).await;
-    let err = client(&emu.base_url, "not-the-secret").account(false).await.expect_err("must fail");
+    let err = client(&emu.base_url, "not-the-secret")
+        .account(false)
+        .await
+        .expect_err("must fail");
     assert_eq!(err.code(), Some(-1022), "{err}");
     assert_eq!(err.status(), Some(400));
-    assert!(err.to_string().contains("Signature for this request is not valid."), "{err}");
+    assert!(
+        err.to_string().contains("Signature for this request is not valid."),
+        "{err}"
+    );
     assert!(err.hint().contains("secret"), "{}", err.hint());
 }
 
@@ -51,7 +63,10 @@ async fn unknown_key_is_rejected_with_2015() {
         credentials_incomplete: false,
         enabled: true,
     };
-    let err = BinanceClient::new(&config, 5000, Duration::from_secs(5)).account(false).await.expect_err("must fail");
+    let err = BinanceClient::new(&config, 5000, Duration::from_secs(5))
+        .account(false)
+        .await
+        .expect_err("must fail");
     assert_eq!(err.code(), Some(-2015), "{err}");
     assert_eq!(err.status(), Some(401));
 }
@@ -66,14 +81,20 @@ async fn missing_keys_name_the_variables() {
         credentials_incomplete: false,
         enabled: true,
     };
-    let err = BinanceClient::new(&config, 5000, Duration::from_secs(5)).account(false).await.expect_err("no keys");
+    let err = BinanceClient::new(&config, 5000, Duration::from_secs(5))
+        .account(false)
+        .await
+        .expect_err("no keys");
     assert!(err.to_string().contains("BINANCE_DEMO_API_KEY"), "{err}");
 }
 
 #[tokio::test]
 async fn unreachable_exchange_is_a_transport_error_with_a_hint() {
     // Port 9 on loopback: nothing listens there.
-    let err = client("http://127.0.0.1:9", TEST_SECRET).ping().await.expect_err("refused");
+    let err = client("http://127.0.0.1:9", TEST_SECRET)
+        .ping()
+        .await
+        .expect_err("refused");
     assert!(err.to_string().contains("could not reach testnet"), "{err}");
     assert!(err.hint().contains("serve --emulator"));
 }

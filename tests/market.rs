@@ -25,7 +25,12 @@ async fn tools_are_listed_with_titles_annotations_and_portable_schemas() {
     let implementation = info.server_info.as_ref().expect("serverInfo");
     assert_eq!(implementation.name, "binance-mcp");
     assert_eq!(implementation.version, env!("CARGO_PKG_VERSION"));
-    assert!(info.instructions.as_deref().unwrap_or("").contains("confirm_production"));
+    assert!(
+        info.instructions
+            .as_deref()
+            .unwrap_or("")
+            .contains("confirm_production")
+    );
 
     let tools = mcp.client.list_all_tools().await.expect("tools/list");
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
@@ -34,13 +39,18 @@ async fn tools_are_listed_with_titles_annotations_and_portable_schemas() {
     }
     for tool in &tools {
         let schema = serde_json::to_string(&tool.input_schema).expect("schema");
-        assert!(!schema.contains("$ref") && !schema.contains("\"null\""), "{}: {schema}", tool.name);
+        assert!(
+            !schema.contains("$ref") && !schema.contains("\"null\""),
+            "{}: {schema}",
+            tool.name
+        );
         assert_eq!(tool.input_schema.get("type"), Some(&json!("object")));
         assert!(tool.output_schema.is_some(), "{} has no output schema", tool.name);
         let a = tool.annotations.as_ref().expect("annotations");
-        let changes_state = ["order_place", "order_cancel", "order_cancel_all"].contains(&tool.name.as_ref());
+        let destructive = ["order_place", "order_cancel", "order_cancel_all"].contains(&tool.name.as_ref());
+        let changes_state = destructive || tool.name == "memory_append";
         assert_eq!(a.read_only_hint, Some(!changes_state), "{} readOnlyHint", tool.name);
-        assert_eq!(a.destructive_hint, Some(changes_state), "{} destructiveHint", tool.name);
+        assert_eq!(a.destructive_hint, Some(destructive), "{} destructiveHint", tool.name);
         assert!(tool.title.is_some());
         assert!(tool.description.as_deref().unwrap_or("").len() > 20);
     }
@@ -57,21 +67,50 @@ async fn every_market_tool_answers_in_every_environment_and_names_it() {
     for env in ["production", "testnet", "demo"] {
         let calls: Vec<(&str, Value)> = vec![
             ("market_server_time", json!({"environment": env})),
-            ("market_exchange_info", json!({"symbols": ["BTCUSDT", "ethbtc"], "environment": env})),
-            ("market_ticker_price", json!({"symbols": ["BTCUSDT"], "environment": env})),
-            ("market_ticker_24h", json!({"symbols": ["BTCUSDT", "ETHUSDT"], "environment": env})),
-            ("market_ticker_24h", json!({"symbols": ["BNBUSDT"], "window_size": "4h", "environment": env})),
-            ("market_book_ticker", json!({"symbols": ["XRPUSDT"], "environment": env})),
-            ("market_order_book", json!({"symbol": "BTCUSDT", "limit": 5000, "environment": env})),
-            ("market_recent_trades", json!({"symbol": "ETHUSDT", "limit": 1000, "environment": env})),
-            ("market_klines", json!({"symbol": "BTCUSDT", "interval": "1h", "limit": 1000, "environment": env})),
+            (
+                "market_exchange_info",
+                json!({"symbols": ["BTCUSDT", "ethbtc"], "environment": env}),
+            ),
+            (
+                "market_ticker_price",
+                json!({"symbols": ["BTCUSDT"], "environment": env}),
+            ),
+            (
+                "market_ticker_24h",
+                json!({"symbols": ["BTCUSDT", "ETHUSDT"], "environment": env}),
+            ),
+            (
+                "market_ticker_24h",
+                json!({"symbols": ["BNBUSDT"], "window_size": "4h", "environment": env}),
+            ),
+            (
+                "market_book_ticker",
+                json!({"symbols": ["XRPUSDT"], "environment": env}),
+            ),
+            (
+                "market_order_book",
+                json!({"symbol": "BTCUSDT", "limit": 5000, "environment": env}),
+            ),
+            (
+                "market_recent_trades",
+                json!({"symbol": "ETHUSDT", "limit": 1000, "environment": env}),
+            ),
+            (
+                "market_klines",
+                json!({"symbol": "BTCUSDT", "interval": "1h", "limit": 1000, "environment": env}),
+            ),
             ("market_avg_price", json!({"symbol": "BTCUSDT", "environment": env})),
         ];
         for (tool, args) in calls {
             let out = mcp.ok(tool, args).await;
             assert_eq!(out["environment"], env, "{tool} in {env}: {out}");
         }
-        let price = mcp.ok("market_ticker_price", json!({"symbols": ["BTCUSDT"], "environment": env})).await;
+        let price = mcp
+            .ok(
+                "market_ticker_price",
+                json!({"symbols": ["BTCUSDT"], "environment": env}),
+            )
+            .await;
         btc_prices.push(price["prices"][0]["price"].as_str().expect("price string").to_owned());
     }
     // Each environment really answered from its own exchange (different seeds, different prices).
@@ -84,7 +123,9 @@ async fn market_tools_default_to_production_and_summarise_large_answers() {
     let ex = Exchanges::start().await;
     let mcp = connect(&ex.env(), &[]).await;
 
-    let book = mcp.ok("market_order_book", json!({"symbol": "BTCUSDT", "limit": 5000})).await;
+    let book = mcp
+        .ok("market_order_book", json!({"symbol": "BTCUSDT", "limit": 5000}))
+        .await;
     assert_eq!(book["environment"], "production");
     assert_eq!(book["truncated"], true);
     assert_eq!(book["bids"].as_array().expect("bids").len(), 50);
@@ -93,7 +134,12 @@ async fn market_tools_default_to_production_and_summarise_large_answers() {
     let ask: f64 = book["best_ask"].as_str().expect("ask").parse().expect("number");
     assert!(bid < ask, "crossed book {bid} / {ask}");
 
-    let klines = mcp.ok("market_klines", json!({"symbol": "BTCUSDT", "interval": "1m", "limit": 1000})).await;
+    let klines = mcp
+        .ok(
+            "market_klines",
+            json!({"symbol": "BTCUSDT", "interval": "1m", "limit": 1000}),
+        )
+        .await;
     assert_eq!(klines["fetched"], 1000);
     assert_eq!(klines["truncated"], true);
     assert_eq!(klines["klines"].as_array().expect("rows").len(), 100);
@@ -104,8 +150,17 @@ async fn market_tools_default_to_production_and_summarise_large_answers() {
 
     let info = mcp.ok("market_exchange_info", json!({"symbols": ["BTCUSDT"]})).await;
     let rules = info["symbols"][0]["rules"].as_array().expect("rules");
-    assert!(rules.iter().any(|r| r.as_str().unwrap_or("").starts_with("LOT_SIZE")), "{rules:?}");
-    assert!(info["symbols"][0]["filters"].as_array().expect("filters").iter().any(|f| f["filterType"] == "PRICE_FILTER"));
+    assert!(
+        rules.iter().any(|r| r.as_str().unwrap_or("").starts_with("LOT_SIZE")),
+        "{rules:?}"
+    );
+    assert!(
+        info["symbols"][0]["filters"]
+            .as_array()
+            .expect("filters")
+            .iter()
+            .any(|f| f["filterType"] == "PRICE_FILTER")
+    );
     let again = mcp.ok("market_exchange_info", json!({"symbols": ["BTCUSDT"]})).await;
     assert_eq!(again["source"], "cache", "second call is served from the cache");
 }
@@ -128,14 +183,32 @@ async fn bad_arguments_are_errors_and_the_server_keeps_serving() {
     let mcp = connect(&ex.env(), &[]).await;
     // Wrong types, unknown fields, out-of-range values, unknown enum values.
     mcp.err("market_order_book", json!({"symbol": 42})).await;
-    mcp.err("market_order_book", json!({"symbol": "BTCUSDT", "limit": "lots"})).await;
-    mcp.err("market_order_book", json!({"symbol": "BTCUSDT", "limit": 6000})).await;
+    mcp.err("market_order_book", json!({"symbol": "BTCUSDT", "limit": "lots"}))
+        .await;
+    mcp.err("market_order_book", json!({"symbol": "BTCUSDT", "limit": 6000}))
+        .await;
     mcp.err("market_ticker_price", json!({"symbol": "BTCUSDT"})).await;
-    mcp.err("market_klines", json!({"symbol": "BTCUSDT", "interval": "2m"})).await;
-    mcp.err("market_klines", json!({"symbol": "BTCUSDT", "interval": "1m", "start_time": 5})).await;
-    mcp.err("market_ticker_24h", json!({"symbols": ["BTCUSDT"], "window_size": "9d"})).await;
-    mcp.err("market_avg_price", json!({"symbol": "BTCUSDT", "environment": "mainnet"})).await;
-    let unknown = mcp.client.call_tool(rmcp::model::CallToolRequestParams::new("order_teleport")).await;
+    mcp.err("market_klines", json!({"symbol": "BTCUSDT", "interval": "2m"}))
+        .await;
+    mcp.err(
+        "market_klines",
+        json!({"symbol": "BTCUSDT", "interval": "1m", "start_time": 5}),
+    )
+    .await;
+    mcp.err(
+        "market_ticker_24h",
+        json!({"symbols": ["BTCUSDT"], "window_size": "9d"}),
+    )
+    .await;
+    mcp.err(
+        "market_avg_price",
+        json!({"symbol": "BTCUSDT", "environment": "mainnet"}),
+    )
+    .await;
+    let unknown = mcp
+        .client
+        .call_tool(rmcp::model::CallToolRequestParams::new("order_teleport"))
+        .await;
     assert!(unknown.is_err(), "unknown tool is a protocol error");
     // Still serving.
     let out = mcp.ok("market_avg_price", json!({"symbol": "BTCUSDT"})).await;
@@ -147,14 +220,21 @@ async fn server_status_reports_keys_without_values() {
     let ex = Exchanges::start().await;
     let mcp = connect(&ex.env(), &[]).await;
     let r = mcp.call("server_status", json!({})).await;
-    let all = format!("{} {}", text(&r), serde_json::to_string(&r.structured_content).expect("json"));
+    let all = format!(
+        "{} {}",
+        text(&r),
+        serde_json::to_string(&r.structured_content).expect("json")
+    );
     assert!(!all.contains(TEST_SECRET), "secret leaked");
     assert!(!all.contains(TEST_KEY), "full key shown");
     let s = r.structured_content.expect("structured");
     let envs = s["environments"].as_array().expect("environments");
     let testnet = envs.iter().find(|e| e["environment"] == "testnet").expect("testnet");
     assert_eq!(testnet["keys_present"], true);
-    let production = envs.iter().find(|e| e["environment"] == "production").expect("production");
+    let production = envs
+        .iter()
+        .find(|e| e["environment"] == "production")
+        .expect("production");
     assert_eq!(production["keys_present"], false);
     assert_eq!(production["base_url"], ex.production.base_url.as_str());
     assert_eq!(s["version"], env!("CARGO_PKG_VERSION"));
@@ -167,6 +247,13 @@ async fn toolsets_and_read_only_shrink_the_tool_list() {
     let mut env = ex.env();
     env.push(("BINANCE_TOOLSETS".into(), "diagnostics".into()));
     let mcp = connect(&env, &[]).await;
-    let names: Vec<String> = mcp.client.list_all_tools().await.expect("list").into_iter().map(|t| t.name.to_string()).collect();
+    let names: Vec<String> = mcp
+        .client
+        .list_all_tools()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
     assert_eq!(names, vec!["server_status"]);
 }

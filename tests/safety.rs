@@ -22,11 +22,18 @@ async fn production_signed_calls_without_confirmation_send_nothing() {
     }
     mcp.err("account_balances", json!({"environment": "production"})).await;
     mcp.err("order_open_list", json!({"environment": "production"})).await;
-    mcp.err("order_cancel", json!({"symbol": "BTCUSDT", "order_id": 1, "environment": "production"})).await;
+    mcp.err(
+        "order_cancel",
+        json!({"symbol": "BTCUSDT", "order_id": 1, "environment": "production"}),
+    )
+    .await;
     let signed: Vec<_> = emulator_requests(&ex.production.base_url)
         .await
         .into_iter()
-        .filter(|r| r["query"].as_str().unwrap_or("").contains("signature") || r["body"].as_str().unwrap_or("").contains("signature"))
+        .filter(|r| {
+            r["query"].as_str().unwrap_or("").contains("signature")
+                || r["body"].as_str().unwrap_or("").contains("signature")
+        })
         .collect();
     assert!(signed.is_empty(), "signed requests reached production: {signed:?}");
 }
@@ -60,7 +67,10 @@ async fn invalid_orders_never_leave_the_machine() {
     let price = price_near(&bid, "0.98", "0.01");
     let text = mcp.err("order_test", limit_buy(&price, "0.000015", "testnet")).await;
     assert!(text.contains("LOT_SIZE") && text.contains("0.00001"), "{text}");
-    assert_eq!(count_requests(&ex.testnet.base_url, "POST", "/api/v3/order/test").await, 0);
+    assert_eq!(
+        count_requests(&ex.testnet.base_url, "POST", "/api/v3/order/test").await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -73,17 +83,30 @@ async fn production_needs_a_testnet_rehearsal_of_the_shape() {
     mcp.ok("order_test", order.clone()).await;
     let text = mcp.err("order_place", order.clone()).await;
     assert!(text.contains("rehearse_on_testnet"), "{text}");
-    assert_eq!(count_requests(&ex.production.base_url, "POST", "/api/v3/order").await, 0);
+    assert_eq!(
+        count_requests(&ex.production.base_url, "POST", "/api/v3/order").await,
+        0
+    );
 
     // Same shape (different amounts) rehearsed on testnet: production may go ahead.
     let (tbid, _) = mcp.book("BTCUSDT", "testnet").await;
-    mcp.ok("order_test", limit_buy(&price_near(&tbid, "0.97", "0.01"), "0.002", "testnet")).await;
+    mcp.ok(
+        "order_test",
+        limit_buy(&price_near(&tbid, "0.97", "0.01"), "0.002", "testnet"),
+    )
+    .await;
     let placed = mcp.ok("order_place", order).await;
     assert_eq!(placed["environment"], "production");
     assert_eq!(placed["status"], "NEW", "{placed}");
-    assert_eq!(count_requests(&ex.production.base_url, "POST", "/api/v3/order").await, 1);
+    assert_eq!(
+        count_requests(&ex.production.base_url, "POST", "/api/v3/order").await,
+        1
+    );
     let audit = std::fs::read_to_string(mcp.home.path().join("audit.jsonl")).expect("audit");
-    assert!(audit.contains("\"confirmation\"") && audit.contains("order_place"), "{audit}");
+    assert!(
+        audit.contains("\"confirmation\"") && audit.contains("order_place"),
+        "{audit}"
+    );
     assert!(!audit.contains(TEST_SECRET), "secret in the audit log");
 }
 
@@ -100,7 +123,10 @@ async fn kill_switch_stops_orders_but_not_cancels() {
     assert!(text.contains("kill_switch"), "{text}");
     assert_eq!(count_requests(&ex.testnet.base_url, "POST", "/api/v3/order").await, 1);
     let canceled = mcp
-        .ok("order_cancel", json!({"symbol": "BTCUSDT", "client_order_id": placed["client_order_id"], "environment": "testnet"}))
+        .ok(
+            "order_cancel",
+            json!({"symbol": "BTCUSDT", "client_order_id": placed["client_order_id"], "environment": "testnet"}),
+        )
         .await;
     assert_eq!(canceled["order"]["status"], "CANCELED");
 }
@@ -111,11 +137,15 @@ async fn paper_mode_sends_no_order() {
     let mut env = ex.env();
     env.push(("BINANCE_TRADE_MODE".into(), "paper".into()));
     let mcp = connect(&env, &[]).await;
-    let order = json!({"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01", "environment": "testnet"});
+    let order =
+        json!({"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01", "environment": "testnet"});
     let placed = mcp.test_and_place(order).await;
     assert_eq!(placed["mode"], "paper");
     assert_eq!(placed["status"], "PAPER_FILLED");
-    assert_eq!(count_requests(&ex.testnet.base_url, "POST", "/api/v3/order/test").await, 1);
+    assert_eq!(
+        count_requests(&ex.testnet.base_url, "POST", "/api/v3/order/test").await,
+        1
+    );
     assert_eq!(count_requests(&ex.testnet.base_url, "POST", "/api/v3/order").await, 0);
     let ledger = std::fs::read_to_string(mcp.home.path().join("ledger.jsonl")).expect("ledger");
     assert!(ledger.contains("paper_fill"), "{ledger}");
@@ -132,8 +162,17 @@ async fn unknown_outcome_is_reconciled_and_never_resent() {
     let placed = mcp.ok("order_place", order).await;
     assert_eq!(placed["outcome"], "reconciled_after_unknown_outcome", "{placed}");
     assert_eq!(placed["status"], "NEW");
-    assert_eq!(count_requests(&ex.testnet.base_url, "POST", "/api/v3/order").await, 1, "the order POST was re-sent");
-    let open = mcp.ok("order_open_list", json!({"symbol": "BTCUSDT", "environment": "testnet"})).await;
+    assert_eq!(
+        count_requests(&ex.testnet.base_url, "POST", "/api/v3/order").await,
+        1,
+        "the order POST was re-sent"
+    );
+    let open = mcp
+        .ok(
+            "order_open_list",
+            json!({"symbol": "BTCUSDT", "environment": "testnet"}),
+        )
+        .await;
     let same: Vec<_> = open["orders"]
         .as_array()
         .expect("orders")
@@ -142,7 +181,10 @@ async fn unknown_outcome_is_reconciled_and_never_resent() {
         .collect();
     assert_eq!(same.len(), 1, "exactly one order at the exchange: {open}");
     let ledger = std::fs::read_to_string(mcp.home.path().join("ledger.jsonl")).expect("ledger");
-    assert!(ledger.contains("order_unknown") && ledger.contains("reconciled"), "{ledger}");
+    assert!(
+        ledger.contains("order_unknown") && ledger.contains("reconciled"),
+        "{ledger}"
+    );
 }
 
 #[tokio::test]
@@ -153,7 +195,56 @@ async fn read_only_mode_lists_no_state_changing_tool() {
     let mcp = connect(&env, &[]).await;
     let tools = mcp.client.list_all_tools().await.expect("list");
     for tool in &tools {
-        assert_eq!(tool.annotations.as_ref().and_then(|a| a.read_only_hint), Some(true), "{} listed in read-only mode", tool.name);
+        assert_eq!(
+            tool.annotations.as_ref().and_then(|a| a.read_only_hint),
+            Some(true),
+            "{} listed in read-only mode",
+            tool.name
+        );
     }
     assert!(!tools.iter().any(|t| t.name == "order_place"));
+}
+
+#[tokio::test]
+async fn limits_in_memory_md_are_enforced_and_a_broken_front_matter_refuses_orders() {
+    let ex = Exchanges::start().await;
+    let mcp = connect(&ex.env(), &[]).await;
+    let (bid, _) = mcp.book("BTCUSDT", "testnet").await;
+    let order = limit_buy(&price_near(&bid, "0.98", "0.01"), "0.001", "testnet");
+    let memory_md = mcp.home.path().join("memory.md");
+    // The first call creates memory.md from the template.
+    mcp.ok("memory_read", json!({"file": "memory"})).await;
+    let template = std::fs::read_to_string(&memory_md).expect("template");
+    assert!(template.contains("max_order_notional"), "{template}");
+
+    std::fs::write(
+        &memory_md,
+        "---\nprofile: conservative\nmax_order_notional:\n  USDT: 50\n---\n",
+    )
+    .expect("write");
+    mcp.ok("order_test", order.clone()).await;
+    let text = mcp.err("order_place", order.clone()).await;
+    assert!(text.contains("max_order_notional"), "{text}");
+
+    std::fs::write(
+        &memory_md,
+        "---\nprofile: conservative\nallowed_symbols: [ETHUSDT]\n---\n",
+    )
+    .expect("write");
+    let text = mcp.err("order_place", order.clone()).await;
+    assert!(text.contains("symbol_not_allowed"), "{text}");
+
+    let broken = "---\nprofile: conservative\nmax_order_notionl:\n  USDT: 50\n---\nnotes\n";
+    std::fs::write(&memory_md, broken).expect("write");
+    let text = mcp.err("order_place", order.clone()).await;
+    assert!(text.contains("memory_md_broken") && text.contains("line 3"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(&memory_md).expect("read"),
+        broken,
+        "memory.md was rewritten"
+    );
+    // The agent cannot write around it either.
+    mcp.err("memory_append", json!({"file": "memory", "text": "raise my limits"}))
+        .await;
+    assert_eq!(count_requests(&ex.testnet.base_url, "POST", "/api/v3/order").await, 0);
 }

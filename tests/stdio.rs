@@ -34,7 +34,12 @@ async fn spawn_raw(args: &[&str], env: &[(String, String)]) -> Raw {
     let mut child = cmd.spawn().expect("spawn");
     let stdin = child.stdin.take();
     let stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    Raw { child, stdin, stdout, _home: home }
+    Raw {
+        child,
+        stdin,
+        stdout,
+        _home: home,
+    }
 }
 
 impl Raw {
@@ -52,7 +57,8 @@ impl Raw {
             .expect("answer in time")
             .expect("read")
             .expect("a line");
-        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout carried a non-JSON line {line:?}: {e}"));
+        let v: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout carried a non-JSON line {line:?}: {e}"));
         assert_eq!(v["jsonrpc"], "2.0", "{line}");
         v
     }
@@ -64,19 +70,26 @@ impl Raw {
             if v["id"] == id {
                 return v;
             }
-            assert!(v.get("id").is_none() || v.get("method").is_some(), "unexpected response {v}");
+            assert!(
+                v.get("id").is_none() || v.get("method").is_some(),
+                "unexpected response {v}"
+            );
         }
     }
 
     async fn initialize(&mut self, version: &str) -> Value {
         self.send(&json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":version,"capabilities":{},"clientInfo":{"name":"raw-test","version":"0"}}}).to_string()).await;
         let r = self.response(1).await;
-        self.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
+        self.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+            .await;
         r
     }
 
     async fn exit_status_within(&mut self, limit: Duration) -> std::process::ExitStatus {
-        tokio::time::timeout(limit, self.child.wait()).await.expect("process exited in time").expect("wait")
+        tokio::time::timeout(limit, self.child.wait())
+            .await
+            .expect("process exited in time")
+            .expect("wait")
     }
 }
 
@@ -102,9 +115,12 @@ async fn the_2026_07_28_lifecycle_works_without_initialize() {
         "io.modelcontextprotocol/clientInfo": {"name": "raw-test", "version": "0"},
         "io.modelcontextprotocol/clientCapabilities": {}
     });
-    raw.send(&json!({"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta": meta}}).to_string()).await;
+    raw.send(&json!({"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta": meta}}).to_string())
+        .await;
     let r = raw.response(1).await;
-    let versions = r["result"]["supportedVersions"].as_array().unwrap_or_else(|| panic!("no supportedVersions: {r}"));
+    let versions = r["result"]["supportedVersions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no supportedVersions: {r}"));
     assert!(versions.iter().any(|v| v == "2026-07-28"), "{r}");
     raw.send(&json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"market_avg_price","arguments":{"symbol":"BTCUSDT"},"_meta": meta}}).to_string()).await;
     let r = raw.response(2).await;
@@ -145,7 +161,10 @@ async fn sigterm_exits_cleanly_while_stdin_stays_open() {
     let mut raw = spawn_raw(&[], &[]).await;
     raw.initialize("2025-11-25").await;
     let pid = raw.child.id().expect("pid");
-    let killed = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
     assert!(killed.success());
     let status = raw.exit_status_within(Duration::from_secs(10)).await;
     assert!(status.success(), "{status:?}");
@@ -155,7 +174,8 @@ async fn sigterm_exits_cleanly_while_stdin_stays_open() {
 async fn serve_with_embedded_emulator_is_a_complete_offline_playground() {
     let mut raw = spawn_raw(&["serve", "--emulator"], &[]).await;
     raw.initialize("2025-11-25").await;
-    raw.send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"server_status","arguments":{}}}"#).await;
+    raw.send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"server_status","arguments":{}}}"#)
+        .await;
     let status = raw.response(2).await;
     let s = &status["result"]["structuredContent"];
     assert_eq!(s["emulated"], true, "{status}");

@@ -227,7 +227,12 @@ impl BinanceClient {
     }
 
     /// `GET /api/v3/ticker`: rolling-window statistics (`window_size` like `1h`, `4h`, `7d`).
-    pub async fn ticker_rolling(&self, symbols: &[String], window_size: &str, mini: bool) -> Result<Vec<Ticker24h>, BinanceError> {
+    pub async fn ticker_rolling(
+        &self,
+        symbols: &[String],
+        window_size: &str,
+        mini: bool,
+    ) -> Result<Vec<Ticker24h>, BinanceError> {
         let mut params = symbol_params(symbols);
         params.push(("windowSize", window_size.to_owned()));
         if mini {
@@ -266,7 +271,11 @@ impl BinanceClient {
     // ---- orders ----------------------------------------------------------------------------
 
     /// `POST /api/v3/order/test`: validates without reaching the matching engine.
-    pub async fn test_order(&self, order: &NewOrder, compute_commission_rates: bool) -> Result<TestOrderResult, BinanceError> {
+    pub async fn test_order(
+        &self,
+        order: &NewOrder,
+        compute_commission_rates: bool,
+    ) -> Result<TestOrderResult, BinanceError> {
         let mut params = order_params(order);
         if compute_commission_rates {
             params.push(("computeCommissionRates", "true".into()));
@@ -284,19 +293,34 @@ impl BinanceClient {
 
     /// `GET /api/v3/order`.
     pub async fn query_order(&self, symbol: &str, order: &OrderRef) -> Result<OrderReport, BinanceError> {
-        self.signed(Method::GET, "/api/v3/order", vec![("symbol", symbol.to_owned()), order.params()]).await
+        self.signed(
+            Method::GET,
+            "/api/v3/order",
+            vec![("symbol", symbol.to_owned()), order.params()],
+        )
+        .await
     }
 
     /// `DELETE /api/v3/order`.
     pub async fn cancel_order(&self, symbol: &str, order: &OrderRef) -> Result<OrderReport, BinanceError> {
-        self.signed(Method::DELETE, "/api/v3/order", vec![("symbol", symbol.to_owned()), order.params()]).await
+        self.signed(
+            Method::DELETE,
+            "/api/v3/order",
+            vec![("symbol", symbol.to_owned()), order.params()],
+        )
+        .await
     }
 
     /// `DELETE /api/v3/openOrders`: cancels every open order (and order list) on a symbol.
     /// Order lists come back as list objects; only the plain orders are returned typed.
     pub async fn cancel_all(&self, symbol: &str) -> Result<Vec<OrderReport>, BinanceError> {
-        let raw: Vec<serde_json::Value> =
-            self.signed(Method::DELETE, "/api/v3/openOrders", vec![("symbol", symbol.to_owned())]).await?;
+        let raw: Vec<serde_json::Value> = self
+            .signed(
+                Method::DELETE,
+                "/api/v3/openOrders",
+                vec![("symbol", symbol.to_owned())],
+            )
+            .await?;
         let mut orders = Vec::new();
         for item in raw {
             if let Some(reports) = item.get("orderReports").and_then(|r| r.as_array()) {
@@ -337,7 +361,12 @@ impl BinanceClient {
 
     /// `GET /api/v3/account/commission`.
     pub async fn account_commission(&self, symbol: &str) -> Result<AccountCommission, BinanceError> {
-        self.signed(Method::GET, "/api/v3/account/commission", vec![("symbol", symbol.to_owned())]).await
+        self.signed(
+            Method::GET,
+            "/api/v3/account/commission",
+            vec![("symbol", symbol.to_owned())],
+        )
+        .await
     }
 
     /// `GET /api/v3/rateLimit/order`: unfilled-order counts per interval.
@@ -375,7 +404,12 @@ impl BinanceClient {
 
     /// Sends a signed request. A -1021 (timestamp outside recvWindow) means Binance rejected it
     /// before acting, so re-measuring the clock and sending once more is safe.
-    async fn signed<T: DeserializeOwned>(&self, method: Method, path: &str, params: Vec<(&str, String)>) -> Result<T, BinanceError> {
+    async fn signed<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        params: Vec<(&str, String)>,
+    ) -> Result<T, BinanceError> {
         let credentials = self.credentials.as_ref().ok_or_else(|| {
             let vars = self.environment.variables();
             BinanceError::MissingCredentials {
@@ -398,7 +432,9 @@ impl BinanceClient {
             let unsigned = encode_params(&all);
             let query = signed_query(credentials, &unsigned);
             let started = Instant::now();
-            let result = self.send(method.clone(), path, query, Some(credentials.api_key())).await;
+            let result = self
+                .send(method.clone(), path, query, Some(credentials.api_key()))
+                .await;
             if let Some(observer) = &self.observer {
                 let (http_status, binance_code) = match &result {
                     Ok(_) => (Some(200), None),
@@ -417,7 +453,10 @@ impl BinanceClient {
             match result {
                 Err(e) if e.code() == Some(codes::INVALID_TIMESTAMP) && !retried => {
                     tracing::warn!(environment = %self.environment, "-1021 from Binance: re-syncing the clock and retrying once");
-                    self.report_failure(&e, "re-synced the clock and retried once (the request was rejected, so the retry is safe)");
+                    self.report_failure(
+                        &e,
+                        "re-synced the clock and retried once (the request was rejected, so the retry is safe)",
+                    );
                     self.clock.invalidate();
                     retried = true;
                 }
@@ -430,9 +469,17 @@ impl BinanceClient {
         }
     }
 
-    async fn send<T: DeserializeOwned>(&self, method: Method, path: &str, query: String, api_key: Option<&str>) -> Result<T, BinanceError> {
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: String,
+        api_key: Option<&str>,
+    ) -> Result<T, BinanceError> {
         if !self.enabled {
-            return Err(BinanceError::EnvironmentDisabled { environment: self.environment });
+            return Err(BinanceError::EnvironmentDisabled {
+                environment: self.environment,
+            });
         }
         let endpoint = format!("{method} {path}");
         // The query is already percent-encoded; the URL parser keeps it byte for byte, so the
@@ -473,7 +520,13 @@ impl BinanceClient {
         tracing::debug!(environment = %self.environment, %endpoint, status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "binance response");
         if !status.is_success() {
             self.count(false);
-            return Err(error_from_body(self.environment, endpoint, status, &body, retry_after_secs));
+            return Err(error_from_body(
+                self.environment,
+                endpoint,
+                status,
+                &body,
+                retry_after_secs,
+            ));
         }
         self.count(true);
         serde_json::from_slice(&body).map_err(|source| BinanceError::Decode {
@@ -509,7 +562,13 @@ impl BinanceClient {
     }
 }
 
-fn error_from_body(environment: Environment, endpoint: String, status: StatusCode, body: &[u8], retry_after_secs: Option<u64>) -> BinanceError {
+fn error_from_body(
+    environment: Environment,
+    endpoint: String,
+    status: StatusCode,
+    body: &[u8],
+    retry_after_secs: Option<u64>,
+) -> BinanceError {
     match serde_json::from_slice::<ApiErrorBody>(body) {
         Ok(err) => BinanceError::Api {
             environment,
@@ -526,7 +585,11 @@ fn error_from_body(environment: Environment, endpoint: String, status: StatusCod
                 environment,
                 endpoint,
                 status: status.as_u16(),
-                body: if snippet.trim().is_empty() { status.canonical_reason().unwrap_or("").to_owned() } else { snippet },
+                body: if snippet.trim().is_empty() {
+                    status.canonical_reason().unwrap_or("").to_owned()
+                } else {
+                    snippet
+                },
                 retry_after_secs,
             }
         }
@@ -561,7 +624,11 @@ pub fn order_params(order: &NewOrder) -> Vec<(&'static str, String)> {
     push_opt(&mut params, "trailingDelta", order.trailing_delta);
     push_opt(&mut params, "icebergQty", order.iceberg_qty.map(dec));
     push_opt(&mut params, "newClientOrderId", order.new_client_order_id.clone());
-    push_opt(&mut params, "selfTradePreventionMode", order.self_trade_prevention_mode.map(|m| m.as_str()));
+    push_opt(
+        &mut params,
+        "selfTradePreventionMode",
+        order.self_trade_prevention_mode.map(|m| m.as_str()),
+    );
     params
 }
 
@@ -578,7 +645,10 @@ mod tests {
     #[test]
     fn symbols_are_sent_as_binance_expects() {
         assert!(symbol_params(&[]).is_empty());
-        assert_eq!(symbol_params(&["BTCUSDT".into()]), vec![("symbol", "BTCUSDT".to_owned())]);
+        assert_eq!(
+            symbol_params(&["BTCUSDT".into()]),
+            vec![("symbol", "BTCUSDT".to_owned())]
+        );
         assert_eq!(
             symbol_params(&["BTCUSDT".into(), "ETHUSDT".into()]),
             vec![("symbols", "[\"BTCUSDT\",\"ETHUSDT\"]".to_owned())]
@@ -587,10 +657,22 @@ mod tests {
 
     #[test]
     fn non_json_error_bodies_are_kept_readable() {
-        let e = error_from_body(Environment::Production, "GET /x".into(), StatusCode::FORBIDDEN, b"<html>blocked</html>", None);
+        let e = error_from_body(
+            Environment::Production,
+            "GET /x".into(),
+            StatusCode::FORBIDDEN,
+            b"<html>blocked</html>",
+            None,
+        );
         assert_eq!(e.status(), Some(403));
         assert!(e.to_string().contains("blocked"));
-        let e = error_from_body(Environment::Production, "GET /x".into(), StatusCode::BAD_REQUEST, br#"{"code":-1121,"msg":"Invalid symbol."}"#, None);
+        let e = error_from_body(
+            Environment::Production,
+            "GET /x".into(),
+            StatusCode::BAD_REQUEST,
+            br#"{"code":-1121,"msg":"Invalid symbol."}"#,
+            None,
+        );
         assert_eq!(e.code(), Some(-1121));
     }
 }

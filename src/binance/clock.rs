@@ -58,8 +58,7 @@ impl Clock {
 
     /// True when there is no measurement or it is older than [`RESYNC_AFTER`].
     pub fn needs_sync(&self) -> bool {
-        self.sample()
-            .is_none_or(|s| s.measured_at.elapsed() > RESYNC_AFTER)
+        self.sample().is_none_or(|s| s.measured_at.elapsed() > RESYNC_AFTER)
     }
 
     /// Forgets the measurement so the next signed call re-measures (after a -1021).

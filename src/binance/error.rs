@@ -45,36 +45,50 @@ pub fn hint_for_code(code: i64) -> Option<&'static str> {
         UNEXPECTED_RESP | TIMEOUT => {
             "Binance's backend did not answer in time: the outcome is UNKNOWN. Query the order by client id before doing anything else; never resend blindly."
         }
-        SERVER_BUSY => "Binance is overloaded: wait a few seconds and retry a read; do not resend an order without reconciling.",
+        SERVER_BUSY => {
+            "Binance is overloaded: wait a few seconds and retry a read; do not resend an order without reconciling."
+        }
         INVALID_MESSAGE => {
             "The request failed a filter or validation rule: run order_validate to see which filter and the nearest valid values."
         }
-        TOO_MANY_ORDERS => "Unfilled-order limit reached: wait for the window in the message to pass before placing more orders.",
+        TOO_MANY_ORDERS => {
+            "Unfilled-order limit reached: wait for the window in the message to pass before placing more orders."
+        }
         INVALID_TIMESTAMP => {
             "The request timestamp was outside recvWindow: the local clock drifted from Binance's. The server re-syncs its clock; if this repeats, sync the system clock (NTP) or raise BINANCE_RECV_WINDOW (max 60000)."
         }
         INVALID_SIGNATURE => {
             "Signature rejected: the API secret does not match the API key for this environment (testnet keys do not work on production and vice versa). Check the *_API_SECRET variable."
         }
-        ILLEGAL_CHARS => "A parameter has characters Binance does not accept: check numbers are plain decimals (no exponent or sign) and ids match ^[a-zA-Z0-9-_]{1,36}$.",
-        TOO_MANY_PARAMETERS => "A parameter was sent twice or two exclusive parameters were combined: send only one of them.",
+        ILLEGAL_CHARS => {
+            "A parameter has characters Binance does not accept: check numbers are plain decimals (no exponent or sign) and ids match ^[a-zA-Z0-9-_]{1,36}$."
+        }
+        TOO_MANY_PARAMETERS => {
+            "A parameter was sent twice or two exclusive parameters were combined: send only one of them."
+        }
         MANDATORY_PARAM_EMPTY_OR_MALFORMED => "A required parameter is missing or malformed: the message names it.",
         UNKNOWN_PARAM | UNREAD_PARAMETERS | PARAM_NOT_REQUIRED => {
             "A parameter was sent that this endpoint or order type does not take: remove it."
         }
         PARAM_EMPTY => "A parameter was sent empty: give it a value or leave it out.",
-        BAD_PRECISION => "Too many decimals: round price to the tick size and quantity to the step size (order_validate shows the nearest valid values).",
+        BAD_PRECISION => {
+            "Too many decimals: round price to the tick size and quantity to the step size (order_validate shows the nearest valid values)."
+        }
         INVALID_TIF => "timeInForce is invalid for this order type: LIMIT needs GTC, IOC or FOK; MARKET takes none.",
         INVALID_ORDER_TYPE => "Order type not valid: use one of the symbol's orderTypes from market_exchange_info.",
         INVALID_SIDE => "side must be BUY or SELL.",
-        BAD_INTERVAL => "Invalid kline interval: use one of 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M.",
+        BAD_INTERVAL => {
+            "Invalid kline interval: use one of 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M."
+        }
         BAD_SYMBOL => {
             "Unknown symbol on this environment: check the spelling (uppercase, no slash, e.g. BTCUSDT) and whether the symbol exists there (testnet lists fewer symbols)."
         }
         NEW_ORDER_REJECTED => {
             "The matching engine rejected the order (see the message: balance, would-match for LIMIT_MAKER, market closed ...). Nothing was placed."
         }
-        CANCEL_REJECTED => "The cancel was rejected: the order may already be filled or canceled. Query order_status to see its real state.",
+        CANCEL_REJECTED => {
+            "The cancel was rejected: the order may already be filled or canceled. Query order_status to see its real state."
+        }
         NO_SUCH_ORDER => "No such order: check the symbol and the order id or client order id, and the environment.",
         BAD_API_KEY_FMT => "The API key is missing or malformed: check the *_API_KEY variable of this environment.",
         REJECTED_MBX_KEY => {
@@ -197,7 +211,10 @@ mod tests {
 
     #[test]
     fn every_common_code_has_a_hint() {
-        for code in [-1003, -1013, -1021, -1022, -1100, -1101, -1102, -1103, -1104, -1105, -1106, -1111, -1115, -1116, -1117, -1120, -1121, -2010, -2011, -2013, -2014, -2015] {
+        for code in [
+            -1003, -1013, -1021, -1022, -1100, -1101, -1102, -1103, -1104, -1105, -1106, -1111, -1115, -1116, -1117,
+            -1120, -1121, -2010, -2011, -2013, -2014, -2015,
+        ] {
             assert!(hint_for_code(code).is_some(), "no hint for {code}");
         }
         assert!(hint_for_code(-9999).is_none());

@@ -285,7 +285,8 @@ mod tests {
 
     #[test]
     fn depth_levels_are_decimals() {
-        let body = r#"{"lastUpdateId":1027024,"bids":[["4.00000000","431.00000000"]],"asks":[["4.00000200","12.00000000"]]}"#;
+        let body =
+            r#"{"lastUpdateId":1027024,"bids":[["4.00000000","431.00000000"]],"asks":[["4.00000200","12.00000000"]]}"#;
         let book: OrderBook = serde_json::from_str(body).expect("book");
         assert_eq!(book.asks[0].0, Decimal::from_str("4.000002").expect("dec"));
     }
@@ -339,12 +340,18 @@ impl OrderType {
 
     /// Stop and take-profit types ("algo" orders for MAX_NUM_ALGO_ORDERS).
     pub fn is_algo(self) -> bool {
-        matches!(self, OrderType::StopLoss | OrderType::StopLossLimit | OrderType::TakeProfit | OrderType::TakeProfitLimit)
+        matches!(
+            self,
+            OrderType::StopLoss | OrderType::StopLossLimit | OrderType::TakeProfit | OrderType::TakeProfitLimit
+        )
     }
 
     /// Types that carry a limit price.
     pub fn has_limit_price(self) -> bool {
-        matches!(self, OrderType::Limit | OrderType::StopLossLimit | OrderType::TakeProfitLimit | OrderType::LimitMaker)
+        matches!(
+            self,
+            OrderType::Limit | OrderType::StopLossLimit | OrderType::TakeProfitLimit | OrderType::LimitMaker
+        )
     }
 
     /// Types that execute as a market order (now or when triggered).

@@ -123,7 +123,10 @@ mod tests {
             payload,
             "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
         );
-        assert_eq!(creds.sign(&payload), "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71");
+        assert_eq!(
+            creds.sign(&payload),
+            "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
+        );
     }
 
     #[test]
@@ -131,17 +134,26 @@ mod tests {
         let creds = Credentials::new(DOC_KEY, DOC_SECRET);
         let payload = encode_params(&doc_params("１２３４５６"));
         assert!(payload.starts_with("symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY"));
-        assert_eq!(creds.sign(&payload), "e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3");
+        assert_eq!(
+            creds.sign(&payload),
+            "e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3"
+        );
         // Signing the raw UTF-8 (the pre-2026 behaviour Binance now rejects) gives another value.
         let raw = "symbol=１２３４５６&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559";
-        assert_eq!(creds.sign(raw), "ca2cdfbf21d2e2958de492c7f2dd1f059dd2ed4d4459d26a5ec7928db50c8d4f");
+        assert_eq!(
+            creds.sign(raw),
+            "ca2cdfbf21d2e2958de492c7f2dd1f059dd2ed4d4459d26a5ec7928db50c8d4f"
+        );
     }
 
     #[test]
     fn official_query_plus_body_vector() {
         let creds = Credentials::new(DOC_KEY, DOC_SECRET);
         let payload = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTCquantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559";
-        assert_eq!(creds.sign(payload), "0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77");
+        assert_eq!(
+            creds.sign(payload),
+            "0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77"
+        );
     }
 
     #[test]

@@ -193,7 +193,15 @@ impl Ledger<'_> {
     /// Executes `qty` of `order` at `price` at `time_ms`: releases the lock that quantity held,
     /// pays, receives minus commission (maker or taker rate, charged on the received asset),
     /// records the fill and the order's new status; the first fill lowers the unfilled order count.
-    pub fn fill(&mut self, spec: &SymbolSpec, order: &mut Order, price: Decimal, qty: Decimal, maker: bool, time_ms: i64) {
+    pub fn fill(
+        &mut self,
+        spec: &SymbolSpec,
+        order: &mut Order,
+        price: Decimal,
+        qty: Decimal,
+        maker: bool,
+        time_ms: i64,
+    ) {
         let quote_qty = price * qty;
         if !order.locked.is_zero() {
             let held = match order.side {

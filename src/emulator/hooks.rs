@@ -125,7 +125,10 @@ impl Hooks {
 pub fn routes() -> Router<Arc<EmulatorState>> {
     Router::new()
         .route("/emulator/requests", get(list_requests).delete(clear_requests))
-        .route("/emulator/faults", get(show_faults).post(set_faults).delete(clear_faults))
+        .route(
+            "/emulator/faults",
+            get(show_faults).post(set_faults).delete(clear_faults),
+        )
 }
 
 async fn list_requests(State(state): State<Arc<EmulatorState>>) -> Json<Vec<LoggedRequest>> {
@@ -212,7 +215,10 @@ pub async fn middleware(State(state): State<Arc<EmulatorState>>, request: Reques
         _ => {
             let response = next.run(request).await;
             if is_order_post && state.hooks.take_execute_then_503() {
-                plain(StatusCode::SERVICE_UNAVAILABLE, "503 Service Unavailable (emulator: executed, then failed)")
+                plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "503 Service Unavailable (emulator: executed, then failed)",
+                )
             } else {
                 response
             }
@@ -244,9 +250,10 @@ fn rejection(status: u16) -> Response {
 
 fn plain(status: StatusCode, text: &'static str) -> Response {
     let mut response = (status, text).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }
 

@@ -48,7 +48,11 @@ pub fn reference_price(market: &Market, inst: &Instrument, now_ms: i64) -> Decim
 
 /// A 22-character alphanumeric id, like Binance's generated client order ids.
 pub fn generate_client_order_id() -> String {
-    rand::rng().sample_iter(&Alphanumeric).take(22).map(char::from).collect()
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(22)
+        .map(char::from)
+        .collect()
 }
 
 /// Fills a taker order on `side` would get at `t_ms`: book levels best first, up to `limit`
@@ -267,7 +271,12 @@ impl Exchange {
                 continue;
             };
             let open = |o: &Order| o.status.is_open() && o.symbol == symbol;
-            let from = orders.iter().filter(|o| open(o)).map(|o| o.checked_ms).min().unwrap_or(now_ms);
+            let from = orders
+                .iter()
+                .filter(|o| open(o))
+                .map(|o| o.checked_ms)
+                .min()
+                .unwrap_or(now_ms);
             let tape = tape(market, inst, from, now_ms);
             for order in orders.iter_mut().filter(|o| open(o)) {
                 step_order(&mut ledger, market, inst, order, &tape, now_ms);
@@ -285,7 +294,13 @@ fn crosses(market: &Market, inst: &Instrument, side: Side, price: Decimal, t_ms:
 }
 
 /// Applies MARKET `fills` (taker); a remainder the book could not fill expires.
-fn execute_market(ledger: &mut Ledger<'_>, inst: &Instrument, order: &mut Order, fills: Vec<(Decimal, Decimal)>, t_ms: i64) {
+fn execute_market(
+    ledger: &mut Ledger<'_>,
+    inst: &Instrument,
+    order: &mut Order,
+    fills: Vec<(Decimal, Decimal)>,
+    t_ms: i64,
+) {
     for (price, qty) in fills {
         ledger.fill(&inst.spec, order, price, qty, false, t_ms);
     }
@@ -340,7 +355,14 @@ fn tape(market: &Market, inst: &Instrument, from_ms: i64, now_ms: i64) -> Vec<(i
 }
 
 /// Replays the tape after the order's last check, then looks at the current book.
-fn step_order(ledger: &mut Ledger<'_>, market: &Market, inst: &Instrument, order: &mut Order, tape: &[(i64, Decimal)], now_ms: i64) {
+fn step_order(
+    ledger: &mut Ledger<'_>,
+    market: &Market,
+    inst: &Instrument,
+    order: &mut Order,
+    tape: &[(i64, Decimal)],
+    now_ms: i64,
+) {
     let since = order.checked_ms;
     for &(t, price) in tape.iter().filter(|(t, _)| *t > since) {
         if !order.status.is_open() {

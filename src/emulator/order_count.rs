@@ -27,7 +27,11 @@ impl OrderCount {
     pub fn check(&mut self, now_ms: i64, limits: OrderLimits) -> Result<(), ApiError> {
         self.roll(now_ms);
         if self.day.1 >= limits.per_day {
-            return Err(ApiError::too_many_orders(limits.per_day, "1 DAY", seconds_left(now_ms, DAY_MS)));
+            return Err(ApiError::too_many_orders(
+                limits.per_day,
+                "1 DAY",
+                seconds_left(now_ms, DAY_MS),
+            ));
         }
         if self.ten_seconds.1 >= limits.per_10s {
             return Err(ApiError::too_many_orders(

@@ -14,7 +14,14 @@ use super::symbols::SymbolSpec;
 pub const CLIENT_ORDER_ID_RANGE: &str = "^[a-zA-Z0-9-_]{1,36}$";
 
 /// Every self-trade-prevention mode `enums.md` knows.
-const STP_MODES: [&str; 6] = ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"];
+const STP_MODES: [&str; 6] = [
+    "NONE",
+    "EXPIRE_TAKER",
+    "EXPIRE_MAKER",
+    "EXPIRE_BOTH",
+    "DECREMENT",
+    "TRANSFER",
+];
 
 /// Parameters `POST /api/v3/order` reads (the signed-request ones included).
 pub const NEW_ORDER_PARAMS: [&str; 21] = [
@@ -69,9 +76,7 @@ pub fn parse_new_order(params: &Params, spec: &SymbolSpec) -> Result<NewOrder, A
         .ok_or_else(|| ApiError::bad_request(code::INVALID_ORDER_TYPE, "Invalid orderType."))?;
     let time_in_force = params
         .optional("timeInForce")?
-        .map(|t| {
-            TimeInForce::parse(t).ok_or_else(|| ApiError::bad_request(code::INVALID_TIF, "Invalid timeInForce."))
-        })
+        .map(|t| TimeInForce::parse(t).ok_or_else(|| ApiError::bad_request(code::INVALID_TIF, "Invalid timeInForce.")))
         .transpose()?;
     let resp_type = match params.optional("newOrderRespType")? {
         None => RespType::default_for(kind),
@@ -95,10 +100,19 @@ pub fn parse_new_order(params: &Params, spec: &SymbolSpec) -> Result<NewOrder, A
         .optional("trailingDelta")?
         .map(|v| parse_u64("trailingDelta", v).map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
         .transpose()?;
-    let strategy_id = params.optional("strategyId")?.map(|v| parse_u64("strategyId", v)).transpose()?;
-    let strategy_type = params.optional("strategyType")?.map(|v| parse_u64("strategyType", v)).transpose()?;
+    let strategy_id = params
+        .optional("strategyId")?
+        .map(|v| parse_u64("strategyId", v))
+        .transpose()?;
+    let strategy_type = params
+        .optional("strategyType")?
+        .map(|v| parse_u64("strategyType", v))
+        .transpose()?;
     if strategy_type.is_some_and(|t| t < 1_000_000) {
-        return Err(ApiError::bad_request(code::BAD_STRATEGY_TYPE, "strategyType was less than 1000000."));
+        return Err(ApiError::bad_request(
+            code::BAD_STRATEGY_TYPE,
+            "strategyType was less than 1000000.",
+        ));
     }
     let client_order_id = params.optional("newClientOrderId")?;
     if let Some(id) = client_order_id {
@@ -169,7 +183,10 @@ fn check_peg(params: &Params) -> Result<(), ApiError> {
         Some("PRIMARY_PEG" | "MARKET_PEG") => Err(ApiError::new_order_rejected(
             "Pegged orders are not supported for this symbol.",
         )),
-        Some(_) => Err(ApiError::bad_request(code::INVALID_PEG_PRICE_TYPE, "Invalid pegPriceType.")),
+        Some(_) => Err(ApiError::bad_request(
+            code::INVALID_PEG_PRICE_TYPE,
+            "Invalid pegPriceType.",
+        )),
         None => {
             for name in ["pegOffsetValue", "pegOffsetType"] {
                 if params.get(name).is_some() {
@@ -229,7 +246,9 @@ fn check_combinations(order: &NewOrder, spec: &SymbolSpec) -> Result<(), ApiErro
     let flags = &spec.flags;
     if let Some(iceberg) = order.iceberg_qty {
         if !flags.iceberg_allowed {
-            return Err(ApiError::new_order_rejected("Iceberg orders are not supported for this symbol."));
+            return Err(ApiError::new_order_rejected(
+                "Iceberg orders are not supported for this symbol.",
+            ));
         }
         if order.time_in_force.is_some_and(|t| t != TimeInForce::Gtc) {
             return Err(ApiError::new_order_rejected("Unsupported order combination"));
@@ -270,7 +289,11 @@ mod tests {
     #[test]
     fn enums_and_mandatory_parameters() {
         let cases: [(&str, i32, &str); 12] = [
-            ("type=LIMIT", -1102, "Mandatory parameter 'side' was not sent, was empty/null, or malformed."),
+            (
+                "type=LIMIT",
+                -1102,
+                "Mandatory parameter 'side' was not sent, was empty/null, or malformed.",
+            ),
             ("side=buy&type=LIMIT", -1117, "Invalid side."),
             ("side=BUY&type=OCO", -1116, "Invalid orderType."),
             ("side=BUY&type=LIMIT&timeInForce=GTX", -1115, "Invalid timeInForce."),
@@ -289,15 +312,31 @@ mod tests {
                 -1102,
                 "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!",
             ),
-            ("side=BUY&type=MARKET&quantity=1&timeInForce=GTC", -1106, "Parameter 'timeInForce' sent when not required."),
-            ("side=BUY&type=MARKET&quantity=1&price=5", -1106, "Parameter 'price' sent when not required."),
+            (
+                "side=BUY&type=MARKET&quantity=1&timeInForce=GTC",
+                -1106,
+                "Parameter 'timeInForce' sent when not required.",
+            ),
+            (
+                "side=BUY&type=MARKET&quantity=1&price=5",
+                -1106,
+                "Parameter 'price' sent when not required.",
+            ),
             (
                 "side=BUY&type=MARKET&quantity=1&quoteOrderQty=5",
                 -1106,
                 "Parameter 'quoteOrderQty' sent when not required.",
             ),
-            ("side=BUY&type=LIMIT_MAKER&quantity=1&price=5&timeInForce=GTC", -1106, "Parameter 'timeInForce' sent when not required."),
-            ("side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=5&stopPrice=4", -1106, "Parameter 'stopPrice' sent when not required."),
+            (
+                "side=BUY&type=LIMIT_MAKER&quantity=1&price=5&timeInForce=GTC",
+                -1106,
+                "Parameter 'timeInForce' sent when not required.",
+            ),
+            (
+                "side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=5&stopPrice=4",
+                -1106,
+                "Parameter 'stopPrice' sent when not required.",
+            ),
         ];
         for (query, code, text) in cases {
             assert_eq!(msg(query), (code, text.to_owned()), "{query}");
@@ -309,7 +348,11 @@ mod tests {
         let base = "side=BUY&type=LIMIT&timeInForce=GTC&price=5";
         assert_eq!(
             msg(&format!("{base}&quantity=1e3")),
-            (-1100, r"Illegal characters found in parameter 'quantity'; legal range is '^([0-9]{1,20})(\.[0-9]{1,20})?$'.".to_owned())
+            (
+                -1100,
+                r"Illegal characters found in parameter 'quantity'; legal range is '^([0-9]{1,20})(\.[0-9]{1,20})?$'."
+                    .to_owned()
+            )
         );
         assert_eq!(msg(&format!("{base}&quantity=-1")).0, -1100);
         assert_eq!(msg(&format!("{base}&quantity=.5")).0, -1100);
@@ -320,9 +363,16 @@ mod tests {
         assert!(parse(&format!("{base}&quantity=0.123456780")).is_ok());
         assert_eq!(
             msg(&format!("{base}&quantity=1&newClientOrderId=bad%20id")),
-            (-1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.".to_owned())
+            (
+                -1100,
+                "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'."
+                    .to_owned()
+            )
         );
-        assert_eq!(msg(&format!("{base}&quantity=1&newClientOrderId={}", "a".repeat(37))).0, -1100);
+        assert_eq!(
+            msg(&format!("{base}&quantity=1&newClientOrderId={}", "a".repeat(37))).0,
+            -1100
+        );
         assert!(parse(&format!("{base}&quantity=1&newClientOrderId=my-order_1")).is_ok());
         assert_eq!(msg(&format!("{base}&quantity=1&strategyType=5")).0, -1134);
     }
@@ -342,8 +392,17 @@ mod tests {
             msg("side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=5&icebergQty=1"),
             (-2010, "IcebergQty exceeds QTY.".to_owned())
         );
-        assert_eq!(msg("side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=5&newOrderRespType=X").0, -1130);
-        assert_eq!(msg("side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=5&pegPriceType=PRIMARY_PEG").0, -2010);
-        assert_eq!(msg("side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=5&selfTradePreventionMode=X").0, -1130);
+        assert_eq!(
+            msg("side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=5&newOrderRespType=X").0,
+            -1130
+        );
+        assert_eq!(
+            msg("side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=5&pegPriceType=PRIMARY_PEG").0,
+            -2010
+        );
+        assert_eq!(
+            msg("side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=5&selfTradePreventionMode=X").0,
+            -1130
+        );
     }
 }

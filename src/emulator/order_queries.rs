@@ -26,7 +26,12 @@ pub async fn query_order(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Queried>, ApiError> {
-    let signed = signed(&state, &headers, query.as_deref(), &["symbol", "orderId", "origClientOrderId"])?;
+    let signed = signed(
+        &state,
+        &headers,
+        query.as_deref(),
+        &["symbol", "orderId", "origClientOrderId"],
+    )?;
     let inst = instrument(&state, &signed.params)?;
     let (order_id, client_id) = order_ids(&signed.params)?;
     with_orders(&state, &signed, |orders| {
@@ -122,9 +127,7 @@ pub async fn my_trades(
             .filter(|o| o.symbol == inst.spec.symbol && order_id.is_none_or(|id| o.order_id == id))
             .flat_map(trade_rows)
             .filter(|(id, time, _)| {
-                from_id.is_none_or(|f| *id >= f)
-                    && start.is_none_or(|s| *time >= s)
-                    && end.is_none_or(|e| *time <= e)
+                from_id.is_none_or(|f| *id >= f) && start.is_none_or(|s| *time >= s) && end.is_none_or(|e| *time <= e)
             })
             .collect();
         rows.sort_by_key(|(id, _, _)| *id);

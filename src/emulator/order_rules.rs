@@ -157,13 +157,25 @@ mod tests {
         let cases: [(String, &str); 12] = [
             (format!("{limit}&quantity=0.001&price=90000.001"), "PRICE_FILTER"),
             (format!("{limit}&quantity=0.001&price=0.001"), "PRICE_FILTER"),
-            ("side=BUY&type=STOP_LOSS&quantity=0.001&stopPrice=99000.005".into(), "PRICE_FILTER"),
+            (
+                "side=BUY&type=STOP_LOSS&quantity=0.001&stopPrice=99000.005".into(),
+                "PRICE_FILTER",
+            ),
             (format!("{limit}&quantity=0.000015&price=90000"), "LOT_SIZE"),
             (format!("{limit}&quantity=0.000001&price=90000"), "LOT_SIZE"),
-            (format!("{limit}&quantity=1&price=90000&icebergQty=0.000015"), "LOT_SIZE"),
-            (format!("{limit}&quantity=1&price=90000&icebergQty=0.0001"), "ICEBERG_PARTS"),
+            (
+                format!("{limit}&quantity=1&price=90000&icebergQty=0.000015"),
+                "LOT_SIZE",
+            ),
+            (
+                format!("{limit}&quantity=1&price=90000&icebergQty=0.0001"),
+                "ICEBERG_PARTS",
+            ),
             ("side=SELL&type=MARKET&quantity=98".into(), "MARKET_LOT_SIZE"),
-            ("side=SELL&type=STOP_LOSS&quantity=0.001&trailingDelta=5".into(), "TRAILING_DELTA"),
+            (
+                "side=SELL&type=STOP_LOSS&quantity=0.001&trailingDelta=5".into(),
+                "TRAILING_DELTA",
+            ),
             (format!("{limit}&quantity=0.001&price=10000"), "PERCENT_PRICE_BY_SIDE"),
             (format!("{limit}&quantity=0.00001&price=90000"), "NOTIONAL"),
             ("side=BUY&type=MARKET&quoteOrderQty=4.99".into(), "NOTIONAL"),
@@ -180,7 +192,11 @@ mod tests {
         assert!(check("side=BUY&type=MARKET&quoteOrderQty=5").is_ok());
         // applyMaxToMarket=false: a MARKET order above maxNotional passes NOTIONAL.
         assert!(check("side=SELL&type=MARKET&quantity=97").is_ok());
-        assert!(check("side=BUY&type=LIMIT&timeInForce=GTC&quantity=95&price=95000").unwrap_err().contains("NOTIONAL"));
+        assert!(
+            check("side=BUY&type=LIMIT&timeInForce=GTC&quantity=95&price=95000")
+                .unwrap_err()
+                .contains("NOTIONAL")
+        );
         assert!(check("side=SELL&type=STOP_LOSS&quantity=0.001&trailingDelta=10").is_ok());
     }
 
@@ -199,7 +215,10 @@ mod tests {
         };
         assert!(check_with(limit, &algo).is_ok());
         let stop = "side=SELL&type=STOP_LOSS&quantity=0.001&stopPrice=90000";
-        assert_eq!(check_with(stop, &algo), Err("Filter failure: MAX_NUM_ALGO_ORDERS".into()));
+        assert_eq!(
+            check_with(stop, &algo),
+            Err("Filter failure: MAX_NUM_ALGO_ORDERS".into())
+        );
     }
 
     #[test]
@@ -214,7 +233,10 @@ mod tests {
         let err = stp_mode(&none, &spec).unwrap_err();
         assert_eq!(
             (err.code, err.msg.as_str()),
-            (-1013, "This symbol does not allow the specified self-trade prevention mode.")
+            (
+                -1013,
+                "This symbol does not allow the specified self-trade prevention mode."
+            )
         );
     }
 }

@@ -45,8 +45,7 @@ pub async fn new_order(
     exchange.advance(&signed.api_key, &state.market, now);
     let (inst, request) = validate(&state, &exchange, &signed.api_key, &signed.params, now)?;
     let limits = state.order_limits();
-    let (order, (count_10s, count_1d)) =
-        exchange.place(&signed.api_key, &state.market, inst, &request, now, limits)?;
+    let (order, (count_10s, count_1d)) = exchange.place(&signed.api_key, &state.market, inst, &request, now, limits)?;
     drop(exchange);
     let mut response = Json::<Placed>(placed(&order, request.resp_type)).into_response();
     let headers = response.headers_mut();

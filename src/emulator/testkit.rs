@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::http::{HeaderMap, Method, Request, StatusCode};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -27,18 +27,37 @@ pub async fn get(app: &Router, uri: &str) -> (StatusCode, HeaderMap, Value) {
 
 /// `GET uri` with extra request headers.
 pub async fn get_with_headers(app: &Router, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Value) {
-    let mut request = Request::get(uri);
+    send(app, Method::GET, uri, headers, None).await
+}
+
+/// `method uri` with extra headers and an optional form body: status, headers and the body as
+/// JSON (`Null` when empty, a JSON string when it is not JSON).
+pub async fn send(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+    form: Option<&str>,
+) -> (StatusCode, HeaderMap, Value) {
+    let mut request = Request::builder().method(method).uri(uri);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let body = match form {
+        Some(text) => {
+            request = request.header("content-type", "application/x-www-form-urlencoded");
+            Body::from(text.to_owned())
+        }
+        None => Body::empty(),
+    };
+    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap()
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
     (status, headers, body)
 }

@@ -73,7 +73,9 @@ pub fn request_weight(method: &Method, path: &str, query: Option<&str>, body: &[
         ("POST" | "DELETE", "order" | "openOrders") => return Some(Weight::OnFailure(1)),
         ("POST", "order/test") => {
             let body = Params::parse(std::str::from_utf8(body).ok()).unwrap_or_default();
-            let compute = params.get("computeCommissionRates").or(body.get("computeCommissionRates"));
+            let compute = params
+                .get("computeCommissionRates")
+                .or(body.get("computeCommissionRates"));
             if compute.is_some_and(|v| v.eq_ignore_ascii_case("true")) {
                 20
             } else {

@@ -58,14 +58,20 @@ impl Audit {
 
 impl RequestObserver for Audit {
     fn failure(&self, error: &BinanceError, action: &str) {
-        let Some(incident) = Incident::from_error(error, action) else { return };
+        let Some(incident) = Incident::from_error(error, action) else {
+            return;
+        };
         if let Err(e) = Incidents::new(self.memory.clone()).record(&incident) {
             tracing::error!(error = %e, "could not write incidents.md");
         }
     }
 
     fn signed_request(&self, record: &SignedRequestRecord) {
-        let line = RequestLine { kind: "signed_request", at: now(), record };
+        let line = RequestLine {
+            kind: "signed_request",
+            at: now(),
+            record,
+        };
         if let Err(e) = self.memory.append_jsonl(AUDIT_FILE, &line) {
             tracing::error!(error = %e, "could not write the audit log");
         }
@@ -75,4 +81,3 @@ impl RequestObserver for Audit {
 fn now() -> String {
     crate::tools::utc(crate::binance::clock::local_now_ms())
 }
-

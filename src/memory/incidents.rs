@@ -151,22 +151,50 @@ pub fn human_time(ms: i64) -> String {
 impl Incident {
     /// The entry for a client error (none for configuration problems: nothing was sent).
     pub fn from_error(error: &BinanceError, action: &str) -> Option<Incident> {
-    let (environment, endpoint, http_status, code, message) = match error {
-        BinanceError::Api { environment, endpoint, status, code, msg, .. } => {
-            (*environment, endpoint.clone(), Some(*status), Some(*code), msg.clone())
-        }
-        BinanceError::Http { environment, endpoint, status, body, .. } => {
-            (*environment, endpoint.clone(), Some(*status), None, body.clone())
-        }
-        BinanceError::Transport { environment, endpoint, source, .. } => {
-            (*environment, endpoint.clone(), None, None, source.to_string())
-        }
-        BinanceError::Decode { environment, endpoint, source } => {
-            (*environment, endpoint.clone(), None, None, format!("unexpected response: {source}"))
-        }
-        BinanceError::MissingCredentials { .. } | BinanceError::EnvironmentDisabled { .. } => return None,
-    };
-    Some(Incident { environment, endpoint, http_status, code, message, action: action.to_owned(), hint: error.hint() })
+        let (environment, endpoint, http_status, code, message) = match error {
+            BinanceError::Api {
+                environment,
+                endpoint,
+                status,
+                code,
+                msg,
+                ..
+            } => (*environment, endpoint.clone(), Some(*status), Some(*code), msg.clone()),
+            BinanceError::Http {
+                environment,
+                endpoint,
+                status,
+                body,
+                ..
+            } => (*environment, endpoint.clone(), Some(*status), None, body.clone()),
+            BinanceError::Transport {
+                environment,
+                endpoint,
+                source,
+                ..
+            } => (*environment, endpoint.clone(), None, None, source.to_string()),
+            BinanceError::Decode {
+                environment,
+                endpoint,
+                source,
+            } => (
+                *environment,
+                endpoint.clone(),
+                None,
+                None,
+                format!("unexpected response: {source}"),
+            ),
+            BinanceError::MissingCredentials { .. } | BinanceError::EnvironmentDisabled { .. } => return None,
+        };
+        Some(Incident {
+            environment,
+            endpoint,
+            http_status,
+            code,
+            message,
+            action: action.to_owned(),
+            hint: error.hint(),
+        })
     }
 }
 
@@ -207,6 +235,9 @@ mod tests {
         let text = format!("\n## x\n{MARK}key=\"k\" last_ms=1000 count=2 -->\n- occurrences: 2 (last x)\n");
         assert!(count_repeat(&text, "k", 1000 + REPEAT_WINDOW.as_millis() as i64 + 1).is_none());
         let updated = count_repeat(&text, "k", 2000).expect("counted");
-        assert!(updated.contains("count=3") && updated.contains("- occurrences: 3"), "{updated}");
+        assert!(
+            updated.contains("count=3") && updated.contains("- occurrences: 3"),
+            "{updated}"
+        );
     }
 }

@@ -13,7 +13,14 @@ pub const LEDGER_FILE: &str = "ledger.jsonl";
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum LedgerEvent {
     /// `order_test` of this payload passed at Binance.
-    TestPassed { at: String, at_ms: i64, environment: Environment, symbol: String, identity: String, shape: String },
+    TestPassed {
+        at: String,
+        at_ms: i64,
+        environment: Environment,
+        symbol: String,
+        identity: String,
+        shape: String,
+    },
     /// A client order id was reserved; written before the order request leaves.
     OrderReserved {
         at: String,
@@ -41,9 +48,22 @@ pub enum LedgerEvent {
         shape: Option<String>,
     },
     /// Binance answered with an error: the order was not placed.
-    OrderRejected { at: String, at_ms: i64, environment: Environment, client_order_id: String, code: Option<i64>, message: String },
+    OrderRejected {
+        at: String,
+        at_ms: i64,
+        environment: Environment,
+        client_order_id: String,
+        code: Option<i64>,
+        message: String,
+    },
     /// No usable answer (timeout, 5XX, -1006, -1007): the outcome is unknown until reconciled.
-    OrderUnknown { at: String, at_ms: i64, environment: Environment, client_order_id: String, error: String },
+    OrderUnknown {
+        at: String,
+        at_ms: i64,
+        environment: Environment,
+        client_order_id: String,
+        error: String,
+    },
     /// The result of querying an order by client id after an unknown outcome.
     Reconciled {
         at: String,
@@ -67,7 +87,14 @@ pub enum LedgerEvent {
         price: String,
     },
     /// An order was canceled by a tool.
-    OrderCanceled { at: String, at_ms: i64, environment: Environment, symbol: String, order_id: u64, client_order_id: String },
+    OrderCanceled {
+        at: String,
+        at_ms: i64,
+        environment: Environment,
+        symbol: String,
+        order_id: u64,
+        client_order_id: String,
+    },
 }
 
 impl LedgerEvent {
@@ -105,12 +132,22 @@ impl Ledger {
     }
 
     /// When the identical payload last passed `order_test` in `env`, if at or after `since_ms`.
-    pub fn test_passed_since(&self, env: Environment, identity: &str, since_ms: i64) -> Result<Option<i64>, MemoryError> {
+    pub fn test_passed_since(
+        &self,
+        env: Environment,
+        identity: &str,
+        since_ms: i64,
+    ) -> Result<Option<i64>, MemoryError> {
         Ok(self
             .events()?
             .iter()
             .filter_map(|e| match e {
-                LedgerEvent::TestPassed { environment, identity: id, at_ms, .. } if *environment == env && id == identity => Some(*at_ms),
+                LedgerEvent::TestPassed {
+                    environment,
+                    identity: id,
+                    at_ms,
+                    ..
+                } if *environment == env && id == identity => Some(*at_ms),
                 _ => None,
             })
             .filter(|at| *at >= since_ms)
@@ -133,23 +170,40 @@ impl Ledger {
 
     /// Notional of the orders sent in `env` since `since_ms` with this quote asset, less those
     /// Binance rejected or that reconciliation found absent.
-    pub fn notional_since(&self, env: Environment, quote_asset: &str, since_ms: i64) -> Result<rust_decimal::Decimal, MemoryError> {
+    pub fn notional_since(
+        &self,
+        env: Environment,
+        quote_asset: &str,
+        since_ms: i64,
+    ) -> Result<rust_decimal::Decimal, MemoryError> {
         let events = self.events()?;
         let not_placed = |id: &str| {
             events.iter().any(|e| match e {
-                LedgerEvent::OrderRejected { environment, client_order_id, .. } => *environment == env && client_order_id == id,
-                LedgerEvent::Reconciled { environment, client_order_id, outcome, .. } => {
-                    *environment == env && client_order_id == id && outcome == "absent"
-                }
+                LedgerEvent::OrderRejected {
+                    environment,
+                    client_order_id,
+                    ..
+                } => *environment == env && client_order_id == id,
+                LedgerEvent::Reconciled {
+                    environment,
+                    client_order_id,
+                    outcome,
+                    ..
+                } => *environment == env && client_order_id == id && outcome == "absent",
                 _ => false,
             })
         };
         Ok(events
             .iter()
             .filter_map(|e| match e {
-                LedgerEvent::OrderReserved { environment, at_ms, client_order_id, notional: Some(n), quote_asset: Some(q), .. }
-                    if *environment == env && *at_ms >= since_ms && q == quote_asset && !not_placed(client_order_id) =>
-                {
+                LedgerEvent::OrderReserved {
+                    environment,
+                    at_ms,
+                    client_order_id,
+                    notional: Some(n),
+                    quote_asset: Some(q),
+                    ..
+                } if *environment == env && *at_ms >= since_ms && q == quote_asset && !not_placed(client_order_id) => {
                     Some(*n)
                 }
                 _ => None,
@@ -163,13 +217,41 @@ impl Ledger {
             .events()?
             .into_iter()
             .filter(|e| match e {
-                LedgerEvent::OrderReserved { environment, client_order_id: c, .. }
-                | LedgerEvent::OrderAccepted { environment, client_order_id: c, .. }
-                | LedgerEvent::OrderRejected { environment, client_order_id: c, .. }
-                | LedgerEvent::OrderUnknown { environment, client_order_id: c, .. }
-                | LedgerEvent::Reconciled { environment, client_order_id: c, .. }
-                | LedgerEvent::PaperFill { environment, client_order_id: c, .. }
-                | LedgerEvent::OrderCanceled { environment, client_order_id: c, .. } => *environment == env && c == client_order_id,
+                LedgerEvent::OrderReserved {
+                    environment,
+                    client_order_id: c,
+                    ..
+                }
+                | LedgerEvent::OrderAccepted {
+                    environment,
+                    client_order_id: c,
+                    ..
+                }
+                | LedgerEvent::OrderRejected {
+                    environment,
+                    client_order_id: c,
+                    ..
+                }
+                | LedgerEvent::OrderUnknown {
+                    environment,
+                    client_order_id: c,
+                    ..
+                }
+                | LedgerEvent::Reconciled {
+                    environment,
+                    client_order_id: c,
+                    ..
+                }
+                | LedgerEvent::PaperFill {
+                    environment,
+                    client_order_id: c,
+                    ..
+                }
+                | LedgerEvent::OrderCanceled {
+                    environment,
+                    client_order_id: c,
+                    ..
+                } => *environment == env && c == client_order_id,
                 LedgerEvent::TestPassed { .. } => false,
             })
             .collect();
@@ -183,19 +265,46 @@ mod tests {
     use super::*;
 
     fn passed(env: Environment, identity: &str, shape: &str, at_ms: i64) -> LedgerEvent {
-        LedgerEvent::TestPassed { at: String::new(), at_ms, environment: env, symbol: "BTCUSDT".into(), identity: identity.into(), shape: shape.into() }
+        LedgerEvent::TestPassed {
+            at: String::new(),
+            at_ms,
+            environment: env,
+            symbol: "BTCUSDT".into(),
+            identity: identity.into(),
+            shape: shape.into(),
+        }
     }
 
     #[test]
     fn test_passes_are_found_by_environment_identity_and_age() {
         let dir = tempfile::tempdir().expect("dir");
         let ledger = Ledger::new(Memory::new(dir.path()));
-        ledger.record(&passed(Environment::Testnet, "id-a", "shape-1", 1_000)).expect("record");
-        assert_eq!(ledger.test_passed_since(Environment::Testnet, "id-a", 500).expect("q"), Some(1_000));
-        assert_eq!(ledger.test_passed_since(Environment::Testnet, "id-a", 2_000).expect("q"), None);
-        assert_eq!(ledger.test_passed_since(Environment::Production, "id-a", 0).expect("q"), None);
-        assert_eq!(ledger.test_passed_since(Environment::Testnet, "id-b", 0).expect("q"), None);
-        assert!(ledger.shape_passed(&[Environment::Testnet, Environment::Demo], "shape-1").expect("q"));
+        ledger
+            .record(&passed(Environment::Testnet, "id-a", "shape-1", 1_000))
+            .expect("record");
+        assert_eq!(
+            ledger.test_passed_since(Environment::Testnet, "id-a", 500).expect("q"),
+            Some(1_000)
+        );
+        assert_eq!(
+            ledger
+                .test_passed_since(Environment::Testnet, "id-a", 2_000)
+                .expect("q"),
+            None
+        );
+        assert_eq!(
+            ledger.test_passed_since(Environment::Production, "id-a", 0).expect("q"),
+            None
+        );
+        assert_eq!(
+            ledger.test_passed_since(Environment::Testnet, "id-b", 0).expect("q"),
+            None
+        );
+        assert!(
+            ledger
+                .shape_passed(&[Environment::Testnet, Environment::Demo], "shape-1")
+                .expect("q")
+        );
         assert!(!ledger.shape_passed(&[Environment::Demo], "shape-1").expect("q"));
     }
 }

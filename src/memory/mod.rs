@@ -36,7 +36,10 @@ pub enum MemoryError {
 
 impl MemoryError {
     pub(crate) fn io(path: &Path, source: io::Error) -> MemoryError {
-        MemoryError::Io { path: path.to_owned(), source }
+        MemoryError::Io {
+            path: path.to_owned(),
+            source,
+        }
     }
 }
 
@@ -53,7 +56,10 @@ pub struct Memory {
 
 impl Memory {
     pub fn new(home: impl Into<PathBuf>) -> Memory {
-        Memory { home: home.into(), generation: Default::default() }
+        Memory {
+            home: home.into(),
+            generation: Default::default(),
+        }
     }
 
     /// A counter that changes whenever this process writes to the folder.
@@ -82,7 +88,9 @@ impl Memory {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut f) => {
                     restrict(&path, 0o600).map_err(|e| MemoryError::io(&path, e))?;
-                    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(|e| MemoryError::io(&path, e))?;
+                    f.write_all(text.as_bytes())
+                        .and_then(|()| f.sync_all())
+                        .map_err(|e| MemoryError::io(&path, e))?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(MemoryError::io(&path, e)),
@@ -122,7 +130,12 @@ impl Memory {
     pub fn rewrite_text(&self, name: &str, edit: impl FnOnce(&str) -> Option<String>) -> Result<(), MemoryError> {
         self.ensure()?;
         let lock_path = self.home.join(".lock");
-        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| MemoryError::io(&lock_path, e))?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| MemoryError::io(&lock_path, e))?;
         lock.lock().map_err(|e| MemoryError::io(&lock_path, e))?;
         let path = self.home.join(name);
         let current = fs::read_to_string(&path).map_err(|e| MemoryError::io(&path, e))?;
@@ -137,7 +150,10 @@ impl Memory {
     pub fn append_jsonl<T: serde::Serialize>(&self, name: &str, record: &T) -> Result<(), MemoryError> {
         self.ensure()?;
         let path = self.home.join(name);
-        let mut line = serde_json::to_vec(record).map_err(|source| MemoryError::Encode { path: path.clone(), source })?;
+        let mut line = serde_json::to_vec(record).map_err(|source| MemoryError::Encode {
+            path: path.clone(),
+            source,
+        })?;
         line.push(b'\n');
         rotate_if_large(&path).map_err(|e| MemoryError::io(&path, e))?;
         append_locked(&path, &line).map_err(|e| MemoryError::io(&path, e))?;
@@ -286,13 +302,17 @@ mod tests {
     fn appends_survive_and_torn_lines_are_skipped() {
         let dir = tempfile::tempdir().expect("dir");
         let memory = Memory::new(dir.path().join("binance"));
-        memory.append_jsonl("x.jsonl", &serde_json::json!({"a": 1})).expect("append");
+        memory
+            .append_jsonl("x.jsonl", &serde_json::json!({"a": 1}))
+            .expect("append");
         fs::OpenOptions::new()
             .append(true)
             .open(memory.home().join("x.jsonl"))
             .and_then(|mut f| f.write_all(b"{\"torn\n"))
             .expect("tear");
-        memory.append_jsonl("x.jsonl", &serde_json::json!({"a": 2})).expect("append");
+        memory
+            .append_jsonl("x.jsonl", &serde_json::json!({"a": 2}))
+            .expect("append");
         let rows: Vec<serde_json::Value> = memory.read_jsonl("x.jsonl").expect("read");
         assert_eq!(rows, vec![serde_json::json!({"a": 1}), serde_json::json!({"a": 2})]);
     }
@@ -303,7 +323,9 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().expect("dir");
         let memory = Memory::new(dir.path().join("binance"));
-        memory.append_jsonl("audit.jsonl", &serde_json::json!({})).expect("append");
+        memory
+            .append_jsonl("audit.jsonl", &serde_json::json!({}))
+            .expect("append");
         let mode = |p: &Path| fs::metadata(p).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode(memory.home()), 0o700);
         assert_eq!(mode(&memory.home().join("audit.jsonl")), 0o600);

@@ -57,7 +57,9 @@ impl Snapshots {
 
     fn symbol_dir(&self, env: Environment, symbol: &str) -> Result<PathBuf, MemoryError> {
         if !is_safe_symbol(symbol) {
-            return Err(MemoryError::Invalid(format!("{symbol:?} is not a symbol name that can be stored")));
+            return Err(MemoryError::Invalid(format!(
+                "{symbol:?} is not a symbol name that can be stored"
+            )));
         }
         Ok(self.root().join(env.as_str()).join(symbol))
     }
@@ -107,9 +109,18 @@ impl Snapshots {
     }
 
     /// Writes a pre-trade validation capture; returns its name.
-    pub fn record_check(&self, env: Environment, symbol: &str, tool: &str, capture: &Value) -> Result<String, MemoryError> {
+    pub fn record_check(
+        &self,
+        env: Environment,
+        symbol: &str,
+        tool: &str,
+        capture: &Value,
+    ) -> Result<String, MemoryError> {
         let dir = self.symbol_dir(env, symbol)?.join("checks");
-        let tool: String = tool.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let tool: String = tool
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
         let file = format!("{}-{tool}.json", stamp(local_now_ms()));
         write_atomic(&self.memory, &dir, &file, &pretty(capture))?;
         Ok(format!("{}/{symbol}/checks/{file}", env.as_str()))
@@ -122,7 +133,9 @@ impl Snapshots {
             if env.is_some_and(|want| want != e) {
                 continue;
             }
-            let Ok(symbols) = fs::read_dir(self.root().join(e.as_str())) else { continue };
+            let Ok(symbols) = fs::read_dir(self.root().join(e.as_str())) else {
+                continue;
+            };
             for s in symbols.filter_map(|d| d.ok()) {
                 let Ok(sym) = s.file_name().into_string() else { continue };
                 if !is_safe_symbol(&sym) || symbol.is_some_and(|want| want != sym) {
@@ -144,7 +157,11 @@ impl Snapshots {
     }
 
     fn resolve(&self, name: &str) -> Result<PathBuf, MemoryError> {
-        let refuse = || MemoryError::Invalid(format!("{name:?} is not a snapshot name; use a name from snapshot_list"));
+        let refuse = || {
+            MemoryError::Invalid(format!(
+                "{name:?} is not a snapshot name; use a name from snapshot_list"
+            ))
+        };
         let parts: Vec<&str> = name.split('/').collect();
         let (env, symbol, rest) = match parts.as_slice() {
             [env, symbol, file] => (*env, *symbol, vec![*file]),
@@ -155,7 +172,9 @@ impl Snapshots {
         let file = rest.last().copied().unwrap_or_default();
         let file_ok = file.ends_with(".json")
             && file.len() <= 96
-            && file.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && file
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
             && !file.starts_with('.');
         if !env_ok || !is_safe_symbol(symbol) || !file_ok {
             return Err(refuse());
@@ -171,7 +190,9 @@ impl Snapshots {
 fn collect(dir: &Path, env: Environment, symbol: &str, kind: &str, prefix: &str, out: &mut Vec<SnapshotEntry>) {
     let Ok(entries) = fs::read_dir(dir) else { return };
     for f in entries.filter_map(|d| d.ok()) {
-        let Ok(file) = f.file_name().into_string() else { continue };
+        let Ok(file) = f.file_name().into_string() else {
+            continue;
+        };
         if !file.ends_with(".json") || !f.path().is_file() {
             continue;
         }
@@ -206,7 +227,12 @@ pub fn diff_symbol(old: &Value, new: &Value) -> Vec<String> {
             .and_then(Value::as_array)
             .map(|a| {
                 a.iter()
-                    .map(|f| (f.get("filterType").and_then(Value::as_str).unwrap_or("?").to_owned(), f.clone()))
+                    .map(|f| {
+                        (
+                            f.get("filterType").and_then(Value::as_str).unwrap_or("?").to_owned(),
+                            f.clone(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -257,11 +283,23 @@ mod tests {
     fn snapshots_are_written_only_on_change_and_say_what_changed() {
         let dir = tempfile::tempdir().expect("dir");
         let snaps = Snapshots::new(Memory::new(dir.path()));
-        assert!(snaps.record_symbol(Environment::Testnet, "BTCUSDT", &symbol("0.01")).expect("first").is_empty());
-        assert!(snaps.record_symbol(Environment::Testnet, "BTCUSDT", &symbol("0.01")).expect("same").is_empty());
+        assert!(
+            snaps
+                .record_symbol(Environment::Testnet, "BTCUSDT", &symbol("0.01"))
+                .expect("first")
+                .is_empty()
+        );
+        assert!(
+            snaps
+                .record_symbol(Environment::Testnet, "BTCUSDT", &symbol("0.01"))
+                .expect("same")
+                .is_empty()
+        );
         assert_eq!(snaps.list(None, None).len(), 1);
         std::thread::sleep(std::time::Duration::from_millis(5));
-        let changes = snaps.record_symbol(Environment::Testnet, "BTCUSDT", &symbol("0.1")).expect("changed");
+        let changes = snaps
+            .record_symbol(Environment::Testnet, "BTCUSDT", &symbol("0.1"))
+            .expect("changed");
         assert_eq!(changes, vec!["PRICE_FILTER.tickSize: 0.01 -> 0.1".to_owned()]);
         let list = snaps.list(Some(Environment::Testnet), Some("BTCUSDT"));
         assert_eq!(list.len(), 2);
@@ -286,15 +324,24 @@ mod tests {
         ] {
             assert!(snaps.read(bad).is_err(), "{bad} accepted");
         }
-        assert!(snaps.record_check(Environment::Testnet, "../X", "order_test", &json!({})).is_err());
+        assert!(
+            snaps
+                .record_check(Environment::Testnet, "../X", "order_test", &json!({}))
+                .is_err()
+        );
     }
 
     #[test]
     fn checks_are_listed_separately() {
         let dir = tempfile::tempdir().expect("dir");
         let snaps = Snapshots::new(Memory::new(dir.path()));
-        let name = snaps.record_check(Environment::Demo, "ETHUSDT", "order_validate", &json!({"valid": true})).expect("check");
-        assert!(name.starts_with("demo/ETHUSDT/checks/") && name.ends_with("-order_validate.json"), "{name}");
+        let name = snaps
+            .record_check(Environment::Demo, "ETHUSDT", "order_validate", &json!({"valid": true}))
+            .expect("check");
+        assert!(
+            name.starts_with("demo/ETHUSDT/checks/") && name.ends_with("-order_validate.json"),
+            "{name}"
+        );
         let list = snaps.list(None, Some("ETHUSDT"));
         assert_eq!(list[0].kind, "check");
         assert_eq!(list[0].name, name);

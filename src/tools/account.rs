@@ -46,14 +46,22 @@ pub struct BalancesOutput {
 
 impl ToolOutput for BalancesOutput {
     fn summary(&self) -> String {
-        let shown: Vec<String> = self.balances.iter().take(8).map(|b| format!("{} {}", b.asset, b.total)).collect();
+        let shown: Vec<String> = self
+            .balances
+            .iter()
+            .take(8)
+            .map(|b| format!("{} {}", b.asset, b.total))
+            .collect();
         format!(
             "{}: {} assets{}{}{}",
             self.environment,
             self.balances.len(),
             if shown.is_empty() { "" } else { ": " },
             shown.join(", "),
-            self.warning.as_ref().map(|w| format!(". WARNING: {w}")).unwrap_or_default()
+            self.warning
+                .as_ref()
+                .map(|w| format!(". WARNING: {w}"))
+                .unwrap_or_default()
         )
     }
 }
@@ -107,7 +115,10 @@ impl ToolOutput for TradesOutput {
             self.environment,
             self.symbol,
             self.count,
-            self.last_time_utc.as_ref().map(|t| format!(", latest {t}")).unwrap_or_default()
+            self.last_time_utc
+                .as_ref()
+                .map(|t| format!(", latest {t}"))
+                .unwrap_or_default()
         )
     }
 }
@@ -250,7 +261,15 @@ impl ToolOutput for RateLimitsOutput {
         let shown: Vec<String> = self
             .order_limits
             .iter()
-            .map(|l| format!("{}/{} per {}{}", l.count, l.limit, l.interval_num, l.interval.to_lowercase()))
+            .map(|l| {
+                format!(
+                    "{}/{} per {}{}",
+                    l.count,
+                    l.limit,
+                    l.interval_num,
+                    l.interval.to_lowercase()
+                )
+            })
             .collect();
         format!("{}: unfilled orders {}", self.environment, shown.join(", "))
     }
@@ -259,5 +278,8 @@ impl ToolOutput for RateLimitsOutput {
 pub async fn account_rate_limits(tb: &Toolbox, args: RateLimitsArgs) -> Result<RateLimitsOutput, ToolError> {
     let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "account_rate_limits")?;
-    Ok(RateLimitsOutput { environment: env, order_limits: tb.client(env).order_rate_limits().await? })
+    Ok(RateLimitsOutput {
+        environment: env,
+        order_limits: tb.client(env).order_rate_limits().await?,
+    })
 }

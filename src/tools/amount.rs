@@ -27,14 +27,22 @@ impl Amount {
             && frac.bytes().all(|b| b.is_ascii_digit())
             && !(t.contains('.') && frac.is_empty());
         if !syntax_ok {
-            return Err(format!("{text:?} is not a plain decimal like \"0.001\" (digits, optional fraction, no sign or exponent)"));
+            return Err(format!(
+                "{text:?} is not a plain decimal like \"0.001\" (digits, optional fraction, no sign or exponent)"
+            ));
         }
-        Decimal::from_str_exact(t).map(Amount).map_err(|e| format!("{text:?} cannot be represented exactly: {e}"))
+        Decimal::from_str_exact(t)
+            .map(Amount)
+            .map_err(|e| format!("{text:?} cannot be represented exactly: {e}"))
     }
 }
 
 fn significant_digits(text: &str) -> usize {
-    let digits: String = text.chars().take_while(|c| *c != 'e' && *c != 'E').filter(char::is_ascii_digit).collect();
+    let digits: String = text
+        .chars()
+        .take_while(|c| *c != 'e' && *c != 'E')
+        .filter(char::is_ascii_digit)
+        .collect();
     digits.trim_start_matches('0').trim_end_matches('0').len().max(1)
 }
 
@@ -66,7 +74,9 @@ impl<'de> Deserialize<'de> for Amount {
                         "the number {text} cannot be taken exactly; send it as a string, e.g. \"{text}\""
                     )));
                 }
-                Decimal::from_str(&text).map(Amount).map_err(|e| E::custom(format!("{text}: {e}")))
+                Decimal::from_str(&text)
+                    .map(Amount)
+                    .map_err(|e| E::custom(format!("{text}: {e}")))
             }
         }
         deserializer.deserialize_any(AmountVisitor)
@@ -90,12 +100,17 @@ mod tests {
     use super::*;
 
     fn parse(json: &str) -> Result<Decimal, String> {
-        serde_json::from_str::<Amount>(json).map(|a| a.0).map_err(|e| e.to_string())
+        serde_json::from_str::<Amount>(json)
+            .map(|a| a.0)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
     fn strings_are_exact() {
-        assert_eq!(parse("\"123456789.123456789\"").expect("ok").to_string(), "123456789.123456789");
+        assert_eq!(
+            parse("\"123456789.123456789\"").expect("ok").to_string(),
+            "123456789.123456789"
+        );
         assert_eq!(parse("\"0.00001000\"").expect("ok").to_string(), "0.00001000");
     }
 

@@ -122,14 +122,27 @@ pub struct SymbolRules {
 
 impl ToolOutput for ExchangeInfoOutput {
     fn summary(&self) -> String {
-        let names: Vec<String> = self.symbols.iter().map(|s| format!("{} ({})", s.symbol, s.status)).collect();
+        let names: Vec<String> = self
+            .symbols
+            .iter()
+            .map(|s| format!("{} ({})", s.symbol, s.status))
+            .collect();
         let changed = if self.filter_changes.is_empty() {
             String::new()
         } else {
-            let lines: Vec<String> = self.filter_changes.iter().map(|c| format!("{}: {}", c.symbol, c.changes.join("; "))).collect();
+            let lines: Vec<String> = self
+                .filter_changes
+                .iter()
+                .map(|c| format!("{}: {}", c.symbol, c.changes.join("; ")))
+                .collect();
             format!(". RULES CHANGED since the last snapshot: {}", lines.join(" | "))
         };
-        format!("{}: trading rules for {} [{}]{changed}", self.environment, names.join(", "), self.source)
+        format!(
+            "{}: trading rules for {} [{}]{changed}",
+            self.environment,
+            names.join(", "),
+            self.source
+        )
     }
 }
 
@@ -137,7 +150,9 @@ pub async fn exchange_info(tb: &Toolbox, args: ExchangeInfoArgs) -> Result<Excha
     let env = market_env(args.environment);
     let symbols = normalize_symbols(&args.symbols, 20)?;
     if symbols.is_empty() {
-        return Err(ToolError::invalid("give at least one symbol, e.g. {\"symbols\": [\"BTCUSDT\"]}"));
+        return Err(ToolError::invalid(
+            "give at least one symbol, e.g. {\"symbols\": [\"BTCUSDT\"]}",
+        ));
     }
     let fetch = tb.symbols(env, &symbols).await?;
     Ok(ExchangeInfoOutput {
@@ -204,8 +219,17 @@ pub struct TickerPriceOutput {
 
 impl ToolOutput for TickerPriceOutput {
     fn summary(&self) -> String {
-        let shown: Vec<String> = self.prices.iter().take(5).map(|p| format!("{} {}", p.symbol, p.price)).collect();
-        let more = if self.prices.len() > 5 { format!(" and {} more", self.total - 5) } else { String::new() };
+        let shown: Vec<String> = self
+            .prices
+            .iter()
+            .take(5)
+            .map(|p| format!("{} {}", p.symbol, p.price))
+            .collect();
+        let more = if self.prices.len() > 5 {
+            format!(" and {} more", self.total - 5)
+        } else {
+            String::new()
+        };
         format!("{}: {}{}", self.environment, shown.join(", "), more)
     }
 }
@@ -220,7 +244,10 @@ pub async fn ticker_price(tb: &Toolbox, args: SymbolsArgs) -> Result<TickerPrice
         prices: prices
             .into_iter()
             .take(MAX_ALL_SYMBOLS)
-            .map(|p| SymbolPrice { symbol: p.symbol, price: p.price.normalize() })
+            .map(|p| SymbolPrice {
+                symbol: p.symbol,
+                price: p.price.normalize(),
+            })
             .collect(),
         total,
         truncated: total > MAX_ALL_SYMBOLS,
@@ -345,7 +372,9 @@ impl ToolOutput for Ticker24hOutput {
 pub fn validate_window_size(raw: &str) -> Result<String, ToolError> {
     let w = raw.trim();
     let (num, unit) = w.split_at(w.len().saturating_sub(1));
-    let n: u32 = num.parse().map_err(|_| ToolError::invalid(format!("window_size {raw:?} must look like 15m, 4h or 2d")))?;
+    let n: u32 = num
+        .parse()
+        .map_err(|_| ToolError::invalid(format!("window_size {raw:?} must look like 15m, 4h or 2d")))?;
     let ok = match unit {
         "m" => (1..=59).contains(&n),
         "h" => (1..=23).contains(&n),
@@ -364,7 +393,9 @@ pub async fn ticker_24h(tb: &Toolbox, args: Ticker24hArgs) -> Result<Ticker24hOu
     let env = market_env(args.environment);
     let symbols = normalize_symbols(&args.symbols, 100)?;
     if symbols.is_empty() {
-        return Err(ToolError::invalid("give at least one symbol, e.g. {\"symbols\": [\"BTCUSDT\"]}"));
+        return Err(ToolError::invalid(
+            "give at least one symbol, e.g. {\"symbols\": [\"BTCUSDT\"]}",
+        ));
     }
     let (window, tickers) = match args.window_size.as_deref() {
         None => ("24h".to_owned(), tb.client(env).ticker_24h(&symbols, false).await?),
@@ -457,7 +488,11 @@ impl ToolOutput for OrderBookOutput {
             show(self.spread_bps),
             self.bid_levels_fetched,
             self.ask_levels_fetched,
-            if self.truncated { format!(", first {MAX_BOOK_LEVELS} per side listed") } else { String::new() }
+            if self.truncated {
+                format!(", first {MAX_BOOK_LEVELS} per side listed")
+            } else {
+                String::new()
+            }
         )
     }
 }
@@ -476,13 +511,20 @@ pub async fn order_book(tb: &Toolbox, args: OrderBookArgs) -> Result<OrderBookOu
             let bps = if mid.is_zero() {
                 None
             } else {
-                Some((spread / mid * Decimal::from(10_000)).round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven).normalize())
+                Some(
+                    (spread / mid * Decimal::from(10_000))
+                        .round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven)
+                        .normalize(),
+                )
             };
             (Some(mid), Some(spread), bps)
         }
         _ => (None, None, None),
     };
-    let level = |l: &crate::binance::model::PriceLevel| BookLevel { price: l.0.normalize(), qty: l.1.normalize() };
+    let level = |l: &crate::binance::model::PriceLevel| BookLevel {
+        price: l.0.normalize(),
+        qty: l.1.normalize(),
+    };
     Ok(OrderBookOutput {
         environment: env,
         symbol,
@@ -556,7 +598,9 @@ impl ToolOutput for RecentTradesOutput {
             self.environment,
             self.symbol,
             self.fetched,
-            self.trades.last().map_or_else(|| "-".to_owned(), |t| t.price.to_string()),
+            self.trades
+                .last()
+                .map_or_else(|| "-".to_owned(), |t| t.price.to_string()),
             show(self.vwap),
             show(self.low),
             show(self.high)
@@ -575,7 +619,14 @@ pub async fn recent_trades(tb: &Toolbox, args: RecentTradesArgs) -> Result<Recen
         let scale = trades.iter().map(|t| t.price.scale()).max().unwrap_or(8);
         (quote / qty).round_dp(scale).normalize()
     });
-    let side_volume = |maker: bool| trades.iter().filter(|t| t.is_buyer_maker == maker).map(|t| t.qty).sum::<Decimal>().normalize();
+    let side_volume = |maker: bool| {
+        trades
+            .iter()
+            .filter(|t| t.is_buyer_maker == maker)
+            .map(|t| t.qty)
+            .sum::<Decimal>()
+            .normalize()
+    };
     let row = |t: &Trade| TradeRow {
         id: t.id,
         price: t.price.normalize(),
@@ -732,7 +783,12 @@ pub struct KlinesOutput {
 impl ToolOutput for KlinesOutput {
     fn summary(&self) -> String {
         match &self.summary {
-            None => format!("{} {} {}: no candles in that range", self.environment, self.symbol, self.interval.as_str()),
+            None => format!(
+                "{} {} {}: no candles in that range",
+                self.environment,
+                self.symbol,
+                self.interval.as_str()
+            ),
             Some(s) => format!(
                 "{} {} {}: {} candles {} .. {}; open {} high {} low {} close {} ({}%){}",
                 self.environment,
@@ -746,7 +802,11 @@ impl ToolOutput for KlinesOutput {
                 s.low,
                 s.close,
                 s.change_percent.map_or_else(|| "-".into(), |c| format!("{c:+}")),
-                if self.truncated { format!("; latest {MAX_KLINES} listed") } else { String::new() }
+                if self.truncated {
+                    format!("; latest {MAX_KLINES} listed")
+                } else {
+                    String::new()
+                }
             ),
         }
     }
@@ -761,7 +821,9 @@ pub async fn klines(tb: &Toolbox, args: KlinesArgs) -> Result<KlinesOutput, Tool
         if let Some(t) = t
             && !(1_483_228_800_000..=4_102_444_800_000).contains(&t)
         {
-            return Err(ToolError::invalid(format!("{name} {t} is not a millisecond timestamp between 2017 and 2100")));
+            return Err(ToolError::invalid(format!(
+                "{name} {t} is not a millisecond timestamp between 2017 and 2100"
+            )));
         }
     }
     if let (Some(s), Some(e)) = (args.start_time, args.end_time)
@@ -784,8 +846,11 @@ pub async fn klines(tb: &Toolbox, args: KlinesArgs) -> Result<KlinesOutput, Tool
             high: rows.iter().map(|k| k.high).max().unwrap_or(first.high).normalize(),
             low: rows.iter().map(|k| k.low).min().unwrap_or(first.low).normalize(),
             close: last.close.normalize(),
-            change_percent: (!first.open.is_zero())
-                .then(|| ((last.close - first.open) / first.open * Decimal::ONE_HUNDRED).round_dp(2).normalize()),
+            change_percent: (!first.open.is_zero()).then(|| {
+                ((last.close - first.open) / first.open * Decimal::ONE_HUNDRED)
+                    .round_dp(2)
+                    .normalize()
+            }),
             volume: rows.iter().map(|k| k.volume).sum::<Decimal>().normalize(),
             quote_volume: rows.iter().map(|k| k.quote_volume).sum::<Decimal>().normalize(),
             first_open_time_utc: utc(first.open_time),
@@ -843,7 +908,10 @@ pub struct AvgPriceOutput {
 
 impl ToolOutput for AvgPriceOutput {
     fn summary(&self) -> String {
-        format!("{} {}: {}-minute average price {}", self.environment, self.symbol, self.mins, self.price)
+        format!(
+            "{} {}: {}-minute average price {}",
+            self.environment, self.symbol, self.mins, self.price
+        )
     }
 }
 
@@ -862,7 +930,9 @@ pub async fn avg_price(tb: &Toolbox, args: AvgPriceArgs) -> Result<AvgPriceOutpu
 
 fn bounded(value: Option<u32>, min: u32, max: u32, name: &str) -> Result<Option<u32>, ToolError> {
     match value {
-        Some(v) if v < min || v > max => Err(ToolError::invalid(format!("{name} must be between {min} and {max}, got {v}"))),
+        Some(v) if v < min || v > max => Err(ToolError::invalid(format!(
+            "{name} must be between {min} and {max}, got {v}"
+        ))),
         other => Ok(other),
     }
 }

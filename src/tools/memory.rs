@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{ToolError, ToolOutput, Toolbox, normalize_symbol};
 use crate::config::Environment;
 use crate::memory::incidents::human_time;
-use crate::memory::preferences::{notes_offset, parse_preferences};
+use crate::memory::preferences::{append_keeps_preferences, parse_preferences};
 use crate::memory::snapshots::SnapshotEntry;
 
 /// The Markdown files of the memory folder.
@@ -63,7 +63,12 @@ pub struct MemoryReadOutput {
 
 impl ToolOutput for MemoryReadOutput {
     fn summary(&self) -> String {
-        format!("{} ({} lines{})", self.path, self.total_lines, if self.truncated { ", cut to the end" } else { "" })
+        format!(
+            "{} ({} lines{})",
+            self.path,
+            self.total_lines,
+            if self.truncated { ", cut to the end" } else { "" }
+        )
     }
 }
 
@@ -140,29 +145,44 @@ pub fn memory_append(tb: &Toolbox, args: MemoryAppendArgs) -> Result<MemoryAppen
         return Err(ToolError::invalid("text is empty"));
     }
     if body.chars().count() > MAX_APPEND_CHARS {
-        return Err(ToolError::invalid(format!("text is longer than {MAX_APPEND_CHARS} characters; append a summary")));
+        return Err(ToolError::invalid(format!(
+            "text is longer than {MAX_APPEND_CHARS} characters; append a summary"
+        )));
     }
     if body.lines().any(|l| l.trim() == "---") {
-        return Err(ToolError::invalid("text may not contain a line with only '---' (it would look like front matter)"));
+        return Err(ToolError::invalid(
+            "text may not contain a line with only '---' (it would look like front matter)",
+        ));
     }
     let name = args.file.file_name();
-    if args.file == MemoryFile::Memory {
-        // Appending goes after the end of the file; make sure that end is past a valid front matter.
-        let current = tb.memory().read_text(name)?;
-        parse_preferences(&current).map_err(|e| ToolError::Refused(crate::guard::broken_preferences(&e)))?;
-        if notes_offset(&current) > current.len() {
-            return Err(ToolError::internal("memory.md ends inside its front matter"));
-        }
-    }
-    let title = args.title.as_deref().map(|t| t.lines().next().unwrap_or("").trim().to_owned()).filter(|t| !t.is_empty());
+    let title = args
+        .title
+        .as_deref()
+        .map(|t| t.lines().next().unwrap_or("").trim().to_owned())
+        .filter(|t| !t.is_empty());
     let heading = format!(
         "\n## {} · {} (written by the agent)\n\n",
         human_time(crate::binance::clock::local_now_ms()),
         title.unwrap_or_else(|| "note".into())
     );
     let text = format!("{heading}{body}\n");
+    if args.file == MemoryFile::Memory {
+        // The limits are the human's: refuse while they are broken, and refuse any text that
+        // would change how they read.
+        let current = tb.memory().read_text(name)?;
+        parse_preferences(&current).map_err(|e| ToolError::Refused(crate::guard::broken_preferences(&e)))?;
+        if !append_keeps_preferences(&current, &text) {
+            return Err(ToolError::invalid(
+                "this text would change how the limits in memory.md read; it was not written",
+            ));
+        }
+    }
     tb.memory().append_text(name, &text)?;
-    Ok(MemoryAppendOutput { file: args.file, path: tb.memory().path(name).display().to_string(), appended_chars: text.len() })
+    Ok(MemoryAppendOutput {
+        file: args.file,
+        path: tb.memory().path(name).display().to_string(),
+        appended_chars: text.len(),
+    })
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -196,7 +216,13 @@ pub fn snapshot_list(tb: &Toolbox, args: SnapshotListArgs) -> Result<SnapshotLis
     let symbol = args.symbol.as_deref().map(normalize_symbol).transpose()?;
     let all = tb.snapshots().list(args.environment, symbol.as_deref());
     let total = all.len();
-    Ok(SnapshotListOutput { total, snapshots: all.into_iter().take(args.limit.unwrap_or(50).clamp(1, 500) as usize).collect() })
+    Ok(SnapshotListOutput {
+        total,
+        snapshots: all
+            .into_iter()
+            .take(args.limit.unwrap_or(50).clamp(1, 500) as usize)
+            .collect(),
+    })
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -219,7 +245,14 @@ impl ToolOutput for SnapshotReadOutput {
 }
 
 pub fn snapshot_read(tb: &Toolbox, args: SnapshotReadArgs) -> Result<SnapshotReadOutput, ToolError> {
-    let text = tb.snapshots().read(&args.name).map_err(|e| ToolError::invalid(e.to_string()))?;
-    let content = serde_json::from_str(&text).map_err(|e| ToolError::internal(format!("snapshot {} is not JSON: {e}", args.name)))?;
-    Ok(SnapshotReadOutput { name: args.name, content })
+    let text = tb
+        .snapshots()
+        .read(&args.name)
+        .map_err(|e| ToolError::invalid(e.to_string()))?;
+    let content = serde_json::from_str(&text)
+        .map_err(|e| ToolError::internal(format!("snapshot {} is not JSON: {e}", args.name)))?;
+    Ok(SnapshotReadOutput {
+        name: args.name,
+        content,
+    })
 }

@@ -110,11 +110,21 @@ impl Toolbox {
             .collect();
         if let Some(found) = from_snapshots.filter(|f| !f.is_empty()) {
             let now_ms = crate::binance::clock::local_now_ms();
-            let mut cache = self.exchange_info.lock().map_err(|_| ToolError::internal("exchangeInfo cache poisoned"))?;
+            let mut cache = self
+                .exchange_info
+                .lock()
+                .map_err(|_| ToolError::internal("exchangeInfo cache poisoned"))?;
             for (info, age) in &found {
                 let fetched_at = Instant::now().checked_sub(*age).unwrap_or_else(Instant::now);
                 let server_time_ms = now_ms - age.as_millis() as i64;
-                cache.insert((env, info.symbol.clone()), CachedSymbol { info: info.clone(), fetched_at, server_time_ms });
+                cache.insert(
+                    (env, info.symbol.clone()),
+                    CachedSymbol {
+                        info: info.clone(),
+                        fetched_at,
+                        server_time_ms,
+                    },
+                );
             }
             let oldest = found.iter().map(|(_, a)| *a).max().unwrap_or_default();
             return Ok(SymbolsFetch {
@@ -128,10 +138,18 @@ impl Toolbox {
     }
 
     fn symbols_from_cache(&self, env: Environment, symbols: &[String]) -> Result<Option<SymbolsFetch>, ToolError> {
-        let cache = self.exchange_info.lock().map_err(|_| ToolError::internal("exchangeInfo cache poisoned"))?;
+        let cache = self
+            .exchange_info
+            .lock()
+            .map_err(|_| ToolError::internal("exchangeInfo cache poisoned"))?;
         let cached: Option<Vec<CachedSymbol>> = symbols
             .iter()
-            .map(|s| cache.get(&(env, s.clone())).filter(|c| c.fetched_at.elapsed() < EXCHANGE_INFO_TTL).cloned())
+            .map(|s| {
+                cache
+                    .get(&(env, s.clone()))
+                    .filter(|c| c.fetched_at.elapsed() < EXCHANGE_INFO_TTL)
+                    .cloned()
+            })
             .collect();
         Ok(cached.filter(|c| !c.is_empty()).map(|c| SymbolsFetch {
             server_time_ms: c.iter().map(|c| c.server_time_ms).min().unwrap_or(0),
@@ -144,27 +162,47 @@ impl Toolbox {
     async fn symbols_from_exchange(&self, env: Environment, symbols: &[String]) -> Result<SymbolsFetch, ToolError> {
         let value = self.client(env).exchange_info_value(symbols).await?;
         let server_time_ms = value.get("serverTime").and_then(serde_json::Value::as_i64).unwrap_or(0);
-        if let Some(limits) = value.get("rateLimits").and_then(|v| serde_json::from_value::<Vec<RateLimit>>(v.clone()).ok())
+        if let Some(limits) = value
+            .get("rateLimits")
+            .and_then(|v| serde_json::from_value::<Vec<RateLimit>>(v.clone()).ok())
             && !limits.is_empty()
             && let Ok(mut l) = self.rate_limits.lock()
         {
             l.insert(env, limits);
         }
-        let raw_symbols = value.get("symbols").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
+        let raw_symbols = value
+            .get("symbols")
+            .and_then(serde_json::Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let now = Instant::now();
         let mut fetched = Vec::new();
         let mut changes = Vec::new();
         for raw in raw_symbols {
             let info: SymbolInfo = serde_json::from_value(raw.clone()).map_err(|e| {
-                ToolError::Binance(BinanceError::Decode { environment: env, endpoint: "GET /api/v3/exchangeInfo".into(), source: e })
+                ToolError::Binance(BinanceError::Decode {
+                    environment: env,
+                    endpoint: "GET /api/v3/exchangeInfo".into(),
+                    source: e,
+                })
             })?;
             match self.snapshots.record_symbol(env, &info.symbol, &raw) {
-                Ok(c) if !c.is_empty() => changes.push(SymbolChanges { symbol: info.symbol.clone(), changes: c }),
+                Ok(c) if !c.is_empty() => changes.push(SymbolChanges {
+                    symbol: info.symbol.clone(),
+                    changes: c,
+                }),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not write the filters snapshot"),
             }
             if let Ok(mut cache) = self.exchange_info.lock() {
-                cache.insert((env, info.symbol.clone()), CachedSymbol { info: info.clone(), fetched_at: now, server_time_ms });
+                cache.insert(
+                    (env, info.symbol.clone()),
+                    CachedSymbol {
+                        info: info.clone(),
+                        fetched_at: now,
+                        server_time_ms,
+                    },
+                );
             }
             fetched.push(info);
         }
@@ -179,7 +217,12 @@ impl Toolbox {
                 }
             }
         }
-        Ok(SymbolsFetch { infos: ordered, source: "exchange", server_time_ms, changes })
+        Ok(SymbolsFetch {
+            infos: ordered,
+            source: "exchange",
+            server_time_ms,
+            changes,
+        })
     }
 
     pub fn memory(&self) -> &Memory {
@@ -221,12 +264,20 @@ impl Toolbox {
 
     /// The environment of a signed call: the argument, else memory.md's default, else testnet.
     pub fn signed_env(&self, given: Option<Environment>) -> Environment {
-        given.unwrap_or_else(|| self.preferences().map(|p| p.default_environment).unwrap_or(Environment::Testnet))
+        given.unwrap_or_else(|| {
+            self.preferences()
+                .map(|p| p.default_environment)
+                .unwrap_or(Environment::Testnet)
+        })
     }
 
     /// Rate limits last read from exchangeInfo for an environment.
     pub fn rate_limits(&self, env: Environment) -> Vec<RateLimit> {
-        self.rate_limits.lock().ok().and_then(|l| l.get(&env).cloned()).unwrap_or_default()
+        self.rate_limits
+            .lock()
+            .ok()
+            .and_then(|l| l.get(&env).cloned())
+            .unwrap_or_default()
     }
 }
 
@@ -281,14 +332,20 @@ impl ToolError {
     /// The message an agent reads: what happened, then what to do.
     pub fn to_agent_text(&self) -> String {
         match self {
-            ToolError::InvalidArgument(m) => format!("Invalid argument: {m}\nNothing was sent to Binance. Fix the argument and call again."),
+            ToolError::InvalidArgument(m) => {
+                format!("Invalid argument: {m}\nNothing was sent to Binance. Fix the argument and call again.")
+            }
             ToolError::Binance(e) => format!("{e}\nWhat to do: {}", e.hint()),
             ToolError::Refused(r) => format!(
                 "Refused by the safety gate ({}): {}\nNothing was sent to Binance.\nWhat to do: {}",
                 r.rule, r.reason, r.what_to_do
             ),
-            ToolError::Memory(e) => format!("{e}\nWhat to do: check that the memory folder (BINANCE_HOME) exists, is writable and the disk is not full."),
-            ToolError::Internal(m) => format!("Internal error: {m}\nThis is a bug in binance-mcp; the server keeps running."),
+            ToolError::Memory(e) => format!(
+                "{e}\nWhat to do: check that the memory folder (BINANCE_HOME) exists, is writable and the disk is not full."
+            ),
+            ToolError::Internal(m) => {
+                format!("Internal error: {m}\nThis is a bug in binance-mcp; the server keeps running.")
+            }
         }
     }
 }
@@ -302,7 +359,11 @@ pub trait ToolOutput: Serialize {
 /// Unicode symbols), 1 to 32 characters, no separators.
 pub fn normalize_symbol(raw: &str) -> Result<String, ToolError> {
     let symbol = raw.trim().to_uppercase();
-    let ok = !symbol.is_empty() && symbol.chars().count() <= 32 && symbol.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.');
+    let ok = !symbol.is_empty()
+        && symbol.chars().count() <= 32
+        && symbol
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.');
     if !ok {
         return Err(ToolError::invalid(format!(
             "symbol {raw:?} is not a Binance symbol name: use the pair without separators, e.g. BTCUSDT"
@@ -314,7 +375,10 @@ pub fn normalize_symbol(raw: &str) -> Result<String, ToolError> {
 /// Normalises a list of symbols: at least one, at most `max`, no duplicates.
 pub fn normalize_symbols(raw: &[String], max: usize) -> Result<Vec<String>, ToolError> {
     if raw.len() > max {
-        return Err(ToolError::invalid(format!("at most {max} symbols per call, got {}", raw.len())));
+        return Err(ToolError::invalid(format!(
+            "at most {max} symbols per call, got {}",
+            raw.len()
+        )));
     }
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
     for s in raw {
@@ -344,7 +408,10 @@ mod tests {
         assert!(normalize_symbol("BTC/USDT").is_err());
         assert!(normalize_symbol("../etc").is_err());
         assert!(normalize_symbol("").is_err());
-        assert_eq!(normalize_symbols(&["btcusdt".into(), "BTCUSDT".into()], 5).expect("ok"), vec!["BTCUSDT"]);
+        assert_eq!(
+            normalize_symbols(&["btcusdt".into(), "BTCUSDT".into()], 5).expect("ok"),
+            vec!["BTCUSDT"]
+        );
         assert!(normalize_symbols(&vec!["A".to_string(); 3], 2).is_err());
     }
 

@@ -20,7 +20,6 @@ use crate::filters::{OpenOrderCounts, Validation, ValidationContext, validate};
 use crate::guard::{self, TEST_VALIDITY};
 use crate::memory::ledger::LedgerEvent;
 
-
 /// The order payload shared by order_validate, order_test and order_place: the identical
 /// arguments go through all three.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -117,7 +116,11 @@ fn notional(order: &NewOrder, reference: Option<Decimal>) -> Option<Decimal> {
     if let Some(q) = order.quote_order_qty {
         return Some(q);
     }
-    let price = if order.order_type.has_limit_price() { order.price } else { reference };
+    let price = if order.order_type.has_limit_price() {
+        order.price
+    } else {
+        reference
+    };
     Some((order.quantity? * price?).normalize())
 }
 
@@ -129,9 +132,18 @@ struct Checked {
 
 /// Local filter validation, captured in snapshots/. `with_open_orders` adds the MAX_NUM_*
 /// checks (a signed read).
-async fn check(tb: &Toolbox, tool: &str, env: Environment, order: &NewOrder, with_open_orders: bool) -> Result<Checked, ToolError> {
+async fn check(
+    tb: &Toolbox,
+    tool: &str,
+    env: Environment,
+    order: &NewOrder,
+    with_open_orders: bool,
+) -> Result<Checked, ToolError> {
     let mut fetch = tb.symbols(env, std::slice::from_ref(&order.symbol)).await?;
-    let symbol = fetch.infos.pop().ok_or_else(|| ToolError::internal("exchangeInfo returned no symbol"))?;
+    let symbol = fetch
+        .infos
+        .pop()
+        .ok_or_else(|| ToolError::internal("exchangeInfo returned no symbol"))?;
     let reference_price = match tb.reference_price(env, &order.symbol).await {
         Ok(p) => Some(p),
         Err(e) => {
@@ -145,14 +157,29 @@ async fn check(tb: &Toolbox, tool: &str, env: Environment, order: &NewOrder, wit
             total: open.len() as u32,
             algo: open
                 .iter()
-                .filter(|o| matches!(o.order_type.as_deref(), Some("STOP_LOSS" | "STOP_LOSS_LIMIT" | "TAKE_PROFIT" | "TAKE_PROFIT_LIMIT")))
+                .filter(|o| {
+                    matches!(
+                        o.order_type.as_deref(),
+                        Some("STOP_LOSS" | "STOP_LOSS_LIMIT" | "TAKE_PROFIT" | "TAKE_PROFIT_LIMIT")
+                    )
+                })
                 .count() as u32,
-            iceberg: open.iter().filter(|o| o.iceberg_qty.is_some_and(|q| !q.is_zero())).count() as u32,
+            iceberg: open
+                .iter()
+                .filter(|o| o.iceberg_qty.is_some_and(|q| !q.is_zero()))
+                .count() as u32,
         })
     } else {
         None
     };
-    let validation = validate(order, &ValidationContext { symbol: &symbol, reference_price, open_orders });
+    let validation = validate(
+        order,
+        &ValidationContext {
+            symbol: &symbol,
+            reference_price,
+            open_orders,
+        },
+    );
     let capture = serde_json::json!({
         "tool": tool,
         "environment": env,
@@ -168,7 +195,11 @@ async fn check(tb: &Toolbox, tool: &str, env: Environment, order: &NewOrder, wit
     if let Err(e) = tb.snapshots().record_check(env, &order.symbol, tool, &capture) {
         tracing::warn!(error = %e, "could not write the validation capture");
     }
-    Ok(Checked { validation, symbol, reference_price })
+    Ok(Checked {
+        validation,
+        symbol,
+        reference_price,
+    })
 }
 
 fn refuse_invalid(validation: &Validation) -> ToolError {
@@ -179,7 +210,13 @@ fn refuse_invalid(validation: &Validation) -> ToolError {
             if v.nearest_valid.is_empty() {
                 format!("- {}: {} ({})", v.filter, v.message, v.value)
             } else {
-                format!("- {}: {} ({}; nearest valid: {})", v.filter, v.message, v.value, v.nearest_valid.join(" or "))
+                format!(
+                    "- {}: {} ({}; nearest valid: {})",
+                    v.filter,
+                    v.message,
+                    v.value,
+                    v.nearest_valid.join(" or ")
+                )
             }
         })
         .collect();
@@ -214,10 +251,19 @@ pub struct ValidateOutput {
 impl ToolOutput for ValidateOutput {
     fn summary(&self) -> String {
         if self.valid {
-            format!("{}: {} passes every local filter", self.environment, describe_order(&self.order))
+            format!(
+                "{}: {} passes every local filter",
+                self.environment,
+                describe_order(&self.order)
+            )
         } else {
             let names: Vec<&str> = self.violations.iter().map(|v| v.filter.as_str()).collect();
-            format!("{}: {} is INVALID: {}", self.environment, describe_order(&self.order), names.join(", "))
+            format!(
+                "{}: {} is INVALID: {}",
+                self.environment,
+                describe_order(&self.order),
+                names.join(", ")
+            )
         }
     }
 }
@@ -237,7 +283,12 @@ pub async fn order_validate(tb: &Toolbox, args: OrderArgs) -> Result<ValidateOut
         order,
         normalized,
         reference_price: c.reference_price.map(|p| p.normalize()),
-        rules: c.symbol.filters.iter().map(crate::filters::SymbolFilter::describe).collect(),
+        rules: c
+            .symbol
+            .filters
+            .iter()
+            .map(crate::filters::SymbolFilter::describe)
+            .collect(),
     })
 }
 
@@ -273,7 +324,12 @@ impl ToolOutput for TestOutput {
         let fee = self
             .estimated_fee
             .as_ref()
-            .map(|f| format!("; estimated fee {} (maker) / {} (taker) {}", f.if_maker, f.if_taker, f.asset))
+            .map(|f| {
+                format!(
+                    "; estimated fee {} (maker) / {} (taker) {}",
+                    f.if_maker, f.if_taker, f.asset
+                )
+            })
             .unwrap_or_default();
         format!(
             "{}: test order PASSED for {}{fee}. order_place with the identical payload is allowed until {}",
@@ -285,7 +341,11 @@ impl ToolOutput for TestOutput {
 }
 
 fn rate_sum(rates: &[Option<&CommissionRates>], maker: bool) -> Decimal {
-    rates.iter().flatten().map(|r| if maker { r.maker } else { r.taker }).sum()
+    rates
+        .iter()
+        .flatten()
+        .map(|r| if maker { r.maker } else { r.taker })
+        .sum()
 }
 
 pub async fn order_test(tb: &Toolbox, args: OrderArgs) -> Result<TestOutput, ToolError> {
@@ -300,7 +360,8 @@ pub async fn order_test(tb: &Toolbox, args: OrderArgs) -> Result<TestOutput, Too
         return Err(refuse_invalid(&c.validation));
     }
     if env == Environment::Production {
-        tb.audit().confirmation(env, "order_test", "argument", &describe_order(&order));
+        tb.audit()
+            .confirmation(env, "order_test", "argument", &describe_order(&order));
     }
     let result = tb.client(env).test_order(&order, true).await?;
     let now = local_now_ms();
@@ -399,7 +460,9 @@ pub enum Approval {
 pub fn is_unknown_outcome(e: &BinanceError) -> bool {
     match e {
         BinanceError::Transport { source, .. } => !source.is_connect() && !source.is_builder(),
-        BinanceError::Api { status, code, .. } => *status >= 500 || *code == codes::UNEXPECTED_RESP || *code == codes::TIMEOUT,
+        BinanceError::Api { status, code, .. } => {
+            *status >= 500 || *code == codes::UNEXPECTED_RESP || *code == codes::TIMEOUT
+        }
         BinanceError::Http { status, .. } => *status >= 500,
         BinanceError::Decode { .. } => true,
         BinanceError::MissingCredentials { .. } | BinanceError::EnvironmentDisabled { .. } => false,
@@ -429,8 +492,13 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
     if env == Environment::Production {
         let listed = listed_on_a_rehearsal_environment(tb, &order.symbol).await?;
         guard::require_rehearsed_shape(tb.ledger(), &order, listed)?;
-        let how = if approval == Approval::Elicited { "elicitation_accepted" } else { "argument" };
-        tb.audit().confirmation(env, "order_place", how, &describe_order(&order));
+        let how = if approval == Approval::Elicited {
+            "elicitation_accepted"
+        } else {
+            "argument"
+        };
+        tb.audit()
+            .confirmation(env, "order_place", how, &describe_order(&order));
     }
     order.new_client_order_id = Some(client_order_id.clone());
     if tb.config().trade_mode == TradeMode::Paper {
@@ -463,7 +531,10 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
                 shape: Some(shape),
             })?;
             // The placement answer is provisional; a query confirms the state.
-            let confirmed = tb.client(env).query_order(&order.symbol, &OrderRef::ClientId(client_order_id.clone())).await;
+            let confirmed = tb
+                .client(env)
+                .query_order(&order.symbol, &OrderRef::ClientId(client_order_id.clone()))
+                .await;
             let (report, provisional) = match confirmed {
                 Ok(q) => (merge_fills(q, &report), false),
                 Err(e) => {
@@ -489,7 +560,10 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
             let out = reconcile(tb, env, order, client_order_id, e.to_string()).await;
             if let Some(mut incident) = crate::memory::incidents::Incident::from_error(&e, "") {
                 incident.action = match &out {
-                    Ok(o) => format!("did NOT resend; queried the order by client id: outcome {}, status {}", o.outcome, o.status),
+                    Ok(o) => format!(
+                        "did NOT resend; queried the order by client id: outcome {}, status {}",
+                        o.outcome, o.status
+                    ),
                     Err(err) => format!("did NOT resend; reconciliation failed: {err}"),
                 };
                 if let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(&incident) {
@@ -499,7 +573,8 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
             out
         }
         Err(e) => {
-            if let Some(incident) = crate::memory::incidents::Incident::from_error(&e, "order not placed; returned the error to the agent")
+            if let Some(incident) =
+                crate::memory::incidents::Incident::from_error(&e, "order not placed; returned the error to the agent")
                 && let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(&incident)
             {
                 tracing::warn!(error = %err, "could not write incidents.md");
@@ -521,14 +596,23 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
 /// The first time an order shape succeeds in production, its steps go to runbooks.md.
 fn write_runbook(tb: &Toolbox, out: &PlaceOutput, symbol: &SymbolInfo) {
     let at = crate::memory::incidents::human_time(local_now_ms());
-    let rules: Vec<String> = symbol.filters.iter().map(crate::filters::SymbolFilter::describe).map(|r| format!("  - {r}")).collect();
+    let rules: Vec<String> = symbol
+        .filters
+        .iter()
+        .map(crate::filters::SymbolFilter::describe)
+        .map(|r| format!("  - {r}"))
+        .collect();
     let text = format!(
         "\n## {at} · first production order of this shape: {shape}\n_Written automatically by binance-mcp._\n\n1. order_validate: passed the local filters\n2. order_test: passed on production (and this shape was rehearsed on testnet or demo before)\n3. order_place: {desc}, client order id {id}\n4. reconcile: order_status says {status}{prov}\n\nFilters used:\n{rules}\n",
         shape = guard::order_shape(&out.order),
         desc = describe_order(&out.order),
         id = out.client_order_id,
         status = out.status,
-        prov = if out.provisional { " (provisional: not yet confirmed by a query)" } else { "" },
+        prov = if out.provisional {
+            " (provisional: not yet confirmed by a query)"
+        } else {
+            ""
+        },
         rules = rules.join("\n"),
     );
     if let Err(e) = tb.memory().append_text("runbooks.md", &text) {
@@ -547,10 +631,21 @@ async fn reconcile(
     let mut absent = false;
     for delay in RECONCILE_BACKOFF_MS {
         tokio::time::sleep(Duration::from_millis(delay)).await;
-        match tb.client(env).query_order(&order.symbol, &OrderRef::ClientId(client_order_id.clone())).await {
+        match tb
+            .client(env)
+            .query_order(&order.symbol, &OrderRef::ClientId(client_order_id.clone()))
+            .await
+        {
             Ok(report) => {
                 record_reconciled(tb, env, &client_order_id, "exists", Some(&report))?;
-                let mut out = placed(env, order, client_order_id, report, false, "reconciled_after_unknown_outcome");
+                let mut out = placed(
+                    env,
+                    order,
+                    client_order_id,
+                    report,
+                    false,
+                    "reconciled_after_unknown_outcome",
+                );
                 out.next_step = format!(
                     "The placement answer was lost ({cause}); the order was found by its client id. Do not place it again. {}",
                     out.next_step
@@ -570,19 +665,33 @@ async fn reconcile(
         order_id: None,
         status: if absent { "NOT_FOUND".into() } else { "UNKNOWN".into() },
         provisional: true,
-        outcome: if absent { "absent_after_unknown_outcome".into() } else { "unknown".into() },
+        outcome: if absent {
+            "absent_after_unknown_outcome".into()
+        } else {
+            "unknown".into()
+        },
         executed_qty: None,
         avg_price: None,
         order,
         report: None,
         next_step: format!(
             "The placement answer was lost ({cause}) and Binance {} this client id. Do NOT send the order again: check order_status with client_order_id {client_order_id} and order_open_list first, and tell the human.",
-            if absent { "does not (yet) know" } else { "could not be asked about" }
+            if absent {
+                "does not (yet) know"
+            } else {
+                "could not be asked about"
+            }
         ),
     })
 }
 
-fn record_reconciled(tb: &Toolbox, env: Environment, client_order_id: &str, outcome: &str, report: Option<&OrderReport>) -> Result<(), ToolError> {
+fn record_reconciled(
+    tb: &Toolbox,
+    env: Environment,
+    client_order_id: &str,
+    outcome: &str,
+    report: Option<&OrderReport>,
+) -> Result<(), ToolError> {
     let now = local_now_ms();
     tb.ledger().record(&LedgerEvent::Reconciled {
         at: utc(now),
@@ -604,17 +713,28 @@ fn merge_fills(mut query: OrderReport, placement: &OrderReport) -> OrderReport {
     query
 }
 
-fn placed(env: Environment, order: NewOrder, client_order_id: String, report: OrderReport, provisional: bool, outcome: &str) -> PlaceOutput {
+fn placed(
+    env: Environment,
+    order: NewOrder,
+    client_order_id: String,
+    report: OrderReport,
+    provisional: bool,
+    outcome: &str,
+) -> PlaceOutput {
     let executed = report.executed_qty;
     let avg_price = match (report.cummulative_quote_qty, executed) {
-        (Some(quote), Some(qty)) if !qty.is_zero() && quote >= Decimal::ZERO => Some((quote / qty).round_dp(8).normalize()),
+        (Some(quote), Some(qty)) if !qty.is_zero() && quote >= Decimal::ZERO => {
+            Some((quote / qty).round_dp(8).normalize())
+        }
         _ => None,
     };
     let status = report.status.clone().unwrap_or_else(|| "UNKNOWN".into());
     let next_step = if report.is_final() {
         format!("The order is {status}. Check balances with account_balances if needed.")
     } else {
-        format!("The order is {status}. Follow it with order_status (client_order_id {client_order_id}); cancel with order_cancel.")
+        format!(
+            "The order is {status}. Follow it with order_status (client_order_id {client_order_id}); cancel with order_cancel."
+        )
     };
     PlaceOutput {
         environment: env,
@@ -650,9 +770,16 @@ async fn listed_on_a_rehearsal_environment(tb: &Toolbox, symbol: &str) -> Result
     Ok(false)
 }
 
-async fn paper_fill(tb: &Toolbox, env: Environment, order: NewOrder, client_order_id: String) -> Result<PlaceOutput, ToolError> {
+async fn paper_fill(
+    tb: &Toolbox,
+    env: Environment,
+    order: NewOrder,
+    client_order_id: String,
+) -> Result<PlaceOutput, ToolError> {
     let mut books = tb.client(env).book_ticker(std::slice::from_ref(&order.symbol)).await?;
-    let book = books.pop().ok_or_else(|| ToolError::internal("no book ticker for the symbol"))?;
+    let book = books
+        .pop()
+        .ok_or_else(|| ToolError::internal("no book ticker for the symbol"))?;
     let price = match order.side {
         Side::Buy => book.ask_price,
         Side::Sell => book.bid_price,
@@ -740,8 +867,14 @@ impl ToolOutput for OrderOutput {
             self.order.order_id,
             self.order.client_order_id,
             self.order.status.as_deref().unwrap_or("?"),
-            self.order.executed_qty.map(|q| q.normalize().to_string()).unwrap_or_default(),
-            self.order.orig_qty.map(|q| q.normalize().to_string()).unwrap_or_default()
+            self.order
+                .executed_qty
+                .map(|q| q.normalize().to_string())
+                .unwrap_or_default(),
+            self.order
+                .orig_qty
+                .map(|q| q.normalize().to_string())
+                .unwrap_or_default()
         )
     }
 }
@@ -755,7 +888,13 @@ fn order_output(env: Environment, order: OrderReport) -> OrderOutput {
         (Some(q), Some(e)) if !e.is_zero() && q >= Decimal::ZERO => Some((q / e).round_dp(8).normalize()),
         _ => None,
     };
-    OrderOutput { environment: env, is_final: order.is_final(), filled_percent, avg_price, order }
+    OrderOutput {
+        environment: env,
+        is_final: order.is_final(),
+        filled_percent,
+        avg_price,
+        order,
+    }
 }
 
 pub async fn order_cancel(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutput, ToolError> {
@@ -764,7 +903,12 @@ pub async fn order_cancel(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutpu
     let symbol = normalize_symbol(&args.symbol)?;
     let order_ref = args.order_ref()?;
     if env == Environment::Production {
-        tb.audit().confirmation(env, "order_cancel", "argument", &format!("cancel {symbol} {order_ref:?}"));
+        tb.audit().confirmation(
+            env,
+            "order_cancel",
+            "argument",
+            &format!("cancel {symbol} {order_ref:?}"),
+        );
     }
     let report = tb.client(env).cancel_order(&symbol, &order_ref).await?;
     let now = local_now_ms();
@@ -774,7 +918,10 @@ pub async fn order_cancel(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutpu
         environment: env,
         symbol: symbol.clone(),
         order_id: report.order_id,
-        client_order_id: report.orig_client_order_id.clone().unwrap_or_else(|| report.client_order_id.clone()),
+        client_order_id: report
+            .orig_client_order_id
+            .clone()
+            .unwrap_or_else(|| report.client_order_id.clone()),
     })?;
     Ok(order_output(env, report))
 }
@@ -833,7 +980,13 @@ impl ToolOutput for OrdersOutput {
             .take(5)
             .map(|o| format!("{} {} {}", o.symbol, o.order_id, o.status.as_deref().unwrap_or("?")))
             .collect();
-        format!("{}: {} orders{}{}", self.environment, self.count, if shown.is_empty() { "" } else { ": " }, shown.join(", "))
+        format!(
+            "{}: {} orders{}{}",
+            self.environment,
+            self.count,
+            if shown.is_empty() { "" } else { ": " },
+            shown.join(", ")
+        )
     }
 }
 
@@ -843,7 +996,12 @@ fn orders_output(env: Environment, mut orders: Vec<OrderReport>) -> OrdersOutput
     let count = orders.len();
     let skip = count.saturating_sub(MAX_ORDERS_LISTED);
     let orders = orders.split_off(skip);
-    OrdersOutput { environment: env, count, orders, truncated: skip > 0 }
+    OrdersOutput {
+        environment: env,
+        count,
+        orders,
+        truncated: skip > 0,
+    }
 }
 
 pub async fn order_cancel_all(tb: &Toolbox, args: SymbolScopeArgs) -> Result<OrdersOutput, ToolError> {
@@ -851,7 +1009,8 @@ pub async fn order_cancel_all(tb: &Toolbox, args: SymbolScopeArgs) -> Result<Ord
     guard::require_confirmation(env, args.confirm_production, "order_cancel_all")?;
     let symbol = normalize_symbol(&args.symbol)?;
     if env == Environment::Production {
-        tb.audit().confirmation(env, "order_cancel_all", "argument", &format!("cancel all {symbol}"));
+        tb.audit()
+            .confirmation(env, "order_cancel_all", "argument", &format!("cancel all {symbol}"));
     }
     let canceled = match tb.client(env).cancel_all(&symbol).await {
         Ok(c) => c,
@@ -867,7 +1026,10 @@ pub async fn order_cancel_all(tb: &Toolbox, args: SymbolScopeArgs) -> Result<Ord
             environment: env,
             symbol: symbol.clone(),
             order_id: report.order_id,
-            client_order_id: report.orig_client_order_id.clone().unwrap_or_else(|| report.client_order_id.clone()),
+            client_order_id: report
+                .orig_client_order_id
+                .clone()
+                .unwrap_or_else(|| report.client_order_id.clone()),
         })?;
     }
     Ok(orders_output(env, canceled))
@@ -917,7 +1079,9 @@ impl HistoryArgs {
                 return Err(ToolError::invalid("start_time is after end_time"));
             }
             if e - s > 24 * 3600 * 1000 {
-                return Err(ToolError::invalid("start_time and end_time may be at most 24 hours apart"));
+                return Err(ToolError::invalid(
+                    "start_time and end_time may be at most 24 hours apart",
+                ));
             }
         }
         Ok(HistoryQuery {
@@ -966,6 +1130,9 @@ mod tests {
             "quantity": "0.0010", "price": "95000.00"
         }))
         .expect("args");
-        assert_eq!(describe_order(&args.to_order().expect("order")), "BUY 0.001 BTCUSDT LIMIT GTC @ 95000");
+        assert_eq!(
+            describe_order(&args.to_order().expect("order")),
+            "BUY 0.001 BTCUSDT LIMIT GTC @ 95000"
+        );
     }
 }

@@ -26,7 +26,11 @@ fn rewrite(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
         Value::Object(map) => {
             // `anyOf: [X, {type: null}]` (schemars' form for optional enums) -> X
             if let Some(Value::Array(any)) = map.get("anyOf") {
-                let non_null: Vec<Value> = any.iter().filter(|s| s.get("type").and_then(Value::as_str) != Some("null")).cloned().collect();
+                let non_null: Vec<Value> = any
+                    .iter()
+                    .filter(|s| s.get("type").and_then(Value::as_str) != Some("null"))
+                    .cloned()
+                    .collect();
                 if non_null.len() == 1 && any.len() == 2 {
                     map.remove("anyOf");
                     if let Value::Object(inner) = &non_null[0] {
@@ -63,7 +67,20 @@ fn rewrite(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
                 items.retain(|v| !v.is_null());
             }
             if let Some(Value::String(format)) = map.get("format")
-                && matches!(format.as_str(), "uint" | "uint8" | "uint16" | "uint32" | "uint64" | "int8" | "int16" | "int32" | "int64" | "double" | "float")
+                && matches!(
+                    format.as_str(),
+                    "uint"
+                        | "uint8"
+                        | "uint16"
+                        | "uint32"
+                        | "uint64"
+                        | "int8"
+                        | "int16"
+                        | "int32"
+                        | "int64"
+                        | "double"
+                        | "float"
+                )
             {
                 map.remove("format");
             }
@@ -164,10 +181,15 @@ mod tests {
             },
             "$defs": {"Environment": {"type": "string", "enum": ["production", "testnet"]}}
         });
-        let Value::Object(map) = &mut schema else { panic!("object") };
+        let Value::Object(map) = &mut schema else {
+            panic!("object")
+        };
         make_portable(map);
         assert!(is_portable(&schema), "{schema}");
-        assert_eq!(schema["properties"]["environment"]["enum"], json!(["production", "testnet"]));
+        assert_eq!(
+            schema["properties"]["environment"]["enum"],
+            json!(["production", "testnet"])
+        );
         assert_eq!(schema["properties"]["limit"]["type"], json!("integer"));
     }
 }

@@ -63,7 +63,13 @@ impl ToolOutput for ServerStatusOutput {
                 format!(
                     "{} {}{}",
                     e.environment,
-                    if !e.enabled { "disabled" } else if e.keys_present { "keys set" } else { "no keys" },
+                    if !e.enabled {
+                        "disabled"
+                    } else if e.keys_present {
+                        "keys set"
+                    } else {
+                        "no keys"
+                    },
                     if self.emulated { " (emulator)" } else { "" }
                 )
             })
@@ -95,9 +101,12 @@ pub fn server_status(tb: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStat
                 keys_present: ec.credentials.is_some(),
                 api_key_masked: ec.credentials.as_ref().map(|c| c.masked_key()),
                 key_variables: [vars.api_key.to_owned(), vars.api_secret.to_owned()],
-                warning: ec
-                    .credentials_incomplete
-                    .then(|| format!("only one of {} and {} is set; signed calls are off until both are", vars.api_key, vars.api_secret)),
+                warning: ec.credentials_incomplete.then(|| {
+                    format!(
+                        "only one of {} and {} is set; signed calls are off until both are",
+                        vars.api_key, vars.api_secret
+                    )
+                }),
                 clock_offset_ms: client.clock().sample().map(|s| s.offset_ms),
                 requests: usage.requests,
                 errors: usage.errors,

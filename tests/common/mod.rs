@@ -28,7 +28,17 @@ pub struct EmulatorProcess {
 /// Starts `binance-mcp emulator` on 127.0.0.1:0 and reads its base URL from the first stdout line.
 pub async fn start_emulator(seed: u64) -> EmulatorProcess {
     let mut child = Command::new(BIN)
-        .args(["emulator", "--addr", "127.0.0.1:0", "--seed", &seed.to_string(), "--api-key", TEST_KEY, "--api-secret", TEST_SECRET])
+        .args([
+            "emulator",
+            "--addr",
+            "127.0.0.1:0",
+            "--seed",
+            &seed.to_string(),
+            "--api-key",
+            TEST_KEY,
+            "--api-secret",
+            TEST_SECRET,
+        ])
         .env_clear()
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
@@ -44,7 +54,10 @@ pub async fn start_emulator(seed: u64) -> EmulatorProcess {
         .expect("emulator printed its URL in time")
         .expect("read")
         .expect("a line");
-    assert!(base_url.starts_with("http://127.0.0.1:"), "unexpected first line {base_url:?}");
+    assert!(
+        base_url.starts_with("http://127.0.0.1:"),
+        "unexpected first line {base_url:?}"
+    );
     EmulatorProcess { child, base_url }
 }
 
@@ -57,7 +70,11 @@ pub struct Exchanges {
 
 impl Exchanges {
     pub async fn start() -> Exchanges {
-        Exchanges { production: start_emulator(1).await, testnet: start_emulator(2).await, demo: start_emulator(3).await }
+        Exchanges {
+            production: start_emulator(1).await,
+            testnet: start_emulator(2).await,
+            demo: start_emulator(3).await,
+        }
     }
 
     pub fn env(&self) -> Vec<(String, String)> {
@@ -89,17 +106,26 @@ pub async fn connect(extra_env: &[(String, String)], args: &[&str]) -> Mcp {
         cmd.env(k, v);
     }
     let transport = TokioChildProcess::new(cmd).expect("spawn server");
-    let client = tokio::time::timeout(STEP, ().serve(transport)).await.expect("initialize in time").expect("initialize");
+    let client = tokio::time::timeout(STEP, ().serve(transport))
+        .await
+        .expect("initialize in time")
+        .expect("initialize");
     Mcp { client, home }
 }
 
 impl Mcp {
     pub async fn call(&self, tool: &str, args: Value) -> CallToolResult {
-        let Value::Object(map) = args else { panic!("arguments must be an object") };
-        tokio::time::timeout(STEP, self.client.call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(map)))
-            .await
-            .expect("tool answered in time")
-            .expect("tool call transported")
+        let Value::Object(map) = args else {
+            panic!("arguments must be an object")
+        };
+        tokio::time::timeout(
+            STEP,
+            self.client
+                .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(map)),
+        )
+        .await
+        .expect("tool answered in time")
+        .expect("tool call transported")
     }
 
     /// Calls a tool that must succeed and returns its structured content.
@@ -118,12 +144,21 @@ impl Mcp {
 }
 
 pub fn text(r: &CallToolResult) -> String {
-    r.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
+    r.content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Every request an emulator received (its `/emulator/requests` test hook).
 pub async fn emulator_requests(base_url: &str) -> Vec<Value> {
-    let body = reqwest::get(format!("{base_url}/emulator/requests")).await.expect("request log").text().await.expect("body");
+    let body = reqwest::get(format!("{base_url}/emulator/requests"))
+        .await
+        .expect("request log")
+        .text()
+        .await
+        .expect("body");
     serde_json::from_str(&body).expect("request log is JSON")
 }
 
@@ -172,9 +207,17 @@ pub fn price_near(reference: &str, factor: &str, tick: &str) -> String {
 impl Mcp {
     /// Best bid and ask of a symbol in an environment.
     pub async fn book(&self, symbol: &str, env: &str) -> (String, String) {
-        let b = self.ok("market_book_ticker", serde_json::json!({"symbols": [symbol], "environment": env})).await;
+        let b = self
+            .ok(
+                "market_book_ticker",
+                serde_json::json!({"symbols": [symbol], "environment": env}),
+            )
+            .await;
         let top = &b["books"][0];
-        (top["bid_price"].as_str().expect("bid").to_owned(), top["ask_price"].as_str().expect("ask").to_owned())
+        (
+            top["bid_price"].as_str().expect("bid").to_owned(),
+            top["ask_price"].as_str().expect("ask").to_owned(),
+        )
     }
 
     /// order_test then order_place of the same payload; returns the placement result.
