@@ -22,6 +22,9 @@ Environment variables (all optional):
   BINANCE_HTTP_TIMEOUT_MS   timeout of one REST request in ms (default 10000)
   BINANCE_READ_ONLY=1       register only read-only tools
   BINANCE_TOOLSETS          comma list of tool groups: market,test_order,order,account,memory,diagnostics
+  BINANCE_CONFIRM           elicitation (default: production orders are also approved by the human in the client) or argument
+  BINANCE_TRADE_MODE        live (default) or paper: orders are validated and tested, then filled on paper in the ledger
+  BINANCE_SNAPSHOT_MAX_AGE_SECS  a filters snapshot younger than this serves as exchangeInfo cache after a restart (default 900)
   RUST_LOG                  log filter; logs go to stderr only (default binance_mcp=info,rmcp=warn)
 
 Public market data needs no keys. Keys are read from the environment only, never from tool arguments.";

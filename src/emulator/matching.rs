@@ -11,6 +11,7 @@
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 use super::candles::window_stats;
 use super::error::ApiError;
@@ -65,21 +66,43 @@ fn taker_fills(
     limit: Option<Decimal>,
     qty: Decimal,
 ) -> Vec<(Decimal, Decimal)> {
-    let mut remaining = qty;
-    let mut fills = Vec::new();
-    for (price, level_qty) in opposite_levels(market, inst, side, t_ms) {
-        let within = limit.is_none_or(|l| match side {
+    let within = |price: Decimal| {
+        limit.is_none_or(|l| match side {
             Side::Buy => price <= l,
             Side::Sell => price >= l,
-        });
-        if remaining.is_zero() || !within {
-            break;
+        })
+    };
+    let mut depth = match limit {
+        // Only the levels between the best price and the limit can cross.
+        Some(l) => {
+            let best = match side {
+                Side::Buy => market.best_ask(inst, t_ms),
+                Side::Sell => market.best_bid(inst, t_ms),
+            };
+            if !within(best) {
+                return Vec::new();
+            }
+            let ticks = ((l - best).abs() / inst.spec.price_filter.tick_size).trunc();
+            ticks.to_usize().map_or(DEPTH, |t| t.saturating_add(1).min(DEPTH))
         }
-        let take = level_qty.min(remaining);
-        fills.push((price, take));
-        remaining -= take;
+        None => 256,
+    };
+    loop {
+        let mut remaining = qty;
+        let mut fills = Vec::new();
+        for (price, level_qty) in opposite_levels(market, inst, side, t_ms, depth) {
+            if remaining.is_zero() || !within(price) {
+                break;
+            }
+            let take = level_qty.min(remaining);
+            fills.push((price, take));
+            remaining -= take;
+        }
+        if remaining.is_zero() || depth >= DEPTH || fills.len() < depth {
+            return fills;
+        }
+        depth = DEPTH;
     }
-    fills
 }
 
 /// Fills of a `quoteOrderQty` MARKET order: a BUY spends at most `quote`; a SELL takes the
@@ -88,7 +111,7 @@ fn quote_fills(market: &Market, inst: &Instrument, side: Side, t_ms: i64, quote:
     let step = inst.spec.lot_size.step_size;
     let mut remaining = quote;
     let mut fills = Vec::new();
-    for (price, level_qty) in opposite_levels(market, inst, side, t_ms) {
+    for (price, level_qty) in opposite_levels(market, inst, side, t_ms, DEPTH) {
         if price * level_qty <= remaining {
             fills.push((price, level_qty));
             remaining -= price * level_qty;
@@ -107,8 +130,8 @@ fn quote_fills(market: &Market, inst: &Instrument, side: Side, t_ms: i64, quote:
     fills
 }
 
-fn opposite_levels(market: &Market, inst: &Instrument, side: Side, t_ms: i64) -> Vec<(Decimal, Decimal)> {
-    let book = market.book(inst, t_ms, DEPTH);
+fn opposite_levels(market: &Market, inst: &Instrument, side: Side, t_ms: i64, depth: usize) -> Vec<(Decimal, Decimal)> {
+    let book = market.book(inst, t_ms, depth);
     match side {
         Side::Buy => book.asks,
         Side::Sell => book.bids,

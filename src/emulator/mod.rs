@@ -31,7 +31,13 @@ mod wire;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
+mod order_flow_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod order_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod trading_harness;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

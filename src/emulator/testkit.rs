@@ -5,7 +5,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
+use hmac::{Hmac, Mac};
 use serde_json::Value;
+use sha2::Sha256;
 use tower::ServiceExt;
 
 use super::{EmulatorConfig, EmulatorState, router};
@@ -60,4 +62,11 @@ pub async fn send(
         serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
     (status, headers, body)
+}
+
+/// `payload&signature=HMAC-SHA256(secret, payload)`, signed with the hmac crate directly.
+pub fn sign(payload: &str, secret: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(payload.as_bytes());
+    format!("{payload}&signature={}", hex::encode(mac.finalize().into_bytes()))
 }

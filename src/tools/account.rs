@@ -16,10 +16,10 @@ pub struct BalancesArgs {
     /// Also list assets with a zero balance.
     #[serde(default)]
     pub include_zero: bool,
-    /// testnet (default), demo or production.
+    /// testnet (default), demo, production
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Required for production, only after the human confirmed.
+    /// Production only: true after the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -126,7 +126,7 @@ impl ToolOutput for TradesOutput {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TradesArgs {
-    /// Symbol, e.g. "BTCUSDT".
+    /// e.g. BTCUSDT
     pub symbol: String,
     /// Only the trades of this order.
     #[serde(default)]
@@ -142,10 +142,10 @@ pub struct TradesArgs {
     /// 1..1000 (default 100).
     #[serde(default)]
     pub limit: Option<u32>,
-    /// testnet (default), demo or production.
+    /// testnet (default), demo, production
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Required for production, only after the human confirmed.
+    /// Production only: true after the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -188,12 +188,12 @@ pub async fn account_trades(tb: &Toolbox, trades_args: TradesArgs) -> Result<Tra
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommissionArgs {
-    /// Symbol, e.g. "BTCUSDT".
+    /// e.g. BTCUSDT
     pub symbol: String,
-    /// testnet (default), demo or production.
+    /// testnet (default), demo, production
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Required for production, only after the human confirmed.
+    /// Production only: true after the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -241,10 +241,10 @@ pub async fn account_commission(tb: &Toolbox, args: CommissionArgs) -> Result<Co
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitsArgs {
-    /// testnet (default), demo or production.
+    /// testnet (default), demo, production
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Required for production, only after the human confirmed.
+    /// Production only: true after the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }

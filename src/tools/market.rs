@@ -77,7 +77,7 @@ pub async fn server_time(tb: &Toolbox, args: ServerTimeArgs) -> Result<ServerTim
 pub struct ExchangeInfoArgs {
     /// One to 20 symbols, e.g. ["BTCUSDT"].
     pub symbols: Vec<String>,
-    /// production (default), testnet or demo. Filters differ between environments.
+    /// production (default), testnet, demo Filters differ between environments.
     #[serde(default)]
     pub environment: Option<Environment>,
 }
@@ -196,7 +196,7 @@ pub struct SymbolsArgs {
     /// Symbols, e.g. ["BTCUSDT","ETHUSDT"] (at most 100). Empty or absent: all symbols, cut to the first 100.
     #[serde(default)]
     pub symbols: Vec<String>,
-    /// production (default), testnet or demo.
+    /// production (default), testnet, demo
     #[serde(default)]
     pub environment: Option<Environment>,
 }
@@ -321,7 +321,7 @@ pub struct Ticker24hArgs {
     /// Rolling window instead of 24h: 1m..59m, 1h..23h or 1d..7d (e.g. "4h").
     #[serde(default)]
     pub window_size: Option<String>,
-    /// production (default), testnet or demo.
+    /// production (default), testnet, demo
     #[serde(default)]
     pub environment: Option<Environment>,
 }
@@ -434,12 +434,12 @@ pub async fn ticker_24h(tb: &Toolbox, args: Ticker24hArgs) -> Result<Ticker24hOu
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderBookArgs {
-    /// Symbol, e.g. "BTCUSDT".
+    /// e.g. BTCUSDT
     pub symbol: String,
     /// Levels per side to fetch, 1..5000 (default 100). At most 50 per side are listed; totals cover all.
     #[serde(default)]
     pub limit: Option<u32>,
-    /// production (default), testnet or demo.
+    /// production (default), testnet, demo
     #[serde(default)]
     pub environment: Option<Environment>,
 }
@@ -549,12 +549,12 @@ pub async fn order_book(tb: &Toolbox, args: OrderBookArgs) -> Result<OrderBookOu
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecentTradesArgs {
-    /// Symbol, e.g. "BTCUSDT".
+    /// e.g. BTCUSDT
     pub symbol: String,
     /// Trades to fetch, 1..1000 (default 100). The latest 100 are listed; statistics cover all.
     #[serde(default)]
     pub limit: Option<u32>,
-    /// production (default), testnet or demo.
+    /// production (default), testnet, demo
     #[serde(default)]
     pub environment: Option<Environment>,
 }
@@ -718,7 +718,7 @@ impl Interval {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KlinesArgs {
-    /// Symbol, e.g. "BTCUSDT".
+    /// e.g. BTCUSDT
     pub symbol: String,
     /// Candle interval: 1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M.
     pub interval: Interval,
@@ -734,7 +734,7 @@ pub struct KlinesArgs {
     /// Candles to fetch, 1..1000 (default 100). The latest 100 are listed; the summary covers all.
     #[serde(default)]
     pub limit: Option<u32>,
-    /// production (default), testnet or demo.
+    /// production (default), testnet, demo
     #[serde(default)]
     pub environment: Option<Environment>,
 }
@@ -888,9 +888,9 @@ pub async fn klines(tb: &Toolbox, args: KlinesArgs) -> Result<KlinesOutput, Tool
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AvgPriceArgs {
-    /// Symbol, e.g. "BTCUSDT".
+    /// e.g. BTCUSDT
     pub symbol: String,
-    /// production (default), testnet or demo.
+    /// production (default), testnet, demo
     #[serde(default)]
     pub environment: Option<Environment>,
 }

@@ -25,7 +25,7 @@ use crate::memory::ledger::LedgerEvent;
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderArgs {
-    /// Symbol, e.g. "BTCUSDT".
+    /// e.g. BTCUSDT
     pub symbol: String,
     pub side: Side,
     /// LIMIT, MARKET, LIMIT_MAKER, STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT.
@@ -57,10 +57,10 @@ pub struct OrderArgs {
     pub client_order_id: Option<String>,
     #[serde(default)]
     pub self_trade_prevention_mode: Option<StpMode>,
-    /// testnet (default), demo or production.
+    /// testnet (default), demo, production
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Required for production, only after the human confirmed this exact action.
+    /// Production only: true after the human agreed to this order
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -821,7 +821,7 @@ async fn paper_fill(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderRefArgs {
-    /// Symbol, e.g. "BTCUSDT".
+    /// e.g. BTCUSDT
     pub symbol: String,
     /// Binance order id (give this or client_order_id).
     #[serde(default)]
@@ -829,10 +829,10 @@ pub struct OrderRefArgs {
     /// Your client order id (give this or order_id).
     #[serde(default)]
     pub client_order_id: Option<String>,
-    /// testnet (default), demo or production.
+    /// testnet (default), demo, production
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Required for production, only after the human confirmed.
+    /// Production only: true after the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -939,12 +939,12 @@ pub async fn order_status(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutpu
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SymbolScopeArgs {
-    /// Symbol, e.g. "BTCUSDT".
+    /// e.g. BTCUSDT
     pub symbol: String,
-    /// testnet (default), demo or production.
+    /// testnet (default), demo, production
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Required for production, only after the human confirmed.
+    /// Production only: true after the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -955,10 +955,10 @@ pub struct OpenOrdersArgs {
     /// Symbol; absent lists every symbol (costs 80 request weight instead of 6).
     #[serde(default)]
     pub symbol: Option<String>,
-    /// testnet (default), demo or production.
+    /// testnet (default), demo, production
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Required for production, only after the human confirmed.
+    /// Production only: true after the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -1046,7 +1046,7 @@ pub async fn order_open_list(tb: &Toolbox, args: OpenOrdersArgs) -> Result<Order
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryArgs {
-    /// Symbol, e.g. "BTCUSDT".
+    /// e.g. BTCUSDT
     pub symbol: String,
     /// Orders with this id and newer.
     #[serde(default)]
@@ -1059,10 +1059,10 @@ pub struct HistoryArgs {
     /// 1..1000 (default 100).
     #[serde(default)]
     pub limit: Option<u32>,
-    /// testnet (default), demo or production.
+    /// testnet (default), demo, production
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Required for production, only after the human confirmed.
+    /// Production only: true after the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }

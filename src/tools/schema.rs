@@ -101,6 +101,8 @@ fn rewrite(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
 /// plain `enum` lists (schemars renders documented variants as `oneOf` of `const`s).
 pub fn compact_input(schema: &mut Map<String, Value>) {
     schema.remove("$schema");
+    // Unknown arguments are refused by the server itself, with a message naming them.
+    schema.remove("additionalProperties");
     if let Some(Value::Object(props)) = schema.get_mut("properties") {
         for prop in props.values_mut() {
             let Value::Object(p) = prop else { continue };
@@ -117,8 +119,7 @@ pub fn compact_input(schema: &mut Map<String, Value>) {
     }
 }
 
-/// Reduces an output schema to its top level: each property's type (and enum), the required
-/// list, no descriptions. `structuredContent` still validates against it, and the tool list
+/// Reduces an output schema to its top level: the property names and the required list. `structuredContent` still validates against it, and the tool list
 /// stays small; the field meanings are in the results themselves.
 pub fn shallow_output(schema: &Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
@@ -126,13 +127,10 @@ pub fn shallow_output(schema: &Map<String, Value>) -> Map<String, Value> {
     if let Some(Value::Object(props)) = schema.get("properties") {
         let mut shallow = Map::new();
         for (name, prop) in props {
-            let mut p = Map::new();
-            for key in ["type", "enum"] {
-                if let Some(v) = prop.get(key) {
-                    p.insert(key.into(), v.clone());
-                }
-            }
-            shallow.insert(name.clone(), Value::Object(p));
+            // Only the names: a property schema of `{}` accepts any value, and the field meanings
+            // are in the results themselves.
+            let _ = prop;
+            shallow.insert(name.clone(), Value::Object(Map::new()));
         }
         out.insert("properties".into(), Value::Object(shallow));
     }
