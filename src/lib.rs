@@ -7,6 +7,7 @@ pub mod emulator;
 pub mod filters;
 pub mod guard;
 pub mod memory;
+pub mod prompts;
 pub mod resources;
 pub mod server;
 pub mod tools;

@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rmcp::ErrorData;
+use rmcp::handler::server::router::prompt::PromptRouter;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::{InputResponses, RequestState, schema_for_output};
 use rmcp::handler::server::wrapper::Parameters;
@@ -18,7 +19,7 @@ use rmcp::model::{
 };
 use rmcp::service::NotificationContext;
 use rmcp::service::RequestContext;
-use rmcp::{Peer, RoleServer, ServerHandler, tool, tool_handler, tool_router};
+use rmcp::{Peer, RoleServer, ServerHandler, prompt_handler, tool, tool_handler, tool_router};
 
 use crate::approval::{Approvals, Decision};
 use crate::config::{Config, ConfirmMode, Environment};
@@ -59,6 +60,7 @@ pub struct BinanceServer {
     /// The client, once initialized: for resource-change notifications.
     peer: Arc<OnceLock<Peer<RoleServer>>>,
     tool_router: ToolRouter<Self>,
+    prompt_router: PromptRouter<Self>,
 }
 
 fn respond<T: ToolOutput>(result: Result<T, ToolError>) -> CallToolResult {
@@ -91,7 +93,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<ServerTimeOutput>()
     )]
     async fn market_server_time(&self, Parameters(args): Parameters<ServerTimeArgs>) -> CallToolResult {
-        self.run("server_time", server_time(&self.toolbox, args)).await
+        self.run("market_server_time", server_time(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -102,7 +104,8 @@ impl BinanceServer {
         output_schema = schema_for_output::<ExchangeInfoOutput>()
     )]
     async fn market_exchange_info(&self, Parameters(args): Parameters<ExchangeInfoArgs>) -> CallToolResult {
-        self.run("exchange_info", exchange_info(&self.toolbox, args)).await
+        self.run("market_exchange_info", exchange_info(&self.toolbox, args))
+            .await
     }
 
     #[tool(
@@ -113,7 +116,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<TickerPriceOutput>()
     )]
     async fn market_ticker_price(&self, Parameters(args): Parameters<SymbolsArgs>) -> CallToolResult {
-        self.run("ticker_price", ticker_price(&self.toolbox, args)).await
+        self.run("market_ticker_price", ticker_price(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -124,7 +127,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<Ticker24hOutput>()
     )]
     async fn market_ticker_24h(&self, Parameters(args): Parameters<Ticker24hArgs>) -> CallToolResult {
-        self.run("ticker_24h", ticker_24h(&self.toolbox, args)).await
+        self.run("market_ticker_24h", ticker_24h(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -135,7 +138,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<BookTickerOutput>()
     )]
     async fn market_book_ticker(&self, Parameters(args): Parameters<SymbolsArgs>) -> CallToolResult {
-        self.run("book_ticker", book_ticker(&self.toolbox, args)).await
+        self.run("market_book_ticker", book_ticker(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -146,7 +149,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<OrderBookOutput>()
     )]
     async fn market_order_book(&self, Parameters(args): Parameters<OrderBookArgs>) -> CallToolResult {
-        self.run("order_book", order_book(&self.toolbox, args)).await
+        self.run("market_order_book", order_book(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -157,7 +160,8 @@ impl BinanceServer {
         output_schema = schema_for_output::<RecentTradesOutput>()
     )]
     async fn market_recent_trades(&self, Parameters(args): Parameters<RecentTradesArgs>) -> CallToolResult {
-        self.run("recent_trades", recent_trades(&self.toolbox, args)).await
+        self.run("market_recent_trades", recent_trades(&self.toolbox, args))
+            .await
     }
 
     #[tool(
@@ -168,7 +172,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<KlinesOutput>()
     )]
     async fn market_klines(&self, Parameters(args): Parameters<KlinesArgs>) -> CallToolResult {
-        self.run("klines", klines(&self.toolbox, args)).await
+        self.run("market_klines", klines(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -179,7 +183,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<AvgPriceOutput>()
     )]
     async fn market_avg_price(&self, Parameters(args): Parameters<AvgPriceArgs>) -> CallToolResult {
-        self.run("avg_price", avg_price(&self.toolbox, args)).await
+        self.run("market_avg_price", avg_price(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -446,6 +450,7 @@ impl BinanceServer {
             approvals: Arc::new(Approvals::default()),
             peer: Arc::default(),
             tool_router,
+            prompt_router: Self::prompt_router(),
         }
     }
 
@@ -499,6 +504,7 @@ impl BinanceServer {
 }
 
 #[tool_handler(router = self.tool_router)]
+#[prompt_handler(router = self.prompt_router)]
 impl ServerHandler for BinanceServer {
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         let _ = self.peer.set(context.peer.clone());

@@ -51,7 +51,6 @@ async fn resting_limit_fills_as_maker_when_the_price_moves_through_it() {
     assert_eq!(trades[0]["time"], fill_time);
 }
 
-
 #[tokio::test]
 async fn stop_loss_waits_then_triggers_as_market() {
     let ex = Ex::new();
@@ -99,7 +98,6 @@ async fn stop_loss_waits_then_triggers_as_market() {
         (d("10000") + received - charged, Decimal::ZERO)
     );
 }
-
 
 #[tokio::test]
 async fn stop_limit_and_take_profit_types() {
@@ -150,7 +148,6 @@ async fn stop_limit_and_take_profit_types() {
     );
 }
 
-
 #[tokio::test]
 async fn trailing_stop_tracks_then_triggers() {
     let ex = Ex::new();
@@ -168,7 +165,6 @@ async fn trailing_stop_tracks_then_triggers() {
     assert!(done["trailingTime"].as_i64().unwrap() > T0);
     assert!(done["workingTime"].as_i64().unwrap() >= done["trailingTime"].as_i64().unwrap());
 }
-
 
 #[tokio::test]
 async fn test_order_validates_without_acting() {
@@ -216,7 +212,6 @@ async fn test_order_validates_without_acting() {
     assert_eq!(commission["taxCommission"]["maker"], "0.00000000");
 }
 
-
 #[tokio::test]
 async fn unfilled_order_count_headers_limit_and_decrement() {
     let ex = Ex::with(|c| c.orders_per_10s = 2);
@@ -251,7 +246,6 @@ async fn unfilled_order_count_headers_limit_and_decrement() {
     let (_, _, info) = send(&ex.app, Method::GET, "/api/v3/exchangeInfo?symbol=BTCUSDT", &[], None).await;
     assert_eq!(info["rateLimits"][1]["limit"], 2);
 }
-
 
 #[tokio::test]
 async fn all_orders_and_my_trades_paging_and_combinations() {
@@ -333,7 +327,9 @@ async fn execute_then_503_places_the_order_exactly_once() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.is_string(), "not JSON: {body}");
     assert!(headers.get("x-mbx-order-count-10s").is_none());
-    let (status, _, found) = ex.get("/api/v3/order", "symbol=BTCUSDT&origClientOrderId=unknown-1").await;
+    let (status, _, found) = ex
+        .get("/api/v3/order", "symbol=BTCUSDT&origClientOrderId=unknown-1")
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(found["status"], "NEW");
     let (_, _, open) = ex.get("/api/v3/openOrders", "symbol=BTCUSDT").await;
@@ -341,7 +337,10 @@ async fn execute_then_503_places_the_order_exactly_once() {
     assert_eq!(ex.balance("USDT").await.1, price * d("0.01"));
     // The credit is used up: the next order answers normally (and is a duplicate here).
     let (status, _, body) = ex.order(&params).await;
-    assert_eq!((status, error(&body)), (StatusCode::BAD_REQUEST, (-2010, "Duplicate order sent.")));
+    assert_eq!(
+        (status, error(&body)),
+        (StatusCode::BAD_REQUEST, (-2010, "Duplicate order sent."))
+    );
 }
 
 #[tokio::test]
@@ -356,7 +355,10 @@ async fn request_log_records_everything_with_signatures_redacted() {
     assert_eq!(log.len(), 3, "hook calls are not logged: {log:?}");
     assert_eq!(log[0]["method"], "GET");
     assert_eq!(log[0]["path"], "/api/v3/account");
-    assert_eq!(log[0]["query"], format!("omitZeroBalances=true&timestamp={T0}&signature=…"));
+    assert_eq!(
+        log[0]["query"],
+        format!("omitZeroBalances=true&timestamp={T0}&signature=…")
+    );
     assert_eq!(log[0]["body"], "");
     assert_eq!(log[0]["status"], 200);
     assert_eq!(log[0]["time"], T0);
@@ -388,7 +390,10 @@ async fn reject_all_answers_without_acting_and_latency_delays() {
     let (status, headers, body) = send(&ex.app, Method::GET, "/api/v3/ping", &[], None).await;
     assert_eq!((status, error(&body).0), (StatusCode::TOO_MANY_REQUESTS, -1003));
     assert_eq!(headers["retry-after"], "60");
-    assert_eq!(set(r#"{"reject_all": {"status": 200}}"#).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        set(r#"{"reject_all": {"status": 200}}"#).await.0,
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(set(r#"{"unknown": 1}"#).await.0, StatusCode::BAD_REQUEST);
 
     let (status, _, _) = send(&ex.app, Method::DELETE, "/emulator/faults", &[], None).await;

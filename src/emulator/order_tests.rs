@@ -5,7 +5,6 @@ use axum::http::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use super::testkit::send;
 use super::trading_harness::*;
 use super::wire::fixed8;
 
@@ -74,7 +73,6 @@ async fn limit_rests_locks_then_cancel_releases_exactly() {
     assert_eq!(queried["status"], "CANCELED");
 }
 
-
 #[tokio::test]
 async fn order_lookup_errors() {
     let ex = Ex::new();
@@ -142,7 +140,6 @@ async fn order_lookup_errors() {
     assert_eq!(error(&body), (-1145, "Invalid cancelRestrictions"));
 }
 
-
 #[tokio::test]
 async fn market_buy_walks_the_book_and_settles_with_taker_commission() {
     let ex = Ex::new();
@@ -193,7 +190,6 @@ async fn market_buy_walks_the_book_and_settles_with_taker_commission() {
     );
 }
 
-
 #[tokio::test]
 async fn quote_quantity_market_orders() {
     let ex = Ex::new();
@@ -222,7 +218,6 @@ async fn quote_quantity_market_orders() {
     assert!(commission > Decimal::ZERO);
 }
 
-
 #[tokio::test]
 async fn limit_crossing_the_book_fills_as_taker_up_to_its_price() {
     let ex = Ex::new();
@@ -239,7 +234,6 @@ async fn limit_crossing_the_book_fills_as_taker_up_to_its_price() {
     let spent = dec(&placed["cummulativeQuoteQty"]);
     assert_eq!(ex.balance("USDT").await, (d("10000") - spent, Decimal::ZERO));
 }
-
 
 #[tokio::test]
 async fn ioc_and_fok_expire_what_the_book_cannot_fill() {
@@ -275,7 +269,6 @@ async fn ioc_and_fok_expire_what_the_book_cannot_fill() {
         .await;
     assert_eq!(queried["expiryReason"], "UNFILLED_FOK_ORDER_EXPIRED");
 }
-
 
 #[tokio::test]
 async fn limit_maker_rests_or_is_rejected_when_it_would_take() {
@@ -314,7 +307,6 @@ async fn limit_maker_rests_or_is_rejected_when_it_would_take() {
     );
 }
 
-
 #[tokio::test]
 async fn insufficient_balance_and_duplicate_client_ids() {
     let ex = Ex::new();
@@ -351,7 +343,6 @@ async fn insufficient_balance_and_duplicate_client_ids() {
     );
     assert_eq!(ex.balance("USDT").await.1, price * d("0.01"));
 }
-
 
 #[tokio::test]
 async fn filter_failures_name_their_filter() {
@@ -407,7 +398,6 @@ async fn filter_failures_name_their_filter() {
     assert_eq!(open, json!([]));
 }
 
-
 #[tokio::test]
 async fn max_num_algo_orders_and_max_num_orders() {
     let ex = Ex::with(|c| c.orders_per_10s = 1000);
@@ -439,7 +429,6 @@ async fn max_num_algo_orders_and_max_num_orders() {
     assert_eq!(ex.balance("USDT").await, (d("10000"), Decimal::ZERO));
     assert_eq!(ex.balance("BTC").await, (d("1"), Decimal::ZERO));
 }
-
 
 #[tokio::test]
 async fn parameter_errors_come_before_filters() {
@@ -482,4 +471,3 @@ async fn parameter_errors_come_before_filters() {
         ex.at(ex.now() + 60_000); // next weight window
     }
 }
-

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::testkit::{send, sign};
-use super::wire::{fixed8, floor_to_step};
+use super::wire::floor_to_step;
 use super::{EmulatorConfig, EmulatorState, router};
 
 pub const KEY: &str = "orderTestKey0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP";
@@ -227,4 +227,3 @@ pub fn error(body: &Value) -> (i64, &str) {
 pub fn d(text: &str) -> Decimal {
     text.parse().unwrap()
 }
-

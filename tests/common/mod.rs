@@ -96,21 +96,39 @@ pub struct Mcp {
 /// The server binary as a child process with a clean environment, spoken to by rmcp's client.
 pub async fn connect(extra_env: &[(String, String)], args: &[&str]) -> Mcp {
     let home = tempfile::tempdir().expect("temp home");
+    let client = start_client(extra_env, args, home.path()).await;
+    Mcp { client, home }
+}
+
+/// Another server process on an existing memory folder (a restart).
+pub async fn connect_with_home(extra_env: &[(String, String)], home: &std::path::Path) -> Mcp {
+    let client = start_client(extra_env, &[], home).await;
+    // The TempDir here is an empty stand-in; the real folder belongs to the first connection.
+    Mcp {
+        client,
+        home: tempfile::tempdir().expect("stand-in"),
+    }
+}
+
+async fn start_client(
+    extra_env: &[(String, String)],
+    args: &[&str],
+    home: &std::path::Path,
+) -> RunningService<RoleClient, ()> {
     let mut cmd = Command::new(BIN);
     cmd.args(args)
         .env_clear()
-        .env("BINANCE_HOME", home.path())
+        .env("BINANCE_HOME", home)
         .env("RUST_LOG", "warn")
         .env("BINANCE_HTTP_TIMEOUT_MS", "5000");
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
     let transport = TokioChildProcess::new(cmd).expect("spawn server");
-    let client = tokio::time::timeout(STEP, ().serve(transport))
+    tokio::time::timeout(STEP, ().serve(transport))
         .await
         .expect("initialize in time")
-        .expect("initialize");
-    Mcp { client, home }
+        .expect("initialize")
 }
 
 impl Mcp {
