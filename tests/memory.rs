@@ -221,6 +221,8 @@ fn two_processes_appending_at_once_lose_nothing() {
                 .args(["--exact", "two_processes_appending_at_once_lose_nothing", "--nocapture"])
                 .env("BINANCE_MCP_TEST_WRITER_DIR", dir.path())
                 .env("BINANCE_MCP_TEST_WRITER_ID", id)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
                 .spawn()
                 .expect("spawn writer")
         })

@@ -305,6 +305,17 @@ async fn limit_maker_rests_or_is_rejected_when_it_would_take() {
         (queried["type"].as_str(), queried["status"].as_str()),
         (Some("LIMIT_MAKER"), Some("NEW"))
     );
+    assert_eq!(queried["icebergQty"], "0.00000000");
+
+    let iceberg = format!(
+        "symbol=BTCUSDT&side=SELL&type=LIMIT_MAKER&quantity=0.01&price={}&icebergQty=0.002&newOrderRespType=RESULT",
+        ex.ask("BTCUSDT")
+    );
+    let (status, _, result) = ex.order(&iceberg).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(result["icebergQty"], "0.00200000");
+    assert_eq!(result["timeInForce"], "GTC");
+    assert_eq!(ex.balance("BTC").await, (d("0.99"), d("0.01")));
 }
 
 #[tokio::test]

@@ -1,0 +1,152 @@
+//! Drift guards: the docs name exactly the tools and variables the server has, and every change
+//! to the agent-facing contract (tool schemas and annotations) is deliberate.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::*;
+
+const SNAPSHOT: &str = "tests/snapshots/tools.json";
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn skill_pages() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("skill");
+    let mut pages: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("skill/")
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).expect("page"),
+            )
+        })
+        .collect();
+    pages.sort();
+    pages
+}
+
+/// Words shaped like tool names: `market_x`, `order_x`, `account_x`, `memory_x`, `snapshot_x`, `server_status`.
+fn tool_like_words(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        let tool_like = ["market_", "order_", "account_", "memory_", "snapshot_"]
+            .iter()
+            .any(|p| word.starts_with(p) && word.len() > p.len())
+            || word == "server_status";
+        if tool_like {
+            out.insert(word.to_owned());
+        }
+    }
+    out
+}
+
+async fn listed_tools() -> Vec<rmcp::model::Tool> {
+    let mcp = connect(&[], &[]).await;
+    mcp.client.list_all_tools().await.expect("tools/list")
+}
+
+#[tokio::test]
+async fn every_tool_is_documented_and_every_documented_tool_exists() {
+    let tools = listed_tools().await;
+    let names: BTreeSet<String> = tools.iter().map(|t| t.name.to_string()).collect();
+    // Argument and field names share the prefixes (order_id, ...): they are not tool names.
+    let mut fields: BTreeSet<String> = BTreeSet::new();
+    for t in &tools {
+        for schema in [Some(t.input_schema.clone()), t.output_schema.clone()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(props) = schema.get("properties").and_then(|p| p.as_object()) {
+                fields.extend(props.keys().cloned());
+            }
+        }
+    }
+    let skill = read("SKILL.md");
+    let pages = skill_pages();
+    assert!(pages.len() >= 9, "skill/ has {} pages", pages.len());
+    for name in &names {
+        assert!(skill.contains(name.as_str()), "SKILL.md does not mention {name}");
+        assert!(
+            pages.iter().any(|(_, text)| text.contains(name.as_str())),
+            "no skill/ page mentions {name}"
+        );
+    }
+    let mut docs = vec![
+        ("SKILL.md".to_owned(), skill),
+        ("README.md".to_owned(), read("README.md")),
+    ];
+    docs.extend(pages);
+    for (file, text) in &docs {
+        for word in tool_like_words(text) {
+            assert!(
+                names.contains(&word) || fields.contains(&word),
+                "{file} mentions {word}, which is not a tool of this server"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_variable_read_is_documented_and_every_documented_variable_is_read() {
+    let config = read("src/config.rs");
+    let variables = |text: &str| -> BTreeSet<String> {
+        text.split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .filter(|w| w.starts_with("BINANCE_") && w.len() > "BINANCE_".len() && !w.ends_with('_'))
+            .map(str::to_owned)
+            .collect()
+    };
+    let read_vars = variables(&config);
+    let help = std::process::Command::new(BIN).arg("--help").output().expect("--help");
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let readme = read("README.md");
+    for var in &read_vars {
+        assert!(readme.contains(var.as_str()), "README.md does not document {var}");
+        assert!(help.contains(var.as_str()), "--help does not document {var}");
+    }
+    let mut docs = vec![
+        ("README.md".to_owned(), readme),
+        ("SKILL.md".to_owned(), read("SKILL.md")),
+        ("--help".to_owned(), help),
+    ];
+    docs.extend(skill_pages());
+    for (file, text) in &docs {
+        for var in variables(text) {
+            assert!(
+                read_vars.contains(&var),
+                "{file} mentions {var}, which the server does not read"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn tool_contract_matches_its_snapshot() {
+    let tools = listed_tools().await;
+    let mut contract: Vec<serde_json::Value> = tools
+        .iter()
+        .map(|t| serde_json::to_value(t).expect("tool json"))
+        .collect();
+    contract.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    let current = serde_json::to_string_pretty(&contract).expect("json") + "\n";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SNAPSHOT);
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&path, &current).expect("write snapshot");
+        return;
+    }
+    let saved = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        saved == current,
+        "the tool contract (names, descriptions, schemas, annotations) changed. If that is deliberate, \
+         update the docs and run `UPDATE_SNAPSHOTS=1 cargo test --test docs` to accept it; then commit {SNAPSHOT}."
+    );
+    // The budget of the tool list: JSON characters / 4.
+    let listed = serde_json::to_string(&tools).expect("json").len();
+    assert!(listed / 4 < 8000, "tools/list is about {} tokens", listed / 4);
+}
