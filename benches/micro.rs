@@ -49,7 +49,10 @@ fn order() -> NewOrder {
 }
 
 fn benches(c: &mut Criterion) {
-    let creds = Credentials::new("benchkey", "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j");
+    let creds = Credentials::new(
+        "benchkey",
+        "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
+    );
     let params = binance_mcp::binance::client::order_params(&order());
     c.bench_function("sign an order payload (encode + HMAC-SHA256)", |b| {
         b.iter(|| signed_query(&creds, &encode_params(black_box(&params))))
@@ -59,9 +62,15 @@ fn benches(c: &mut Criterion) {
     let ctx = ValidationContext {
         symbol: &info,
         reference_price: Some(Decimal::from_str("93600").expect("ref")),
-        open_orders: Some(OpenOrderCounts { total: 3, algo: 1, iceberg: 0 }),
+        open_orders: Some(OpenOrderCounts {
+            total: 3,
+            algo: 1,
+            iceberg: 0,
+        }),
     };
-    c.bench_function("validate a LIMIT order against every filter", |b| b.iter(|| validate(black_box(&o), black_box(&ctx))));
+    c.bench_function("validate a LIMIT order against every filter", |b| {
+        b.iter(|| validate(black_box(&o), black_box(&ctx)))
+    });
 }
 
 criterion_group!(micro, benches);

@@ -37,8 +37,13 @@ fn emulator() -> Emulator {
         .spawn()
         .expect("emulator");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("url");
-    Emulator { child, url: line.trim().to_owned() }
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("url");
+    Emulator {
+        child,
+        url: line.trim().to_owned(),
+    }
 }
 
 struct Server {
@@ -69,7 +74,16 @@ impl Server {
             .expect("server");
         let stdin = child.stdin.take().expect("stdin");
         let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        (Server { child, stdin, stdout, next_id: 1, _home: home }, started)
+        (
+            Server {
+                child,
+                stdin,
+                stdout,
+                next_id: 1,
+                _home: home,
+            },
+            started,
+        )
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
@@ -80,7 +94,10 @@ impl Server {
         self.stdin.flush().expect("flush");
         loop {
             let mut line = String::new();
-            assert!(self.stdout.read_line(&mut line).expect("read") > 0, "server closed stdout");
+            assert!(
+                self.stdout.read_line(&mut line).expect("read") > 0,
+                "server closed stdout"
+            );
             let v: Value = serde_json::from_str(&line).expect("JSON-RPC line");
             if v["id"] == id {
                 return v;
@@ -93,7 +110,11 @@ impl Server {
             "initialize",
             json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}),
         );
-        writeln!(self.stdin, r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#).expect("write");
+        writeln!(
+            self.stdin,
+            r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#
+        )
+        .expect("write");
         r
     }
 
@@ -146,7 +167,10 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
     let emu = emulator();
     let mut rows: Vec<(String, String)> = Vec::new();
 
@@ -158,17 +182,28 @@ fn main() {
         starts.push(started.elapsed());
     }
     let start_p50 = percentile(&mut starts, 0.5);
-    rows.push((format!("cold start to `initialize` reply (median of {runs})"), ms(start_p50)));
+    rows.push((
+        format!("cold start to `initialize` reply (median of {runs})"),
+        ms(start_p50),
+    ));
 
     let (mut server, _) = Server::spawn(&emu.url);
     server.initialize();
     let list = server.request("tools/list", json!({}));
     let list_json = serde_json::to_string(&list["result"]["tools"]).expect("json");
     std::thread::sleep(Duration::from_millis(200));
-    rows.push(("idle RSS after `tools/list`".into(), format!("{:.1} MB", server.rss_kib() as f64 / 1024.0)));
+    rows.push((
+        "idle RSS after `tools/list`".into(),
+        format!("{:.1} MB", server.rss_kib() as f64 / 1024.0),
+    ));
     rows.push((
         "`tools/list` size".into(),
-        format!("{} tools, {} bytes, ~{} tokens", list["result"]["tools"].as_array().map_or(0, Vec::len), list_json.len(), list_json.len() / 4),
+        format!(
+            "{} tools, {} bytes, ~{} tokens",
+            list["result"]["tools"].as_array().map_or(0, Vec::len),
+            list_json.len(),
+            list_json.len() / 4
+        ),
     ));
 
     let order = json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC", "quantity": "0.001", "price": "50000", "environment": "testnet"});
@@ -191,16 +226,28 @@ fn main() {
             server.call("order_validate", order.clone());
         }
     }
-    rows.push(("RSS after 1,000 tool calls".into(), format!("{:.1} MB", server.rss_kib() as f64 / 1024.0)));
+    rows.push((
+        "RSS after 1,000 tool calls".into(),
+        format!("{:.1} MB", server.rss_kib() as f64 / 1024.0),
+    ));
     drop(server);
 
     // The same requests straight to the emulator with a plain HTTP client.
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let http = reqwest::Client::new();
     let creds = Credentials::new(KEY, SECRET);
     let (d_price, d99_price) = time_calls(n, || {
         runtime.block_on(async {
-            http.get(format!("{}/api/v3/ticker/price?symbol=BTCUSDT", emu.url)).send().await.expect("get").bytes().await.expect("body");
+            http.get(format!("{}/api/v3/ticker/price?symbol=BTCUSDT", emu.url))
+                .send()
+                .await
+                .expect("get")
+                .bytes()
+                .await
+                .expect("body");
         });
     });
     let (d_test, d99_test) = time_calls(n, || {
@@ -228,13 +275,34 @@ fn main() {
         });
     });
     let overhead = |a: Duration, b: Duration| ms(a.saturating_sub(b));
-    rows.push(("`market_ticker_price` via stdio, p50 / p99".into(), format!("{} / {}", ms(p_price), ms(p99_price))));
-    rows.push(("`GET /api/v3/ticker/price` direct, p50 / p99".into(), format!("{} / {}", ms(d_price), ms(d99_price))));
-    rows.push(("server overhead, `market_ticker_price` p50".into(), overhead(p_price, d_price)));
-    rows.push(("`order_validate` via stdio (local only), p50 / p99".into(), format!("{} / {}", ms(p_val), ms(p99_val))));
-    rows.push(("`order_test` via stdio, p50 / p99".into(), format!("{} / {}", ms(p_test), ms(p99_test))));
-    rows.push(("`POST /api/v3/order/test` direct, p50 / p99".into(), format!("{} / {}", ms(d_test), ms(d99_test))));
-    rows.push(("server overhead, `order_test` p50 (includes its openOrders check)".into(), overhead(p_test, d_test)));
+    rows.push((
+        "`market_ticker_price` via stdio, p50 / p99".into(),
+        format!("{} / {}", ms(p_price), ms(p99_price)),
+    ));
+    rows.push((
+        "`GET /api/v3/ticker/price` direct, p50 / p99".into(),
+        format!("{} / {}", ms(d_price), ms(d99_price)),
+    ));
+    rows.push((
+        "server overhead, `market_ticker_price` p50".into(),
+        overhead(p_price, d_price),
+    ));
+    rows.push((
+        "`order_validate` via stdio (local only), p50 / p99".into(),
+        format!("{} / {}", ms(p_val), ms(p99_val)),
+    ));
+    rows.push((
+        "`order_test` via stdio, p50 / p99".into(),
+        format!("{} / {}", ms(p_test), ms(p99_test)),
+    ));
+    rows.push((
+        "`POST /api/v3/order/test` direct, p50 / p99".into(),
+        format!("{} / {}", ms(d_test), ms(d99_test)),
+    ));
+    rows.push((
+        "server overhead, `order_test` p50 (includes its openOrders check)".into(),
+        overhead(p_test, d_test),
+    ));
 
     println!("| measure | value |\n|---|---|");
     for (k, v) in rows {

@@ -91,6 +91,7 @@ fn random_token(len: usize) -> String {
 
 /// `binance-mcp serve [--emulator]`: MCP over stdio until stdin closes or a signal arrives.
 pub async fn serve(mut config: Config, emulator_seed: Option<u64>) -> ExitCode {
+    let stop = shutdown_signal();
     let playground = match emulator_seed {
         Some(seed) => match Playground::start(&mut config, seed).await {
             Ok(p) => Some(p),
@@ -115,7 +116,7 @@ pub async fn serve(mut config: Config, emulator_seed: Option<u64>) -> ExitCode {
                 tracing::warn!(error = %e, "MCP session ended with an error");
             }
         }
-        _ = shutdown_signal() => tracing::info!("signal received, exiting"),
+        _ = stop => tracing::info!("signal received, exiting"),
     }
     if let Some(p) = playground {
         p.stop().await;
@@ -125,25 +126,35 @@ pub async fn serve(mut config: Config, emulator_seed: Option<u64>) -> ExitCode {
     std::process::exit(0)
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or SIGINT. The handlers are installed when this is called, not when it
+/// is first awaited, so a signal that arrives right after start-up is not missed (the default
+/// action would kill the process instead of letting it exit cleanly).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            let recv = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+            };
+            tokio::select! {
+                _ = recv(term) => {}
+                _ = recv(int) => {}
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

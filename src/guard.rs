@@ -58,7 +58,7 @@ pub fn require_trading_allowed(config: &Config, memory: &Memory) -> Result<(), R
         return Err(Refusal::new(
             "read_only",
             "the server runs with BINANCE_READ_ONLY=1: no order can be placed",
-            "Reads and cancels still work. The human can unset BINANCE_READ_ONLY and restart the server.",
+            "Only reads are available. The human can unset BINANCE_READ_ONLY and restart the server.",
         ));
     }
     if memory.is_halted() {
@@ -127,8 +127,10 @@ pub fn require_recent_test(ledger: &Ledger, env: Environment, order: &NewOrder, 
         Ok(Some(_)) => Ok(()),
         Ok(None) => Err(Refusal::new(
             "test_before_real",
-            format!("no order_test of this exact payload passed on {env} in the last 5 minutes"),
-            "Call order_test with exactly the same order fields (same symbol, side, type, quantities, prices) and environment, then order_place again within 5 minutes.",
+            format!(
+                "no unused order_test of this exact payload passed on {env} in the last 5 minutes (each passed test allows one order)"
+            ),
+            "Call order_test with exactly the same order fields (same symbol, side, type, quantities, prices) and environment, then order_place again within 5 minutes. If an order_place of this payload already ran, check order_open_list first: it may have been placed.",
         )),
         Err(e) => Err(ledger_unreadable(e)),
     }
@@ -212,7 +214,7 @@ pub fn require_within_limits(
                 order.symbol,
                 prefs.allowed_symbols.join(", ")
             ),
-            FIX,
+            "Only the human can change allowed_symbols, in the front matter of memory.md. Ask them, or trade one of the allowed symbols.",
         ));
     }
     let order_limit = prefs.order_limit(quote_asset);

@@ -19,12 +19,20 @@ async fn live_testnet_workflow() {
         );
         return;
     };
-    let mut env = vec![("BINANCE_TESTNET_API_KEY".to_owned(), key), ("BINANCE_TESTNET_API_SECRET".to_owned(), secret)];
+    let mut env = vec![
+        ("BINANCE_TESTNET_API_KEY".to_owned(), key),
+        ("BINANCE_TESTNET_API_SECRET".to_owned(), secret),
+    ];
     if let Ok(url) = std::env::var("BINANCE_TESTNET_BASE_URL") {
         env.push(("BINANCE_TESTNET_BASE_URL".into(), url));
     }
     let mcp = connect(&env, &[]).await;
-    let info = mcp.ok("market_exchange_info", json!({"symbols": ["BTCUSDT"], "environment": "testnet"})).await;
+    let info = mcp
+        .ok(
+            "market_exchange_info",
+            json!({"symbols": ["BTCUSDT"], "environment": "testnet"}),
+        )
+        .await;
     let tick = info["symbols"][0]["filters"]
         .as_array()
         .and_then(|f| f.iter().find(|x| x["filterType"] == "PRICE_FILTER"))
@@ -38,7 +46,8 @@ async fn live_testnet_workflow() {
     let v = mcp.ok("order_validate", order.clone()).await;
     assert_eq!(v["valid"], true, "{v}");
     let placed = mcp.test_and_place(order).await;
-    let reference = json!({"symbol": "BTCUSDT", "client_order_id": placed["client_order_id"], "environment": "testnet"});
+    let reference =
+        json!({"symbol": "BTCUSDT", "client_order_id": placed["client_order_id"], "environment": "testnet"});
     let status = mcp.ok("order_status", reference.clone()).await;
     assert_eq!(status["order"]["status"], "NEW", "{status}");
     let canceled = mcp.ok("order_cancel", reference).await;

@@ -47,7 +47,7 @@ async fn order_place_needs_an_identical_recent_test() {
     let text = mcp.err("order_place", limit_buy(&price, "0.001", "testnet")).await;
     assert!(text.contains("order_test"), "{text}");
     // A test of a different quantity does not license this one.
-    mcp.ok("order_test", limit_buy(&price, "0.002", "testnet")).await;
+    mcp.ok("order_test", limit_buy(&price, "0.0005", "testnet")).await;
     let text = mcp.err("order_place", limit_buy(&price, "0.001", "testnet")).await;
     assert!(text.contains("test_before_real"), "{text}");
     assert_eq!(count_requests(&ex.testnet.base_url, "POST", "/api/v3/order").await, 0);
@@ -92,7 +92,7 @@ async fn production_needs_a_testnet_rehearsal_of_the_shape() {
     let (tbid, _) = mcp.book("BTCUSDT", "testnet").await;
     mcp.ok(
         "order_test",
-        limit_buy(&price_near(&tbid, "0.97", "0.01"), "0.002", "testnet"),
+        limit_buy(&price_near(&tbid, "0.97", "0.01"), "0.0005", "testnet"),
     )
     .await;
     let placed = mcp.ok("order_place", order).await;
@@ -212,18 +212,24 @@ async fn limits_in_memory_md_are_enforced_and_a_broken_front_matter_refuses_orde
     let (bid, _) = mcp.book("BTCUSDT", "testnet").await;
     let order = limit_buy(&price_near(&bid, "0.98", "0.01"), "0.001", "testnet");
     let memory_md = mcp.home.path().join("memory.md");
+    let tests_before = count_requests(&ex.testnet.base_url, "POST", "/api/v3/order/test").await;
+    assert_eq!(tests_before, 0);
     // The first call creates memory.md from the template.
     mcp.ok("memory_read", json!({"file": "memory"})).await;
     let template = std::fs::read_to_string(&memory_md).expect("template");
     assert!(template.contains("max_order_notional"), "{template}");
 
+    // A passed test, then the human lowers the limit: the placement is refused.
+    mcp.ok("order_test", order.clone()).await;
     std::fs::write(
         &memory_md,
         "---\nprofile: conservative\nmax_order_notional:\n  USDT: 50\n---\n",
     )
     .expect("write");
-    mcp.ok("order_test", order.clone()).await;
     let text = mcp.err("order_place", order.clone()).await;
+    assert!(text.contains("max_order_notional"), "{text}");
+    // And a test the limits would refuse is refused before anything is sent.
+    let text = mcp.err("order_test", order.clone()).await;
     assert!(text.contains("max_order_notional"), "{text}");
 
     std::fs::write(
@@ -247,4 +253,17 @@ async fn limits_in_memory_md_are_enforced_and_a_broken_front_matter_refuses_orde
     mcp.err("memory_append", json!({"file": "memory", "text": "raise my limits"}))
         .await;
     assert_eq!(count_requests(&ex.testnet.base_url, "POST", "/api/v3/order").await, 0);
+}
+
+#[tokio::test]
+async fn one_passed_test_allows_one_order() {
+    let ex = Exchanges::start().await;
+    let mcp = connect(&ex.env(), &[]).await;
+    let (bid, _) = mcp.book("BTCUSDT", "testnet").await;
+    let order = limit_buy(&price_near(&bid, "0.98", "0.01"), "0.001", "testnet");
+    mcp.test_and_place(order.clone()).await;
+    // A retry of the same call (a timeout on the agent's side, say) must not place a duplicate.
+    let text = mcp.err("order_place", order).await;
+    assert!(text.contains("test_before_real"), "{text}");
+    assert_eq!(count_requests(&ex.testnet.base_url, "POST", "/api/v3/order").await, 1);
 }

@@ -138,8 +138,8 @@ impl Ledger {
         identity: &str,
         since_ms: i64,
     ) -> Result<Option<i64>, MemoryError> {
-        Ok(self
-            .events()?
+        let events = self.events()?;
+        let last_test = events
             .iter()
             .filter_map(|e| match e {
                 LedgerEvent::TestPassed {
@@ -150,8 +150,21 @@ impl Ledger {
                 } if *environment == env && id == identity => Some(*at_ms),
                 _ => None,
             })
-            .filter(|at| *at >= since_ms)
-            .max())
+            .max();
+        // One test licenses one order: a retried call cannot place a duplicate.
+        let last_use = events
+            .iter()
+            .filter_map(|e| match e {
+                LedgerEvent::OrderReserved {
+                    environment,
+                    identity: id,
+                    at_ms,
+                    ..
+                } if *environment == env && id == identity => Some(*at_ms),
+                _ => None,
+            })
+            .max();
+        Ok(last_test.filter(|t| *t >= since_ms && last_use.is_none_or(|u| u < *t)))
     }
 
     /// Whether a payload of this shape passed `order_test` in any of `envs`.
@@ -273,6 +286,40 @@ mod tests {
             identity: identity.into(),
             shape: shape.into(),
         }
+    }
+
+    #[test]
+    fn a_placement_uses_up_its_test() {
+        let dir = tempfile::tempdir().expect("dir");
+        let ledger = Ledger::new(Memory::new(dir.path()));
+        ledger
+            .record(&passed(Environment::Testnet, "id-a", "shape-1", 1_000))
+            .expect("record");
+        ledger
+            .record(&LedgerEvent::OrderReserved {
+                at: String::new(),
+                at_ms: 1_005,
+                environment: Environment::Testnet,
+                client_order_id: "c1".into(),
+                identity: "id-a".into(),
+                shape: "shape-1".into(),
+                order: serde_json::json!({"symbol": "BTCUSDT"}),
+                notional: Some(rust_decimal::Decimal::new(9217, 2)),
+                quote_asset: Some("USDT".into()),
+            })
+            .expect("record");
+        assert_eq!(ledger.events().expect("events").len(), 2, "every event reads back");
+        assert_eq!(
+            ledger.test_passed_since(Environment::Testnet, "id-a", 0).expect("q"),
+            None
+        );
+        ledger
+            .record(&passed(Environment::Testnet, "id-a", "shape-1", 2_000))
+            .expect("record");
+        assert_eq!(
+            ledger.test_passed_since(Environment::Testnet, "id-a", 0).expect("q"),
+            Some(2_000)
+        );
     }
 
     #[test]

@@ -41,9 +41,15 @@ pub fn is_safe_symbol(symbol: &str) -> bool {
     (1..=32).contains(&symbol.len()) && symbol.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
-fn stamp(ms: i64) -> String {
-    // RFC 3339 with ':' replaced, so names work on every file system and sort by time.
-    crate::tools::utc(ms).replace(':', "-")
+/// `2026-11-25T10-00-00.120Z`: fixed width (so names sort by time) and no ':' (so they work on
+/// every file system).
+pub fn stamp(ms: i64) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]-[minute]-[second].[subsecond digits:3]Z");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| ms.to_string())
 }
 
 impl Snapshots {

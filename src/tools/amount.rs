@@ -71,7 +71,7 @@ impl<'de> Deserialize<'de> for Amount {
                 let text = format!("{v}");
                 if !v.is_finite() || v < 0.0 || text.contains(['e', 'E']) || significant_digits(&text) > 15 {
                     return Err(E::custom(format!(
-                        "the number {text} cannot be taken exactly; send it as a string, e.g. \"{text}\""
+                        "the number {text} has more digits than a JSON number keeps exactly; send the exact value as a string instead, e.g. \"0.001\""
                     )));
                 }
                 Decimal::from_str(&text)
@@ -126,7 +126,7 @@ mod tests {
         assert_eq!(parse("0.001").expect("ok").to_string(), "0.001");
         assert_eq!(parse("95000").expect("ok").to_string(), "95000");
         let err = parse("123456789.123456789").expect_err("17 digits");
-        assert!(err.contains("send it as a string"), "{err}");
+        assert!(err.contains("as a string"), "{err}");
         assert!(parse("-0.5").is_err());
         // A number's exponent form is only notation: 1e-7 is exactly 0.0000001.
         assert_eq!(parse("1e-7").expect("ok").to_string(), "0.0000001");

@@ -22,8 +22,13 @@ pub const MAX_KLINES: usize = 100;
 /// Entries returned when all symbols are asked for.
 pub const MAX_ALL_SYMBOLS: usize = 100;
 
-fn market_env(env: Option<Environment>) -> Environment {
-    env.unwrap_or(Environment::Production)
+fn market_env(tb: &Toolbox, env: Option<Environment>) -> Environment {
+    // Under BINANCE_TESTNET=1 production is switched off; public data then comes from testnet.
+    env.unwrap_or(if tb.config().production.enabled {
+        Environment::Production
+    } else {
+        Environment::Testnet
+    })
 }
 
 // ---- market_server_time ---------------------------------------------------------------------
@@ -57,7 +62,7 @@ impl ToolOutput for ServerTimeOutput {
 }
 
 pub async fn server_time(tb: &Toolbox, args: ServerTimeArgs) -> Result<ServerTimeOutput, ToolError> {
-    let env = market_env(args.environment);
+    let env = market_env(tb, args.environment);
     let client = tb.client(env);
     let time = client.server_time().await?;
     let sample = client.clock().sample();
@@ -147,7 +152,7 @@ impl ToolOutput for ExchangeInfoOutput {
 }
 
 pub async fn exchange_info(tb: &Toolbox, args: ExchangeInfoArgs) -> Result<ExchangeInfoOutput, ToolError> {
-    let env = market_env(args.environment);
+    let env = market_env(tb, args.environment);
     let symbols = normalize_symbols(&args.symbols, 20)?;
     if symbols.is_empty() {
         return Err(ToolError::invalid(
@@ -235,7 +240,7 @@ impl ToolOutput for TickerPriceOutput {
 }
 
 pub async fn ticker_price(tb: &Toolbox, args: SymbolsArgs) -> Result<TickerPriceOutput, ToolError> {
-    let env = market_env(args.environment);
+    let env = market_env(tb, args.environment);
     let symbols = normalize_symbols(&args.symbols, 100)?;
     let prices = tb.client(env).ticker_price(&symbols).await?;
     let total = prices.len();
@@ -288,7 +293,7 @@ impl ToolOutput for BookTickerOutput {
 }
 
 pub async fn book_ticker(tb: &Toolbox, args: SymbolsArgs) -> Result<BookTickerOutput, ToolError> {
-    let env = market_env(args.environment);
+    let env = market_env(tb, args.environment);
     let symbols = normalize_symbols(&args.symbols, 100)?;
     let books = tb.client(env).book_ticker(&symbols).await?;
     let total = books.len();
@@ -390,7 +395,7 @@ pub fn validate_window_size(raw: &str) -> Result<String, ToolError> {
 }
 
 pub async fn ticker_24h(tb: &Toolbox, args: Ticker24hArgs) -> Result<Ticker24hOutput, ToolError> {
-    let env = market_env(args.environment);
+    let env = market_env(tb, args.environment);
     let symbols = normalize_symbols(&args.symbols, 100)?;
     if symbols.is_empty() {
         return Err(ToolError::invalid(
@@ -498,7 +503,7 @@ impl ToolOutput for OrderBookOutput {
 }
 
 pub async fn order_book(tb: &Toolbox, args: OrderBookArgs) -> Result<OrderBookOutput, ToolError> {
-    let env = market_env(args.environment);
+    let env = market_env(tb, args.environment);
     let symbol = normalize_symbol(&args.symbol)?;
     let limit = bounded(args.limit, 1, 5000, "limit")?;
     let book = tb.client(env).depth(&symbol, limit).await?;
@@ -609,7 +614,7 @@ impl ToolOutput for RecentTradesOutput {
 }
 
 pub async fn recent_trades(tb: &Toolbox, args: RecentTradesArgs) -> Result<RecentTradesOutput, ToolError> {
-    let env = market_env(args.environment);
+    let env = market_env(tb, args.environment);
     let symbol = normalize_symbol(&args.symbol)?;
     let limit = bounded(args.limit, 1, 1000, "limit")?.or(Some(100));
     let trades = tb.client(env).recent_trades(&symbol, limit).await?;
@@ -813,7 +818,7 @@ impl ToolOutput for KlinesOutput {
 }
 
 pub async fn klines(tb: &Toolbox, args: KlinesArgs) -> Result<KlinesOutput, ToolError> {
-    let env = market_env(args.environment);
+    let env = market_env(tb, args.environment);
     let symbol = normalize_symbol(&args.symbol)?;
     let limit = bounded(args.limit, 1, 1000, "limit")?.or(Some(100));
     for (name, t) in [("start_time", args.start_time), ("end_time", args.end_time)] {
@@ -916,7 +921,7 @@ impl ToolOutput for AvgPriceOutput {
 }
 
 pub async fn avg_price(tb: &Toolbox, args: AvgPriceArgs) -> Result<AvgPriceOutput, ToolError> {
-    let env = market_env(args.environment);
+    let env = market_env(tb, args.environment);
     let symbol = normalize_symbol(&args.symbol)?;
     let avg = tb.client(env).avg_price(&symbol).await?;
     Ok(AvgPriceOutput {

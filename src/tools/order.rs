@@ -19,6 +19,7 @@ use crate::config::{Environment, TradeMode};
 use crate::filters::{OpenOrderCounts, Validation, ValidationContext, validate};
 use crate::guard::{self, TEST_VALIDITY};
 use crate::memory::ledger::LedgerEvent;
+use crate::memory::preferences::Preferences;
 
 /// The order payload shared by order_validate, order_test and order_place: the identical
 /// arguments go through all three.
@@ -128,6 +129,28 @@ struct Checked {
     validation: Validation,
     symbol: SymbolInfo,
     reference_price: Option<Decimal>,
+}
+
+/// The human's limits from memory.md, checked against this order and today's orders.
+fn check_limits(
+    tb: &Toolbox,
+    prefs: &Preferences,
+    env: Environment,
+    order: &NewOrder,
+    c: &Checked,
+) -> Result<(), ToolError> {
+    let day_start = local_now_ms() - local_now_ms().rem_euclid(86_400_000);
+    let quote = &c.symbol.quote_asset;
+    let placed_today = tb.ledger().notional_since(env, quote, day_start)?;
+    guard::require_within_limits(
+        prefs,
+        env,
+        order,
+        quote,
+        notional(order, c.reference_price),
+        placed_today,
+    )?;
+    Ok(())
 }
 
 /// Local filter validation, captured in snapshots/. `with_open_orders` adds the MAX_NUM_*
@@ -355,10 +378,13 @@ pub async fn order_test(tb: &Toolbox, args: OrderArgs) -> Result<TestOutput, Too
     if let Some(id) = &order.new_client_order_id {
         guard::client_order_id(Some(id))?;
     }
+    let prefs = tb.preferences()?;
     let c = check(tb, "order_test", env, &order, true).await?;
     if !c.validation.valid {
         return Err(refuse_invalid(&c.validation));
     }
+    // A test the limits would refuse at placement is refused now, before anything is sent.
+    check_limits(tb, &prefs, env, &order, &c)?;
     if env == Environment::Production {
         tb.audit()
             .confirmation(env, "order_test", "argument", &describe_order(&order));
@@ -486,9 +512,7 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
     guard::require_recent_test(tb.ledger(), env, &order, local_now_ms())?;
     let order_notional = notional(&order, c.reference_price);
     let quote_asset = c.symbol.quote_asset.clone();
-    let day_start = local_now_ms() - local_now_ms().rem_euclid(86_400_000);
-    let placed_today = tb.ledger().notional_since(env, &quote_asset, day_start)?;
-    guard::require_within_limits(&prefs, env, &order, &quote_asset, order_notional, placed_today)?;
+    check_limits(tb, &prefs, env, &order, &c)?;
     if env == Environment::Production {
         let listed = listed_on_a_rehearsal_environment(tb, &order.symbol).await?;
         guard::require_rehearsed_shape(tb.ledger(), &order, listed)?;
@@ -780,10 +804,32 @@ async fn paper_fill(
     let book = books
         .pop()
         .ok_or_else(|| ToolError::internal("no book ticker for the symbol"))?;
-    let price = match order.side {
+    let touch = match order.side {
         Side::Buy => book.ask_price,
         Side::Sell => book.bid_price,
     };
+    // A limit that does not reach the book would rest; paper mode does not simulate resting orders.
+    let marketable = match (order.order_type.has_limit_price(), order.price, order.side) {
+        (false, _, _) | (true, None, _) => true,
+        (true, Some(limit), Side::Buy) => limit >= touch,
+        (true, Some(limit), Side::Sell) => limit <= touch,
+    };
+    if !marketable
+        || order.order_type == OrderType::LimitMaker
+        || order.stop_price.is_some()
+        || order.trailing_delta.is_some()
+    {
+        return Err(ToolError::invalid(format!(
+            "paper mode fills only orders that would execute now at the book ({} {touch}); this {} order would rest or wait for a trigger, which paper mode does not simulate",
+            if order.side == Side::Buy {
+                "best ask"
+            } else {
+                "best bid"
+            },
+            order.order_type.as_str()
+        )));
+    }
+    let price = touch;
     let quantity = match (order.quantity, order.quote_order_qty) {
         (Some(q), _) => q,
         (None, Some(quote)) if !price.is_zero() => (quote / price).round_dp(8),
