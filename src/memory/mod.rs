@@ -130,12 +130,16 @@ impl Memory {
     pub fn rewrite_text(&self, name: &str, edit: impl FnOnce(&str) -> Option<String>) -> Result<(), MemoryError> {
         self.ensure()?;
         let lock_path = self.home.join(".lock");
+        let lock_existed = lock_path.exists();
         let lock = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&lock_path)
             .map_err(|e| MemoryError::io(&lock_path, e))?;
+        if !lock_existed {
+            restrict(&lock_path, 0o600).map_err(|e| MemoryError::io(&lock_path, e))?;
+        }
         lock.lock().map_err(|e| MemoryError::io(&lock_path, e))?;
         let path = self.home.join(name);
         let current = fs::read_to_string(&path).map_err(|e| MemoryError::io(&path, e))?;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{ToolError, ToolOutput, Toolbox, normalize_symbol};
 use crate::config::Environment;
 use crate::memory::incidents::human_time;
-use crate::memory::preferences::{append_keeps_preferences, parse_preferences};
+use crate::memory::preferences::{append_keeps_preferences, notes_offset, parse_preferences};
 use crate::memory::snapshots::SnapshotEntry;
 
 /// The Markdown files of the memory folder.
@@ -77,10 +77,12 @@ pub fn memory_read(tb: &Toolbox, args: MemoryReadArgs) -> Result<MemoryReadOutpu
     let total_lines = text.lines().count();
     let mut lines: Vec<&str> = text.lines().collect();
     if let Some(needle) = args.search.as_deref().map(str::to_lowercase).filter(|n| !n.is_empty()) {
+        // Comment lines of memory.md's front matter also start with '#': they are not headings.
+        let notes_start_line = text[..notes_offset(&text).min(text.len())].lines().count();
         let mut heading = "";
         let mut kept = Vec::new();
-        for line in &lines {
-            if line.starts_with('#') {
+        for (i, line) in lines.iter().enumerate() {
+            if i >= notes_start_line && line.starts_with('#') {
                 heading = line;
             }
             if line.to_lowercase().contains(&needle) {
