@@ -64,11 +64,24 @@ fn literals_after(source: &str, marker: &str) -> Vec<String> {
         .collect()
 }
 
+fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|x| x == "rs") {
+            out.push(path);
+        }
+    }
+    out
+}
+
 /// Names the docs may use that are not tools: the gate's refusal rules, ledger event names,
 /// and the fields of tool results (`pub name:` in src/tools/). A renamed tool is none of these.
 fn other_known_names() -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    for file in ["src/guard.rs", "src/approval.rs", "src/tools/order.rs"] {
+    for file in ["src/guard.rs", "src/approval.rs", "src/tools/order/place.rs"] {
         let source = read(file);
         names.extend(literals_after(&source, "Refusal::new("));
         names.extend(literals_after(&source, "rule: "));
@@ -92,11 +105,8 @@ fn other_known_names() -> BTreeSet<String> {
             names.insert(snake);
         }
     }
-    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tools"))
-        .expect("src/tools")
-        .flatten()
-    {
-        let source = std::fs::read_to_string(entry.path()).expect("source");
+    for path in rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tools")) {
+        let source = std::fs::read_to_string(path).expect("source");
         for line in source.lines() {
             if let Some(rest) = line.trim_start().strip_prefix("pub ")
                 && let Some((name, _)) = rest.split_once(':')

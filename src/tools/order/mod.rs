@@ -1,0 +1,270 @@
+//! Order tools: validate locally, test at Binance, place through the gate, then reconcile;
+//! cancel, status, open orders, history. This file holds the shared order arguments and the
+//! local checks; each group of tools has its own file.
+
+mod manage;
+mod place;
+mod pretrade;
+
+pub use manage::*;
+pub use place::*;
+pub use pretrade::*;
+
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::binance::clock::local_now_ms;
+use crate::binance::model::{NewOrder, OrderType, Side, StpMode, SymbolInfo, TimeInForce};
+use crate::config::Environment;
+use crate::filters::{OpenOrderCounts, Validation, ValidationContext, validate};
+use crate::guard;
+use crate::memory::preferences::Preferences;
+use crate::tools::amount::Amount;
+use crate::tools::{ToolError, Toolbox, normalize_symbol, utc};
+
+/// The order payload shared by order_validate, order_test and order_place: the identical
+/// arguments go through all three.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderArgs {
+    /// e.g. BTCUSDT
+    pub symbol: String,
+    pub side: Side,
+    /// LIMIT, MARKET, LIMIT_MAKER, STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT.
+    #[serde(rename = "type")]
+    pub order_type: OrderType,
+    /// GTC, IOC or FOK; required for LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT.
+    #[serde(default)]
+    pub time_in_force: Option<TimeInForce>,
+    /// Base-asset quantity as a decimal string, e.g. "0.001".
+    #[serde(default)]
+    pub quantity: Option<Amount>,
+    /// MARKET only: quote amount to spend (BUY) or receive (SELL), instead of quantity.
+    #[serde(default)]
+    pub quote_order_qty: Option<Amount>,
+    /// Limit price as a decimal string.
+    #[serde(default)]
+    pub price: Option<Amount>,
+    /// Trigger price of stop-loss / take-profit orders.
+    #[serde(default)]
+    pub stop_price: Option<Amount>,
+    /// Trailing stop in BIPS (100 = 1%).
+    #[serde(default)]
+    pub trailing_delta: Option<u32>,
+    /// Visible quantity of an iceberg order.
+    #[serde(default)]
+    pub iceberg_qty: Option<Amount>,
+    /// Your id for the order (^[a-zA-Z0-9-_]{1,36}$); generated when absent.
+    #[serde(default)]
+    pub client_order_id: Option<String>,
+    #[serde(default)]
+    pub self_trade_prevention_mode: Option<StpMode>,
+    /// testnet (default), demo, production
+    #[serde(default)]
+    pub environment: Option<Environment>,
+    /// Production only: true after the human agreed to this order
+    #[serde(default)]
+    pub confirm_production: bool,
+}
+
+impl OrderArgs {
+    /// The order exactly as it would be sent (client id as given, possibly none).
+    pub fn to_order(&self) -> Result<NewOrder, ToolError> {
+        Ok(NewOrder {
+            symbol: normalize_symbol(&self.symbol)?,
+            side: self.side,
+            order_type: self.order_type,
+            time_in_force: self.time_in_force,
+            quantity: self.quantity.map(|a| a.0),
+            quote_order_qty: self.quote_order_qty.map(|a| a.0),
+            price: self.price.map(|a| a.0),
+            stop_price: self.stop_price.map(|a| a.0),
+            trailing_delta: self.trailing_delta,
+            iceberg_qty: self.iceberg_qty.map(|a| a.0),
+            new_client_order_id: self.client_order_id.clone(),
+            self_trade_prevention_mode: self.self_trade_prevention_mode,
+        })
+    }
+}
+
+/// A one-line description a human can approve, e.g. `BUY 0.001 BTCUSDT LIMIT GTC @ 95000`.
+pub fn describe_order(order: &NewOrder) -> String {
+    let mut s = format!("{} ", order.side.as_str());
+    match (order.quantity, order.quote_order_qty) {
+        (Some(q), _) => s.push_str(&format!("{} {}", q.normalize(), order.symbol)),
+        (None, Some(q)) => s.push_str(&format!("{} worth of {}", q.normalize(), order.symbol)),
+        (None, None) => s.push_str(&order.symbol),
+    }
+    s.push_str(&format!(" {}", order.order_type.as_str()));
+    if let Some(t) = order.time_in_force {
+        s.push_str(&format!(" {}", t.as_str()));
+    }
+    if let Some(p) = order.price {
+        s.push_str(&format!(" @ {}", p.normalize()));
+    }
+    if let Some(p) = order.stop_price {
+        s.push_str(&format!(" stop {}", p.normalize()));
+    }
+    if let Some(d) = order.trailing_delta {
+        s.push_str(&format!(" trailing {d} bips"));
+    }
+    if let Some(q) = order.iceberg_qty {
+        s.push_str(&format!(" iceberg {}", q.normalize()));
+    }
+    s
+}
+
+fn notional(order: &NewOrder, reference: Option<Decimal>) -> Option<Decimal> {
+    if let Some(q) = order.quote_order_qty {
+        return Some(q);
+    }
+    let price = if order.order_type.has_limit_price() {
+        order.price
+    } else {
+        reference
+    };
+    Some((order.quantity? * price?).normalize())
+}
+
+struct Checked {
+    validation: Validation,
+    symbol: SymbolInfo,
+    reference_price: Option<Decimal>,
+}
+
+/// The human's limits from memory.md, checked against this order and today's orders.
+fn check_limits(
+    tb: &Toolbox,
+    prefs: &Preferences,
+    env: Environment,
+    order: &NewOrder,
+    c: &Checked,
+) -> Result<(), ToolError> {
+    let day_start = local_now_ms() - local_now_ms().rem_euclid(86_400_000);
+    let quote = &c.symbol.quote_asset;
+    let placed_today = tb.ledger().notional_since(env, quote, day_start)?;
+    guard::require_within_limits(
+        prefs,
+        env,
+        order,
+        quote,
+        notional(order, c.reference_price),
+        placed_today,
+    )?;
+    Ok(())
+}
+
+/// Local filter validation, captured in snapshots/. `with_open_orders` adds the MAX_NUM_*
+/// checks (a signed read).
+async fn check(
+    tb: &Toolbox,
+    tool: &str,
+    env: Environment,
+    order: &NewOrder,
+    with_open_orders: bool,
+) -> Result<Checked, ToolError> {
+    let mut fetch = tb.symbols(env, std::slice::from_ref(&order.symbol)).await?;
+    let symbol = fetch
+        .infos
+        .pop()
+        .ok_or_else(|| ToolError::internal("exchangeInfo returned no symbol"))?;
+    let reference_price = match tb.reference_price(env, &order.symbol).await {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::warn!(error = %e, "no reference price; PERCENT_PRICE and MARKET notional stay unchecked");
+            None
+        }
+    };
+    let open_orders = if with_open_orders {
+        let open = tb.client(env).open_orders(Some(&order.symbol)).await?;
+        Some(OpenOrderCounts {
+            total: open.len() as u32,
+            algo: open
+                .iter()
+                .filter(|o| {
+                    matches!(
+                        o.order_type.as_deref(),
+                        Some("STOP_LOSS" | "STOP_LOSS_LIMIT" | "TAKE_PROFIT" | "TAKE_PROFIT_LIMIT")
+                    )
+                })
+                .count() as u32,
+            iceberg: open
+                .iter()
+                .filter(|o| o.iceberg_qty.is_some_and(|q| !q.is_zero()))
+                .count() as u32,
+        })
+    } else {
+        None
+    };
+    let validation = validate(
+        order,
+        &ValidationContext {
+            symbol: &symbol,
+            reference_price,
+            open_orders,
+        },
+    );
+    let capture = serde_json::json!({
+        "tool": tool,
+        "environment": env,
+        "at": utc(local_now_ms()),
+        "order": order,
+        "verdict": if validation.valid { "valid" } else { "invalid" },
+        "violations": validation.violations,
+        "unchecked": validation.unchecked,
+        "reference_price": reference_price,
+        "open_orders": open_orders.map(|o| serde_json::json!({"total": o.total, "algo": o.algo, "iceberg": o.iceberg})),
+        "filters_used": symbol.filters,
+    });
+    if let Err(e) = tb.snapshots().record_check(env, &order.symbol, tool, &capture) {
+        tracing::warn!(error = %e, "could not write the validation capture");
+    }
+    Ok(Checked {
+        validation,
+        symbol,
+        reference_price,
+    })
+}
+
+fn refuse_invalid(validation: &Validation) -> ToolError {
+    let lines: Vec<String> = validation
+        .violations
+        .iter()
+        .map(|v| {
+            if v.nearest_valid.is_empty() {
+                format!("- {}: {} ({})", v.filter, v.message, v.value)
+            } else {
+                format!(
+                    "- {}: {} ({}; nearest valid: {})",
+                    v.filter,
+                    v.message,
+                    v.value,
+                    v.nearest_valid.join(" or ")
+                )
+            }
+        })
+        .collect();
+    ToolError::invalid(format!(
+        "the order breaks the symbol's filters, so it was not sent:\n{}\nFix the values (order_validate shows a normalized payload) and try again.",
+        lines.join("\n")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_read_like_a_trader_says_them() {
+        let args: OrderArgs = serde_json::from_value(serde_json::json!({
+            "symbol": "btcusdt", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC",
+            "quantity": "0.0010", "price": "95000.00"
+        }))
+        .expect("args");
+        assert_eq!(
+            describe_order(&args.to_order().expect("order")),
+            "BUY 0.001 BTCUSDT LIMIT GTC @ 95000"
+        );
+    }
+}

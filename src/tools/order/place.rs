@@ -1,0 +1,471 @@
+//! `order_place`: the gate, the ledger, the request, and reconciliation of unknown outcomes;
+//! paper fills and the first-success runbook.
+
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::{OrderArgs, check, check_limits, describe_order, notional, refuse_invalid};
+use crate::binance::clock::local_now_ms;
+use crate::binance::error::codes;
+use crate::binance::model::{NewOrder, OrderReport, OrderType, Side, SymbolInfo};
+use crate::binance::{BinanceError, OrderRef};
+use crate::config::{Environment, TradeMode};
+use crate::guard;
+use crate::memory::ledger::LedgerEvent;
+use crate::tools::{ToolError, ToolOutput, Toolbox, utc};
+
+// ---- order_place ----------------------------------------------------------------------------
+
+/// What is known about a placed order.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PlaceOutput {
+    pub environment: Environment,
+    /// `live` or `paper`.
+    pub mode: String,
+    pub client_order_id: String,
+    pub order_id: Option<u64>,
+    /// Binance status (NEW, PARTIALLY_FILLED, FILLED ...), `PAPER_FILLED`, or `UNKNOWN`.
+    pub status: String,
+    /// True when the status is not confirmed by a query: check order_status before acting on it.
+    pub provisional: bool,
+    /// `accepted`, `reconciled_after_unknown_outcome`, `absent_after_unknown_outcome`, `unknown`, `paper`.
+    pub outcome: String,
+    pub executed_qty: Option<Decimal>,
+    /// Average fill price (cumulative quote / executed quantity).
+    pub avg_price: Option<Decimal>,
+    pub order: NewOrder,
+    /// The latest report from Binance.
+    pub report: Option<OrderReport>,
+    pub next_step: String,
+}
+
+impl ToolOutput for PlaceOutput {
+    fn summary(&self) -> String {
+        format!(
+            "{} ({}): {} -> {}{} [client id {}{}]",
+            self.environment,
+            self.mode,
+            describe_order(&self.order),
+            self.status,
+            if self.provisional { " (provisional)" } else { "" },
+            self.client_order_id,
+            self.order_id.map(|id| format!(", order id {id}")).unwrap_or_default()
+        )
+    }
+}
+
+/// How the human confirmed a production order, for the audit log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Approval {
+    /// Not production.
+    NotNeeded,
+    /// `confirm_production: true` (the client cannot ask the human, or BINANCE_CONFIRM=argument).
+    Argument,
+    /// The human approved the exact order in the client.
+    Elicited,
+}
+
+/// A timeout, a 5XX, -1006 or -1007 after sending: the order may or may not exist.
+pub fn is_unknown_outcome(e: &BinanceError) -> bool {
+    match e {
+        BinanceError::Transport { source, .. } => !source.is_connect() && !source.is_builder(),
+        BinanceError::Api { status, code, .. } => {
+            *status >= 500 || *code == codes::UNEXPECTED_RESP || *code == codes::TIMEOUT
+        }
+        BinanceError::Http { status, .. } => *status >= 500,
+        BinanceError::Decode { .. } => true,
+        BinanceError::MissingCredentials { .. } | BinanceError::EnvironmentDisabled { .. } => false,
+    }
+}
+
+/// Delays between reconciliation queries after an unknown outcome (bounded: about 8 s in all).
+const RECONCILE_BACKOFF_MS: [u64; 5] = [250, 500, 1000, 2000, 4000];
+
+pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> Result<PlaceOutput, ToolError> {
+    let env = tb.signed_env(args.environment);
+    guard::require_confirmation(env, args.confirm_production, "order_place")?;
+    guard::require_trading_allowed(tb.config(), tb.memory())?;
+    let mut order = args.to_order()?;
+    let client_order_id = guard::client_order_id(order.new_client_order_id.as_deref())?;
+    let prefs = tb.preferences()?;
+    let c = check(tb, "order_place", env, &order, true).await?;
+    if !c.validation.valid {
+        return Err(refuse_invalid(&c.validation));
+    }
+    guard::require_recent_test(tb.ledger(), env, &order, local_now_ms())?;
+    let order_notional = notional(&order, c.reference_price);
+    let quote_asset = c.symbol.quote_asset.clone();
+    check_limits(tb, &prefs, env, &order, &c)?;
+    if env == Environment::Production {
+        let listed = listed_on_a_rehearsal_environment(tb, &order.symbol).await?;
+        guard::require_rehearsed_shape(tb.ledger(), &order, listed)?;
+        let how = if approval == Approval::Elicited {
+            "elicitation_accepted"
+        } else {
+            "argument"
+        };
+        tb.audit()
+            .confirmation(env, "order_place", how, &describe_order(&order));
+    }
+    order.new_client_order_id = Some(client_order_id.clone());
+    if tb.config().trade_mode == TradeMode::Paper {
+        return paper_fill(tb, env, order, client_order_id).await;
+    }
+    let now = local_now_ms();
+    tb.ledger().record(&LedgerEvent::OrderReserved {
+        at: utc(now),
+        at_ms: now,
+        environment: env,
+        client_order_id: client_order_id.clone(),
+        identity: guard::order_identity(&order),
+        shape: guard::order_shape(&order),
+        order: serde_json::to_value(&order).unwrap_or_default(),
+        notional: order_notional,
+        quote_asset: Some(quote_asset),
+    })?;
+    match tb.client(env).place_order(&order).await {
+        Ok(report) => {
+            let now = local_now_ms();
+            let shape = guard::order_shape(&order);
+            let first_of_shape = env == Environment::Production && !tb.ledger().shape_accepted(env, &shape)?;
+            tb.ledger().record(&LedgerEvent::OrderAccepted {
+                at: utc(now),
+                at_ms: now,
+                environment: env,
+                client_order_id: client_order_id.clone(),
+                order_id: report.order_id,
+                status: report.status.clone().unwrap_or_default(),
+                shape: Some(shape),
+            })?;
+            // The placement answer is provisional; a query confirms the state.
+            let confirmed = tb
+                .client(env)
+                .query_order(&order.symbol, &OrderRef::ClientId(client_order_id.clone()))
+                .await;
+            let (report, provisional) = match confirmed {
+                Ok(q) => (merge_fills(q, &report), false),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not confirm the placed order");
+                    (report, true)
+                }
+            };
+            let out = placed(env, order, client_order_id, report, provisional, "accepted");
+            if first_of_shape {
+                write_runbook(tb, &out, &c.symbol);
+            }
+            Ok(out)
+        }
+        Err(e) if is_unknown_outcome(&e) => {
+            let now = local_now_ms();
+            tb.ledger().record(&LedgerEvent::OrderUnknown {
+                at: utc(now),
+                at_ms: now,
+                environment: env,
+                client_order_id: client_order_id.clone(),
+                error: e.to_string(),
+            })?;
+            let out = reconcile(tb, env, order, client_order_id, e.to_string()).await;
+            if let Some(mut incident) = crate::memory::incidents::Incident::from_error(&e, "") {
+                incident.action = match &out {
+                    Ok(o) => format!(
+                        "did NOT resend; queried the order by client id: outcome {}, status {}",
+                        o.outcome, o.status
+                    ),
+                    Err(err) => format!("did NOT resend; reconciliation failed: {err}"),
+                };
+                if let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(&incident) {
+                    tracing::warn!(error = %err, "could not write incidents.md");
+                }
+            }
+            out
+        }
+        Err(e) => {
+            if let Some(incident) =
+                crate::memory::incidents::Incident::from_error(&e, "order not placed; returned the error to the agent")
+                && let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(&incident)
+            {
+                tracing::warn!(error = %err, "could not write incidents.md");
+            }
+            let now = local_now_ms();
+            tb.ledger().record(&LedgerEvent::OrderRejected {
+                at: utc(now),
+                at_ms: now,
+                environment: env,
+                client_order_id,
+                code: e.code(),
+                message: e.to_string(),
+            })?;
+            Err(e.into())
+        }
+    }
+}
+
+/// The first time an order shape succeeds in production, its steps go to runbooks.md.
+fn write_runbook(tb: &Toolbox, out: &PlaceOutput, symbol: &SymbolInfo) {
+    let at = crate::memory::incidents::human_time(local_now_ms());
+    let rules: Vec<String> = symbol
+        .filters
+        .iter()
+        .map(crate::filters::SymbolFilter::describe)
+        .map(|r| format!("  - {r}"))
+        .collect();
+    let text = format!(
+        "\n## {at} · first production order of this shape: {shape}\n_Written automatically by binance-mcp._\n\n1. order_validate: passed the local filters\n2. order_test: passed on production (and this shape was rehearsed on testnet or demo before)\n3. order_place: {desc}, client order id {id}\n4. reconcile: order_status says {status}{prov}\n\nFilters used:\n{rules}\n",
+        shape = guard::order_shape(&out.order),
+        desc = describe_order(&out.order),
+        id = out.client_order_id,
+        status = out.status,
+        prov = if out.provisional {
+            " (provisional: not yet confirmed by a query)"
+        } else {
+            ""
+        },
+        rules = rules.join("\n"),
+    );
+    if let Err(e) = tb.memory().append_text("runbooks.md", &text) {
+        tracing::warn!(error = %e, "could not write runbooks.md");
+    }
+}
+
+/// Queries by client order id until Binance says whether the order exists; never re-sends.
+async fn reconcile(
+    tb: &Toolbox,
+    env: Environment,
+    order: NewOrder,
+    client_order_id: String,
+    cause: String,
+) -> Result<PlaceOutput, ToolError> {
+    let mut absent = false;
+    for delay in RECONCILE_BACKOFF_MS {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        match tb
+            .client(env)
+            .query_order(&order.symbol, &OrderRef::ClientId(client_order_id.clone()))
+            .await
+        {
+            Ok(report) => {
+                record_reconciled(tb, env, &client_order_id, "exists", Some(&report))?;
+                let mut out = placed(
+                    env,
+                    order,
+                    client_order_id,
+                    report,
+                    false,
+                    "reconciled_after_unknown_outcome",
+                );
+                out.next_step = format!(
+                    "The placement answer was lost ({cause}); the order was found by its client id. Do not place it again. {}",
+                    out.next_step
+                );
+                return Ok(out);
+            }
+            Err(e) if e.code() == Some(codes::NO_SUCH_ORDER) => absent = true,
+            Err(e) => tracing::warn!(error = %e, "reconciliation query failed"),
+        }
+    }
+    let outcome = if absent { "absent" } else { "still_unknown" };
+    record_reconciled(tb, env, &client_order_id, outcome, None)?;
+    Ok(PlaceOutput {
+        environment: env,
+        mode: "live".into(),
+        client_order_id: client_order_id.clone(),
+        order_id: None,
+        status: if absent { "NOT_FOUND".into() } else { "UNKNOWN".into() },
+        provisional: true,
+        outcome: if absent {
+            "absent_after_unknown_outcome".into()
+        } else {
+            "unknown".into()
+        },
+        executed_qty: None,
+        avg_price: None,
+        order,
+        report: None,
+        next_step: format!(
+            "The placement answer was lost ({cause}) and Binance {} this client id. Do NOT send the order again: check order_status with client_order_id {client_order_id} and order_open_list first, and tell the human.",
+            if absent {
+                "does not (yet) know"
+            } else {
+                "could not be asked about"
+            }
+        ),
+    })
+}
+
+fn record_reconciled(
+    tb: &Toolbox,
+    env: Environment,
+    client_order_id: &str,
+    outcome: &str,
+    report: Option<&OrderReport>,
+) -> Result<(), ToolError> {
+    let now = local_now_ms();
+    tb.ledger().record(&LedgerEvent::Reconciled {
+        at: utc(now),
+        at_ms: now,
+        environment: env,
+        client_order_id: client_order_id.to_owned(),
+        outcome: outcome.to_owned(),
+        order_id: report.map(|r| r.order_id),
+        status: report.and_then(|r| r.status.clone()),
+    })?;
+    Ok(())
+}
+
+/// A query answer has no fills; keep the placement's fills next to the confirmed status.
+fn merge_fills(mut query: OrderReport, placement: &OrderReport) -> OrderReport {
+    if query.fills.is_empty() {
+        query.fills = placement.fills.clone();
+    }
+    query
+}
+
+fn placed(
+    env: Environment,
+    order: NewOrder,
+    client_order_id: String,
+    report: OrderReport,
+    provisional: bool,
+    outcome: &str,
+) -> PlaceOutput {
+    let executed = report.executed_qty;
+    let avg_price = match (report.cummulative_quote_qty, executed) {
+        (Some(quote), Some(qty)) if !qty.is_zero() && quote >= Decimal::ZERO => {
+            Some((quote / qty).round_dp(8).normalize())
+        }
+        _ => None,
+    };
+    let status = report.status.clone().unwrap_or_else(|| "UNKNOWN".into());
+    let next_step = if report.is_final() {
+        format!("The order is {status}. Check balances with account_balances if needed.")
+    } else {
+        format!(
+            "The order is {status}. Follow it with order_status (client_order_id {client_order_id}); cancel with order_cancel."
+        )
+    };
+    PlaceOutput {
+        environment: env,
+        mode: "live".into(),
+        client_order_id,
+        order_id: Some(report.order_id),
+        status,
+        provisional,
+        outcome: outcome.into(),
+        executed_qty: executed.map(|q| q.normalize()),
+        avg_price,
+        order,
+        report: Some(report),
+        next_step,
+    }
+}
+
+async fn listed_on_a_rehearsal_environment(tb: &Toolbox, symbol: &str) -> Result<bool, ToolError> {
+    for env in [Environment::Testnet, Environment::Demo] {
+        match tb.symbols(env, &[symbol.to_owned()]).await {
+            Ok(_) => return Ok(true),
+            Err(ToolError::Binance(e)) if e.code() == Some(codes::BAD_SYMBOL) => continue,
+            Err(ToolError::InvalidArgument(_)) => continue,
+            Err(e) => {
+                return Err(ToolError::Refused(guard::Refusal {
+                    rule: "rehearse_on_testnet",
+                    reason: format!("cannot check whether {symbol} is listed on {env}: {e}"),
+                    what_to_do: "Retry when testnet is reachable; production orders need a rehearsal of their shape there first.".into(),
+                }));
+            }
+        }
+    }
+    Ok(false)
+}
+
+async fn paper_fill(
+    tb: &Toolbox,
+    env: Environment,
+    order: NewOrder,
+    client_order_id: String,
+) -> Result<PlaceOutput, ToolError> {
+    let mut books = tb.client(env).book_ticker(std::slice::from_ref(&order.symbol)).await?;
+    let book = books
+        .pop()
+        .ok_or_else(|| ToolError::internal("no book ticker for the symbol"))?;
+    let touch = match order.side {
+        Side::Buy => book.ask_price,
+        Side::Sell => book.bid_price,
+    };
+    // A limit that does not reach the book would rest; paper mode does not simulate resting orders.
+    let marketable = match (order.order_type.has_limit_price(), order.price, order.side) {
+        (false, _, _) | (true, None, _) => true,
+        (true, Some(limit), Side::Buy) => limit >= touch,
+        (true, Some(limit), Side::Sell) => limit <= touch,
+    };
+    if !marketable
+        || order.order_type == OrderType::LimitMaker
+        || order.stop_price.is_some()
+        || order.trailing_delta.is_some()
+    {
+        return Err(ToolError::invalid(format!(
+            "paper mode fills only orders that would execute now at the book ({} {touch}); this {} order would rest or wait for a trigger, which paper mode does not simulate",
+            if order.side == Side::Buy {
+                "best ask"
+            } else {
+                "best bid"
+            },
+            order.order_type.as_str()
+        )));
+    }
+    let price = touch;
+    let quantity = match (order.quantity, order.quote_order_qty) {
+        (Some(q), _) => q,
+        (None, Some(quote)) if !price.is_zero() => (quote / price).round_dp(8),
+        _ => Decimal::ZERO,
+    };
+    let now = local_now_ms();
+    tb.ledger().record(&LedgerEvent::PaperFill {
+        at: utc(now),
+        at_ms: now,
+        environment: env,
+        client_order_id: client_order_id.clone(),
+        symbol: order.symbol.clone(),
+        side: order.side.as_str().into(),
+        quantity: quantity.normalize().to_string(),
+        price: price.normalize().to_string(),
+    })?;
+    Ok(PlaceOutput {
+        environment: env,
+        mode: "paper".into(),
+        client_order_id,
+        order_id: None,
+        status: "PAPER_FILLED".into(),
+        provisional: false,
+        outcome: "paper".into(),
+        executed_qty: Some(quantity.normalize()),
+        avg_price: Some(price.normalize()),
+        order,
+        report: None,
+        next_step: "Paper mode (BINANCE_TRADE_MODE=paper): nothing was sent to the matching engine; the simulated fill is in ledger.jsonl.".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_outcomes_are_classified() {
+        let api = |status: u16, code: i64| BinanceError::Api {
+            environment: Environment::Testnet,
+            endpoint: "POST /api/v3/order".into(),
+            status,
+            code,
+            msg: String::new(),
+            retry_after_secs: None,
+        };
+        assert!(is_unknown_outcome(&api(503, -1000)));
+        assert!(is_unknown_outcome(&api(400, -1007)));
+        assert!(is_unknown_outcome(&api(400, -1006)));
+        assert!(!is_unknown_outcome(&api(400, -2010)));
+        assert!(!is_unknown_outcome(&api(400, -1013)));
+    }
+}
