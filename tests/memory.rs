@@ -250,3 +250,26 @@ fn two_processes_appending_at_once_lose_nothing() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_unusable_memory_folder_gives_clear_errors_and_the_server_keeps_serving() {
+    let ex = Exchanges::start().await;
+    // A memory folder below a regular file can never be created (root ignores permissions, this not).
+    let blocker = tempfile::NamedTempFile::new().expect("file");
+    let home = blocker.path().join("binance");
+    let mcp = connect_with_home(&ex.env(), &home).await;
+    // Market data does not need the folder: snapshots fail quietly (logged), the answer comes.
+    let info = mcp.ok("market_exchange_info", json!({"symbols": ["BTCUSDT"]})).await;
+    assert_eq!(info["symbols"][0]["symbol"], "BTCUSDT");
+    let text = mcp.err("memory_read", json!({"file": "incidents"})).await;
+    assert!(text.contains("memory folder"), "{text}");
+    // Orders need the ledger: refused with a clear reason, nothing sent.
+    let (bid, _) = mcp.book("BTCUSDT", "testnet").await;
+    let order = json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC", "quantity": "0.001",
+        "price": price_near(&bid, "0.98", "0.01"), "environment": "testnet"});
+    let text = mcp.err("order_test", order).await;
+    assert!(text.contains("memory folder"), "{text}");
+    assert_eq!(count_requests(&ex.testnet.base_url, "POST", "/api/v3/order/test").await, 0);
+    let status = mcp.ok("server_status", json!({})).await;
+    assert_eq!(status["memory_folder"], home.display().to_string());
+}
