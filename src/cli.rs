@@ -233,7 +233,7 @@ async fn call_in_process(
             }
         }
         Err(e) => {
-            eprintln!("binance-mcp call: {e} (list the tools with `binance-mcp call server_status` or see README)");
+            eprintln!("binance-mcp call: {e} (the tool names are in README.md and SKILL.md)");
             ExitCode::FAILURE
         }
     };
@@ -322,8 +322,41 @@ pub async fn doctor(config: Config) -> ExitCode {
         if let Some(w) = &env.warning {
             println!("           WARNING: {w}");
         }
+        for line in health_lines(env) {
+            println!("           {line}");
+        }
     }
     ExitCode::SUCCESS
+}
+
+/// Rate-limit budget (shared by every server on this machine), ban, Retry-After, circuit and
+/// clock warnings of one environment, for `doctor`.
+fn health_lines(env: &crate::tools::status::EnvironmentStatus) -> Vec<String> {
+    let mut lines = Vec::new();
+    let limits: Vec<String> = env
+        .limits
+        .iter()
+        .map(|l| format!("{} {}/{} per {}", l.counter, l.used, l.limit, l.interval))
+        .collect();
+    lines.push(format!("rate limits ({}): {}", env.limits_source, limits.join(", ")));
+    if let Some(until) = &env.banned_until {
+        lines.push(format!(
+            "BANNED by Binance (HTTP 418) until {until}: no request is sent until then"
+        ));
+    }
+    if let Some(until) = &env.retry_after_until {
+        lines.push(format!("rate limited (HTTP 429): no request before {until}"));
+    }
+    if let Some(until) = &env.circuit_open_until {
+        lines.push(format!(
+            "circuit open after {} failures: no request before {until}",
+            env.consecutive_failures
+        ));
+    }
+    if let Some(w) = &env.clock_warning {
+        lines.push(format!("WARNING: {w}"));
+    }
+    lines
 }
 
 /// `binance-mcp halt [REASON]`: the kill switch on.

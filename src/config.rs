@@ -23,6 +23,10 @@ pub const DEFAULT_RECV_WINDOW_MS: u64 = 5_000;
 pub const MAX_RECV_WINDOW_MS: u64 = 60_000;
 /// Default HTTP request timeout in milliseconds.
 pub const DEFAULT_HTTP_TIMEOUT_MS: u64 = 10_000;
+/// Default timeout of establishing a connection, in milliseconds.
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
+/// Default cool-down of an open circuit breaker, in milliseconds.
+pub const DEFAULT_CIRCUIT_COOLDOWN_MS: u64 = 30_000;
 
 /// Every tool group the server can register (`BINANCE_TOOLSETS`).
 pub const TOOLSETS: &[&str] = &["market", "test_order", "order", "account", "memory", "diagnostics"];
@@ -121,6 +125,11 @@ pub struct Config {
     pub recv_window_ms: u64,
     /// Timeout of one HTTP request, in ms.
     pub http_timeout_ms: u64,
+    /// `BINANCE_CONNECT_TIMEOUT_MS`: timeout of establishing a connection, in ms.
+    pub connect_timeout_ms: u64,
+    /// `BINANCE_CIRCUIT_COOLDOWN_MS`: how long requests to an environment are refused after 5
+    /// transport failures or 5XX in a row, in ms.
+    pub circuit_cooldown_ms: u64,
     /// The memory folder (`BINANCE_HOME`, else `~/binance`).
     pub home: PathBuf,
     /// `BINANCE_READ_ONLY=1`: register no tool that is not read-only.
@@ -243,6 +252,18 @@ impl Config {
                 }
             },
         };
+        let connect_timeout_ms = parse_ms(
+            get("BINANCE_CONNECT_TIMEOUT_MS"),
+            "BINANCE_CONNECT_TIMEOUT_MS",
+            DEFAULT_CONNECT_TIMEOUT_MS,
+            100..=60_000,
+        )?;
+        let circuit_cooldown_ms = parse_ms(
+            get("BINANCE_CIRCUIT_COOLDOWN_MS"),
+            "BINANCE_CIRCUIT_COOLDOWN_MS",
+            DEFAULT_CIRCUIT_COOLDOWN_MS,
+            100..=3_600_000,
+        )?;
         let home = match get("BINANCE_HOME") {
             Some(path) => PathBuf::from(path),
             None => directories::BaseDirs::new()
@@ -293,6 +314,8 @@ impl Config {
             demo: environment(Environment::Demo)?,
             recv_window_ms,
             http_timeout_ms,
+            connect_timeout_ms,
+            circuit_cooldown_ms,
             home,
             read_only,
             toolsets,
@@ -325,6 +348,24 @@ impl Config {
     /// Whether a tool group is registered.
     pub fn toolset_enabled(&self, group: &str) -> bool {
         self.toolsets.iter().any(|t| t == group)
+    }
+}
+
+/// Whole milliseconds within `range`, or the default when unset.
+fn parse_ms(
+    value: Option<String>,
+    variable: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Some(v) = value else { return Ok(default) };
+    match v.parse::<u64>() {
+        Ok(ms) if range.contains(&ms) => Ok(ms),
+        _ => Err(ConfigError::Invalid {
+            variable,
+            reason: format!("expected milliseconds from {} to {}", range.start(), range.end()),
+            value: v,
+        }),
     }
 }
 
@@ -393,6 +434,7 @@ mod tests {
         assert_eq!(c.demo.base_url, "https://demo-api.binance.com");
         assert!(c.production.credentials.is_none());
         assert_eq!(c.recv_window_ms, 5000);
+        assert_eq!((c.connect_timeout_ms, c.circuit_cooldown_ms), (5000, 30_000));
         assert!(!c.read_only);
         assert!(c.toolset_enabled("market"));
     }
@@ -423,6 +465,10 @@ mod tests {
         assert!(err.to_string().contains("BINANCE_RECV_WINDOW"));
         let err = config(&[("BINANCE_TOOLSETS", "market,trading")]).expect_err("unknown group");
         assert!(err.to_string().contains("trading"));
+        let err = config(&[("BINANCE_CIRCUIT_COOLDOWN_MS", "5")]).expect_err("too short");
+        assert!(err.to_string().contains("BINANCE_CIRCUIT_COOLDOWN_MS"));
+        let err = config(&[("BINANCE_CONNECT_TIMEOUT_MS", "soon")]).expect_err("not a number");
+        assert!(err.to_string().contains("BINANCE_CONNECT_TIMEOUT_MS"));
         let err = config(&[("BINANCE_TESTNET_BASE_URL", "ftp://x")]).expect_err("scheme");
         assert!(err.to_string().contains("BINANCE_TESTNET_BASE_URL"));
     }

@@ -20,6 +20,8 @@ Environment variables (all optional):
   BINANCE_HOME              memory folder (default ~/binance)
   BINANCE_RECV_WINDOW       recvWindow of signed requests in ms (default 5000, max 60000)
   BINANCE_HTTP_TIMEOUT_MS   timeout of one REST request in ms (default 10000)
+  BINANCE_CONNECT_TIMEOUT_MS   timeout of opening a connection in ms (default 5000)
+  BINANCE_CIRCUIT_COOLDOWN_MS  after 5 failures in a row, no request to that environment for this long (default 30000)
   BINANCE_READ_ONLY=1       register only read-only tools
   BINANCE_TOOLSETS          comma list of tool groups: market,test_order,order,account,memory,diagnostics
   BINANCE_CONFIRM           elicitation (default: production orders are also approved by the human in the client) or argument
@@ -61,6 +63,9 @@ enum Command {
         /// Seed of the deterministic market: the same seed gives the same prices.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// REQUEST_WEIGHT limit per IP and minute (429, then a 418 ban, past it).
+        #[arg(long, default_value_t = emulator::DEFAULT_WEIGHT_LIMIT_PER_MINUTE)]
+        weight_limit: u32,
     },
     /// Run one tool through the same MCP code path and print its structured result.
     Call {
@@ -139,9 +144,11 @@ fn main() -> ExitCode {
         api_key,
         api_secret,
         seed,
+        weight_limit,
     } = command
     {
         let mut config = emulator::EmulatorConfig::new(seed);
+        config.weight_limit_per_minute = weight_limit.max(1);
         if let (Some(key), Some(secret)) = (api_key, api_secret) {
             config = config.with_account(key, secret);
         }

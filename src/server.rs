@@ -5,6 +5,7 @@
 //! that clients which ignore `structuredContent` still give the agent the data.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -17,11 +18,14 @@ use rmcp::model::{
     CallToolResponse, CallToolResult, ContentBlock, Implementation, ListResourceTemplatesResult, ListResourcesResult,
     PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
 };
+#[allow(deprecated)] // MCP logging (SEP-2577)
+use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam, SetLevelRequestParams};
 use rmcp::service::NotificationContext;
 use rmcp::service::RequestContext;
 use rmcp::{Peer, RoleServer, ServerHandler, prompt_handler, tool, tool_handler, tool_router};
 
 use crate::approval::{Approvals, Decision};
+use crate::binance::AlertLevel;
 use crate::config::{Config, ConfirmMode, Environment};
 use crate::guard;
 use crate::memory::incidents::in_tool;
@@ -59,6 +63,8 @@ pub struct BinanceServer {
     approvals: Arc<Approvals>,
     /// The client, once initialized: for resource-change notifications.
     peer: Arc<OnceLock<Peer<RoleServer>>>,
+    /// Minimum level of alerts sent as logging notifications (`logging/setLevel`; warning until set).
+    log_level: Arc<AtomicU8>,
     tool_router: ToolRouter<Self>,
     prompt_router: PromptRouter<Self>,
 }
@@ -449,9 +455,47 @@ impl BinanceServer {
             toolbox,
             approvals: Arc::new(Approvals::default()),
             peer: Arc::default(),
+            log_level: Arc::new(AtomicU8::new(WARNING_RANK)),
             tool_router,
             prompt_router: Self::prompt_router(),
         }
+    }
+
+    /// Forwards the Binance layer's alerts (bans, open circuits, clock drift, unknown order
+    /// outcomes) to the client as logging notifications, in a task of its own so that a slow
+    /// client never holds up a tool call; each notification gets at most 2 s.
+    #[allow(deprecated)] // MCP logging is deprecated by SEP-2577 but still what clients show.
+    fn forward_alerts(&self, peer: Peer<RoleServer>) {
+        // Every environment's client raises on the same hub.
+        let mut alerts = self.toolbox.client(Environment::Testnet).alerts().subscribe();
+        let minimum = self.log_level.clone();
+        tokio::spawn(async move {
+            loop {
+                let alert = match alerts.recv().await {
+                    Ok(alert) => alert,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "alerts dropped before reaching the MCP client");
+                        continue;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                let level = match alert.level {
+                    AlertLevel::Warning => LoggingLevel::Warning,
+                    AlertLevel::Error => LoggingLevel::Error,
+                };
+                if level_rank(level) < minimum.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let param = LoggingMessageNotificationParam::new(level, serde_json::Value::String(alert.message))
+                    .with_logger(alert.logger);
+                if tokio::time::timeout(Duration::from_secs(2), peer.notify_logging_message(param))
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!("the MCP client did not take a log notification within 2 s");
+                }
+            }
+        });
     }
 
     pub fn toolbox(&self) -> &Arc<Toolbox> {
@@ -507,7 +551,19 @@ impl BinanceServer {
 #[prompt_handler(router = self.prompt_router)]
 impl ServerHandler for BinanceServer {
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        let _ = self.peer.set(context.peer.clone());
+        if self.peer.set(context.peer.clone()).is_ok() {
+            self.forward_alerts(context.peer);
+        }
+    }
+
+    #[allow(deprecated)] // MCP logging (SEP-2577)
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.log_level.store(level_rank(request.level), Ordering::Relaxed);
+        Ok(())
     }
 
     async fn list_resources(
@@ -534,12 +590,14 @@ impl ServerHandler for BinanceServer {
         resources::read(&self.toolbox, &request.uri).map(Into::into)
     }
 
+    #[allow(deprecated)] // enable_logging: MCP logging (SEP-2577)
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_resources()
                 .enable_resources_list_changed()
+                .enable_logging()
                 .build(),
         )
         .with_server_info(
@@ -547,6 +605,24 @@ impl ServerHandler for BinanceServer {
                 .with_title("Binance Spot (safety-gated)"),
         )
         .with_instructions(INSTRUCTIONS)
+    }
+}
+
+/// Rank of the `warning` logging level: alerts are sent from this level up until the client sets another.
+const WARNING_RANK: u8 = 3;
+
+/// Severity order of MCP logging levels (debug lowest).
+#[allow(deprecated)] // MCP logging (SEP-2577)
+fn level_rank(level: LoggingLevel) -> u8 {
+    match level {
+        LoggingLevel::Debug => 0,
+        LoggingLevel::Info => 1,
+        LoggingLevel::Notice => 2,
+        LoggingLevel::Warning => 3,
+        LoggingLevel::Error => 4,
+        LoggingLevel::Critical => 5,
+        LoggingLevel::Alert => 6,
+        LoggingLevel::Emergency => 7,
     }
 }
 
@@ -592,6 +668,14 @@ mod tests {
             .map(|t| t.name.to_string())
             .collect();
         assert_eq!(names, vec!["server_status"]);
+    }
+
+    #[test]
+    #[allow(deprecated)] // MCP logging (SEP-2577)
+    fn warning_is_the_default_minimum_level() {
+        assert_eq!(level_rank(LoggingLevel::Warning), WARNING_RANK);
+        assert!(level_rank(LoggingLevel::Error) > WARNING_RANK);
+        assert!(level_rank(LoggingLevel::Info) < WARNING_RANK);
     }
 
     #[test]

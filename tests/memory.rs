@@ -269,7 +269,10 @@ async fn an_unusable_memory_folder_gives_clear_errors_and_the_server_keeps_servi
         "price": price_near(&bid, "0.98", "0.01"), "environment": "testnet"});
     let text = mcp.err("order_test", order).await;
     assert!(text.contains("memory folder"), "{text}");
-    assert_eq!(count_requests(&ex.testnet.base_url, "POST", "/api/v3/order/test").await, 0);
+    assert_eq!(
+        count_requests(&ex.testnet.base_url, "POST", "/api/v3/order/test").await,
+        0
+    );
     let status = mcp.ok("server_status", json!({})).await;
     assert_eq!(status["memory_folder"], home.display().to_string());
 }

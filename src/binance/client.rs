@@ -3,31 +3,25 @@
 //! Nothing here knows about MCP. Public endpoints are sent unsigned with no API key; signed
 //! endpoints get `recvWindow`, `timestamp` and `signature` (last) over the exact bytes sent.
 
-use std::collections::BTreeMap;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 
+use super::alert::{Alert, AlertLevel, Alerts};
+use super::circuit::Circuit;
 use super::clock::{Clock, local_now_ms};
 use super::error::{BinanceError, codes};
+use super::governor::{Budget, Governor};
+use super::limits::Limits;
 use super::model::*;
-use super::sign::{Credentials, encode_params, signed_query};
+use super::sign::Credentials;
+use super::transport::Resilience;
 use crate::config::{Environment, EnvironmentConfig};
 
-/// Request counters and the rate-limit headers last seen, for `server_status`.
-#[derive(Clone, Debug, Default)]
-pub struct Usage {
-    /// `X-MBX-USED-WEIGHT-<interval>` values of the latest response, e.g. `"1M" -> 321`.
-    pub used_weight: BTreeMap<String, u64>,
-    /// `X-MBX-ORDER-COUNT-<interval>` values of the latest order response.
-    pub order_count: BTreeMap<String, u64>,
-    pub requests: u64,
-    pub errors: u64,
-    pub last_response_at: Option<Instant>,
-}
+pub use super::metrics::Usage;
 
 /// Query of `GET /api/v3/klines`.
 #[derive(Clone, Debug, Default)]
@@ -90,23 +84,30 @@ pub trait RequestObserver: Send + Sync + std::fmt::Debug {
 /// Order placement failures are reported by the order tool, which knows how it reconciled.
 const SELF_REPORTED: &str = "POST /api/v3/order";
 
-/// A client for one environment.
+/// A client for one environment. Transport (limits, retries, the circuit breaker) is in
+/// `transport`; the fields are shared with it.
 #[derive(Debug)]
 pub struct BinanceClient {
-    environment: Environment,
-    base_url: String,
+    pub(super) environment: Environment,
+    pub(super) base_url: String,
     credentials: Option<Credentials>,
-    enabled: bool,
-    recv_window_ms: u64,
+    pub(super) enabled: bool,
+    pub(super) recv_window_ms: u64,
     timeout: Duration,
     http: OnceLock<reqwest::Client>,
-    clock: Clock,
-    usage: Mutex<Usage>,
-    observer: Option<std::sync::Arc<dyn RequestObserver>>,
+    pub(super) clock: Clock,
+    pub(super) usage: Mutex<Usage>,
+    pub(super) observer: Option<Arc<dyn RequestObserver>>,
+    pub(super) resilience: Resilience,
+    pub(super) governor: Governor,
+    pub(super) circuit: Circuit,
+    pub(super) alerts: Alerts,
 }
 
 impl BinanceClient {
+    /// A client with the default [`Resilience`] (rate-limit state kept in this process).
     pub fn new(config: &EnvironmentConfig, recv_window_ms: u64, timeout: Duration) -> BinanceClient {
+        let resilience = Resilience::default();
         BinanceClient {
             environment: config.environment,
             base_url: config.base_url.clone(),
@@ -118,13 +119,52 @@ impl BinanceClient {
             clock: Clock::default(),
             usage: Mutex::new(Usage::default()),
             observer: None,
+            governor: Governor::new(config.environment, &config.base_url, None, resilience.max_wait),
+            circuit: Circuit::new(resilience.circuit_threshold, resilience.circuit_cooldown),
+            resilience,
+            alerts: Alerts::default(),
         }
     }
 
     /// Reports every signed request to `observer`.
-    pub fn with_observer(mut self, observer: std::sync::Arc<dyn RequestObserver>) -> BinanceClient {
+    pub fn with_observer(mut self, observer: Arc<dyn RequestObserver>) -> BinanceClient {
         self.observer = Some(observer);
         self
+    }
+
+    /// Limits, timeouts and the circuit breaker as configured; the rate-limit state is shared
+    /// through `resilience.state_dir`.
+    pub fn with_resilience(mut self, resilience: Resilience) -> BinanceClient {
+        self.governor = Governor::new(
+            self.environment,
+            &self.base_url,
+            resilience.state_dir.as_deref(),
+            resilience.max_wait,
+        );
+        self.circuit = Circuit::new(resilience.circuit_threshold, resilience.circuit_cooldown);
+        self.resilience = resilience;
+        self
+    }
+
+    /// Raises critical events on `alerts` (shared with the other environments' clients).
+    pub fn with_alerts(mut self, alerts: Alerts) -> BinanceClient {
+        self.alerts = alerts;
+        self
+    }
+
+    /// The alert hub: subscribe to forward alerts, or raise one (e.g. an unknown order outcome).
+    pub fn alerts(&self) -> &Alerts {
+        &self.alerts
+    }
+
+    /// The shared rate-limit budget now (read from the state file).
+    pub fn budget(&self) -> Budget {
+        self.governor.budget(self.clock.now_ms())
+    }
+
+    /// The circuit breaker: state, consecutive failures, end of the cool-down (ms since epoch).
+    pub fn circuit(&self) -> (super::circuit::CircuitState, u32, Option<i64>) {
+        self.circuit.status(local_now_ms())
     }
 
     pub fn environment(&self) -> Environment {
@@ -148,11 +188,11 @@ impl BinanceClient {
     }
 
     // The TLS stack is built on first use, so starting the server costs nothing.
-    fn http(&self) -> &reqwest::Client {
+    pub(super) fn http(&self) -> &reqwest::Client {
         self.http.get_or_init(|| {
             reqwest::Client::builder()
                 .user_agent(concat!("binance-mcp/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(Duration::from_secs(5).min(self.timeout))
+                .connect_timeout(self.resilience.connect_timeout.min(self.timeout))
                 .timeout(self.timeout)
                 .build()
                 .unwrap_or_else(|_| reqwest::Client::new())
@@ -166,22 +206,51 @@ impl BinanceClient {
         self.public::<serde_json::Value>("/api/v3/ping", &[]).await.map(|_| ())
     }
 
-    /// `GET /api/v3/time` (weight 1); also records the clock offset.
+    /// `GET /api/v3/time` (weight 1); also records the clock offset, and warns (log, alert,
+    /// incident) when it exceeds 1 s.
     pub async fn server_time(&self) -> Result<ServerTime, BinanceError> {
         let sent = local_now_ms();
         let time: ServerTime = self.public("/api/v3/time", &[]).await?;
-        self.clock.record(time.server_time, sent, local_now_ms());
+        let sample = self.clock.record(time.server_time, sent, local_now_ms());
+        if self.clock.drift_started(&sample)
+            && let Some(warning) = self.clock.drift_warning()
+        {
+            self.alerts.raise(
+                Alert::new(
+                    AlertLevel::Warning,
+                    self.environment,
+                    format!("clock drift on {}: {warning}", self.environment),
+                )
+                .with_incident(),
+            );
+        }
         Ok(time)
     }
 
-    /// `GET /api/v3/exchangeInfo` (weight 20) for the given symbols (all when empty).
+    /// `GET /api/v3/exchangeInfo` (weight 20) for the given symbols (all when empty). Its
+    /// `rateLimits` become the limits of this environment.
     pub async fn exchange_info(&self, symbols: &[String]) -> Result<ExchangeInfo, BinanceError> {
-        self.public("/api/v3/exchangeInfo", &symbol_params(symbols)).await
+        let info: ExchangeInfo = self.public("/api/v3/exchangeInfo", &symbol_params(symbols)).await?;
+        self.learn_limits(&info.rate_limits);
+        Ok(info)
     }
 
     /// `GET /api/v3/exchangeInfo` as Binance sent it, for snapshots that keep every field.
     pub async fn exchange_info_value(&self, symbols: &[String]) -> Result<serde_json::Value, BinanceError> {
-        self.public("/api/v3/exchangeInfo", &symbol_params(symbols)).await
+        let value: serde_json::Value = self.public("/api/v3/exchangeInfo", &symbol_params(symbols)).await?;
+        if let Some(limits) = value
+            .get("rateLimits")
+            .and_then(|v| serde_json::from_value::<Vec<RateLimit>>(v.clone()).ok())
+        {
+            self.learn_limits(&limits);
+        }
+        Ok(value)
+    }
+
+    fn learn_limits(&self, rate_limits: &[RateLimit]) {
+        if let Some(limits) = Limits::from_rate_limits(rate_limits) {
+            self.governor.set_limits(limits);
+        }
     }
 
     // ---- market data ---------------------------------------------------------------------
@@ -377,21 +446,20 @@ impl BinanceClient {
     // ---- transport -------------------------------------------------------------------------
 
     async fn public<T: DeserializeOwned>(&self, path: &str, params: &[(&str, String)]) -> Result<T, BinanceError> {
-        let query = encode_params(params);
-        let result = self.send(Method::GET, path, query, None).await;
+        let result = self.request(Method::GET, path, params, None).await;
         if let Err(e) = &result {
-            self.report_failure(e, "returned the error to the agent");
+            self.report_failure(e, &self.action_for(e));
         }
         result
     }
 
-    fn report_failure(&self, error: &BinanceError, action: &str) {
+    pub(super) fn report_failure(&self, error: &BinanceError, action: &str) {
         let endpoint = match error {
             BinanceError::Api { endpoint, .. }
             | BinanceError::Http { endpoint, .. }
             | BinanceError::Transport { endpoint, .. }
             | BinanceError::Decode { endpoint, .. } => endpoint.as_str(),
-            // Configuration problems are not incidents: nothing was sent.
+            // Nothing was sent: configuration problems and local refusals are not incidents.
             BinanceError::MissingCredentials { .. } | BinanceError::EnvironmentDisabled { .. } => return,
         };
         if endpoint == SELF_REPORTED {
@@ -426,31 +494,7 @@ impl BinanceClient {
                     tracing::warn!(environment = %self.environment, error = %e, "clock sync failed");
                 }
             }
-            let mut all = params.clone();
-            all.push(("recvWindow", self.recv_window_ms.to_string()));
-            all.push(("timestamp", self.clock.now_ms().to_string()));
-            let unsigned = encode_params(&all);
-            let query = signed_query(credentials, &unsigned);
-            let started = Instant::now();
-            let result = self
-                .send(method.clone(), path, query, Some(credentials.api_key()))
-                .await;
-            if let Some(observer) = &self.observer {
-                let (http_status, binance_code) = match &result {
-                    Ok(_) => (Some(200), None),
-                    Err(e) => (e.status(), e.code()),
-                };
-                observer.signed_request(&SignedRequestRecord {
-                    environment: self.environment,
-                    method: method.to_string(),
-                    path: path.to_owned(),
-                    params: unsigned,
-                    http_status,
-                    binance_code,
-                    latency_ms: started.elapsed().as_millis() as u64,
-                });
-            }
-            match result {
+            match self.request(method.clone(), path, &params, Some(credentials)).await {
                 Err(e) if e.code() == Some(codes::INVALID_TIMESTAMP) && !retried => {
                     tracing::warn!(environment = %self.environment, "-1021 from Binance: re-syncing the clock and retrying once");
                     self.report_failure(
@@ -461,108 +505,16 @@ impl BinanceClient {
                     retried = true;
                 }
                 Err(e) => {
-                    self.report_failure(&e, "returned the error to the agent");
+                    self.report_failure(&e, &self.action_for(&e));
                     return Err(e);
                 }
                 ok => return ok,
             }
         }
     }
-
-    async fn send<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        query: String,
-        api_key: Option<&str>,
-    ) -> Result<T, BinanceError> {
-        if !self.enabled {
-            return Err(BinanceError::EnvironmentDisabled {
-                environment: self.environment,
-            });
-        }
-        let endpoint = format!("{method} {path}");
-        // The query is already percent-encoded; the URL parser keeps it byte for byte, so the
-        // signed bytes are exactly the bytes on the wire.
-        let url = if query.is_empty() {
-            format!("{}{path}", self.base_url)
-        } else {
-            format!("{}{path}?{query}", self.base_url)
-        };
-        let mut request = self.http().request(method, &url);
-        if let Some(key) = api_key {
-            request = request.header("X-MBX-APIKEY", key);
-        }
-        let started = Instant::now();
-        let response = request.send().await.map_err(|source| {
-            self.count(false);
-            BinanceError::Transport {
-                environment: self.environment,
-                base_url: self.base_url.clone(),
-                endpoint: endpoint.clone(),
-                source,
-            }
-        });
-        let response = response?;
-        let status = response.status();
-        self.record_headers(response.headers());
-        let retry_after_secs = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        let body = response.bytes().await.map_err(|source| BinanceError::Transport {
-            environment: self.environment,
-            base_url: self.base_url.clone(),
-            endpoint: endpoint.clone(),
-            source,
-        })?;
-        tracing::debug!(environment = %self.environment, %endpoint, status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "binance response");
-        if !status.is_success() {
-            self.count(false);
-            return Err(error_from_body(
-                self.environment,
-                endpoint,
-                status,
-                &body,
-                retry_after_secs,
-            ));
-        }
-        self.count(true);
-        serde_json::from_slice(&body).map_err(|source| BinanceError::Decode {
-            environment: self.environment,
-            endpoint,
-            source,
-        })
-    }
-
-    fn count(&self, ok: bool) {
-        if let Ok(mut usage) = self.usage.lock() {
-            usage.requests += 1;
-            if !ok {
-                usage.errors += 1;
-            }
-        }
-    }
-
-    fn record_headers(&self, headers: &reqwest::header::HeaderMap) {
-        let Ok(mut usage) = self.usage.lock() else { return };
-        usage.last_response_at = Some(Instant::now());
-        for (name, value) in headers {
-            let name = name.as_str();
-            let Some(value) = value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()) else {
-                continue;
-            };
-            if let Some(interval) = name.strip_prefix("x-mbx-used-weight-") {
-                usage.used_weight.insert(interval.to_ascii_uppercase(), value);
-            } else if let Some(interval) = name.strip_prefix("x-mbx-order-count-") {
-                usage.order_count.insert(interval.to_ascii_uppercase(), value);
-            }
-        }
-    }
 }
 
-fn error_from_body(
+pub(super) fn error_from_body(
     environment: Environment,
     endpoint: String,
     status: StatusCode,

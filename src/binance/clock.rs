@@ -4,10 +4,14 @@
 //! otherwise make every signed call fail with -1021.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How long a measured offset is trusted before the next signed call re-measures it.
 pub const RESYNC_AFTER: Duration = Duration::from_secs(10 * 60);
+/// An offset larger than this (either way) is worth a warning: Binance rejects a timestamp
+/// 1000 ms ahead of its clock, so the local clock should be fixed (NTP).
+pub const DRIFT_WARN_MS: i64 = 1_000;
 
 /// A measured clock offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +28,8 @@ pub struct ClockSample {
 #[derive(Debug, Default)]
 pub struct Clock {
     sample: Mutex<Option<ClockSample>>,
+    /// Whether the last measurement was beyond [`DRIFT_WARN_MS`] (so a warning goes out once per episode).
+    drifting: AtomicBool,
 }
 
 /// Local wall-clock time in ms since the epoch.
@@ -49,6 +55,26 @@ impl Clock {
             *slot = Some(sample);
         }
         sample
+    }
+
+    /// Notes whether `sample` drifts beyond [`DRIFT_WARN_MS`]; true only when a drift starts
+    /// (the previous measurement was fine), so a warning is raised once per episode.
+    pub fn drift_started(&self, sample: &ClockSample) -> bool {
+        let drifting = sample.offset_ms.abs() > DRIFT_WARN_MS;
+        let was = self.drifting.swap(drifting, Ordering::Relaxed);
+        drifting && !was
+    }
+
+    /// A sentence about the offset when it exceeds [`DRIFT_WARN_MS`].
+    pub fn drift_warning(&self) -> Option<String> {
+        let sample = self.sample()?;
+        (sample.offset_ms.abs() > DRIFT_WARN_MS).then(|| {
+            format!(
+                "the local clock is {} ms {} Binance's (more than {DRIFT_WARN_MS} ms): signed requests are corrected, but sync the system clock (NTP)",
+                sample.offset_ms.abs(),
+                if sample.offset_ms > 0 { "behind" } else { "ahead of" }
+            )
+        })
     }
 
     /// The last measurement, if any.
@@ -95,5 +121,21 @@ mod tests {
         clock.record(5, 0, 0);
         clock.invalidate();
         assert!(clock.needs_sync());
+    }
+
+    #[test]
+    fn drift_is_reported_once_per_episode() {
+        let clock = Clock::default();
+        let fine = clock.record(1_000_500, 1_000_000, 1_000_000);
+        assert!(!clock.drift_started(&fine));
+        assert!(clock.drift_warning().is_none());
+        let off = clock.record(1_020_000, 1_000_000, 1_000_000);
+        assert!(clock.drift_started(&off));
+        assert!(!clock.drift_started(&off), "the same episode is not reported twice");
+        let warning = clock.drift_warning().expect("warning");
+        assert!(warning.contains("20000 ms behind"), "{warning}");
+        let back = clock.record(1_000_000, 1_000_000, 1_000_000);
+        assert!(!clock.drift_started(&back));
+        assert!(clock.drift_started(&clock.record(900_000, 1_000_000, 1_000_000)));
     }
 }

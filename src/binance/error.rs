@@ -145,9 +145,81 @@ pub enum BinanceError {
         key_var: &'static str,
         secret_var: &'static str,
     },
-    /// The environment is switched off (production under `BINANCE_TESTNET=1`).
-    #[error("the {environment} environment is disabled by BINANCE_TESTNET=1")]
-    EnvironmentDisabled { environment: Environment },
+    /// The environment cannot be used right now and nothing was sent: switched off by
+    /// `BINANCE_TESTNET=1`, banned by Binance (418), inside a rate-limit wait, or unreachable
+    /// (circuit open). See [`Unavailable`].
+    #[error("{}", reason.describe(*environment))]
+    EnvironmentDisabled {
+        environment: Environment,
+        reason: Unavailable,
+    },
+}
+
+/// Why requests to an environment are refused before sending. Times are ms since epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unavailable {
+    /// Production is switched off by `BINANCE_TESTNET=1`.
+    TestnetOnly,
+    /// Binance banned this IP (HTTP 418) until `until_ms`.
+    Banned { until_ms: i64 },
+    /// A `Retry-After` is in force, or the request would cross the weight or order-count safety
+    /// margin; `why` says which, in words.
+    RateLimited { retry_at_ms: i64, why: String },
+    /// `failures` transport failures or 5XX in a row: no request until `retry_at_ms`.
+    CircuitOpen { failures: u32, retry_at_ms: i64 },
+}
+
+impl Unavailable {
+    /// When a request may be tried again, if that is known.
+    pub fn retry_at_ms(&self) -> Option<i64> {
+        match self {
+            Unavailable::TestnetOnly => None,
+            Unavailable::Banned { until_ms } => Some(*until_ms),
+            Unavailable::RateLimited { retry_at_ms, .. } | Unavailable::CircuitOpen { retry_at_ms, .. } => {
+                Some(*retry_at_ms)
+            }
+        }
+    }
+
+    fn describe(&self, environment: Environment) -> String {
+        match self {
+            Unavailable::TestnetOnly => format!("the {environment} environment is disabled by BINANCE_TESTNET=1"),
+            Unavailable::Banned { until_ms } => format!(
+                "Binance banned this IP on {environment} (HTTP 418) until {}; no request was sent",
+                plain_time(*until_ms)
+            ),
+            Unavailable::RateLimited { retry_at_ms, why } => format!(
+                "{environment} rate limit: {why}; no request was sent, retry after {}",
+                plain_time(*retry_at_ms)
+            ),
+            Unavailable::CircuitOpen { failures, retry_at_ms } => format!(
+                "binance {environment} unreachable {failures} times in a row; not trying again until {}",
+                plain_time(*retry_at_ms)
+            ),
+        }
+    }
+}
+
+/// `12:34:56 UTC (in 23 s)` for a time within a day from now, else with the date.
+pub fn plain_time(ms: i64) -> String {
+    let now = super::clock::local_now_ms();
+    let text = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            let format = if (ms - now).abs() < 86_400_000 {
+                time::macros::format_description!("[hour]:[minute]:[second] UTC")
+            } else {
+                time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC")
+            };
+            t.format(format).ok()
+        })
+        .unwrap_or_else(|| ms.to_string());
+    let secs = (ms - now + 999).div_euclid(1000);
+    if secs > 0 {
+        format!("{text} (in {secs} s)")
+    } else {
+        text
+    }
 }
 
 impl BinanceError {
@@ -155,6 +227,24 @@ impl BinanceError {
     pub fn code(&self) -> Option<i64> {
         match self {
             BinanceError::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Why the environment refused before sending, for local refusals.
+    pub fn unavailable(&self) -> Option<&Unavailable> {
+        match self {
+            BinanceError::EnvironmentDisabled { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// Seconds from the `Retry-After` header, on 429 and 418.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            BinanceError::Api { retry_after_secs, .. } | BinanceError::Http { retry_after_secs, .. } => {
+                *retry_after_secs
+            }
             _ => None,
         }
     }
@@ -198,9 +288,20 @@ impl BinanceError {
             BinanceError::MissingCredentials { key_var, secret_var, .. } => format!(
                 "Ask the human to set {key_var} and {secret_var} in the MCP client's env for this server, then restart it. Keys are never tool arguments."
             ),
-            BinanceError::EnvironmentDisabled { .. } => {
-                "Use environment \"testnet\", or unset BINANCE_TESTNET to enable production.".into()
-            }
+            BinanceError::EnvironmentDisabled { environment, reason } => match reason {
+                Unavailable::TestnetOnly => {
+                    "Use environment \"testnet\", or unset BINANCE_TESTNET to enable production.".into()
+                }
+                Unavailable::Banned { .. } => format!(
+                    "Do not call {environment} tools until the ban ends (another environment still works); it came from too many requests, so poll less and batch symbols afterwards."
+                ),
+                Unavailable::RateLimited { .. } => format!(
+                    "Wait until the time given before calling {environment} again; ask for several symbols per call and avoid polling to use less weight."
+                ),
+                Unavailable::CircuitOpen { .. } => format!(
+                    "Binance {environment} is not answering: check the network and the base URL (binance-mcp doctor); the server tries one request again after the time given."
+                ),
+            },
         }
     }
 }

@@ -1,9 +1,17 @@
 //! The Binance Spot REST client. Nothing in here knows about MCP.
+pub mod alert;
+pub mod circuit;
 pub mod client;
 pub mod clock;
 pub mod error;
+pub mod governor;
+pub mod limits;
+pub mod metrics;
 pub mod model;
 pub mod sign;
+pub mod transport;
 
+pub use alert::{Alert, AlertLevel, AlertRecorder, Alerts};
 pub use client::{BinanceClient, HistoryQuery, KlineQuery, OrderRef, RequestObserver, SignedRequestRecord, Usage};
-pub use error::BinanceError;
+pub use error::{BinanceError, Unavailable};
+pub use transport::Resilience;

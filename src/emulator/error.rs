@@ -228,6 +228,19 @@ impl ApiError {
             retry_after: Some(retry_after_secs),
         }
     }
+
+    /// HTTP 418 -1003: the IP is banned until `until_ms` (errors.md template "IP banned until %s").
+    pub fn banned(until_ms: i64, retry_after_secs: u64) -> Self {
+        Self {
+            status: StatusCode::IM_A_TEAPOT,
+            code: code::TOO_MANY_REQUESTS,
+            msg: format!(
+                "Way too much request weight used; IP banned until {until_ms}. \
+                 Please use WebSocket Streams for live updates to avoid bans."
+            ),
+            retry_after: Some(retry_after_secs.max(1)),
+        }
+    }
 }
 
 #[derive(Serialize)]

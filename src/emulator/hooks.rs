@@ -15,6 +15,12 @@
 //!   * `{"reject_all": {"status": S}}`: every `/api/` request is answered with status S (400–599)
 //!     without acting: 429 and 418 carry Binance's -1003 bodies and `Retry-After: 60`, other
 //!     statuses a plain-text body;
+//!   * `{"status_once": {"status": S, "retry_after_secs": N, "count": K}}`: the next K
+//!     `/api/` requests (default one) are answered with status S (400–599) without acting: 429
+//!     and 418 carry Binance's -1003 bodies (the 418 one with "IP banned until <ms>") and
+//!     `Retry-After: N` (default 60), other statuses a plain-text body;
+//!   * `{"drop_connections": K}`: the next K requests have their connection closed without an
+//!     answer (their `status` stays `null`; needs a served emulator, not an in-process router);
 //!   * `{"clock_skew_ms": K}`: the server clock runs K ms ahead (negative: behind).
 //! * `GET /emulator/faults` shows the fault state; `DELETE /emulator/faults` clears every fault.
 
@@ -33,7 +39,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::EmulatorState;
-use super::error::{ApiError, code};
+use super::error::ApiError;
 use super::weight::MAX_BODY_BYTES;
 
 const MAX_LOG: usize = 10_000;
@@ -59,12 +65,33 @@ pub struct RejectAll {
     status: u16,
 }
 
+/// `status_once` setting: answer the next `count` requests with `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusOnce {
+    status: u16,
+    #[serde(default = "default_retry_after")]
+    retry_after_secs: u64,
+    #[serde(default = "one")]
+    count: u32,
+}
+
+fn default_retry_after() -> u64 {
+    60
+}
+
+fn one() -> u32 {
+    1
+}
+
 /// Current faults.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Faults {
     execute_then_503: u32,
     latency_ms: u64,
     reject_all: Option<RejectAll>,
+    status_once: Option<StatusOnce>,
+    drop_connections: u32,
     clock_skew_ms: i64,
 }
 
@@ -74,6 +101,8 @@ struct FaultsPatch {
     execute_then_503: Option<u32>,
     latency_ms: Option<u64>,
     reject_all: Option<RejectAll>,
+    status_once: Option<StatusOnce>,
+    drop_connections: Option<u32>,
     clock_skew_ms: Option<i64>,
 }
 
@@ -108,6 +137,28 @@ impl Hooks {
         if let Some(entry) = self.log().1.iter_mut().rev().find(|e| e.seq == seq) {
             entry.status = Some(status.as_u16());
         }
+    }
+
+    /// Takes one `drop_connections` credit, if any is left.
+    fn take_drop(&self) -> bool {
+        let mut faults = self.faults();
+        if faults.drop_connections == 0 {
+            return false;
+        }
+        faults.drop_connections -= 1;
+        true
+    }
+
+    /// Takes one `status_once` credit, if any is left: (status, Retry-After seconds).
+    fn take_status_once(&self) -> Option<(u16, u64)> {
+        let mut faults = self.faults();
+        let once = faults.status_once.as_mut()?;
+        once.count = once.count.saturating_sub(1);
+        let taken = (once.status, once.retry_after_secs);
+        if once.count == 0 {
+            faults.status_once = None;
+        }
+        Some(taken)
     }
 
     /// Takes one `execute_then_503` credit, if any is left.
@@ -154,6 +205,11 @@ async fn set_faults(State(state): State<Arc<EmulatorState>>, body: axum::body::B
     {
         return (StatusCode::BAD_REQUEST, "reject_all.status must be 400..=599").into_response();
     }
+    if let Some(StatusOnce { status, .. }) = patch.status_once
+        && !(400..=599).contains(&status)
+    {
+        return (StatusCode::BAD_REQUEST, "status_once.status must be 400..=599").into_response();
+    }
     let mut faults = state.hooks.faults();
     if let Some(n) = patch.execute_then_503 {
         faults.execute_then_503 = n;
@@ -163,6 +219,12 @@ async fn set_faults(State(state): State<Arc<EmulatorState>>, body: axum::body::B
     }
     if let Some(reject) = patch.reject_all {
         faults.reject_all = Some(reject);
+    }
+    if let Some(once) = patch.status_once {
+        faults.status_once = (once.count > 0).then_some(once);
+    }
+    if let Some(n) = patch.drop_connections {
+        faults.drop_connections = n;
     }
     if let Some(skew) = patch.clock_skew_ms {
         faults.clock_skew_ms = skew;
@@ -181,6 +243,7 @@ async fn clear_faults(State(state): State<Arc<EmulatorState>>) -> StatusCode {
 /// its final status) and subjected to the faults.
 pub async fn middleware(State(state): State<Arc<EmulatorState>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     if path.starts_with("/emulator/") {
         let loopback = request
             .extensions()
@@ -210,8 +273,23 @@ pub async fn middleware(State(state): State<Arc<EmulatorState>>, request: Reques
         let faults = state.hooks.faults();
         (faults.reject_all, faults.latency_ms)
     };
-    let response = match reject {
-        Some(RejectAll { status }) if path.starts_with("/api/") => rejection(status),
+    if state.hooks.take_drop() {
+        // The answer below is never written: the connection closes first.
+        if let Some(peer) = peer
+            && state.connections.cut(peer)
+        {
+            return plain(StatusCode::BAD_GATEWAY, "emulator: connection dropped");
+        }
+    }
+    let once = if path.starts_with("/api/") {
+        state.hooks.take_status_once()
+    } else {
+        None
+    };
+    let now_ms = state.clock.now_ms();
+    let response = match (once, reject) {
+        (Some((status, retry_after)), _) => rejection(status, retry_after, now_ms),
+        (None, Some(RejectAll { status })) if path.starts_with("/api/") => rejection(status, 60, now_ms),
         _ => {
             let response = next.run(request).await;
             if is_order_post && state.hooks.take_execute_then_503() {
@@ -231,19 +309,13 @@ pub async fn middleware(State(state): State<Arc<EmulatorState>>, request: Reques
     response
 }
 
-/// The answer `reject_all` gives: Binance bodies for 429/418, plain text otherwise.
-fn rejection(status: u16) -> Response {
+/// The answer of `reject_all` and `status_once`: Binance bodies for 429/418 with `Retry-After`,
+/// plain text otherwise.
+fn rejection(status: u16, retry_after_secs: u64, now_ms: i64) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     match status.as_u16() {
-        429 => ApiError::too_much_weight(6000, 60).into_response(),
-        418 => ApiError {
-            status,
-            code: code::TOO_MANY_REQUESTS,
-            msg: "Way too much request weight used; IP banned until 0. Please use WebSocket Streams for live updates to avoid bans."
-                .to_owned(),
-            retry_after: Some(60),
-        }
-        .into_response(),
+        429 => ApiError::too_much_weight(6000, retry_after_secs).into_response(),
+        418 => ApiError::banned(now_ms + retry_after_secs as i64 * 1000, retry_after_secs).into_response(),
         _ => plain(status, "emulator: injected fault"),
     }
 }

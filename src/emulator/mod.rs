@@ -9,6 +9,7 @@ mod auth;
 mod candles;
 mod clock;
 mod commission;
+mod connections;
 mod error;
 mod exchange;
 mod general;
@@ -50,6 +51,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use market::Market;
 use rust_decimal::Decimal;
 use tokio::net::TcpListener;
@@ -141,6 +143,8 @@ pub struct EmulatorState {
     exchange: Mutex<Exchange>,
     weights: Mutex<weight::WeightWindows>,
     hooks: hooks::Hooks,
+    /// Open connections of a served emulator (for the `drop_connections` fault).
+    connections: Arc<connections::Connections>,
 }
 
 impl EmulatorState {
@@ -153,6 +157,7 @@ impl EmulatorState {
             exchange: Mutex::new(exchange),
             weights: Mutex::new(weight::WeightWindows::default()),
             hooks: hooks::Hooks::default(),
+            connections: Arc::default(),
             clock,
             config,
         }
@@ -175,11 +180,8 @@ impl EmulatorState {
         }
     }
 
-    fn charge_weight(&self, ip: IpAddr, weight: u32, now_ms: i64) -> u32 {
-        self.weights
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .charge(ip, weight, now_ms)
+    fn weights(&self) -> MutexGuard<'_, weight::WeightWindows> {
+        self.weights.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -268,6 +270,7 @@ pub async fn spawn(addr: SocketAddr, config: EmulatorConfig) -> std::io::Result<
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
     let state = Arc::new(EmulatorState::new(config));
+    let listener = connections::SeverableListener::new(listener, state.connections.clone()).tap_io(|_| {});
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (shutdown, stop) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -292,8 +295,9 @@ pub async fn spawn(addr: SocketAddr, config: EmulatorConfig) -> std::io::Result<
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::testkit::{get, new_router, router_with};
+    use super::testkit::{get, new_router, router_with, send};
     use super::*;
+    use axum::http::Method;
     use serde_json::json;
 
     #[tokio::test]
@@ -337,6 +341,98 @@ mod tests {
         let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
         assert!((1..=60).contains(&retry));
         assert_eq!(headers["x-mbx-used-weight-1m"], "40");
+    }
+
+    #[tokio::test]
+    async fn a_client_that_keeps_sending_after_429_gets_banned() {
+        let mut config = EmulatorConfig::new(1);
+        config.weight_limit_per_minute = 30;
+        let app = router_with(config);
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            statuses.push(get(&app, "/api/v3/exchangeInfo").await);
+        }
+        let codes: Vec<u16> = statuses.iter().map(|(s, _, _)| s.as_u16()).collect();
+        if codes.iter().filter(|c| **c == 200).count() > 1 {
+            return; // the minute rolled over in between
+        }
+        assert_eq!(codes, [200, 429, 429, 429, 418, 418], "{codes:?}");
+        let (_, headers, body) = &statuses[4];
+        assert_eq!(body["code"], -1003);
+        let msg = body["msg"].as_str().unwrap();
+        let until: i64 = msg
+            .strip_prefix("Way too much request weight used; IP banned until ")
+            .and_then(|rest| rest.split('.').next())
+            .and_then(|ms| ms.parse().ok())
+            .unwrap_or_else(|| panic!("{msg}"));
+        assert!(
+            until > crate::binance::clock::local_now_ms() + 100_000,
+            "a 2-minute ban"
+        );
+        let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((110..=120).contains(&retry), "{retry}");
+    }
+
+    #[tokio::test]
+    async fn status_once_answers_the_next_requests_then_stops() {
+        let app = new_router(1);
+        let faults = r#"{"status_once": {"status": 429, "retry_after_secs": 7, "count": 2}}"#;
+        let json = [("content-type", "application/json")];
+        let (status, _, _) = send(&app, Method::POST, "/emulator/faults", &json, Some(faults)).await;
+        assert_eq!(status, StatusCode::OK);
+        for _ in 0..2 {
+            let (status, headers, body) = get(&app, "/api/v3/ping").await;
+            assert_eq!(
+                (status, body["code"].as_i64()),
+                (StatusCode::TOO_MANY_REQUESTS, Some(-1003))
+            );
+            assert_eq!(headers["retry-after"], "7");
+        }
+        assert_eq!(get(&app, "/api/v3/ping").await.0, StatusCode::OK);
+        let faults = r#"{"status_once": {"status": 418, "retry_after_secs": 90}}"#;
+        send(&app, Method::POST, "/emulator/faults", &json, Some(faults)).await;
+        let (status, headers, body) = get(&app, "/api/v3/ping").await;
+        assert_eq!(status, StatusCode::IM_A_TEAPOT);
+        assert_eq!(headers["retry-after"], "90");
+        let until = crate::binance::limits::banned_until_ms(body["msg"].as_str().unwrap()).unwrap();
+        assert!(until > crate::binance::clock::local_now_ms() + 80_000);
+        let bad = r#"{"status_once": {"status": 200}}"#;
+        assert_eq!(
+            send(&app, Method::POST, "/emulator/faults", &json, Some(bad)).await.0,
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    #[tokio::test]
+    async fn dropped_connections_get_no_answer() {
+        let handle = spawn("127.0.0.1:0".parse().unwrap(), EmulatorConfig::new(3))
+            .await
+            .unwrap();
+        let base = handle.base_url();
+        let http = reqwest::Client::new();
+        http.post(format!("{base}/emulator/faults"))
+            .json(&json!({"drop_connections": 1}))
+            .send()
+            .await
+            .unwrap();
+        let dropped = http.get(format!("{base}/api/v3/ping")).send().await;
+        let error = dropped.expect_err("no answer");
+        assert!(!error.is_connect() && !error.is_timeout(), "{error:?}");
+        assert_eq!(
+            http.get(format!("{base}/api/v3/ping")).send().await.unwrap().status(),
+            200
+        );
+        let log: Vec<serde_json::Value> = http
+            .get(format!("{base}/emulator/requests"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let statuses: Vec<&serde_json::Value> = log.iter().map(|r| &r["status"]).collect();
+        assert_eq!(statuses, [&json!(null), &json!(200)]);
+        handle.shutdown().await;
     }
 
     #[tokio::test]

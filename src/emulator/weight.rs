@@ -1,6 +1,8 @@
 //! Request weight: per-endpoint weights (rest-api.md; order endpoints 0 when successful since
-//! 2026-04-02), per-IP clock-aligned 1-minute windows, the `X-MBX-USED-WEIGHT-1M` header and
-//! HTTP 429 `-1003` with `Retry-After`.
+//! 2026-04-02), per-IP clock-aligned 1-minute windows, the `X-MBX-USED-WEIGHT-1M` header,
+//! HTTP 429 `-1003` with `Retry-After`, and, for a client that keeps sending inside that
+//! window, an IP ban: HTTP 418 `-1003` "IP banned until <ms>" with `Retry-After`, 2 minutes
+//! for the first ban, doubling for each further one up to 3 days.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -20,25 +22,100 @@ use super::params::{Params, SymbolSelection};
 pub const USED_WEIGHT_HEADER: &str = "x-mbx-used-weight-1m";
 const WINDOW_MS: i64 = 60_000;
 
-/// Weight used per client IP in the current clock-aligned minute.
+/// Requests a client may still send inside its Retry-After window (they may have been in
+/// flight when the 429 went out) before it is banned.
+pub const TOLERATED_AFTER_429: u32 = 2;
+/// The first ban lasts 2 minutes; each further one twice as long, up to 3 days.
+const FIRST_BAN_MS: i64 = 2 * 60_000;
+const MAX_BAN_MS: i64 = 3 * 24 * 3_600_000;
+
+/// One client IP: its window, and any Retry-After or ban in force.
+#[derive(Debug, Default, Clone, Copy)]
+struct IpState {
+    window: i64,
+    used: u32,
+    limited_until_ms: i64,
+    strikes: u32,
+    banned_until_ms: i64,
+    bans: u32,
+}
+
+/// Whether a request from an IP may be served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    Open,
+    /// Inside the Retry-After window of a 429: answer 429 again.
+    Limited {
+        retry_after_secs: u64,
+    },
+    /// Banned until then: answer 418.
+    Banned {
+        until_ms: i64,
+    },
+}
+
+/// Weight used per client IP in the current clock-aligned minute, and the penalties in force.
 #[derive(Debug, Default)]
 pub struct WeightWindows {
-    by_ip: HashMap<IpAddr, (i64, u32)>,
+    by_ip: HashMap<IpAddr, IpState>,
 }
 
 impl WeightWindows {
-    /// Adds `weight` to `ip`'s window at `now_ms` and returns the weight used in that window.
-    pub fn charge(&mut self, ip: IpAddr, weight: u32, now_ms: i64) -> u32 {
+    fn state(&mut self, ip: IpAddr, now_ms: i64) -> &mut IpState {
         let window = now_ms.div_euclid(WINDOW_MS);
         if self.by_ip.len() > 4096 {
-            self.by_ip.retain(|_, (w, _)| *w == window);
+            self.by_ip
+                .retain(|_, s| s.window == window || s.banned_until_ms > now_ms || s.limited_until_ms > now_ms);
         }
-        let entry = self.by_ip.entry(ip).or_insert((window, 0));
-        if entry.0 != window {
-            *entry = (window, 0);
+        let state = self.by_ip.entry(ip).or_default();
+        if state.window != window {
+            state.window = window;
+            state.used = 0;
         }
-        entry.1 = entry.1.saturating_add(weight);
-        entry.1
+        state
+    }
+
+    /// Adds `weight` to `ip`'s window at `now_ms` and returns the weight used in that window.
+    pub fn charge(&mut self, ip: IpAddr, weight: u32, now_ms: i64) -> u32 {
+        let state = self.state(ip, now_ms);
+        state.used = state.used.saturating_add(weight);
+        state.used
+    }
+
+    /// Before serving: a banned IP is refused; a request inside a 429's Retry-After window is a
+    /// strike, and more than [`TOLERATED_AFTER_429`] of them earn a ban.
+    pub fn gate(&mut self, ip: IpAddr, now_ms: i64) -> Gate {
+        let state = self.state(ip, now_ms);
+        if state.banned_until_ms > now_ms {
+            return Gate::Banned {
+                until_ms: state.banned_until_ms,
+            };
+        }
+        if state.limited_until_ms <= now_ms {
+            state.strikes = 0;
+            return Gate::Open;
+        }
+        state.strikes += 1;
+        if state.strikes <= TOLERATED_AFTER_429 {
+            let left = state.limited_until_ms - now_ms;
+            return Gate::Limited {
+                retry_after_secs: u64::try_from((left + 999) / 1000).unwrap_or(1).max(1),
+            };
+        }
+        let length = FIRST_BAN_MS.saturating_mul(1 << state.bans.min(20)).min(MAX_BAN_MS);
+        state.bans += 1;
+        state.strikes = 0;
+        state.limited_until_ms = 0;
+        state.banned_until_ms = now_ms + length;
+        Gate::Banned {
+            until_ms: state.banned_until_ms,
+        }
+    }
+
+    /// After a 429: no request from `ip` before `until_ms`.
+    pub fn limit(&mut self, ip: IpAddr, until_ms: i64, now_ms: i64) {
+        let state = self.state(ip, now_ms);
+        state.limited_until_ms = state.limited_until_ms.max(until_ms);
     }
 }
 
@@ -151,23 +228,39 @@ pub async fn middleware(State(state): State<Arc<EmulatorState>>, request: Reques
     let weight = request_weight(&parts.method, parts.uri.path(), parts.uri.query(), &bytes);
     let request = Request::from_parts(parts, Body::from(bytes));
     let now_ms = state.clock.now_ms();
+    let limit = state.config.weight_limit_per_minute;
+    let gate = state.weights().gate(ip, now_ms);
     let upfront = match weight {
-        Some(Weight::Fixed(w)) => w,
+        Some(Weight::Fixed(w)) if gate == Gate::Open => w,
         _ => 0,
     };
-    let used = state.charge_weight(ip, upfront, now_ms);
-    let limit = state.config.weight_limit_per_minute;
-    let (mut response, used) = if used > limit {
-        tracing::warn!(%ip, used, limit, "request weight exhausted");
-        let response = ApiError::too_much_weight(limit, seconds_to_next_window(now_ms)).into_response();
-        (response, used)
-    } else {
-        let response = next.run(request).await;
-        match weight {
-            Some(Weight::OnFailure(w)) if !response.status().is_success() => {
-                (response, state.charge_weight(ip, w, state.clock.now_ms()))
+    let used = state.weights().charge(ip, upfront, now_ms);
+    let (mut response, used) = match gate {
+        Gate::Banned { until_ms } => {
+            tracing::warn!(%ip, until_ms, "IP banned");
+            let secs = u64::try_from((until_ms - now_ms + 999) / 1000).unwrap_or(1);
+            (ApiError::banned(until_ms, secs).into_response(), used)
+        }
+        Gate::Limited { retry_after_secs } => {
+            (ApiError::too_much_weight(limit, retry_after_secs).into_response(), used)
+        }
+        Gate::Open if used > limit => {
+            tracing::warn!(%ip, used, limit, "request weight exhausted");
+            let retry_after = seconds_to_next_window(now_ms);
+            state
+                .weights()
+                .limit(ip, now_ms - now_ms.rem_euclid(WINDOW_MS) + WINDOW_MS, now_ms);
+            (ApiError::too_much_weight(limit, retry_after).into_response(), used)
+        }
+        Gate::Open => {
+            let response = next.run(request).await;
+            match weight {
+                Some(Weight::OnFailure(w)) if !response.status().is_success() => {
+                    let used = state.weights().charge(ip, w, state.clock.now_ms());
+                    (response, used)
+                }
+                _ => (response, used),
             }
-            _ => (response, used),
         }
     };
     response
@@ -249,5 +342,43 @@ mod tests {
         assert_eq!(seconds_to_next_window(179_001), 1);
         assert_eq!(seconds_to_next_window(120_000), 60);
         assert_eq!(seconds_to_next_window(150_500), 30);
+    }
+
+    #[test]
+    fn a_client_that_ignores_429_is_banned_longer_each_time() {
+        let mut w = WeightWindows::default();
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        assert_eq!(w.gate(ip, 1_000), Gate::Open);
+        w.limit(ip, 60_000, 1_000);
+        assert_eq!(w.gate(ip, 1_000), Gate::Limited { retry_after_secs: 59 });
+        assert_eq!(w.gate(ip, 59_500), Gate::Limited { retry_after_secs: 1 });
+        assert_eq!(
+            w.gate(ip, 59_600),
+            Gate::Banned {
+                until_ms: 59_600 + FIRST_BAN_MS
+            }
+        );
+        assert_eq!(
+            w.gate(ip, 100_000),
+            Gate::Banned {
+                until_ms: 59_600 + FIRST_BAN_MS
+            }
+        );
+        let after = 59_600 + FIRST_BAN_MS;
+        assert_eq!(w.gate(ip, after), Gate::Open);
+        w.limit(ip, after + 10_000, after);
+        for _ in 0..TOLERATED_AFTER_429 {
+            assert!(matches!(w.gate(ip, after), Gate::Limited { .. }));
+        }
+        assert_eq!(
+            w.gate(ip, after),
+            Gate::Banned {
+                until_ms: after + 2 * FIRST_BAN_MS
+            }
+        );
+        // A client that waits out the Retry-After is not punished.
+        let other = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+        w.limit(other, 60_000, 1_000);
+        assert_eq!(w.gate(other, 60_000), Gate::Open);
     }
 }

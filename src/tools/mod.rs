@@ -18,7 +18,7 @@ use serde::Serialize;
 use rust_decimal::Decimal;
 
 use crate::binance::model::{RateLimit, SymbolInfo};
-use crate::binance::{BinanceClient, BinanceError, RequestObserver};
+use crate::binance::{Alerts, BinanceClient, BinanceError, RequestObserver, Resilience};
 use crate::config::{Config, Environment};
 use crate::guard::Refusal;
 use crate::memory::audit::Audit;
@@ -62,8 +62,12 @@ impl Toolbox {
         let memory = Memory::new(config.home.clone());
         let audit = Audit::new(memory.clone());
         let observer: Arc<dyn RequestObserver> = Arc::new(audit.clone());
+        let alerts = Alerts::default().with_recorder(Arc::new(status::AlertIncidents::new(memory.clone())));
         let client = |env| {
-            BinanceClient::new(config.environment(env), config.recv_window_ms, timeout).with_observer(observer.clone())
+            BinanceClient::new(config.environment(env), config.recv_window_ms, timeout)
+                .with_resilience(Resilience::from_config(&config))
+                .with_alerts(alerts.clone())
+                .with_observer(observer.clone())
         };
         Arc::new(Toolbox {
             production: client(Environment::Production),

@@ -1,12 +1,19 @@
-//! `server_status`: what the server is configured to do, without ever showing a secret.
+//! `server_status`: what the server is configured to do, without ever showing a secret, and
+//! how each environment is doing (rate-limit budget, bans, circuit breaker, clock, latency).
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{ToolError, ToolOutput, Toolbox};
+use super::{ToolError, ToolOutput, Toolbox, utc};
+use crate::binance::circuit::CircuitState;
+use crate::binance::error::codes;
+use crate::binance::limits::Counter;
+use crate::binance::{Alert, AlertRecorder};
 use crate::config::Environment;
+use crate::memory::Memory;
+use crate::memory::incidents::{Incident, Incidents, human_time};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -29,11 +36,51 @@ pub struct EnvironmentStatus {
     pub warning: Option<String>,
     /// Binance time minus local time, in ms, when measured.
     pub clock_offset_ms: Option<i64>,
-    /// REST requests sent by this process.
+    /// Set when the offset exceeds 1000 ms: the system clock needs syncing.
+    pub clock_warning: Option<String>,
+    /// REST requests sent by this process (every attempt, retries included).
     pub requests: u64,
+    /// Requests without a 2XX answer.
     pub errors: u64,
+    /// Answers with HTTP 429 or 418.
+    pub rate_limited: u64,
+    /// Reads retried after a failure.
+    pub retries: u64,
+    /// Median latency of the last requests (up to 256), in ms.
+    pub latency_p50_ms: Option<u32>,
+    /// 99th-percentile latency of the last requests, in ms.
+    pub latency_p99_ms: Option<u32>,
     /// X-MBX-USED-WEIGHT-* headers of the latest response, e.g. {"1M": 21}.
     pub used_weight: BTreeMap<String, u64>,
+    /// X-MBX-ORDER-COUNT-* headers of the latest order response, e.g. {"10S": 1, "1D": 4}.
+    pub order_count: BTreeMap<String, u64>,
+    /// Weight and unfilled-order counts used in the current windows by every server process
+    /// on this machine, with the limits (requests stop at 90% of a limit).
+    pub limits: Vec<LimitUse>,
+    /// "exchangeInfo" once the limits were read from Binance, else "defaults" (production values).
+    pub limits_source: String,
+    /// No request before this time (a 429's Retry-After), RFC 3339 UTC.
+    pub retry_after_until: Option<String>,
+    /// Banned by Binance (418) until this time, RFC 3339 UTC: nothing is sent until then.
+    pub banned_until: Option<String>,
+    /// closed (requests go out), open (refused until circuit_open_until) or half_open (the next request is a trial).
+    pub circuit: CircuitState,
+    /// Transport failures or 5XX in a row (the circuit opens at 5).
+    pub consecutive_failures: u32,
+    pub circuit_open_until: Option<String>,
+    /// Recent alerts of this environment (bans, circuit, clock drift), oldest first.
+    pub alerts: Vec<String>,
+}
+
+/// One rate limit and its use in the current window.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LimitUse {
+    /// "weight" (REQUEST_WEIGHT, per IP) or "orders" (unfilled orders, per account).
+    pub counter: String,
+    /// Window length as in the headers: 1M, 10S, 1D.
+    pub interval: String,
+    pub used: u64,
+    pub limit: u64,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -71,7 +118,11 @@ impl ToolOutput for ServerStatusOutput {
                         "no keys"
                     },
                     if self.emulated { " (emulator)" } else { "" }
-                )
+                ) + &match (&e.banned_until, e.circuit) {
+                    (Some(until), _) => format!(" BANNED until {until}"),
+                    (None, CircuitState::Open) => " circuit open".to_owned(),
+                    _ => String::new(),
+                }
             })
             .collect();
         format!(
@@ -93,6 +144,8 @@ pub fn server_status(tb: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStat
             let ec = config.environment(env);
             let client = tb.client(env);
             let usage = client.usage();
+            let budget = client.budget();
+            let (circuit, consecutive_failures, open_until) = client.circuit();
             let vars = env.variables();
             EnvironmentStatus {
                 environment: env,
@@ -108,9 +161,47 @@ pub fn server_status(tb: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStat
                     )
                 }),
                 clock_offset_ms: client.clock().sample().map(|s| s.offset_ms),
+                clock_warning: client.clock().drift_warning(),
                 requests: usage.requests,
                 errors: usage.errors,
+                rate_limited: usage.rate_limited,
+                retries: usage.retries,
+                latency_p50_ms: usage.latency_percentile(50),
+                latency_p99_ms: usage.latency_percentile(99),
+                limits: budget
+                    .windows
+                    .iter()
+                    .map(|w| LimitUse {
+                        counter: match w.counter {
+                            Counter::Weight => "weight",
+                            Counter::Orders => "orders",
+                        }
+                        .to_owned(),
+                        interval: w.interval.clone(),
+                        used: w.used,
+                        limit: w.limit,
+                    })
+                    .collect(),
+                limits_source: if budget.limits_from_exchange {
+                    "exchangeInfo"
+                } else {
+                    "defaults"
+                }
+                .to_owned(),
+                retry_after_until: budget.retry_after_until_ms.map(utc),
+                banned_until: budget.banned_until_ms.map(utc),
+                circuit,
+                consecutive_failures,
+                circuit_open_until: open_until.filter(|_| circuit == CircuitState::Open).map(utc),
+                alerts: client
+                    .alerts()
+                    .recent()
+                    .iter()
+                    .filter(|a| a.environment == env)
+                    .map(|a| format!("{} {:?}: {}", human_time(a.at_ms), a.level, a.message))
+                    .collect(),
                 used_weight: usage.used_weight,
+                order_count: usage.order_count,
             }
         })
         .collect();
@@ -125,4 +216,36 @@ pub fn server_status(tb: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStat
         default_signed_environment: Environment::Testnet,
         environments,
     })
+}
+
+/// Writes the alerts that no failed request reports (clock drift) to incidents.md.
+#[derive(Debug)]
+pub struct AlertIncidents {
+    incidents: Incidents,
+}
+
+impl AlertIncidents {
+    pub fn new(memory: Memory) -> AlertIncidents {
+        AlertIncidents {
+            incidents: Incidents::new(memory),
+        }
+    }
+}
+
+impl AlertRecorder for AlertIncidents {
+    fn record(&self, alert: &Alert) {
+        // Filed under -1021, the error a drifting clock causes when it is not corrected.
+        let incident = Incident {
+            environment: alert.environment,
+            endpoint: "GET /api/v3/time".to_owned(),
+            http_status: None,
+            code: Some(codes::INVALID_TIMESTAMP),
+            message: alert.message.clone(),
+            action: "warned the agent (MCP log notification); signed requests carry the corrected time".to_owned(),
+            hint: "Sync the system clock (NTP, e.g. `timedatectl set-ntp true`); until then signed requests rely on the measured offset.".to_owned(),
+        };
+        if let Err(e) = self.incidents.record(&incident) {
+            tracing::error!(error = %e, "could not write incidents.md");
+        }
+    }
 }
