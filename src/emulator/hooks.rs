@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use super::EmulatorState;
 use super::error::ApiError;
-use super::weight::MAX_BODY_BYTES;
+use super::weight::{MAX_BODY_BYTES, Weight};
 
 const MAX_LOG: usize = 10_000;
 const REDACTED: &str = "…";
@@ -56,6 +56,11 @@ pub struct LoggedRequest {
     body: String,
     status: Option<u16>,
     time: i64,
+    /// The request weight the emulator charged for it (known once answered), so a test can add
+    /// up what a workflow costs.
+    weight: Option<u32>,
+    #[serde(skip)]
+    weight_rule: Option<Weight>,
 }
 
 /// `reject_all` setting.
@@ -136,6 +141,14 @@ impl Hooks {
     fn set_status(&self, seq: u64, status: StatusCode) {
         if let Some(entry) = self.log().1.iter_mut().rev().find(|e| e.seq == seq) {
             entry.status = Some(status.as_u16());
+            // Rejections made before the route ran (429/418, faults) charge nothing.
+            let reached_route = !matches!(status.as_u16(), 418 | 429) || entry.weight_rule.is_none();
+            entry.weight = entry.weight_rule.map(|rule| match rule {
+                _ if !reached_route => 0,
+                Weight::Fixed(w) => w,
+                Weight::OnFailure(w) if status.is_client_error() || status.is_server_error() => w,
+                Weight::OnFailure(_) => 0,
+            });
         }
     }
 
@@ -266,6 +279,8 @@ pub async fn middleware(State(state): State<Arc<EmulatorState>>, request: Reques
         body: redact(&String::from_utf8_lossy(&bytes)),
         status: None,
         time: state.clock.now_ms(),
+        weight: None,
+        weight_rule: super::weight::request_weight(&parts.method, &path, parts.uri.query(), &bytes),
     });
     let is_order_post = parts.method == Method::POST && path == "/api/v3/order";
     let request = Request::from_parts(parts, Body::from(bytes));
