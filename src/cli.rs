@@ -244,12 +244,21 @@ async fn call_in_process(
 
 /// `binance-mcp doctor`: the configuration in words, with the clock offset of each reachable environment.
 pub async fn doctor(config: Config) -> ExitCode {
+    // Looked at before anything runs: doctor only reports, it creates and records nothing.
+    let home_existed = config.home.is_dir();
     let server = BinanceServer::new(config);
     let toolbox = server.toolbox().clone();
     let probes = Environment::ALL.map(|env| {
         let toolbox = toolbox.clone();
         async move {
-            let client = toolbox.client(env);
+            // A bare client: no incidents, no audit lines, no shared rate-limit state for a probe.
+            let config = toolbox.config();
+            let client = crate::binance::BinanceClient::new(
+                config.environment(env),
+                config.recv_window_ms,
+                std::time::Duration::from_millis(config.http_timeout_ms),
+            );
+            let client = &client;
             if !toolbox.config().environment(env).enabled {
                 return (env, "disabled (BINANCE_TESTNET=1)".to_owned());
             }
@@ -283,12 +292,11 @@ pub async fn doctor(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let home = &toolbox.config().home;
     println!("{} {}", status.server, status.version);
     println!(
         "memory folder: {} ({})",
         status.memory_folder,
-        if home.is_dir() {
+        if home_existed {
             "exists"
         } else {
             "not created yet; made on first use"

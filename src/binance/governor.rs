@@ -390,7 +390,14 @@ impl Governor {
 
     /// The budget at `now_ms`.
     pub fn budget(&self, now_ms: i64) -> Budget {
-        let mut state = self.update(|s| s.clone());
+        // A report must not create the state file (doctor and server_status only look).
+        let mut state = match &self.path {
+            Some(path) if !path.exists() => {
+                let mut all = self.fallback.lock().unwrap_or_else(|p| p.into_inner());
+                self.entry(&mut all).clone()
+            }
+            _ => self.update(|s| s.clone()),
+        };
         state.roll(now_ms);
         let limits = state.limits();
         let mut windows: Vec<WindowUse> = limits
