@@ -55,10 +55,10 @@ pub fn hint_for_code(code: i64) -> Option<&'static str> {
             "Unfilled-order limit reached: wait for the window in the message to pass before placing more orders."
         }
         INVALID_TIMESTAMP => {
-            "The request timestamp was outside recvWindow: the local clock drifted from Binance's. The server re-syncs its clock; if this repeats, sync the system clock (NTP) or raise BINANCE_RECV_WINDOW (max 60000)."
+            "The request timestamp was outside recvWindow or ahead of Binance's clock: the local clock drifted. The server re-syncs its clock and retries once; if this repeats, sync the system clock (NTP). A larger BINANCE_RECV_WINDOW (max 60000) helps only with slow networks, not with a clock that runs ahead."
         }
         INVALID_SIGNATURE => {
-            "Signature rejected: the API secret does not match the API key for this environment (testnet keys do not work on production and vice versa). Check the *_API_SECRET variable."
+            "Signature rejected: the signing secret or private key does not belong to this API key, or the request was altered on the way. Check that the *_API_SECRET (or the private key file) of this environment is the one created with its *_API_KEY."
         }
         ILLEGAL_CHARS => {
             "A parameter has characters Binance does not accept: check numbers are plain decimals (no exponent or sign) and ids match ^[a-zA-Z0-9-_]{1,36}$."
