@@ -268,8 +268,11 @@ impl Toolbox {
 
     /// The environment of a signed call: the argument, else memory.md's default, else testnet.
     pub fn signed_env(&self, given: Option<Environment>) -> Environment {
+        // Read without creating the folder: a status report or a read must not write anything.
         given.unwrap_or_else(|| {
-            self.preferences()
+            std::fs::read_to_string(self.memory.path("memory.md"))
+                .ok()
+                .and_then(|text| parse_preferences(&text).ok())
                 .map(|p| p.default_environment)
                 .unwrap_or(Environment::Testnet)
         })

@@ -213,7 +213,7 @@ pub fn server_status(tb: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStat
         emulated: config.emulated,
         memory_folder: config.home.display().to_string(),
         recv_window_ms: config.recv_window_ms,
-        default_signed_environment: Environment::Testnet,
+        default_signed_environment: tb.signed_env(None),
         environments,
     })
 }
