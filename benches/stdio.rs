@@ -31,7 +31,15 @@ impl Drop for Emulator {
 fn emulator() -> Emulator {
     let mut child = Command::new(BIN)
         // A weight limit far above Binance's, so the benchmark measures speed, not the governor.
-        .args(["emulator", "--api-key", KEY, "--api-secret", SECRET, "--weight-limit", "10000000"])
+        .args([
+            "emulator",
+            "--api-key",
+            KEY,
+            "--api-secret",
+            SECRET,
+            "--weight-limit",
+            "10000000",
+        ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

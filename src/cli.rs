@@ -310,10 +310,23 @@ pub async fn doctor(config: Config) -> ExitCode {
         status.default_signed_environment
     );
     for env in &status.environments {
+        let key_type = toolbox
+            .config()
+            .environment(env.environment)
+            .credentials
+            .as_ref()
+            .map_or("", |c| c.key_type().as_str());
         let keys = if env.keys_present {
-            format!("keys set (API key {})", env.api_key_masked.clone().unwrap_or_default())
+            format!(
+                "keys set ({key_type}, API key {})",
+                env.api_key_masked.clone().unwrap_or_default()
+            )
         } else {
-            format!("no keys (set {} and {})", env.key_variables[0], env.key_variables[1])
+            let vars = env.environment.variables();
+            format!(
+                "no keys (set {} and {}), or {} and {} for an Ed25519 key",
+                vars.api_key, vars.api_secret, vars.api_key, vars.private_key_path
+            )
         };
         let reach = reachability
             .iter()

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use zeroize::Zeroizing;
+
 use crate::binance::sign::Credentials;
 
 /// Production REST base.
@@ -57,22 +59,25 @@ impl Environment {
         }
     }
 
-    /// Names of the variables that hold this environment's key, secret and base URL.
+    /// Names of the variables that hold this environment's key, secret or private key file, and base URL.
     pub fn variables(self) -> EnvironmentVariables {
         match self {
             Environment::Production => EnvironmentVariables {
                 api_key: "BINANCE_API_KEY",
                 api_secret: "BINANCE_API_SECRET",
+                private_key_path: "BINANCE_PRIVATE_KEY_PATH",
                 base_url: "BINANCE_BASE_URL",
             },
             Environment::Testnet => EnvironmentVariables {
                 api_key: "BINANCE_TESTNET_API_KEY",
                 api_secret: "BINANCE_TESTNET_API_SECRET",
+                private_key_path: "BINANCE_TESTNET_PRIVATE_KEY_PATH",
                 base_url: "BINANCE_TESTNET_BASE_URL",
             },
             Environment::Demo => EnvironmentVariables {
                 api_key: "BINANCE_DEMO_API_KEY",
                 api_secret: "BINANCE_DEMO_API_SECRET",
+                private_key_path: "BINANCE_DEMO_PRIVATE_KEY_PATH",
                 base_url: "BINANCE_DEMO_BASE_URL",
             },
         }
@@ -98,6 +103,8 @@ impl fmt::Display for Environment {
 pub struct EnvironmentVariables {
     pub api_key: &'static str,
     pub api_secret: &'static str,
+    /// PKCS#8 PEM file of an Ed25519 private key, used instead of `api_secret`.
+    pub private_key_path: &'static str,
     pub base_url: &'static str,
 }
 
@@ -107,9 +114,10 @@ pub struct EnvironmentConfig {
     pub environment: Environment,
     /// REST base URL without a trailing slash, e.g. `https://api.binance.com`.
     pub base_url: String,
-    /// `None` when the key or the secret is not set.
+    /// `None` when the key, or both the secret and the private key file, are not set.
     pub credentials: Option<Credentials>,
-    /// True when only one of key and secret is set: reported, never guessed around.
+    /// True when only one of key and secret (or private key file) is set: reported, never
+    /// guessed around.
     pub credentials_incomplete: bool,
     /// False when production is switched off by `BINANCE_TESTNET=1`.
     pub enabled: bool,
@@ -203,18 +211,37 @@ impl Config {
                 None => env.default_base_url().to_owned(),
             };
             let (mut key, mut secret) = (get(vars.api_key), get(vars.api_secret));
-            if testnet_compat && env == Environment::Testnet && key.is_none() && secret.is_none() {
+            let mut key_path = get(vars.private_key_path).map(|p| (vars.private_key_path, p));
+            if testnet_compat && env == Environment::Testnet && key.is_none() && secret.is_none() && key_path.is_none()
+            {
                 // The skill's convention: with BINANCE_TESTNET=1 the plain keys are testnet keys.
-                key = get("BINANCE_API_KEY");
-                secret = get("BINANCE_API_SECRET");
+                let plain = Environment::Production.variables();
+                key = get(plain.api_key);
+                secret = get(plain.api_secret);
+                key_path = get(plain.private_key_path).map(|p| (plain.private_key_path, p));
             }
             if testnet_compat && env == Environment::Production {
                 key = None;
                 secret = None;
+                key_path = None;
             }
-            let credentials_incomplete = key.is_some() != secret.is_some();
-            let credentials = match (key, secret) {
-                (Some(k), Some(s)) => Some(Credentials::new(k, s)),
+            if let (Some(_), Some((variable, path))) = (&secret, &key_path) {
+                let secret_var = if *variable == vars.private_key_path {
+                    vars.api_secret
+                } else {
+                    "BINANCE_API_SECRET"
+                };
+                return Err(ConfigError::Invalid {
+                    variable,
+                    value: path.clone(),
+                    reason: format!("{secret_var} is also set; set an HMAC secret or an Ed25519 key file, not both"),
+                });
+            }
+            let signer_set = secret.is_some() || key_path.is_some();
+            let credentials_incomplete = key.is_some() != signer_set;
+            let credentials = match (key, secret, key_path) {
+                (Some(k), Some(s), _) => Some(Credentials::new(k, s)),
+                (Some(k), None, Some((variable, path))) => Some(read_ed25519_key(k, variable, &path)?),
                 _ => None,
             };
             Ok(EnvironmentConfig {
@@ -351,6 +378,21 @@ impl Config {
     }
 }
 
+/// An Ed25519 credential from the PKCS#8 PEM file at `path` (named by `variable` in errors).
+/// The file's text is zeroed once parsed and never appears in an error.
+fn read_ed25519_key(api_key: String, variable: &'static str, path: &str) -> Result<Credentials, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        variable,
+        value: path.to_owned(),
+        reason,
+    };
+    let pem = std::fs::read(path)
+        .map(Zeroizing::new)
+        .map_err(|e| invalid(format!("cannot read the private key file: {e}")))?;
+    let text = std::str::from_utf8(&pem).map_err(|_| invalid("not a PEM text file".into()))?;
+    Credentials::ed25519_from_pem(api_key, text).map_err(|e| invalid(e.to_string()))
+}
+
 /// Whole milliseconds within `range`, or the default when unset.
 fn parse_ms(
     value: Option<String>,
@@ -477,5 +519,93 @@ mod tests {
     fn base_url_trailing_slash_is_dropped() {
         let c = config(&[("BINANCE_BASE_URL", "http://127.0.0.1:9/")]).expect("config");
         assert_eq!(c.production.base_url, "http://127.0.0.1:9");
+    }
+    /// The Ed25519 key published in the official FIX API docs (illustrative only).
+    const DOC_ED25519_PEM: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u\n-----END PRIVATE KEY-----\n";
+
+    fn key_file(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write key file");
+        path.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn private_key_path_gives_ed25519_credentials_per_environment() {
+        use crate::binance::sign::KeyType;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pem = key_file(&dir, "ed.pem", DOC_ED25519_PEM);
+        let c = config(&[
+            ("BINANCE_TESTNET_API_KEY", "k"),
+            ("BINANCE_TESTNET_PRIVATE_KEY_PATH", &pem),
+            ("BINANCE_DEMO_API_KEY", "k"),
+            ("BINANCE_DEMO_API_SECRET", "s"),
+        ])
+        .expect("config");
+        let kind = |ec: &EnvironmentConfig| ec.credentials.as_ref().map(|c| c.key_type());
+        assert_eq!(kind(&c.testnet), Some(KeyType::Ed25519));
+        assert_eq!(kind(&c.demo), Some(KeyType::Hmac));
+        assert_eq!(kind(&c.production), None);
+        assert!(!format!("{c:?}").contains("MC4CAQAw"));
+
+        // BINANCE_TESTNET=1 moves the plain key file to testnet, like the plain secret.
+        let c = config(&[
+            ("BINANCE_TESTNET", "1"),
+            ("BINANCE_API_KEY", "k"),
+            ("BINANCE_PRIVATE_KEY_PATH", &pem),
+        ])
+        .expect("config");
+        assert_eq!(kind(&c.testnet), Some(KeyType::Ed25519));
+        assert!(c.production.credentials.is_none());
+
+        // A key file without an API key is half a credential.
+        let c = config(&[("BINANCE_DEMO_PRIVATE_KEY_PATH", &pem)]).expect("config");
+        assert!(c.demo.credentials.is_none() && c.demo.credentials_incomplete);
+    }
+
+    #[test]
+    fn unusable_private_key_files_name_the_variable() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rsa = key_file(
+            &dir,
+            "rsa.pem",
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAMpIydJgOpoCt+kafZMQ7wsy\n-----END RSA PRIVATE KEY-----\n",
+        );
+        let err = config(&[("BINANCE_API_KEY", "k"), ("BINANCE_PRIVATE_KEY_PATH", &rsa)]).expect_err("RSA");
+        let text = err.to_string();
+        assert!(
+            text.contains("BINANCE_PRIVATE_KEY_PATH") && text.contains("RSA"),
+            "{text}"
+        );
+        assert!(!text.contains("MIIBOg"), "{text}");
+
+        let missing = dir.path().join("absent.pem").to_string_lossy().into_owned();
+        let err = config(&[
+            ("BINANCE_DEMO_API_KEY", "k"),
+            ("BINANCE_DEMO_PRIVATE_KEY_PATH", &missing),
+        ])
+        .expect_err("unreadable");
+        assert!(err.to_string().contains("BINANCE_DEMO_PRIVATE_KEY_PATH"));
+        assert!(err.to_string().contains("cannot read"));
+
+        let pem = key_file(&dir, "ed.pem", DOC_ED25519_PEM);
+        let err = config(&[
+            ("BINANCE_TESTNET_API_KEY", "k"),
+            ("BINANCE_TESTNET_API_SECRET", "s"),
+            ("BINANCE_TESTNET_PRIVATE_KEY_PATH", &pem),
+        ])
+        .expect_err("both");
+        let text = err.to_string();
+        assert!(
+            text.contains("BINANCE_TESTNET_PRIVATE_KEY_PATH") && text.contains("BINANCE_TESTNET_API_SECRET"),
+            "{text}"
+        );
+        let garbage = key_file(
+            &dir,
+            "secret.txt",
+            "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
+        );
+        let err = config(&[("BINANCE_API_KEY", "k"), ("BINANCE_PRIVATE_KEY_PATH", &garbage)]).expect_err("not PEM");
+        assert!(err.to_string().contains("not a PEM file"));
+        assert!(!err.to_string().contains("NhqPtmd"));
     }
 }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
 
 use binance_mcp::config::Config;
 use binance_mcp::{cli, emulator};
@@ -13,6 +13,8 @@ Environment variables (all optional):
   BINANCE_API_KEY, BINANCE_API_SECRET                 production keys (real money; signed calls need confirm_production)
   BINANCE_TESTNET_API_KEY, BINANCE_TESTNET_API_SECRET Spot testnet keys (the default environment of signed calls)
   BINANCE_DEMO_API_KEY, BINANCE_DEMO_API_SECRET       demo-mode keys
+  BINANCE_PRIVATE_KEY_PATH, BINANCE_TESTNET_PRIVATE_KEY_PATH, BINANCE_DEMO_PRIVATE_KEY_PATH
+                            Ed25519 PKCS#8 PEM file used with that environment's *_API_KEY instead of *_API_SECRET
   BINANCE_BASE_URL          production REST base (default https://api.binance.com)
   BINANCE_TESTNET_BASE_URL  testnet REST base (default https://testnet.binance.vision)
   BINANCE_DEMO_BASE_URL     demo REST base (default https://demo-api.binance.com)
@@ -50,16 +52,20 @@ enum Command {
         seed: u64,
     },
     /// Serve the local Binance Spot emulator; prints its base URL as the first line of stdout.
+    #[command(group(ArgGroup::new("signer").args(["api_secret", "ed25519_public_key_file"]).requires("api_key")))]
     Emulator {
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:0")]
         addr: SocketAddr,
-        /// API key the emulator accepts (with --api-secret).
-        #[arg(long, requires = "api_secret")]
+        /// API key the emulator accepts (with --api-secret or --ed25519-public-key-file).
+        #[arg(long, requires = "signer")]
         api_key: Option<String>,
         /// HMAC secret of --api-key.
-        #[arg(long, requires = "api_key")]
+        #[arg(long)]
         api_secret: Option<String>,
+        /// Ed25519 public key of --api-key: a PEM file (-----BEGIN PUBLIC KEY-----).
+        #[arg(long, value_name = "PATH")]
+        ed25519_public_key_file: Option<std::path::PathBuf>,
         /// Seed of the deterministic market: the same seed gives the same prices.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -143,14 +149,36 @@ fn main() -> ExitCode {
         addr,
         api_key,
         api_secret,
+        ed25519_public_key_file,
         seed,
         weight_limit,
     } = command
     {
         let mut config = emulator::EmulatorConfig::new(seed);
         config.weight_limit_per_minute = weight_limit.max(1);
-        if let (Some(key), Some(secret)) = (api_key, api_secret) {
-            config = config.with_account(key, secret);
+        match (api_key, api_secret, ed25519_public_key_file) {
+            (Some(key), Some(secret), None) => config = config.with_account(key, secret),
+            (Some(key), None, Some(path)) => {
+                let pem = match std::fs::read_to_string(&path) {
+                    Ok(pem) => pem,
+                    Err(e) => {
+                        eprintln!(
+                            "binance-mcp: cannot read --ed25519-public-key-file {}: {e}",
+                            path.display()
+                        );
+                        return ExitCode::from(2);
+                    }
+                };
+                match emulator::AccountKey::ed25519_from_pem(&pem) {
+                    Ok(public_key) => config = config.with_keyed_account(key, public_key),
+                    Err(e) => {
+                        eprintln!("binance-mcp: --ed25519-public-key-file {}: {e}", path.display());
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            // clap's `signer` group admits one of the two, and only with --api-key.
+            _ => {}
         }
         return runtime.block_on(cli::run_emulator(addr, config));
     }

@@ -9,7 +9,11 @@ use serde_json::{Value, json};
 async fn weight_so_far(ex: &Exchanges) -> u64 {
     let mut total = 0;
     for url in [&ex.production.base_url, &ex.testnet.base_url] {
-        total += emulator_requests(url).await.iter().filter_map(|r| r["weight"].as_u64()).sum::<u64>();
+        total += emulator_requests(url)
+            .await
+            .iter()
+            .filter_map(|r| r["weight"].as_u64())
+            .sum::<u64>();
     }
     total
 }
@@ -20,7 +24,8 @@ async fn workflow(mcp: &Mcp, price: &str) {
         "quantity": "0.001", "price": price, "environment": "testnet"});
     mcp.ok("order_validate", order.clone()).await;
     let placed: Value = mcp.test_and_place(order).await;
-    let reference = json!({"symbol": "BTCUSDT", "client_order_id": placed["client_order_id"], "environment": "testnet"});
+    let reference =
+        json!({"symbol": "BTCUSDT", "client_order_id": placed["client_order_id"], "environment": "testnet"});
     mcp.ok("order_status", reference.clone()).await;
     mcp.ok("order_cancel", reference).await;
 }
@@ -43,7 +48,12 @@ async fn a_restarted_server_runs_the_same_workflow_for_less_weight() {
     workflow(&second, &price).await;
     let second_run = weight_so_far(&ex).await - before;
 
-    eprintln!("request weight of price check + validate/test/place/status/cancel: first run {first_run}, after a restart {second_run}");
+    eprintln!(
+        "request weight of price check + validate/test/place/status/cancel: first run {first_run}, after a restart {second_run}"
+    );
     assert!(first_run > 0, "the emulator counted no weight");
-    assert!(second_run < first_run, "a restart should reuse the filter snapshots: {second_run} >= {first_run}");
+    assert!(
+        second_run < first_run,
+        "a restart should reuse the filter snapshots: {second_run} >= {first_run}"
+    );
 }

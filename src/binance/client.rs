@@ -488,6 +488,7 @@ impl BinanceClient {
                 environment: self.environment,
                 key_var: vars.api_key,
                 secret_var: vars.api_secret,
+                key_path_var: vars.private_key_path,
             }
         })?;
         let mut retried = false;

@@ -139,11 +139,14 @@ pub enum BinanceError {
         source: serde_json::Error,
     },
     /// A signed call in an environment with no key configured.
-    #[error("no API key for {environment}: set {key_var} and {secret_var}")]
+    #[error(
+        "no API key for {environment}: set {key_var} and {secret_var} (or {key_var} and {key_path_var} for an Ed25519 key)"
+    )]
     MissingCredentials {
         environment: Environment,
         key_var: &'static str,
         secret_var: &'static str,
+        key_path_var: &'static str,
     },
     /// The environment cannot be used right now and nothing was sent: switched off by
     /// `BINANCE_TESTNET=1`, banned by Binance (418), inside a rate-limit wait, or unreachable
@@ -285,8 +288,8 @@ impl BinanceError {
             BinanceError::Decode { .. } => {
                 "Binance answered in a shape this server does not understand: report it; do not assume the request failed or succeeded.".into()
             }
-            BinanceError::MissingCredentials { key_var, secret_var, .. } => format!(
-                "Ask the human to set {key_var} and {secret_var} in the MCP client's env for this server, then restart it. Keys are never tool arguments."
+            BinanceError::MissingCredentials { key_var, secret_var, key_path_var, .. } => format!(
+                "Ask the human to set {key_var} and {secret_var} (or {key_path_var}, the path of an Ed25519 private key file) in the MCP client's env for this server, then restart it. Keys are never tool arguments."
             ),
             BinanceError::EnvironmentDisabled { environment, reason } => match reason {
                 Unavailable::TestnetOnly => {

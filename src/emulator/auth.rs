@@ -1,7 +1,14 @@
 //! Signed-request checks (the emulator's own, sharing nothing with the client): API key,
-//! `timestamp`/`recvWindow` timing security and HMAC-SHA256 over the raw query string + raw body.
+//! `timestamp`/`recvWindow` timing security and the signature over the raw query string + raw
+//! body: HMAC-SHA256 (hex) or Ed25519 (base64) depending on the account's key.
+
+use std::fmt;
 
 use axum::http::HeaderMap;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ed25519_dalek::pkcs8::DecodePublicKey as _;
+use ed25519_dalek::{Signature, VerifyingKey};
 use hmac::{Hmac, Mac};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -16,6 +23,51 @@ pub const API_KEY_HEADER: &str = "x-mbx-apikey";
 const DEFAULT_RECV_WINDOW_US: i64 = 5_000_000;
 const MAX_RECV_WINDOW_MS: i64 = 60_000;
 const MICROS_THRESHOLD: u64 = 100_000_000_000_000;
+
+/// How an account's requests are verified: the HMAC secret it shares with the client, or the
+/// Ed25519 public key registered for it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum AccountKey {
+    /// HMAC-SHA256 secret; signatures are hex.
+    Hmac(String),
+    /// Ed25519 public key; signatures are base64 of 64 bytes.
+    Ed25519(VerifyingKey),
+}
+
+impl AccountKey {
+    /// An Ed25519 key from a PEM `-----BEGIN PUBLIC KEY-----` (SPKI) block.
+    pub fn ed25519_from_pem(pem: &str) -> Result<AccountKey, String> {
+        VerifyingKey::from_public_key_pem(pem.trim())
+            .map(AccountKey::Ed25519)
+            .map_err(|e| format!("not an Ed25519 public key PEM (BEGIN PUBLIC KEY): {e}"))
+    }
+
+    /// `HMAC` or `Ed25519`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AccountKey::Hmac(_) => "HMAC",
+            AccountKey::Ed25519(_) => "Ed25519",
+        }
+    }
+
+    /// True when `signature` (the decoded `signature` parameter) signs `payload`.
+    pub fn verify(&self, payload: &[u8], signature: &str) -> bool {
+        match self {
+            AccountKey::Hmac(secret) => verify_hmac(secret, payload, signature),
+            AccountKey::Ed25519(public_key) => verify_ed25519(public_key, payload, signature),
+        }
+    }
+}
+
+impl fmt::Debug for AccountKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AccountKey::Hmac(_) => f.write_str("Hmac(REDACTED)"),
+            // A public key is not a secret.
+            AccountKey::Ed25519(key) => write!(f, "Ed25519({})", BASE64.encode(key.as_bytes())),
+        }
+    }
+}
 
 /// A request that passed every signed-endpoint check.
 #[derive(Debug, Clone)]
@@ -36,10 +88,10 @@ pub fn authenticate(
     raw_body: &[u8],
 ) -> Result<Signed, ApiError> {
     let api_key = api_key(headers)?;
-    let secret = state
+    let key = state
         .exchange()
         .account(&api_key)
-        .map(|a| a.api_secret.clone())
+        .map(|a| a.key.clone())
         .ok_or_else(|| {
             ApiError::unauthorized(
                 code::REJECTED_MBX_KEY,
@@ -63,7 +115,7 @@ pub fn authenticate(
     check_timing(state.clock.now_us(), timestamp_us, recv_window_us)?;
 
     let payload = format!("{}{}", without_signature(raw_query), without_signature(raw_body));
-    if !verify_hmac(&secret, payload.as_bytes(), signature) {
+    if !key.verify(payload.as_bytes(), signature) {
         return Err(ApiError::bad_request(
             code::INVALID_SIGNATURE,
             "Signature for this request is not valid.",
@@ -82,6 +134,18 @@ pub fn verify_hmac(secret: &str, payload: &[u8], signature_hex: &str) -> bool {
     };
     mac.update(payload);
     mac.verify_slice(&signature).is_ok()
+}
+
+/// True when `signature_b64` (already percent-decoded from the query or body) is the standard
+/// padded base64 of an Ed25519 signature of `payload` by `public_key`.
+pub fn verify_ed25519(public_key: &VerifyingKey, payload: &[u8], signature_b64: &str) -> bool {
+    let Ok(bytes) = BASE64.decode(signature_b64) else {
+        return false;
+    };
+    let Ok(signature) = Signature::from_slice(&bytes) else {
+        return false;
+    };
+    public_key.verify_strict(payload, &signature).is_ok()
 }
 
 /// The raw `k=v&...` text without its `signature=` pair(s), every other byte untouched.
@@ -238,5 +302,45 @@ mod tests {
         assert!(check_timing(now, now + 999_000, 5_000_000).is_ok());
         assert_eq!(timestamp_us("1700000000000").unwrap(), now);
         assert_eq!(timestamp_us("1700000000000000").unwrap(), now);
+    }
+    // Public key of the Ed25519 key published in the FIX API docs (reference §2.5).
+    const DOC_ED25519_PUBLIC_PEM: &str = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGUIKv9dSpWXBViXp2m6vAIb8QMFJYBgyFEQsFJlqgA0=\n-----END PUBLIC KEY-----\n";
+
+    #[test]
+    fn ed25519_rest_vectors_verify() {
+        let key = AccountKey::ed25519_from_pem(DOC_ED25519_PUBLIC_PEM).unwrap();
+        assert_eq!(key.kind(), "Ed25519");
+        let ascii = "WfzGnDebxAC6/SQQ8IgxO2A8zV0I3v3OTWs0IkFAqkrVzaUtwtzJI7VQf3QCKbPbYawE7LohsWhJm55b7ZPBAQ==";
+        assert!(key.verify(DOC_PAYLOAD.as_bytes(), ascii));
+        let encoded = "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559";
+        let non_ascii = "k5QNXt6rcJ68tOWoxhnl2ay2jkxe0/mK3Ci17szQxF6xGy9ZYcE6dXRSSlUWK/LXDPU0/bqWoOu98pxYZbXHAA==";
+        assert!(key.verify(encoded.as_bytes(), non_ascii));
+        // Wrong payload, a signature whose `+` became a space (not percent-encoded on the wire),
+        // an HMAC hex signature, garbage: all refused.
+        assert!(!key.verify(encoded.as_bytes(), ascii));
+        let fix = "4MHXelVVcpkdwuLbl6n73HQUXUf1dse2PCgT1DYqW9w8AVZ1RACFGM+5UdlGPrQHrgtS3CvsRURC1oj73j8gCA==";
+        let fix_payload = ["A", "EXAMPLE", "SPOT", "1", "20240627-11:17:25.223"].join("\u{1}");
+        assert!(key.verify(fix_payload.as_bytes(), fix));
+        assert!(!key.verify(fix_payload.as_bytes(), &fix.replace('+', " ")));
+        assert!(!key.verify(DOC_PAYLOAD.as_bytes(), DOC_SIGNATURE));
+        assert!(!key.verify(DOC_PAYLOAD.as_bytes(), "not base64!"));
+        assert!(!key.verify(DOC_PAYLOAD.as_bytes(), ""));
+    }
+
+    #[test]
+    fn the_signature_parameter_is_percent_decoded_before_base64() {
+        let raw = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559&signature=WfzGnDebxAC6%2FSQQ8IgxO2A8zV0I3v3OTWs0IkFAqkrVzaUtwtzJI7VQf3QCKbPbYawE7LohsWhJm55b7ZPBAQ%3D%3D";
+        let params = Params::parse(Some(raw)).unwrap();
+        let key = AccountKey::ed25519_from_pem(DOC_ED25519_PUBLIC_PEM).unwrap();
+        assert!(key.verify(without_signature(raw).as_bytes(), params.required("signature").unwrap()));
+    }
+
+    #[test]
+    fn account_keys_are_typed_and_secrets_redacted() {
+        assert!(AccountKey::ed25519_from_pem("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u\n-----END PRIVATE KEY-----\n").is_err());
+        let hmac = AccountKey::Hmac(DOC_SECRET.into());
+        assert_eq!(hmac.kind(), "HMAC");
+        assert!(hmac.verify(DOC_PAYLOAD.as_bytes(), DOC_SIGNATURE));
+        assert!(!format!("{hmac:?}").contains(DOC_SECRET));
     }
 }

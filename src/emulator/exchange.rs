@@ -8,6 +8,7 @@ use std::fmt;
 use rust_decimal::Decimal;
 
 use super::EmulatorAccount;
+use super::auth::AccountKey;
 use super::order_count::OrderCount;
 use super::order_model::{Fill, Order, Side, Status};
 use super::symbols::SymbolSpec;
@@ -23,8 +24,8 @@ pub struct Balance {
 /// A spot account reachable through one API key.
 #[derive(Clone)]
 pub struct Account {
-    /// HMAC-SHA256 key for signature verification.
-    pub api_secret: String,
+    /// HMAC secret or Ed25519 public key for signature verification.
+    pub key: AccountKey,
     /// Stable account id derived from the API key.
     pub uid: u64,
     /// Balances in the configured order.
@@ -43,7 +44,7 @@ pub struct Account {
 impl fmt::Debug for Account {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Account")
-            .field("api_secret", &"REDACTED")
+            .field("key", &self.key)
             .field("uid", &self.uid)
             .field("balances", &self.balances)
             .field("update_time", &self.update_time)
@@ -93,7 +94,7 @@ impl Exchange {
                     })
                     .collect();
                 let account = Account {
-                    api_secret: a.api_secret.clone(),
+                    key: a.key.clone(),
                     uid: uid_for(&a.api_key),
                     balances,
                     update_time: now_ms,

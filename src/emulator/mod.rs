@@ -44,7 +44,6 @@ mod trading_harness;
 #[allow(clippy::unwrap_used)]
 mod testkit;
 
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -58,6 +57,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use auth::AccountKey;
 pub use clock::Clock;
 pub use error::ApiError;
 pub use exchange::{Account, Balance, Exchange};
@@ -84,25 +84,16 @@ pub struct EmulatorConfig {
     pub orders_per_day: u32,
 }
 
-/// One account: HMAC credentials and opening balances.
-#[derive(Clone)]
+/// One account: its API key, how its signatures are verified, and opening balances.
+#[derive(Clone, Debug)]
 pub struct EmulatorAccount {
     /// Value expected in `X-MBX-APIKEY`.
     pub api_key: String,
-    /// HMAC-SHA256 secret the client signs with.
-    pub api_secret: String,
+    /// The HMAC secret the client signs with, or the Ed25519 public key of the client's private
+    /// key. `Debug` shows a public key but never a secret.
+    pub key: AccountKey,
     /// Opening balances: (asset, free amount).
     pub balances: Vec<(String, Decimal)>,
-}
-
-impl fmt::Debug for EmulatorAccount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EmulatorAccount")
-            .field("api_key", &self.api_key)
-            .field("api_secret", &"REDACTED")
-            .field("balances", &self.balances)
-            .finish()
-    }
 }
 
 impl EmulatorConfig {
@@ -118,14 +109,19 @@ impl EmulatorConfig {
     }
 
     /// Adds an account with the default balances: BTC 1, ETH 10, BNB 50, USDT 10000, XRP 5000.
-    pub fn with_account(mut self, api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
+    pub fn with_account(self, api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
+        self.with_keyed_account(api_key, AccountKey::Hmac(api_secret.into()))
+    }
+
+    /// Adds an account verified with `key` (HMAC secret or Ed25519 public key), default balances.
+    pub fn with_keyed_account(mut self, api_key: impl Into<String>, key: AccountKey) -> Self {
         let balances = [("BTC", 1), ("ETH", 10), ("BNB", 50), ("USDT", 10_000), ("XRP", 5_000)]
             .into_iter()
             .map(|(asset, free)| (asset.to_owned(), Decimal::from(free)))
             .collect();
         self.accounts.push(EmulatorAccount {
             api_key: api_key.into(),
-            api_secret: api_secret.into(),
+            key,
             balances,
         });
         self

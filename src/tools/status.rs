@@ -31,7 +31,9 @@ pub struct EnvironmentStatus {
     /// The key with all but four characters at each end masked; never the secret.
     pub api_key_masked: Option<String>,
     /// Variables to set for signed calls.
-    pub key_variables: [String; 2],
+    pub key_variables: Vec<String>,
+    /// `hmac` or `ed25519`, when keys are set.
+    pub key_type: Option<String>,
     /// A warning when only one of key and secret is set.
     pub warning: Option<String>,
     /// Binance time minus local time, in ms, when measured.
@@ -153,11 +155,16 @@ pub fn server_status(tb: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStat
                 enabled: ec.enabled,
                 keys_present: ec.credentials.is_some(),
                 api_key_masked: ec.credentials.as_ref().map(|c| c.masked_key()),
-                key_variables: [vars.api_key.to_owned(), vars.api_secret.to_owned()],
+                key_variables: vec![
+                    vars.api_key.to_owned(),
+                    vars.api_secret.to_owned(),
+                    vars.private_key_path.to_owned(),
+                ],
+                key_type: ec.credentials.as_ref().map(|c| c.key_type().to_string().to_lowercase()),
                 warning: ec.credentials_incomplete.then(|| {
                     format!(
-                        "only one of {} and {} is set; signed calls are off until both are",
-                        vars.api_key, vars.api_secret
+                        "only one of {} and its signing key ({} or {}) is set; signed calls are off until both are",
+                        vars.api_key, vars.api_secret, vars.private_key_path
                     )
                 }),
                 clock_offset_ms: client.clock().sample().map(|s| s.offset_ms),

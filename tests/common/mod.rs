@@ -27,18 +27,15 @@ pub struct EmulatorProcess {
 
 /// Starts `binance-mcp emulator` on 127.0.0.1:0 and reads its base URL from the first stdout line.
 pub async fn start_emulator(seed: u64) -> EmulatorProcess {
+    start_emulator_with(seed, &["--api-key", TEST_KEY, "--api-secret", TEST_SECRET]).await
+}
+
+/// Like [`start_emulator`], with the account given by `account_args` (e.g. `--api-key K
+/// --ed25519-public-key-file PATH`).
+pub async fn start_emulator_with(seed: u64, account_args: &[&str]) -> EmulatorProcess {
     let mut child = Command::new(BIN)
-        .args([
-            "emulator",
-            "--addr",
-            "127.0.0.1:0",
-            "--seed",
-            &seed.to_string(),
-            "--api-key",
-            TEST_KEY,
-            "--api-secret",
-            TEST_SECRET,
-        ])
+        .args(["emulator", "--addr", "127.0.0.1:0", "--seed", &seed.to_string()])
+        .args(account_args)
         .env_clear()
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
