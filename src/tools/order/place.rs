@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{OrderArgs, check, check_limits, describe_order, notional, refuse_invalid};
+use crate::binance::alert::{Alert, AlertLevel};
 use crate::binance::clock::local_now_ms;
 use crate::binance::error::codes;
 use crate::binance::model::{NewOrder, OrderReport, OrderType, Side, SymbolInfo};
@@ -179,6 +180,12 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
                 if let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(&incident) {
                     tracing::warn!(error = %err, "could not write incidents.md");
                 }
+                // An order whose fate was unknown is a critical event: the client hears of it too.
+                tb.client(env).alerts().raise(Alert::new(
+                    AlertLevel::Error,
+                    env,
+                    format!("order placement answer lost on {env}: {}", incident.action),
+                ));
             }
             out
         }
