@@ -262,7 +262,13 @@ pub async fn doctor(config: Config) -> ExitCode {
             // A recorded ban or Retry-After means: send nothing, not even a probe.
             let budget = toolbox.client(env).budget();
             if let Some(until) = budget.banned_until_ms.or(budget.retry_after_until_ms) {
-                return (env, format!("not probed: Binance asked for no requests until {}", crate::tools::utc(until)));
+                return (
+                    env,
+                    format!(
+                        "not probed: Binance asked for no requests until {}",
+                        crate::tools::utc(until)
+                    ),
+                );
             }
             if !toolbox.config().environment(env).enabled {
                 return (env, "disabled (BINANCE_TESTNET=1)".to_owned());

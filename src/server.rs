@@ -295,6 +295,17 @@ impl BinanceServer {
     }
 
     #[tool(
+        name = "order_amend",
+        title = "Reduce an open order's quantity (keep priority)",
+        description = "Lower the quantity of one open order in place (Binance amend keep priority): the orderId and the queue position stay. Give order_id or client_order_id and new_quantity (a decimal string strictly below the current quantity, on the LOT_SIZE step, at least minQty); increases are refused before anything is sent. Keeps the client order id unless new_client_order_id is given. At most MAX_NUM_ORDER_AMENDS (usually 10) amendments per order; weight 4. Allowed while the kill switch is on, since it only reduces risk. Production needs confirm_production: true.",
+        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true),
+        output_schema = schema_for_output::<AmendOutput>()
+    )]
+    async fn order_amend(&self, Parameters(args): Parameters<AmendArgs>) -> CallToolResult {
+        self.run("order_amend", order_amend(&self.toolbox, args)).await
+    }
+
+    #[tool(
         name = "order_cancel_all",
         title = "Cancel all open orders of a symbol",
         description = "Cancel every open order (and order list) on one symbol.",

@@ -47,7 +47,8 @@ async fn tools_are_listed_with_titles_annotations_and_portable_schemas() {
         assert_eq!(tool.input_schema.get("type"), Some(&json!("object")));
         assert!(tool.output_schema.is_some(), "{} has no output schema", tool.name);
         let a = tool.annotations.as_ref().expect("annotations");
-        let destructive = ["order_place", "order_cancel", "order_cancel_all"].contains(&tool.name.as_ref());
+        let destructive =
+            ["order_place", "order_cancel", "order_cancel_all", "order_amend"].contains(&tool.name.as_ref());
         let changes_state = destructive || tool.name == "memory_append";
         assert_eq!(a.read_only_hint, Some(!changes_state), "{} readOnlyHint", tool.name);
         assert_eq!(a.destructive_hint, Some(destructive), "{} destructiveHint", tool.name);

@@ -139,7 +139,8 @@ async fn paper_mode_sends_no_order() {
     let mcp = connect(&env, &[]).await;
     let order =
         json!({"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01", "environment": "testnet"});
-    let placed = mcp.test_and_place(order).await;
+    let placed = mcp.test_and_place(order.clone()).await;
+    let order_again = order;
     assert_eq!(placed["mode"], "paper");
     assert_eq!(placed["status"], "PAPER_FILLED");
     assert_eq!(
@@ -149,6 +150,9 @@ async fn paper_mode_sends_no_order() {
     assert_eq!(count_requests(&ex.testnet.base_url, "POST", "/api/v3/order").await, 0);
     let ledger = std::fs::read_to_string(mcp.home.path().join("ledger.jsonl")).expect("ledger");
     assert!(ledger.contains("paper_fill"), "{ledger}");
+    // A paper fill uses up its test like a real order does.
+    let text = mcp.err("order_place", order_again).await;
+    assert!(text.contains("test_before_real"), "{text}");
 }
 
 #[tokio::test]

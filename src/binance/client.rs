@@ -380,6 +380,22 @@ impl BinanceClient {
         .await
     }
 
+    /// `PUT /api/v3/order/amend/keepPriority` (weight 4): lowers an open order's quantity to
+    /// `new_qty`, keeping its `orderId` and queue position. Sent once, never retried.
+    pub async fn amend_order(
+        &self,
+        symbol: &str,
+        order: &OrderRef,
+        new_qty: Decimal,
+        new_client_order_id: Option<&str>,
+    ) -> Result<AmendResult, BinanceError> {
+        let mut params = vec![("symbol", symbol.to_owned()), order.params()];
+        push_opt(&mut params, "newClientOrderId", new_client_order_id);
+        params.push(("newQty", new_qty.normalize().to_string()));
+        self.signed(Method::PUT, "/api/v3/order/amend/keepPriority", params)
+            .await
+    }
+
     /// `DELETE /api/v3/openOrders`: cancels every open order (and order list) on a symbol.
     /// Order lists come back as list objects; only the plain orders are returned typed.
     pub async fn cancel_all(&self, symbol: &str) -> Result<Vec<OrderReport>, BinanceError> {

@@ -173,6 +173,7 @@ pub fn request_cost(method: &str, path: &str, params: &[(&str, String)]) -> Cost
         }
         ("GET", "account" | "allOrders" | "account/commission" | "allOrderList") => fixed(20),
         ("GET", "order" | "orderList") => fixed(4),
+        ("PUT", "order/amend/keepPriority") => fixed(4),
         ("GET", "openOrders") => fixed(one_or_list(6, 80)),
         ("GET", "myTrades") => fixed(if get("orderId").is_some() { 5 } else { 20 }),
         ("GET", "rateLimit/order") => fixed(40),
@@ -276,6 +277,7 @@ mod tests {
             ("GET", "/api/v3/trades", &[], 25),
             ("GET", "/api/v3/avgPrice", &[], 2),
             ("GET", "/api/v3/order", &[], 4),
+            ("PUT", "/api/v3/order/amend/keepPriority", &[], 4),
             ("POST", "/api/v3/order/test", &[], 1),
             ("POST", "/api/v3/order/test", &[("computeCommissionRates", "true")], 20),
         ];

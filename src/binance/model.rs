@@ -505,6 +505,55 @@ pub struct OrderReport {
     pub fills: Vec<Fill>,
 }
 
+/// `PUT /api/v3/order/amend/keepPriority` answer. Unknown fields (e.g. `listStatus` for an order
+/// in a list) are ignored.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AmendResult {
+    pub transact_time: i64,
+    pub execution_id: u64,
+    pub amended_order: AmendedOrder,
+}
+
+/// The order after a keep-priority amend. Note `cumulativeQuoteQty`: spelled correctly here,
+/// unlike `cummulativeQuoteQty` everywhere else.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AmendedOrder {
+    pub symbol: String,
+    pub order_id: u64,
+    #[serde(default)]
+    pub order_list_id: i64,
+    /// The client id before this amend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orig_client_order_id: Option<String>,
+    pub client_order_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Decimal>,
+    /// The quantity after the amend.
+    pub qty: Decimal,
+    #[serde(default)]
+    pub executed_qty: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prevented_qty: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_order_qty: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cumulative_quote_qty: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_in_force: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub order_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_time: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_trade_prevention_mode: Option<String>,
+}
+
 impl OrderReport {
     /// True for statuses after which the order can no longer change.
     pub fn is_final(&self) -> bool {

@@ -191,6 +191,31 @@ impl Ledger<'_> {
         *self.update_time = self.now_ms;
     }
 
+    /// Keep-priority amend: lowers `order`'s quantity to `new_qty` and hands back to free exactly
+    /// what the removed quantity held (quote `lock_price × removed` for BUY, base for SELL).
+    pub fn reduce_quantity(&mut self, spec: &SymbolSpec, order: &mut Order, new_qty: Decimal) {
+        order.orig_qty = new_qty;
+        let still_needed = match order.side {
+            Side::Buy => order.lock_price * order.remaining().max(Decimal::ZERO),
+            Side::Sell => order.remaining().max(Decimal::ZERO),
+        };
+        let release = (order.locked - still_needed).max(Decimal::ZERO);
+        if !release.is_zero() {
+            let balance = self.balance(lock_asset(spec, order.side));
+            balance.locked -= release;
+            balance.free += release;
+            order.locked -= release;
+        }
+        *self.update_time = self.now_ms;
+    }
+
+    /// A fresh execution id (trades and amendments share the sequence).
+    pub fn next_execution_id(&mut self) -> u64 {
+        let id = *self.next_trade_id;
+        *self.next_trade_id += 1;
+        id
+    }
+
     /// Executes `qty` of `order` at `price` at `time_ms`: releases the lock that quantity held,
     /// pays, receives minus commission (maker or taker rate, charged on the received asset),
     /// records the fill and the order's new status; the first fill lowers the unfilled order count.

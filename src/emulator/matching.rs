@@ -263,6 +263,7 @@ impl Exchange {
             locked: Decimal::ZERO,
             lock_price,
             checked_ms: now_ms,
+            amendments: 0,
         };
         match (kind, market_fills) {
             (OrderType::Market, Some(fills)) => execute_market(&mut ledger, inst, &mut order, fills, now_ms),

@@ -5,6 +5,7 @@
 //! injection) live under `/emulator/` and are described in `hooks`.
 
 mod account;
+mod amend;
 mod auth;
 mod candles;
 mod clock;
@@ -49,7 +50,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::serve::ListenerExt;
 use market::Market;
 use rust_decimal::Decimal;
@@ -208,6 +209,7 @@ pub fn router(state: Arc<EmulatorState>) -> Router {
                 .delete(orders::cancel_order),
         )
         .route("/api/v3/order/test", post(orders::test_order))
+        .route("/api/v3/order/amend/keepPriority", put(amend::amend_keep_priority))
         .route(
             "/api/v3/openOrders",
             get(order_queries::open_orders).delete(orders::cancel_open_orders),

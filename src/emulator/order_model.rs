@@ -238,6 +238,8 @@ pub struct Order {
     pub lock_price: Decimal,
     /// Time up to which trades and prices have been checked against this order (ms).
     pub checked_ms: i64,
+    /// Keep-priority amendments so far (`MAX_NUM_ORDER_AMENDS`).
+    pub amendments: u32,
 }
 
 impl Order {

@@ -148,6 +148,7 @@ pub fn request_weight(method: &Method, path: &str, query: Option<&str>, body: &[
     let route = path.strip_prefix("/api/v3/")?;
     let weight = match (method.as_str(), route) {
         ("POST" | "DELETE", "order" | "openOrders") => return Some(Weight::OnFailure(1)),
+        ("PUT", "order/amend/keepPriority") => 4,
         ("POST", "order/test") => {
             let body = Params::parse(std::str::from_utf8(body).ok()).unwrap_or_default();
             let compute = params

@@ -85,6 +85,9 @@ pub enum LedgerEvent {
         side: String,
         quantity: String,
         price: String,
+        /// The payload identity: a paper fill uses up its order_test like a real order.
+        #[serde(default)]
+        identity: Option<String>,
     },
     /// An order was canceled by a tool.
     OrderCanceled {
@@ -94,6 +97,17 @@ pub enum LedgerEvent {
         symbol: String,
         order_id: u64,
         client_order_id: String,
+    },
+    /// An open order's quantity was lowered in place (keep-priority amend) by a tool.
+    OrderAmended {
+        at: String,
+        at_ms: i64,
+        environment: Environment,
+        symbol: String,
+        order_id: u64,
+        /// The order's client id after the amend.
+        client_order_id: String,
+        new_quantity: rust_decimal::Decimal,
     },
 }
 
@@ -107,7 +121,8 @@ impl LedgerEvent {
             | LedgerEvent::OrderUnknown { at_ms, .. }
             | LedgerEvent::Reconciled { at_ms, .. }
             | LedgerEvent::PaperFill { at_ms, .. }
-            | LedgerEvent::OrderCanceled { at_ms, .. } => *at_ms,
+            | LedgerEvent::OrderCanceled { at_ms, .. }
+            | LedgerEvent::OrderAmended { at_ms, .. } => *at_ms,
         }
     }
 }
@@ -152,12 +167,26 @@ impl Ledger {
             })
             .max();
         // One test licenses one order: a retried call cannot place a duplicate.
+        // Binance's refusal means nothing was placed: that attempt does not use the test up.
+        let rejected = |client_id: &str| {
+            events.iter().any(|e| {
+                matches!(e, LedgerEvent::OrderRejected { environment, client_order_id, .. }
+                    if *environment == env && client_order_id == client_id)
+            })
+        };
         let last_use = events
             .iter()
             .filter_map(|e| match e {
                 LedgerEvent::OrderReserved {
                     environment,
                     identity: id,
+                    at_ms,
+                    client_order_id,
+                    ..
+                } if *environment == env && id == identity && !rejected(client_order_id) => Some(*at_ms),
+                LedgerEvent::PaperFill {
+                    environment,
+                    identity: Some(id),
                     at_ms,
                     ..
                 } if *environment == env && id == identity => Some(*at_ms),
@@ -261,6 +290,11 @@ impl Ledger {
                     ..
                 }
                 | LedgerEvent::OrderCanceled {
+                    environment,
+                    client_order_id: c,
+                    ..
+                }
+                | LedgerEvent::OrderAmended {
                     environment,
                     client_order_id: c,
                     ..

@@ -2,10 +2,12 @@
 //! cancel, status, open orders, history. This file holds the shared order arguments and the
 //! local checks; each group of tools has its own file.
 
+mod amend;
 mod manage;
 mod place;
 mod pretrade;
 
+pub use amend::*;
 pub use manage::*;
 pub use place::*;
 pub use pretrade::*;

@@ -438,6 +438,7 @@ async fn paper_fill(
         side: order.side.as_str().into(),
         quantity: quantity.normalize().to_string(),
         price: price.normalize().to_string(),
+        identity: Some(guard::order_identity(&order)),
     })?;
     Ok(PlaceOutput {
         environment: env,

@@ -1,0 +1,304 @@
+//! `PUT /api/v3/order/amend/keepPriority` (TRADE, weight 4): lowers the quantity of an open
+//! order in place, keeping its `orderId` and queue position (`faqs/order_amend_keep_priority.md`).
+//! Checks in order: signature and parameters (-11xx), the symbol (-1121), `LOT_SIZE` on `newQty`
+//! (-1013), the order (-2013 when it does not exist, -2039 when the client id does not match),
+//! then the matching engine (-2038): `amendAllowed`, a closed order, an increase, no change,
+//! `MAX_NUM_ORDER_AMENDS`. A new quantity at or below the executed quantity ends the order
+//! (EXPIRED).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::EmulatorState;
+use super::auth::authenticate;
+use super::error::{ApiError, code};
+use super::market_data::instrument;
+use super::matching::generate_client_order_id;
+use super::order_model::{Order, Status};
+use super::order_params::{check_client_order_id, decimal};
+use super::orders::{Lookup, lookup, order_ids};
+use super::wire::fixed8;
+
+/// -2038 ORDER_AMEND_REJECTED.
+pub const ORDER_AMEND_REJECTED: i32 = -2038;
+
+/// The documented answer (`cumulativeQuoteQty`, spelled correctly here).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Amended {
+    transact_time: i64,
+    execution_id: u64,
+    amended_order: AmendedOrder,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AmendedOrder {
+    symbol: String,
+    order_id: u64,
+    order_list_id: i64,
+    orig_client_order_id: String,
+    client_order_id: String,
+    price: String,
+    qty: String,
+    executed_qty: String,
+    prevented_qty: String,
+    quote_order_qty: String,
+    cumulative_quote_qty: String,
+    status: &'static str,
+    time_in_force: &'static str,
+    r#type: &'static str,
+    side: &'static str,
+    working_time: i64,
+    self_trade_prevention_mode: String,
+}
+
+fn rejected(msg: &str) -> ApiError {
+    ApiError::bad_request(ORDER_AMEND_REJECTED, msg)
+}
+
+/// `PUT /api/v3/order/amend/keepPriority`.
+pub async fn amend_keep_priority(
+    State(state): State<Arc<EmulatorState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Json<Amended>, ApiError> {
+    let signed = authenticate(&state, &headers, query.as_deref(), &body)?;
+    let params = &signed.params;
+    params.allow_only(&[
+        "symbol",
+        "orderId",
+        "origClientOrderId",
+        "newClientOrderId",
+        "newQty",
+        "recvWindow",
+        "timestamp",
+        "signature",
+    ])?;
+    let inst = instrument(&state, params)?;
+    let spec = &inst.spec;
+    let (order_id, client_id) = order_ids(params)?;
+    let new_client_id = match params.optional("newClientOrderId")? {
+        Some(id) => {
+            check_client_order_id("newClientOrderId", id)?;
+            id.to_owned()
+        }
+        None => generate_client_order_id(),
+    };
+    let new_qty = decimal(params, "newQty", spec.base_asset_precision)?.ok_or_else(|| ApiError::mandatory("newQty"))?;
+    let lot = &spec.lot_size;
+    if new_qty <= Decimal::ZERO
+        || new_qty < lot.min_qty
+        || new_qty > lot.max_qty
+        || (!lot.step_size.is_zero() && !(new_qty % lot.step_size).is_zero())
+    {
+        return Err(ApiError::filter_failure("LOT_SIZE"));
+    }
+
+    let now = state.clock.now_ms();
+    let mut exchange = state.exchange();
+    exchange.advance(&signed.api_key, &state.market, now);
+    let (mut ledger, orders) = exchange.split(&signed.api_key, now).ok_or_else(|| {
+        ApiError::unauthorized(
+            code::REJECTED_MBX_KEY,
+            "Invalid API-key, IP, or permissions for action.",
+        )
+    })?;
+    let index = match lookup(orders, &spec.symbol, order_id, client_id.as_deref()) {
+        Lookup::Found(i) => i,
+        Lookup::Mismatch => {
+            return Err(ApiError::bad_request(
+                code::CLIENT_ORDER_ID_INVALID,
+                "Client order ID is not correct for this order ID.",
+            ));
+        }
+        Lookup::Missing => return Err(ApiError::bad_request(code::NO_SUCH_ORDER, "Order does not exist.")),
+    };
+    if !spec.flags.amend_allowed {
+        return Err(rejected("Order amend is not supported for this symbol."));
+    }
+    let order = &mut orders[index];
+    if !order.status.is_open() {
+        return Err(rejected("Unknown order sent."));
+    }
+    check_quantity(order, new_qty, spec.order_counts.max_num_order_amends)?;
+    let orig_client_order_id = std::mem::replace(&mut order.client_order_id, new_client_id);
+    ledger.reduce_quantity(spec, order, new_qty);
+    if order.remaining() <= Decimal::ZERO {
+        // Nothing left to fill: the order ends here.
+        ledger.release(spec, order);
+        order.status = if order.executed_qty.is_zero() {
+            Status::Expired
+        } else {
+            Status::Filled
+        };
+    }
+    order.amendments += 1;
+    order.update_time = now;
+    let execution_id = ledger.next_execution_id();
+    Ok(Json(Amended {
+        transact_time: now,
+        execution_id,
+        amended_order: amended_order(order, orig_client_order_id),
+    }))
+}
+
+/// The matching engine's quantity rules: only a reduction, and at most `max_amends` per order.
+fn check_quantity(order: &Order, new_qty: Decimal, max_amends: u32) -> Result<(), ApiError> {
+    if new_qty > order.orig_qty {
+        return Err(rejected("Order amend (quantity increase) is not supported."));
+    }
+    if new_qty == order.orig_qty {
+        return Err(rejected("The requested action would change no state; rejecting"));
+    }
+    if order.amendments >= max_amends {
+        return Err(rejected("Filter failure: MAX_NUM_ORDER_AMENDS"));
+    }
+    Ok(())
+}
+
+fn amended_order(order: &Order, orig_client_order_id: String) -> AmendedOrder {
+    AmendedOrder {
+        symbol: order.symbol.clone(),
+        order_id: order.order_id,
+        order_list_id: -1,
+        orig_client_order_id,
+        client_order_id: order.client_order_id.clone(),
+        price: fixed8(order.price),
+        qty: fixed8(order.orig_qty),
+        executed_qty: fixed8(order.executed_qty),
+        prevented_qty: fixed8(Decimal::ZERO),
+        quote_order_qty: fixed8(order.orig_quote_order_qty),
+        cumulative_quote_qty: fixed8(order.cumm_quote_qty),
+        status: order.status.as_str(),
+        time_in_force: order.time_in_force.as_str(),
+        r#type: order.kind.as_str(),
+        side: order.side.as_str(),
+        working_time: order.working_time,
+        self_trade_prevention_mode: order.stp_mode.clone(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use axum::http::{Method, StatusCode};
+    use rust_decimal::Decimal;
+
+    use super::super::trading_harness::*;
+
+    const AMEND: &str = "/api/v3/order/amend/keepPriority";
+
+    /// A resting LIMIT BUY of 0.01 BTC, 10% under the bid: (orderId, price).
+    async fn resting(ex: &Ex) -> (u64, Decimal) {
+        let price = ex.tick("BTCUSDT", ex.bid("BTCUSDT") * d("0.9"));
+        let (status, _, placed) = ex
+            .order(&format!(
+                "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price={price}&newClientOrderId=amend-1"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{placed}");
+        (placed["orderId"].as_u64().unwrap(), price)
+    }
+
+    #[tokio::test]
+    async fn amend_reduces_quantity_keeps_the_id_and_releases_exactly() {
+        let ex = Ex::new();
+        let (id, price) = resting(&ex).await;
+        let (status, headers, body) = ex
+            .signed(
+                Method::PUT,
+                AMEND,
+                &format!("symbol=BTCUSDT&orderId={id}&newQty=0.004&newClientOrderId=amend-2"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(headers["x-mbx-used-weight-1m"], "4");
+        assert_keys(&body, &["transactTime", "executionId", "amendedOrder"]);
+        let order = &body["amendedOrder"];
+        assert_eq!(order["orderId"], id);
+        assert_eq!(order["qty"], "0.00400000");
+        assert_eq!(order["status"], "NEW");
+        assert_eq!(order["origClientOrderId"], "amend-1");
+        assert_eq!(order["clientOrderId"], "amend-2");
+        assert_eq!(order["cumulativeQuoteQty"], "0.00000000");
+        let locked = price * d("0.004");
+        assert_eq!(ex.balance("USDT").await, (d("10000") - locked, locked));
+        let (_, _, queried) = ex.get("/api/v3/order", &format!("symbol=BTCUSDT&orderId={id}")).await;
+        assert_eq!(queried["origQty"], "0.00400000");
+        assert_eq!(queried["clientOrderId"], "amend-2");
+    }
+
+    #[tokio::test]
+    async fn documented_rejections() {
+        let ex = Ex::new();
+        let (id, _) = resting(&ex).await;
+        let amend = |qty: &str| format!("symbol=BTCUSDT&orderId={id}&newQty={qty}");
+        let (status, _, body) = ex.signed(Method::PUT, AMEND, &amend("0.02")).await;
+        assert_eq!(
+            (status, error(&body)),
+            (
+                StatusCode::BAD_REQUEST,
+                (-2038, "Order amend (quantity increase) is not supported.")
+            )
+        );
+        let (_, _, body) = ex.signed(Method::PUT, AMEND, &amend("0.01")).await;
+        assert_eq!(
+            error(&body),
+            (-2038, "The requested action would change no state; rejecting")
+        );
+        let (_, _, body) = ex.signed(Method::PUT, AMEND, &amend("0.0000001")).await;
+        assert_eq!(error(&body), (-1013, "Filter failure: LOT_SIZE"));
+        let (_, _, body) = ex
+            .signed(Method::PUT, AMEND, "symbol=BTCUSDT&orderId=999999&newQty=0.001")
+            .await;
+        assert_eq!(error(&body), (-2013, "Order does not exist."));
+        let (_, _, body) = ex.signed(Method::PUT, AMEND, "symbol=BTCUSDT&newQty=0.001").await;
+        assert_eq!(error(&body).0, -1102);
+        let (_, _, body) = ex
+            .signed(Method::PUT, AMEND, &format!("symbol=BTCUSDT&orderId={id}"))
+            .await;
+        assert_eq!(error(&body).0, -1102);
+    }
+
+    #[tokio::test]
+    async fn at_most_ten_amendments_per_order() {
+        let ex = Ex::new();
+        let (id, _) = resting(&ex).await;
+        for n in 0..10 {
+            let qty = d("0.01") - d("0.0005") * Decimal::from(n + 1);
+            let (status, _, body) = ex
+                .signed(Method::PUT, AMEND, &format!("symbol=BTCUSDT&orderId={id}&newQty={qty}"))
+                .await;
+            assert_eq!(status, StatusCode::OK, "amend {n}: {body}");
+        }
+        let (status, _, body) = ex
+            .signed(Method::PUT, AMEND, &format!("symbol=BTCUSDT&orderId={id}&newQty=0.001"))
+            .await;
+        assert_eq!(
+            (status, error(&body)),
+            (StatusCode::BAD_REQUEST, (-2038, "Filter failure: MAX_NUM_ORDER_AMENDS"))
+        );
+    }
+
+    #[tokio::test]
+    async fn closed_orders_cannot_be_amended() {
+        let ex = Ex::new();
+        let (id, _) = resting(&ex).await;
+        let (status, _, _) = ex
+            .signed(Method::DELETE, "/api/v3/order", &format!("symbol=BTCUSDT&orderId={id}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, _, body) = ex
+            .signed(Method::PUT, AMEND, &format!("symbol=BTCUSDT&orderId={id}&newQty=0.001"))
+            .await;
+        assert_eq!(error(&body), (-2038, "Unknown order sent."));
+    }
+}
