@@ -357,6 +357,42 @@ mod tests {
     }
 
     #[test]
+    fn an_order_binance_rejected_gives_its_test_back() {
+        let dir = tempfile::tempdir().expect("dir");
+        let ledger = Ledger::new(Memory::new(dir.path()));
+        ledger
+            .record(&passed(Environment::Testnet, "id-a", "shape-1", 1_000))
+            .expect("record");
+        ledger
+            .record(&LedgerEvent::OrderReserved {
+                at: String::new(),
+                at_ms: 1_005,
+                environment: Environment::Testnet,
+                client_order_id: "c1".into(),
+                identity: "id-a".into(),
+                shape: "shape-1".into(),
+                order: serde_json::json!({}),
+                notional: None,
+                quote_asset: None,
+            })
+            .expect("record");
+        ledger
+            .record(&LedgerEvent::OrderRejected {
+                at: String::new(),
+                at_ms: 1_010,
+                environment: Environment::Testnet,
+                client_order_id: "c1".into(),
+                code: Some(-2010),
+                message: "Account has insufficient balance for requested action.".into(),
+            })
+            .expect("record");
+        assert_eq!(
+            ledger.test_passed_since(Environment::Testnet, "id-a", 0).expect("q"),
+            Some(1_000)
+        );
+    }
+
+    #[test]
     fn test_passes_are_found_by_environment_identity_and_age() {
         let dir = tempfile::tempdir().expect("dir");
         let ledger = Ledger::new(Memory::new(dir.path()));
