@@ -71,7 +71,7 @@ impl Incidents {
         let key = incident.key();
         let mut counted = false;
         self.memory.rewrite_text(INCIDENTS_FILE, |text| {
-            let updated = count_repeat(text, &key, now)?;
+            let updated = count_repeat(text, &key, now, &lasting(&incident.action))?;
             counted = true;
             Some(updated)
         })?;
@@ -98,13 +98,36 @@ fn entry(i: &Incident, key: &str, now: i64) -> String {
         env = i.environment,
         endpoint = i.endpoint,
         message = one_line(&i.message),
-        action = i.action,
+        action = lasting(&i.action),
         hint = i.hint,
     )
 }
 
 /// Updates the latest entry with `key` when it was last seen within the window.
-fn count_repeat(text: &str, key: &str, now: i64) -> Option<String> {
+/// Text that stays true when read later: relative times like " (in 23 s)" are dropped (the
+/// absolute time before them stays).
+fn lasting(action: &str) -> String {
+    let mut out = String::with_capacity(action.len());
+    let mut rest = action;
+    while let Some(i) = rest.find(" (in ") {
+        let tail = &rest[i + 5..];
+        let digits = tail.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0 && tail[digits..].starts_with(" s)") {
+            out.push_str(&rest[..i]);
+            rest = &tail[digits + 3..];
+        } else {
+            out.push_str(&rest[..i + 5]);
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Counts a repeat on the latest entry with `key`, when it was last seen within the window; the
+/// entry's server action becomes the latest one, since what the server did can change (a
+/// backoff becomes a refusal).
+fn count_repeat(text: &str, key: &str, now: i64, action: &str) -> Option<String> {
     let needle = format!("{MARK}key=\"{key}\" ");
     let start = text.rfind(&needle)?;
     let line_end = start + text[start..].find('\n')?;
@@ -121,10 +144,16 @@ fn count_repeat(text: &str, key: &str, now: i64) -> Option<String> {
     let occ_rel = rest.find("\n- occurrences: ")?;
     let occ_start = line_end + occ_rel + 1;
     let occ_end = occ_start + text[occ_start..].find('\n').unwrap_or(text.len() - occ_start);
+    let mut body = text[line_end..occ_start].to_owned();
+    if let Some(a) = body.find("\n- server action: ") {
+        let from = a + 1;
+        let to = from + body[from..].find('\n').unwrap_or(body.len() - from);
+        body.replace_range(from..to, &format!("- server action (latest): {action}"));
+    }
     let mut out = String::with_capacity(text.len() + 16);
     out.push_str(&text[..start]);
     out.push_str(&new_marker);
-    out.push_str(&text[line_end..occ_start]);
+    out.push_str(&body);
     out.push_str(&format!("- occurrences: {count} (last {})", human_time(now)));
     out.push_str(&text[occ_end..]);
     Some(out)
@@ -231,10 +260,28 @@ mod tests {
     }
 
     #[test]
+    fn repeats_show_the_latest_action_and_no_relative_times() {
+        let dir = tempfile::tempdir().expect("dir");
+        let incidents = Incidents::new(Memory::new(dir.path()));
+        let mut i = incident(-1003);
+        i.action = "backed off 2 s and retried".into();
+        incidents.record(&i).expect("record");
+        i.action = "refused further requests until 12:34:56 UTC (in 23 s)".into();
+        incidents.record(&i).expect("record");
+        let text = std::fs::read_to_string(dir.path().join(INCIDENTS_FILE)).expect("read");
+        assert!(
+            text.contains("- server action (latest): refused further requests until 12:34:56 UTC\n"),
+            "{text}"
+        );
+        assert!(!text.contains("(in 23 s)"), "{text}");
+        assert!(text.contains("- occurrences: 2"), "{text}");
+    }
+
+    #[test]
     fn old_repeats_start_a_new_entry() {
         let text = format!("\n## x\n{MARK}key=\"k\" last_ms=1000 count=2 -->\n- occurrences: 2 (last x)\n");
-        assert!(count_repeat(&text, "k", 1000 + REPEAT_WINDOW.as_millis() as i64 + 1).is_none());
-        let updated = count_repeat(&text, "k", 2000).expect("counted");
+        assert!(count_repeat(&text, "k", 1000 + REPEAT_WINDOW.as_millis() as i64 + 1, "x").is_none());
+        let updated = count_repeat(&text, "k", 2000, "x").expect("counted");
         assert!(
             updated.contains("count=3") && updated.contains("- occurrences: 3"),
             "{updated}"
