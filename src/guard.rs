@@ -12,7 +12,7 @@ use rand::distr::Alphanumeric;
 
 use crate::binance::model::NewOrder;
 use crate::config::{Config, Environment};
-use crate::memory::ledger::Ledger;
+use crate::memory::ledger::{Ledger, LedgerView};
 use crate::memory::{Memory, MemoryError};
 
 /// How long a passed `order_test` licenses the identical `order_place`.
@@ -121,43 +121,50 @@ pub fn order_shape(order: &NewOrder) -> String {
 }
 
 /// An `order_test` of the identical payload must have passed in `env` within [`TEST_VALIDITY`].
-pub fn require_recent_test(ledger: &Ledger, env: Environment, order: &NewOrder, now_ms: i64) -> Result<(), Refusal> {
+pub fn require_recent_test(
+    ledger: &LedgerView,
+    env: Environment,
+    order: &NewOrder,
+    now_ms: i64,
+) -> Result<(), Refusal> {
     let since = now_ms - TEST_VALIDITY.as_millis() as i64;
     match ledger.test_passed_since(env, &order_identity(order), since) {
-        Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(Refusal::new(
+        Some(_) => Ok(()),
+        None => Err(Refusal::new(
             "test_before_real",
             format!(
                 "no unused order_test of this exact payload passed on {env} in the last 5 minutes (each passed test allows one order)"
             ),
             "Call order_test with exactly the same order fields (same symbol, side, type, quantities, prices) and environment, then order_place again within 5 minutes. If an order_place of this payload already ran, check order_open_list first: it may have been placed.",
         )),
-        Err(e) => Err(ledger_unreadable(e)),
     }
 }
 
 /// In production, the payload's shape must have passed `order_test` on testnet or demo before,
 /// unless the symbol is not listed on either.
 pub fn require_rehearsed_shape(
-    ledger: &Ledger,
+    ledger: &LedgerView,
     order: &NewOrder,
     listed_on_testnet_or_demo: bool,
 ) -> Result<(), Refusal> {
-    if !listed_on_testnet_or_demo {
+    if !listed_on_testnet_or_demo
+        || ledger.shape_passed(&[Environment::Testnet, Environment::Demo], &order_shape(order))
+    {
         return Ok(());
     }
-    match ledger.shape_passed(&[Environment::Testnet, Environment::Demo], &order_shape(order)) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Refusal::new(
-            "rehearse_on_testnet",
-            format!(
-                "this order shape ({}) has never passed order_test on testnet or demo",
-                order_shape(order)
-            ),
-            "Run order_test with the same symbol, side, type, time in force and the same fields set on environment \"testnet\" first (the amounts may differ), then repeat on production.",
-        )),
-        Err(e) => Err(ledger_unreadable(e)),
-    }
+    Err(Refusal::new(
+        "rehearse_on_testnet",
+        format!(
+            "this order shape ({}) has never passed order_test on testnet or demo",
+            order_shape(order)
+        ),
+        "Run order_test with the same symbol, side, type, time in force and the same fields set on environment \"testnet\" first (the amounts may differ), then repeat on production.",
+    ))
+}
+
+/// The ledger, read once for the gate's questions; unreadable means every order is refused.
+pub fn ledger_view(ledger: &Ledger) -> Result<LedgerView, Refusal> {
+    ledger.view().map_err(ledger_unreadable)
 }
 
 fn ledger_unreadable(e: MemoryError) -> Refusal {
@@ -317,7 +324,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let ledger = Ledger::new(Memory::new(dir.path()));
         let o = order("0.001");
-        assert!(require_recent_test(&ledger, Environment::Testnet, &o, 1_000_000).is_err());
+        assert!(require_recent_test(&ledger.view().expect("view"), Environment::Testnet, &o, 1_000_000).is_err());
         ledger
             .record(&LedgerEvent::TestPassed {
                 at: String::new(),
@@ -328,16 +335,30 @@ mod tests {
                 shape: order_shape(&o),
             })
             .expect("record");
-        assert!(require_recent_test(&ledger, Environment::Testnet, &o, 1_000_000 + 299_000).is_ok());
         assert!(
-            require_recent_test(&ledger, Environment::Testnet, &o, 1_000_000 + 301_000).is_err(),
+            require_recent_test(
+                &ledger.view().expect("view"),
+                Environment::Testnet,
+                &o,
+                1_000_000 + 299_000
+            )
+            .is_ok()
+        );
+        assert!(
+            require_recent_test(
+                &ledger.view().expect("view"),
+                Environment::Testnet,
+                &o,
+                1_000_000 + 301_000
+            )
+            .is_err(),
             "expired"
         );
         assert!(
-            require_recent_test(&ledger, Environment::Demo, &o, 1_000_001).is_err(),
+            require_recent_test(&ledger.view().expect("view"), Environment::Demo, &o, 1_000_001).is_err(),
             "other environment"
         );
-        assert!(require_rehearsed_shape(&ledger, &order("0.5"), true).is_ok());
+        assert!(require_rehearsed_shape(&ledger.view().expect("view"), &order("0.5"), true).is_ok());
     }
 
     #[test]

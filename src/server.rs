@@ -246,7 +246,7 @@ impl BinanceServer {
             if let Err(r) =
                 guard::require_trading_allowed(self.toolbox.config(), self.toolbox.memory()).and_then(|()| {
                     guard::require_recent_test(
-                        self.toolbox.ledger(),
+                        &guard::ledger_view(self.toolbox.ledger())?,
                         env,
                         &order,
                         crate::binance::clock::local_now_ms(),

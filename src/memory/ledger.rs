@@ -111,22 +111,6 @@ pub enum LedgerEvent {
     },
 }
 
-impl LedgerEvent {
-    fn at_ms(&self) -> i64 {
-        match self {
-            LedgerEvent::TestPassed { at_ms, .. }
-            | LedgerEvent::OrderReserved { at_ms, .. }
-            | LedgerEvent::OrderAccepted { at_ms, .. }
-            | LedgerEvent::OrderRejected { at_ms, .. }
-            | LedgerEvent::OrderUnknown { at_ms, .. }
-            | LedgerEvent::Reconciled { at_ms, .. }
-            | LedgerEvent::PaperFill { at_ms, .. }
-            | LedgerEvent::OrderCanceled { at_ms, .. }
-            | LedgerEvent::OrderAmended { at_ms, .. } => *at_ms,
-        }
-    }
-}
-
 /// Read and append access to the ledger.
 #[derive(Clone, Debug)]
 pub struct Ledger {
@@ -146,14 +130,22 @@ impl Ledger {
         self.memory.read_jsonl(LEDGER_FILE)
     }
 
+    /// Everything in the ledger now, for the gate's questions: one read per tool call.
+    pub fn view(&self) -> Result<LedgerView, MemoryError> {
+        Ok(LedgerView { events: self.events()? })
+    }
+}
+
+/// The ledger as read once; the gate asks it several questions per order.
+#[derive(Clone, Debug, Default)]
+pub struct LedgerView {
+    events: Vec<LedgerEvent>,
+}
+
+impl LedgerView {
     /// When the identical payload last passed `order_test` in `env`, if at or after `since_ms`.
-    pub fn test_passed_since(
-        &self,
-        env: Environment,
-        identity: &str,
-        since_ms: i64,
-    ) -> Result<Option<i64>, MemoryError> {
-        let events = self.events()?;
+    pub fn test_passed_since(&self, env: Environment, identity: &str, since_ms: i64) -> Option<i64> {
+        let events = &self.events;
         let last_test = events
             .iter()
             .filter_map(|e| match e {
@@ -193,32 +185,27 @@ impl Ledger {
                 _ => None,
             })
             .max();
-        Ok(last_test.filter(|t| *t >= since_ms && last_use.is_none_or(|u| u < *t)))
+        last_test.filter(|t| *t >= since_ms && last_use.is_none_or(|u| u < *t))
     }
 
     /// Whether a payload of this shape passed `order_test` in any of `envs`.
-    pub fn shape_passed(&self, envs: &[Environment], shape: &str) -> Result<bool, MemoryError> {
-        Ok(self.events()?.iter().any(|e| {
+    pub fn shape_passed(&self, envs: &[Environment], shape: &str) -> bool {
+        self.events.iter().any(|e| {
             matches!(e, LedgerEvent::TestPassed { environment, shape: s, .. } if envs.contains(environment) && s == shape)
-        }))
+        })
     }
 
     /// Whether an order of this shape was accepted in `env` before.
-    pub fn shape_accepted(&self, env: Environment, shape: &str) -> Result<bool, MemoryError> {
-        Ok(self.events()?.iter().any(|e| {
+    pub fn shape_accepted(&self, env: Environment, shape: &str) -> bool {
+        self.events.iter().any(|e| {
             matches!(e, LedgerEvent::OrderAccepted { environment, shape: Some(s), .. } if *environment == env && s == shape)
-        }))
+        })
     }
 
     /// Notional of the orders sent in `env` since `since_ms` with this quote asset, less those
     /// Binance rejected or that reconciliation found absent.
-    pub fn notional_since(
-        &self,
-        env: Environment,
-        quote_asset: &str,
-        since_ms: i64,
-    ) -> Result<rust_decimal::Decimal, MemoryError> {
-        let events = self.events()?;
+    pub fn notional_since(&self, env: Environment, quote_asset: &str, since_ms: i64) -> rust_decimal::Decimal {
+        let events = &self.events;
         let not_placed = |id: &str| {
             events.iter().any(|e| match e {
                 LedgerEvent::OrderRejected {
@@ -235,7 +222,7 @@ impl Ledger {
                 _ => false,
             })
         };
-        Ok(events
+        events
             .iter()
             .filter_map(|e| match e {
                 LedgerEvent::OrderReserved {
@@ -250,60 +237,7 @@ impl Ledger {
                 }
                 _ => None,
             })
-            .sum())
-    }
-
-    /// Every event about one client order id, oldest first.
-    pub fn history_of(&self, env: Environment, client_order_id: &str) -> Result<Vec<LedgerEvent>, MemoryError> {
-        let mut events: Vec<LedgerEvent> = self
-            .events()?
-            .into_iter()
-            .filter(|e| match e {
-                LedgerEvent::OrderReserved {
-                    environment,
-                    client_order_id: c,
-                    ..
-                }
-                | LedgerEvent::OrderAccepted {
-                    environment,
-                    client_order_id: c,
-                    ..
-                }
-                | LedgerEvent::OrderRejected {
-                    environment,
-                    client_order_id: c,
-                    ..
-                }
-                | LedgerEvent::OrderUnknown {
-                    environment,
-                    client_order_id: c,
-                    ..
-                }
-                | LedgerEvent::Reconciled {
-                    environment,
-                    client_order_id: c,
-                    ..
-                }
-                | LedgerEvent::PaperFill {
-                    environment,
-                    client_order_id: c,
-                    ..
-                }
-                | LedgerEvent::OrderCanceled {
-                    environment,
-                    client_order_id: c,
-                    ..
-                }
-                | LedgerEvent::OrderAmended {
-                    environment,
-                    client_order_id: c,
-                    ..
-                } => *environment == env && c == client_order_id,
-                LedgerEvent::TestPassed { .. } => false,
-            })
-            .collect();
-        events.sort_by_key(LedgerEvent::at_ms);
-        Ok(events)
+            .sum()
     }
 }
 
@@ -344,14 +278,20 @@ mod tests {
             .expect("record");
         assert_eq!(ledger.events().expect("events").len(), 2, "every event reads back");
         assert_eq!(
-            ledger.test_passed_since(Environment::Testnet, "id-a", 0).expect("q"),
+            ledger
+                .view()
+                .expect("view")
+                .test_passed_since(Environment::Testnet, "id-a", 0),
             None
         );
         ledger
             .record(&passed(Environment::Testnet, "id-a", "shape-1", 2_000))
             .expect("record");
         assert_eq!(
-            ledger.test_passed_since(Environment::Testnet, "id-a", 0).expect("q"),
+            ledger
+                .view()
+                .expect("view")
+                .test_passed_since(Environment::Testnet, "id-a", 0),
             Some(2_000)
         );
     }
@@ -387,7 +327,10 @@ mod tests {
             })
             .expect("record");
         assert_eq!(
-            ledger.test_passed_since(Environment::Testnet, "id-a", 0).expect("q"),
+            ledger
+                .view()
+                .expect("view")
+                .test_passed_since(Environment::Testnet, "id-a", 0),
             Some(1_000)
         );
     }
@@ -400,28 +343,44 @@ mod tests {
             .record(&passed(Environment::Testnet, "id-a", "shape-1", 1_000))
             .expect("record");
         assert_eq!(
-            ledger.test_passed_since(Environment::Testnet, "id-a", 500).expect("q"),
+            ledger
+                .view()
+                .expect("view")
+                .test_passed_since(Environment::Testnet, "id-a", 500),
             Some(1_000)
         );
         assert_eq!(
             ledger
-                .test_passed_since(Environment::Testnet, "id-a", 2_000)
-                .expect("q"),
+                .view()
+                .expect("view")
+                .test_passed_since(Environment::Testnet, "id-a", 2_000),
             None
         );
         assert_eq!(
-            ledger.test_passed_since(Environment::Production, "id-a", 0).expect("q"),
+            ledger
+                .view()
+                .expect("view")
+                .test_passed_since(Environment::Production, "id-a", 0),
             None
         );
         assert_eq!(
-            ledger.test_passed_since(Environment::Testnet, "id-b", 0).expect("q"),
+            ledger
+                .view()
+                .expect("view")
+                .test_passed_since(Environment::Testnet, "id-b", 0),
             None
         );
         assert!(
             ledger
+                .view()
+                .expect("view")
                 .shape_passed(&[Environment::Testnet, Environment::Demo], "shape-1")
-                .expect("q")
         );
-        assert!(!ledger.shape_passed(&[Environment::Demo], "shape-1").expect("q"));
+        assert!(
+            !ledger
+                .view()
+                .expect("view")
+                .shape_passed(&[Environment::Demo], "shape-1")
+        );
     }
 }

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::order::HistoryArgs;
+use super::order::history_query;
 use super::{ToolError, ToolOutput, Toolbox, normalize_symbol, utc};
 use crate::binance::model::{AccountTrade, CommissionDiscount, CommissionRates, OrderRateLimit};
 use crate::config::Environment;
@@ -150,21 +150,17 @@ pub struct TradesArgs {
     pub confirm_production: bool,
 }
 
-pub async fn account_trades(tb: &Toolbox, trades_args: TradesArgs) -> Result<TradesOutput, ToolError> {
-    let from_id = trades_args.from_id;
-    let args = HistoryArgs {
-        symbol: trades_args.symbol,
-        order_id: trades_args.order_id,
-        start_time: trades_args.start_time,
-        end_time: trades_args.end_time,
-        limit: trades_args.limit,
-        environment: trades_args.environment,
-        confirm_production: trades_args.confirm_production,
-    };
+pub async fn account_trades(tb: &Toolbox, args: TradesArgs) -> Result<TradesOutput, ToolError> {
     let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "account_trades")?;
     let symbol = normalize_symbol(&args.symbol)?;
-    let trades = tb.client(env).my_trades(&symbol, &args.query(from_id)?).await?;
+    let trades = tb
+        .client(env)
+        .my_trades(
+            &symbol,
+            &history_query(args.order_id, args.start_time, args.end_time, args.from_id, args.limit)?,
+        )
+        .await?;
     let mut commission: Vec<(String, Decimal)> = Vec::new();
     for t in &trades {
         match commission.iter_mut().find(|(a, _)| *a == t.commission_asset) {

@@ -242,38 +242,50 @@ pub struct HistoryArgs {
     pub confirm_production: bool,
 }
 
-impl HistoryArgs {
-    pub fn query(&self, from_id: Option<u64>) -> Result<HistoryQuery, ToolError> {
-        if let Some(l) = self.limit
-            && !(1..=1000).contains(&l)
-        {
-            return Err(ToolError::invalid(format!("limit must be between 1 and 1000, got {l}")));
-        }
-        if let (Some(s), Some(e)) = (self.start_time, self.end_time) {
-            if s > e {
-                return Err(ToolError::invalid("start_time is after end_time"));
-            }
-            if e - s > 24 * 3600 * 1000 {
-                return Err(ToolError::invalid(
-                    "start_time and end_time may be at most 24 hours apart",
-                ));
-            }
-        }
-        Ok(HistoryQuery {
-            order_id: self.order_id,
-            start_time: self.start_time,
-            end_time: self.end_time,
-            from_id,
-            limit: Some(self.limit.unwrap_or(100)),
-        })
+/// The filters of a history request (allOrders, myTrades), checked before sending: limit
+/// 1..1000 (default 100), start before end, at most 24 h apart.
+pub fn history_query(
+    order_id: Option<u64>,
+    start_time: Option<i64>,
+    end_time: Option<i64>,
+    from_id: Option<u64>,
+    limit: Option<u32>,
+) -> Result<HistoryQuery, ToolError> {
+    if let Some(l) = limit
+        && !(1..=1000).contains(&l)
+    {
+        return Err(ToolError::invalid(format!("limit must be between 1 and 1000, got {l}")));
     }
+    if let (Some(s), Some(e)) = (start_time, end_time) {
+        if s > e {
+            return Err(ToolError::invalid("start_time is after end_time"));
+        }
+        if e - s > 24 * 3600 * 1000 {
+            return Err(ToolError::invalid(
+                "start_time and end_time may be at most 24 hours apart",
+            ));
+        }
+    }
+    Ok(HistoryQuery {
+        order_id,
+        start_time,
+        end_time,
+        from_id,
+        limit: Some(limit.unwrap_or(100)),
+    })
 }
 
 pub async fn order_history(tb: &Toolbox, args: HistoryArgs) -> Result<OrdersOutput, ToolError> {
     let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_history")?;
     let symbol = normalize_symbol(&args.symbol)?;
-    let orders = tb.client(env).all_orders(&symbol, &args.query(None)?).await?;
+    let orders = tb
+        .client(env)
+        .all_orders(
+            &symbol,
+            &history_query(args.order_id, args.start_time, args.end_time, None, args.limit)?,
+        )
+        .await?;
     Ok(orders_output(env, orders))
 }
 

@@ -21,6 +21,7 @@ use crate::binance::model::{NewOrder, OrderType, Side, StpMode, SymbolInfo, Time
 use crate::config::Environment;
 use crate::filters::{OpenOrderCounts, Validation, ValidationContext, validate};
 use crate::guard;
+use crate::memory::ledger::LedgerView;
 use crate::memory::preferences::Preferences;
 use crate::tools::amount::Amount;
 use crate::tools::{ToolError, Toolbox, normalize_symbol, utc};
@@ -137,15 +138,15 @@ struct Checked {
 
 /// The human's limits from memory.md, checked against this order and today's orders.
 fn check_limits(
-    tb: &Toolbox,
     prefs: &Preferences,
     env: Environment,
     order: &NewOrder,
     c: &Checked,
+    ledger: &LedgerView,
 ) -> Result<(), ToolError> {
     let day_start = local_now_ms() - local_now_ms().rem_euclid(86_400_000);
     let quote = &c.symbol.quote_asset;
-    let placed_today = tb.ledger().notional_since(env, quote, day_start)?;
+    let placed_today = ledger.notional_since(env, quote, day_start);
     guard::require_within_limits(
         prefs,
         env,

@@ -96,13 +96,15 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
     if !c.validation.valid {
         return Err(refuse_invalid(&c.validation));
     }
-    guard::require_recent_test(tb.ledger(), env, &order, local_now_ms())?;
+    // One read of the ledger answers every question the gate asks about this order.
+    let ledger = guard::ledger_view(tb.ledger())?;
+    guard::require_recent_test(&ledger, env, &order, local_now_ms())?;
     let order_notional = notional(&order, c.reference_price);
     let quote_asset = c.symbol.quote_asset.clone();
-    check_limits(tb, &prefs, env, &order, &c)?;
+    check_limits(&prefs, env, &order, &c, &ledger)?;
     if env == Environment::Production {
         let listed = listed_on_a_rehearsal_environment(tb, &order.symbol).await?;
-        guard::require_rehearsed_shape(tb.ledger(), &order, listed)?;
+        guard::require_rehearsed_shape(&ledger, &order, listed)?;
         let how = if approval == Approval::Elicited {
             "elicitation_accepted"
         } else {
@@ -131,7 +133,7 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
         Ok(report) => {
             let now = local_now_ms();
             let shape = guard::order_shape(&order);
-            let first_of_shape = env == Environment::Production && !tb.ledger().shape_accepted(env, &shape)?;
+            let first_of_shape = env == Environment::Production && !ledger.shape_accepted(env, &shape);
             tb.ledger().record(&LedgerEvent::OrderAccepted {
                 at: utc(now),
                 at_ms: now,

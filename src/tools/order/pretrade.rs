@@ -147,7 +147,7 @@ pub async fn order_test(tb: &Toolbox, args: OrderArgs) -> Result<TestOutput, Too
         return Err(refuse_invalid(&c.validation));
     }
     // A test the limits would refuse at placement is refused now, before anything is sent.
-    check_limits(tb, &prefs, env, &order, &c)?;
+    check_limits(&prefs, env, &order, &c, &guard::ledger_view(tb.ledger())?)?;
     if env == Environment::Production {
         tb.audit()
             .confirmation(env, "order_test", "argument", &describe_order(&order));
