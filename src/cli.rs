@@ -63,7 +63,7 @@ impl Playground {
                 EmulatorConfig::new(seed.wrapping_add(i as u64)).with_account(key.clone(), secret.clone());
             let handle = emulator::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), emulator_config).await?;
             let ec = config.environment_mut(env);
-            ec.base_url = handle.base_url();
+            ec.point_at(&handle.base_url());
             ec.credentials = Some(crate::binance::sign::Credentials::new(key, secret));
             ec.credentials_incomplete = false;
             ec.enabled = true;
@@ -103,6 +103,8 @@ pub async fn serve(mut config: Config, emulator_seed: Option<u64>) -> ExitCode {
         None => None,
     };
     let server = BinanceServer::new(config);
+    // In the background: a slow or unreachable exchange never delays the MCP handshake.
+    crate::user_stream::start(server.toolbox());
     let service = match server.serve(transport::stdio_pipes()).await {
         Ok(s) => s,
         Err(e) => {

@@ -18,6 +18,13 @@ pub const PRODUCTION_BASE_URL: &str = "https://api.binance.com";
 pub const TESTNET_BASE_URL: &str = "https://testnet.binance.vision";
 /// Demo-mode REST base.
 pub const DEMO_BASE_URL: &str = "https://demo-api.binance.com";
+/// Binance's WebSocket API and market stream hosts (reference §1.2–1.4).
+pub const PRODUCTION_WS_API_URL: &str = "wss://ws-api.binance.com:443/ws-api/v3";
+pub const TESTNET_WS_API_URL: &str = "wss://ws-api.testnet.binance.vision/ws-api/v3";
+pub const DEMO_WS_API_URL: &str = "wss://demo-ws-api.binance.com/ws-api/v3";
+pub const PRODUCTION_STREAM_URL: &str = "wss://stream.binance.com:9443";
+pub const TESTNET_STREAM_URL: &str = "wss://stream.testnet.binance.vision";
+pub const DEMO_STREAM_URL: &str = "wss://demo-stream.binance.com:9443";
 
 /// Default `recvWindow` in milliseconds.
 pub const DEFAULT_RECV_WINDOW_MS: u64 = 5_000;
@@ -67,18 +74,24 @@ impl Environment {
                 api_secret: "BINANCE_API_SECRET",
                 private_key_path: "BINANCE_PRIVATE_KEY_PATH",
                 base_url: "BINANCE_BASE_URL",
+                ws_api_url: "BINANCE_WS_API_URL",
+                stream_url: "BINANCE_STREAM_URL",
             },
             Environment::Testnet => EnvironmentVariables {
                 api_key: "BINANCE_TESTNET_API_KEY",
                 api_secret: "BINANCE_TESTNET_API_SECRET",
                 private_key_path: "BINANCE_TESTNET_PRIVATE_KEY_PATH",
                 base_url: "BINANCE_TESTNET_BASE_URL",
+                ws_api_url: "BINANCE_TESTNET_WS_API_URL",
+                stream_url: "BINANCE_TESTNET_STREAM_URL",
             },
             Environment::Demo => EnvironmentVariables {
                 api_key: "BINANCE_DEMO_API_KEY",
                 api_secret: "BINANCE_DEMO_API_SECRET",
                 private_key_path: "BINANCE_DEMO_PRIVATE_KEY_PATH",
                 base_url: "BINANCE_DEMO_BASE_URL",
+                ws_api_url: "BINANCE_DEMO_WS_API_URL",
+                stream_url: "BINANCE_DEMO_STREAM_URL",
             },
         }
     }
@@ -88,6 +101,22 @@ impl Environment {
             Environment::Production => PRODUCTION_BASE_URL,
             Environment::Testnet => TESTNET_BASE_URL,
             Environment::Demo => DEMO_BASE_URL,
+        }
+    }
+
+    fn default_ws_api_url(self) -> &'static str {
+        match self {
+            Environment::Production => PRODUCTION_WS_API_URL,
+            Environment::Testnet => TESTNET_WS_API_URL,
+            Environment::Demo => DEMO_WS_API_URL,
+        }
+    }
+
+    fn default_stream_url(self) -> &'static str {
+        match self {
+            Environment::Production => PRODUCTION_STREAM_URL,
+            Environment::Testnet => TESTNET_STREAM_URL,
+            Environment::Demo => DEMO_STREAM_URL,
         }
     }
 }
@@ -106,6 +135,10 @@ pub struct EnvironmentVariables {
     /// PKCS#8 PEM file of an Ed25519 private key, used instead of `api_secret`.
     pub private_key_path: &'static str,
     pub base_url: &'static str,
+    /// WebSocket API URL (user-data events).
+    pub ws_api_url: &'static str,
+    /// Market streams base URL (`/ws/<stream>` and `/stream?streams=` are appended).
+    pub stream_url: &'static str,
 }
 
 /// Where one environment lives and how to sign for it.
@@ -114,6 +147,10 @@ pub struct EnvironmentConfig {
     pub environment: Environment,
     /// REST base URL without a trailing slash, e.g. `https://api.binance.com`.
     pub base_url: String,
+    /// WebSocket API URL, e.g. `wss://ws-api.binance.com:443/ws-api/v3`.
+    pub ws_api_url: String,
+    /// Market streams base URL without a trailing slash, e.g. `wss://stream.binance.com:9443`.
+    pub stream_url: String,
     /// `None` when the key, or both the secret and the private key file, are not set.
     pub credentials: Option<Credentials>,
     /// True when only one of key and secret (or private key file) is set: reported, never
@@ -142,6 +179,8 @@ pub struct Config {
     pub home: PathBuf,
     /// `BINANCE_READ_ONLY=1`: register no tool that is not read-only.
     pub read_only: bool,
+    /// `BINANCE_USER_STREAM` (default on): keep a user-data subscription per environment with keys.
+    pub user_stream: bool,
     /// `BINANCE_TOOLSETS`: the tool groups to register.
     pub toolsets: Vec<String>,
     /// `BINANCE_TESTNET=1`: the unprefixed keys are testnet keys and production is disabled.
@@ -206,9 +245,25 @@ impl Config {
 
         let environment = |env: Environment| -> Result<EnvironmentConfig, ConfigError> {
             let vars = env.variables();
-            let base_url = match get(vars.base_url) {
-                Some(url) => validate_base_url(vars.base_url, &url)?,
-                None => env.default_base_url().to_owned(),
+            let custom_base_url = get(vars.base_url)
+                .map(|url| validate_base_url(vars.base_url, &url))
+                .transpose()?;
+            // A REST base URL of one's own (an emulator, a proxy) moves the WebSockets with it
+            // unless they are set too: events must come from the exchange the orders go to.
+            let (base_url, derived) = match custom_base_url {
+                Some(url) => {
+                    let derived = WebSocketUrls::beside(&url);
+                    (url, derived)
+                }
+                None => (env.default_base_url().to_owned(), WebSocketUrls::default_for(env)),
+            };
+            let ws_api_url = match get(vars.ws_api_url) {
+                Some(url) => validate_ws_url(vars.ws_api_url, &url)?,
+                None => derived.ws_api,
+            };
+            let stream_url = match get(vars.stream_url) {
+                Some(url) => validate_ws_url(vars.stream_url, &url)?,
+                None => derived.streams,
             };
             let (mut key, mut secret) = (get(vars.api_key), get(vars.api_secret));
             let mut key_path = get(vars.private_key_path).map(|p| (vars.private_key_path, p));
@@ -247,6 +302,8 @@ impl Config {
             Ok(EnvironmentConfig {
                 environment: env,
                 base_url,
+                ws_api_url,
+                stream_url,
                 credentials,
                 credentials_incomplete,
                 enabled: !(testnet_compat && env == Environment::Production),
@@ -298,6 +355,10 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from("binance")),
         };
         let read_only = parse_flag(get("BINANCE_READ_ONLY").as_deref(), "BINANCE_READ_ONLY")?;
+        let user_stream = match get("BINANCE_USER_STREAM") {
+            None => true,
+            Some(v) => parse_flag(Some(&v), "BINANCE_USER_STREAM")?,
+        };
         let toolsets = match get("BINANCE_TOOLSETS") {
             None => TOOLSETS.iter().map(|s| s.to_string()).collect(),
             Some(list) => parse_toolsets(&list)?,
@@ -345,6 +406,7 @@ impl Config {
             circuit_cooldown_ms,
             home,
             read_only,
+            user_stream,
             toolsets,
             testnet_compat,
             emulated: false,
@@ -439,6 +501,64 @@ fn parse_toolsets(list: &str) -> Result<Vec<String>, ConfigError> {
         }
     }
     Ok(groups)
+}
+
+/// The WebSocket API and market stream URLs of one environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebSocketUrls {
+    pub ws_api: String,
+    pub streams: String,
+}
+
+impl WebSocketUrls {
+    /// Binance's own URLs for `env`.
+    pub fn default_for(env: Environment) -> WebSocketUrls {
+        WebSocketUrls {
+            ws_api: env.default_ws_api_url().to_owned(),
+            streams: env.default_stream_url().to_owned(),
+        }
+    }
+
+    /// The URLs served beside a REST base URL, as the emulator serves them:
+    /// `http://host:port` → `ws://host:port/ws-api/v3` and `ws://host:port`.
+    pub fn beside(base_url: &str) -> WebSocketUrls {
+        let root = base_url.trim_end_matches('/');
+        let root = match root.strip_prefix("https://") {
+            Some(rest) => format!("wss://{rest}"),
+            None => format!("ws://{}", root.strip_prefix("http://").unwrap_or(root)),
+        };
+        WebSocketUrls {
+            ws_api: format!("{root}/ws-api/v3"),
+            streams: root,
+        }
+    }
+}
+
+impl EnvironmentConfig {
+    /// Points the environment at another exchange (the embedded emulator): REST and WebSockets.
+    pub fn point_at(&mut self, base_url: &str) {
+        let urls = WebSocketUrls::beside(base_url);
+        self.base_url = base_url.trim_end_matches('/').to_owned();
+        self.ws_api_url = urls.ws_api;
+        self.stream_url = urls.streams;
+    }
+}
+
+fn validate_ws_url(variable: &'static str, url: &str) -> Result<String, ConfigError> {
+    let trimmed = url.trim_end_matches('/');
+    let parsed = reqwest::Url::parse(trimmed).map_err(|e| ConfigError::Invalid {
+        variable,
+        value: url.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if !matches!(parsed.scheme(), "ws" | "wss") {
+        return Err(ConfigError::Invalid {
+            variable,
+            value: url.to_owned(),
+            reason: "expected a ws:// or wss:// URL".into(),
+        });
+    }
+    Ok(trimmed.to_owned())
 }
 
 fn validate_base_url(variable: &'static str, url: &str) -> Result<String, ConfigError> {

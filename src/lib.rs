@@ -11,3 +11,4 @@ pub mod prompts;
 pub mod resources;
 pub mod server;
 pub mod tools;
+pub mod user_stream;

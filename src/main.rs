@@ -18,6 +18,11 @@ Environment variables (all optional):
   BINANCE_BASE_URL          production REST base (default https://api.binance.com)
   BINANCE_TESTNET_BASE_URL  testnet REST base (default https://testnet.binance.vision)
   BINANCE_DEMO_BASE_URL     demo REST base (default https://demo-api.binance.com)
+  BINANCE_WS_API_URL, BINANCE_TESTNET_WS_API_URL, BINANCE_DEMO_WS_API_URL
+                            WebSocket API of user-data events (default Binance's, or beside a custom *_BASE_URL)
+  BINANCE_STREAM_URL, BINANCE_TESTNET_STREAM_URL, BINANCE_DEMO_STREAM_URL
+                            market streams base (default Binance's, or beside a custom *_BASE_URL)
+  BINANCE_USER_STREAM=0     no user-data subscription (default: one per environment with keys)
   BINANCE_TESTNET=1         BINANCE_API_KEY/SECRET are testnet keys; production is disabled
   BINANCE_HOME              memory folder (default ~/binance)
   BINANCE_RECV_WINDOW       recvWindow of signed requests in ms (default 5000, max 60000)

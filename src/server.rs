@@ -320,12 +320,23 @@ impl BinanceServer {
     #[tool(
         name = "order_status",
         title = "Order status",
-        description = "The current state of one order from Binance (by order_id or client_order_id): status, filled quantity, average price. Use it to reconcile after every placement.",
+        description = "The current state of one order from Binance (by order_id or client_order_id): status, filled quantity, average price, whether the event journal agrees, and the fills. Use it to reconcile after every placement.",
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
         output_schema = schema_for_output::<OrderOutput>()
     )]
     async fn order_status(&self, Parameters(args): Parameters<OrderRefArgs>) -> CallToolResult {
         self.run("order_status", order_status(&self.toolbox, args)).await
+    }
+
+    #[tool(
+        name = "order_events",
+        title = "Order events journal",
+        description = "What Binance pushed about orders and balances (user-data events over the WebSocket API, and REST reconciliations after a gap), read from the local journal: no Binance weight. Filter by symbol, order_id or client_order_id; newest last. Shows whether the subscription is live.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = schema_for_output::<OrderEventsOutput>()
+    )]
+    async fn order_events(&self, Parameters(args): Parameters<OrderEventsArgs>) -> CallToolResult {
+        self.run("order_events", async { order_events(&self.toolbox, args) }).await
     }
 
     #[tool(

@@ -175,6 +175,14 @@ impl BinanceClient {
         &self.base_url
     }
 
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+
+    pub fn recv_window_ms(&self) -> u64 {
+        self.recv_window_ms
+    }
+
     pub fn has_credentials(&self) -> bool {
         self.credentials.is_some()
     }

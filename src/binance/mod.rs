@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod model;
 pub mod sign;
 pub mod transport;
+pub mod ws_api;
 
 pub use alert::{Alert, AlertLevel, AlertRecorder, Alerts};
 pub use client::{BinanceClient, HistoryQuery, KlineQuery, OrderRef, RequestObserver, SignedRequestRecord, Usage};

@@ -46,6 +46,9 @@ pub enum LedgerEvent {
         status: String,
         #[serde(default)]
         shape: Option<String>,
+        /// Absent in ledgers written before order tracking; the reservation has it too.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        symbol: Option<String>,
     },
     /// Binance answered with an error: the order was not placed.
     OrderRejected {
@@ -109,6 +112,51 @@ pub enum LedgerEvent {
         client_order_id: String,
         new_quantity: rust_decimal::Decimal,
     },
+    /// What the exchange said about the account outside a tool call: a user-data event as
+    /// Binance sent it (`executionReport`, `listStatus`, `outboundAccountPosition`,
+    /// `balanceUpdate`, `eventStreamTerminated`), or, with `kind: "reconciliation"`, an order's
+    /// state read by REST after an event gap (`data` is then the REST order).
+    ExchangeEvent {
+        at: String,
+        at_ms: i64,
+        environment: Environment,
+        kind: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        symbol: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        order_id: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_order_id: Option<String>,
+        /// `X` of an executionReport, or the REST status of a reconciliation.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+        data: serde_json::Value,
+    },
+    /// `order_place` with `cancel_after_seconds`: the server cancels what is unfilled at `due_ms`.
+    CancelTimerSet {
+        at: String,
+        at_ms: i64,
+        environment: Environment,
+        symbol: String,
+        order_id: u64,
+        client_order_id: String,
+        due_ms: i64,
+    },
+    /// A cancel timer ran: `outcome` is `canceled`, `already_closed` or `failed`.
+    CancelTimerDone {
+        at: String,
+        at_ms: i64,
+        environment: Environment,
+        symbol: String,
+        order_id: u64,
+        outcome: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        executed_qty: Option<rust_decimal::Decimal>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
 }
 
 /// Read and append access to the ledger.
@@ -143,6 +191,11 @@ pub struct LedgerView {
 }
 
 impl LedgerView {
+    /// Every event, oldest first.
+    pub fn events(&self) -> &[LedgerEvent] {
+        &self.events
+    }
+
     /// When the identical payload last passed `order_test` in `env`, if at or after `since_ms`.
     pub fn test_passed_since(&self, env: Environment, identity: &str, since_ms: i64) -> Option<i64> {
         let events = &self.events;

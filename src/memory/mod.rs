@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod incidents;
+pub mod journal;
 pub mod ledger;
 pub mod preferences;
 pub mod snapshots;

@@ -44,6 +44,7 @@ pub struct Toolbox {
     ledger: Ledger,
     audit: Audit,
     snapshots: Snapshots,
+    user_streams: crate::user_stream::UserStreams,
 }
 
 /// How long an average price is reused for filter checks.
@@ -78,6 +79,7 @@ impl Toolbox {
             avg_prices: Mutex::new(HashMap::new()),
             ledger: Ledger::new(memory.clone()),
             snapshots: Snapshots::new(memory.clone()),
+            user_streams: crate::user_stream::UserStreams::default(),
             audit,
             memory,
             config,
@@ -86,6 +88,11 @@ impl Toolbox {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The user-data subscriptions (started by `serve` only).
+    pub fn user_streams(&self) -> &crate::user_stream::UserStreams {
+        &self.user_streams
     }
 
     pub fn client(&self, env: Environment) -> &BinanceClient {

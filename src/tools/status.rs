@@ -72,6 +72,10 @@ pub struct EnvironmentStatus {
     pub circuit_open_until: Option<String>,
     /// Recent alerts of this environment (bans, circuit, clock drift), oldest first.
     pub alerts: Vec<String>,
+    /// The user-data event subscription (WebSocket API) and its journal counters.
+    pub user_stream: crate::user_stream::UserStreamStatus,
+    /// WebSocket API URL of the user-data subscription.
+    pub ws_api_url: String,
 }
 
 /// One rate limit and its use in the current window.
@@ -152,6 +156,8 @@ pub fn server_status(tb: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStat
             EnvironmentStatus {
                 environment: env,
                 base_url: ec.base_url.clone(),
+                ws_api_url: ec.ws_api_url.clone(),
+                user_stream: tb.user_streams().status(env),
                 enabled: ec.enabled,
                 keys_present: ec.credentials.is_some(),
                 api_key_masked: ec.credentials.as_ref().map(|c| c.masked_key()),

@@ -53,12 +53,21 @@ pub struct OrderOutput {
     pub filled_percent: Option<Decimal>,
     pub avg_price: Option<Decimal>,
     pub is_final: bool,
+    /// order_status only: whether the user-data event journal agrees, and the fills.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal: Option<super::JournalCheck>,
 }
 
 impl ToolOutput for OrderOutput {
     fn summary(&self) -> String {
+        let journal = match self.journal.as_ref().map(|j| j.agrees) {
+            None => "",
+            Some(Some(true)) => "; event journal agrees",
+            Some(Some(false)) => "; event journal disagreed (Binance's state journaled)",
+            Some(None) => "; no event journaled",
+        };
         format!(
-            "{} {} order {} ({}): {} {} of {}",
+            "{} {} order {} ({}): {} {} of {}{journal}",
             self.environment,
             self.order.symbol,
             self.order.order_id,
@@ -91,6 +100,7 @@ fn order_output(env: Environment, order: OrderReport) -> OrderOutput {
         filled_percent,
         avg_price,
         order,
+        journal: None,
     }
 }
 
@@ -117,7 +127,10 @@ pub async fn order_status(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutpu
     guard::require_confirmation(env, args.confirm_production, "order_status")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let report = tb.client(env).query_order(&symbol, &args.order_ref()?).await?;
-    Ok(order_output(env, report))
+    let journal = super::journal_check(tb, env, &report).await?;
+    let mut out = order_output(env, report);
+    out.journal = Some(journal);
+    Ok(out)
 }
 
 // ---- order_cancel_all / order_open_list / order_history -------------------------------------

@@ -3,11 +3,13 @@
 //! local checks; each group of tools has its own file.
 
 mod amend;
+mod events;
 mod manage;
 mod place;
 mod pretrade;
 
 pub use amend::*;
+pub use events::*;
 pub use manage::*;
 pub use place::*;
 pub use pretrade::*;

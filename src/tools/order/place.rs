@@ -142,6 +142,7 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
                 order_id: report.order_id,
                 status: report.status.clone().unwrap_or_default(),
                 shape: Some(shape),
+                symbol: Some(order.symbol.clone()),
             })?;
             // The placement answer is provisional; a query confirms the state.
             let confirmed = tb

@@ -1,0 +1,267 @@
+//! `order_events`: what the exchange reported about orders, read from the journal in the
+//! ledger (user-data events and reconciliations); and the journal check `order_status` adds to
+//! Binance's REST answer.
+
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::binance::HistoryQuery;
+use crate::binance::clock::local_now_ms;
+use crate::binance::model::OrderReport;
+use crate::config::Environment;
+use crate::memory::journal::{JournalFill, event_executed_qty};
+use crate::memory::ledger::LedgerEvent;
+use crate::tools::{ToolError, ToolOutput, Toolbox, normalize_symbol, utc};
+use crate::user_stream::UserStreamStatus;
+
+const DEFAULT_EVENTS: usize = 20;
+const MAX_EVENTS: usize = 200;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderEventsArgs {
+    /// Only this symbol, e.g. BTCUSDT.
+    #[serde(default)]
+    pub symbol: Option<String>,
+    /// Only this Binance order id.
+    #[serde(default)]
+    pub order_id: Option<u64>,
+    /// Only this client order id (or list client id).
+    #[serde(default)]
+    pub client_order_id: Option<String>,
+    /// testnet (default), demo, production
+    #[serde(default)]
+    pub environment: Option<Environment>,
+    /// Most recent events to return (default 20, max 200).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// One journaled event, flattened for reading.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OrderEvent {
+    /// UTC time the server journaled it.
+    pub at: String,
+    /// executionReport, listStatus, outboundAccountPosition, balanceUpdate,
+    /// eventStreamTerminated, or reconciliation (a REST read after an event gap).
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_order_id: Option<String>,
+    /// NEW, TRADE, CANCELED, EXPIRED, REPLACED, TRADE_PREVENTION (executionReport `x`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// This trade's quantity and price (TRADE events).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_qty: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_price: Option<Decimal>,
+    /// Cumulative filled quantity after the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub executed_qty: Option<Decimal>,
+    /// Balance changes (outboundAccountPosition, balanceUpdate) as Binance sent them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balances: Option<Value>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OrderEventsOutput {
+    pub environment: Environment,
+    /// The user-data subscription of this environment.
+    pub stream: UserStreamStatus,
+    /// Events matching the filters in the journal.
+    pub matching: usize,
+    /// The most recent matching events, oldest first.
+    pub events: Vec<OrderEvent>,
+}
+
+impl ToolOutput for OrderEventsOutput {
+    fn summary(&self) -> String {
+        let last = self
+            .events
+            .last()
+            .map(|e| {
+                format!(
+                    "; last: {} {} {}",
+                    e.kind,
+                    e.execution_type.as_deref().unwrap_or(""),
+                    e.status.as_deref().unwrap_or("")
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "{}: {} of {} matching events (user-data stream {}){last}",
+            self.environment,
+            self.events.len(),
+            self.matching,
+            self.stream.state
+        )
+    }
+}
+
+fn decimal(data: &Value, key: &str) -> Option<Decimal> {
+    data.get(key)?.as_str()?.parse().ok()
+}
+
+fn flatten(at: &str, kind: &str, symbol: &Option<String>, order_id: &Option<u64>, client: &Option<String>, status: &Option<String>, data: &Value) -> OrderEvent {
+    let balances = match kind {
+        "outboundAccountPosition" => data.get("B").cloned(),
+        "balanceUpdate" => Some(serde_json::json!([{"a": data.get("a"), "d": data.get("d")}])),
+        _ => None,
+    };
+    OrderEvent {
+        at: at.to_owned(),
+        kind: kind.to_owned(),
+        symbol: symbol.clone(),
+        order_id: *order_id,
+        client_order_id: client.clone(),
+        execution_type: data.get("x").and_then(Value::as_str).map(str::to_owned),
+        status: status.clone(),
+        last_qty: decimal(data, "l").filter(|_| kind == "executionReport"),
+        last_price: decimal(data, "L").filter(|_| kind == "executionReport"),
+        executed_qty: event_executed_qty(kind, data),
+        balances,
+    }
+}
+
+pub fn order_events(tb: &Toolbox, args: OrderEventsArgs) -> Result<OrderEventsOutput, ToolError> {
+    let env = tb.signed_env(args.environment);
+    let symbol = args.symbol.as_deref().map(normalize_symbol).transpose()?;
+    let limit = match args.limit {
+        None => DEFAULT_EVENTS,
+        Some(n @ 1..) if (n as usize) <= MAX_EVENTS => n as usize,
+        Some(n) => return Err(ToolError::invalid(format!("limit {n} is out of range: give 1 to {MAX_EVENTS}"))),
+    };
+    let view = tb.ledger().view()?;
+    let matching: Vec<OrderEvent> = view
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            LedgerEvent::ExchangeEvent {
+                at,
+                environment,
+                kind,
+                symbol: s,
+                order_id,
+                client_order_id,
+                status,
+                data,
+                ..
+            } if *environment == env
+                && symbol.as_ref().is_none_or(|want| s.as_ref() == Some(want))
+                && args.order_id.is_none_or(|want| *order_id == Some(want))
+                && args
+                    .client_order_id
+                    .as_ref()
+                    .is_none_or(|want| client_order_id.as_ref() == Some(want) || data.get("c").and_then(Value::as_str) == Some(want)) =>
+            {
+                Some(flatten(at, kind, s, order_id, client_order_id, status, data))
+            }
+            _ => None,
+        })
+        .collect();
+    let total = matching.len();
+    let events = matching.into_iter().skip(total.saturating_sub(limit)).collect();
+    Ok(OrderEventsOutput {
+        environment: env,
+        stream: tb.user_streams().status(env),
+        matching: total,
+        events,
+    })
+}
+
+/// Whether the event journal agrees with Binance's REST answer about one order.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JournalCheck {
+    /// true: the journal's last status and filled quantity equal REST's; false: they differ
+    /// (REST's state was then journaled as a reconciliation); null: nothing journaled.
+    pub agrees: Option<bool>,
+    pub events: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal_status: Option<String>,
+    /// The user-data subscription state of this environment.
+    pub stream: String,
+    /// The order's fills: from the events, else from myTrades once the order is final.
+    pub fills: Vec<JournalFill>,
+    pub note: String,
+}
+
+/// Compares `report` with the journal; a lagging journal gets REST's state as a
+/// reconciliation, and a final order's fills come from myTrades when no event carried them.
+pub async fn journal_check(tb: &Toolbox, env: Environment, report: &OrderReport) -> Result<JournalCheck, ToolError> {
+    let journal = tb.ledger().view()?.order_journal(env, report.order_id);
+    let stream = tb.user_streams().status(env).state;
+    let rest_status = report.status.clone().unwrap_or_default();
+    let agrees = (journal.events > 0).then(|| {
+        journal.last_status.as_deref() == Some(rest_status.as_str()) && journal.executed_qty == report.executed_qty
+    });
+    let note = match agrees {
+        Some(true) => "the event journal agrees with Binance".to_owned(),
+        Some(false) => {
+            journal_rest_state(tb, env, report)?;
+            format!(
+                "the journal said {} and Binance says {rest_status}: Binance's answer is authoritative and is now journaled",
+                journal.last_status.as_deref().unwrap_or("nothing")
+            )
+        }
+        None if stream == "subscribed" => {
+            "no event journaled for this order yet (events can trail the REST answer by a moment)".to_owned()
+        }
+        None => format!("no event journaled: the user-data stream is {stream}"),
+    };
+    let mut fills = journal.fills;
+    let executed = report.executed_qty.unwrap_or_default();
+    if fills.is_empty() && report.is_final() && executed > Decimal::ZERO {
+        let query = HistoryQuery {
+            order_id: Some(report.order_id),
+            ..HistoryQuery::default()
+        };
+        match tb.client(env).my_trades(&report.symbol, &query).await {
+            Ok(trades) => {
+                fills = trades
+                    .into_iter()
+                    .map(|t| JournalFill {
+                        trade_id: i64::try_from(t.id).ok(),
+                        price: Some(t.price),
+                        qty: Some(t.qty),
+                        commission: Some(t.commission),
+                        commission_asset: Some(t.commission_asset),
+                        time_ms: Some(t.time),
+                    })
+                    .collect();
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the order's trades"),
+        }
+    }
+    Ok(JournalCheck {
+        agrees,
+        events: journal.events,
+        journal_status: journal.last_status,
+        stream,
+        fills,
+        note,
+    })
+}
+
+fn journal_rest_state(tb: &Toolbox, env: Environment, report: &OrderReport) -> Result<(), ToolError> {
+    let now = local_now_ms();
+    tb.ledger().record(&LedgerEvent::ExchangeEvent {
+        at: utc(now),
+        at_ms: now,
+        environment: env,
+        kind: "reconciliation".into(),
+        symbol: Some(report.symbol.clone()),
+        order_id: Some(report.order_id),
+        client_order_id: Some(report.client_order_id.clone()),
+        status: report.status.clone(),
+        data: serde_json::to_value(report).unwrap_or_default(),
+    })?;
+    Ok(())
+}

@@ -1,0 +1,347 @@
+//! The user-data subscription of each environment with keys: a background WebSocket API
+//! connection that journals every event Binance pushes (`executionReport`, `listStatus`,
+//! `outboundAccountPosition`, `balanceUpdate`, `eventStreamTerminated`) to the ledger.
+//!
+//! Binance removed the listenKey flow in 2026; events come only over the WebSocket API. HMAC
+//! and RSA keys subscribe with `userDataStream.subscribe.signature`; Ed25519 keys log the
+//! session on (`session.logon`) and then `userDataStream.subscribe`. A dropped connection is
+//! reopened with exponential backoff, a connection is renewed before Binance's 24-hour limit,
+//! and after every (re)subscription the orders the ledger believes open are reconciled by REST,
+//! so an event missed in a gap is still journaled. Nothing here blocks the server's start.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::binance::alert::{Alert, AlertLevel};
+use crate::binance::clock::local_now_ms;
+use crate::binance::sign::KeyType;
+use crate::binance::ws_api::{Incoming, WsApiConnection, WsApiError, signed_params};
+use crate::binance::OrderRef;
+use crate::config::Environment;
+use crate::memory::journal::{event_executed_qty, is_final_status};
+use crate::memory::ledger::LedgerEvent;
+use crate::tools::{Toolbox, utc};
+
+/// Binance closes a connection after 24 h; renewing earlier keeps the gap under our control.
+const RENEW_AFTER: Duration = Duration::from_secs(23 * 3600 + 30 * 60);
+/// Binance pings every 20 s: a minute and more without any frame means the connection is dead.
+const SILENCE_LIMIT: Duration = Duration::from_secs(75);
+/// How long a request on the WebSocket API may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Reconnection delays grow from 1 s to at most 60 s.
+const BACKOFF_FIRST: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+/// Orders queried one by one in one reconciliation at most (each costs REST weight 4).
+const MAX_RECONCILE_QUERIES: usize = 50;
+
+/// How an environment's subscription is doing, for `server_status` and `order_events`.
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
+pub struct UserStreamStatus {
+    /// `off`, `connecting`, `subscribed` or `reconnecting`.
+    pub state: String,
+    /// Why it is off, or the last failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// `userDataStream.subscribe.signature` or `session.logon`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// When the current subscription started (ms since epoch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscribed_since_ms: Option<i64>,
+    /// Successful subscriptions since the server started.
+    pub subscriptions: u32,
+    /// Events journaled since the server started.
+    pub events: u64,
+    /// Orders whose state a reconciliation after (re)connecting journaled.
+    pub reconciled_orders: u64,
+}
+
+/// The subscriptions of all environments.
+#[derive(Debug, Default, Clone)]
+pub struct UserStreams {
+    status: Arc<Mutex<HashMap<Environment, UserStreamStatus>>>,
+}
+
+impl UserStreams {
+    /// The status of `env` (`off` before `start`).
+    pub fn status(&self, env: Environment) -> UserStreamStatus {
+        self.status
+            .lock()
+            .ok()
+            .and_then(|s| s.get(&env).cloned())
+            .unwrap_or_else(|| UserStreamStatus {
+                state: "off".into(),
+                detail: Some("not started (only `serve` keeps a subscription)".into()),
+                ..UserStreamStatus::default()
+            })
+    }
+
+    fn update(&self, env: Environment, change: impl FnOnce(&mut UserStreamStatus)) {
+        if let Ok(mut all) = self.status.lock() {
+            change(all.entry(env).or_default());
+        }
+    }
+}
+
+/// Starts one subscription task per environment that has keys; records why the others are off.
+pub fn start(tb: &Arc<Toolbox>) {
+    for env in Environment::ALL {
+        let ec = tb.config().environment(env);
+        let off = if !tb.config().user_stream {
+            Some("BINANCE_USER_STREAM=0")
+        } else if !ec.enabled {
+            Some("environment disabled")
+        } else if ec.credentials.is_none() {
+            Some("no API key for this environment")
+        } else {
+            None
+        };
+        if let Some(reason) = off {
+            tb.user_streams().update(env, |s| {
+                s.state = "off".into();
+                s.detail = Some(reason.into());
+            });
+            continue;
+        }
+        let tb = tb.clone();
+        tokio::spawn(async move { supervise(tb, env).await });
+    }
+}
+
+/// How a subscribed session ended without an error.
+enum SessionEnd {
+    /// Renewed before the 24-hour limit: reconnect at once.
+    Renew,
+    /// Binance ended the subscription (`eventStreamTerminated`).
+    Terminated,
+}
+
+async fn supervise(tb: Arc<Toolbox>, env: Environment) {
+    let streams = tb.user_streams().clone();
+    let mut failures: u32 = 0;
+    loop {
+        streams.update(env, |s| {
+            s.state = if s.subscriptions == 0 { "connecting" } else { "reconnecting" }.into();
+        });
+        let outcome = session(&tb, env, &mut failures).await;
+        let delay = match outcome {
+            Ok(SessionEnd::Renew) => Duration::ZERO,
+            Ok(SessionEnd::Terminated) => {
+                failures += 1;
+                streams.update(env, |s| s.detail = Some("Binance ended the subscription".into()));
+                backoff(failures)
+            }
+            Err(e) => {
+                failures += 1;
+                let message = e.to_string();
+                tracing::warn!(environment = %env, error = %message, "user-data stream lost");
+                let was_subscribed = streams.status(env).state == "subscribed";
+                streams.update(env, |s| s.detail = Some(message.clone()));
+                if was_subscribed {
+                    tb.client(env).alerts().raise(Alert::new(
+                        AlertLevel::Warning,
+                        env,
+                        format!(
+                            "user-data events on {env} interrupted ({message}); reconnecting, open orders will be reconciled by REST"
+                        ),
+                    ));
+                }
+                backoff(failures)
+            }
+        };
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// 1 s, 2 s, 4 s … up to 60 s, plus up to a quarter of jitter so many servers do not
+/// reconnect in step.
+fn backoff(failures: u32) -> Duration {
+    let exponent = failures.saturating_sub(1).min(6);
+    let base = (BACKOFF_FIRST * 2u32.pow(exponent)).min(BACKOFF_MAX);
+    let jitter = rand::random_range(0..=base.as_millis() as u64 / 4);
+    base + Duration::from_millis(jitter)
+}
+
+/// One connection: subscribe, reconcile, journal events until it ends.
+async fn session(tb: &Arc<Toolbox>, env: Environment, failures: &mut u32) -> Result<SessionEnd, WsApiError> {
+    let client = tb.client(env);
+    let credentials = client
+        .credentials()
+        .cloned()
+        .ok_or_else(|| WsApiError::Closed("no credentials".into()))?;
+    let url = tb.config().environment(env).ws_api_url.clone();
+    let connect_timeout = Duration::from_millis(tb.config().connect_timeout_ms);
+    let mut connection = WsApiConnection::connect(&url, connect_timeout).await?;
+    if client.clock().needs_sync()
+        && let Err(e) = client.server_time().await
+    {
+        tracing::debug!(error = %e, "clock not synced before subscribing; using the local clock");
+    }
+    let recv_window = Some(client.recv_window_ms());
+    let mut early: Vec<Value> = Vec::new();
+    let mut keep = |_: Option<i64>, event: Value| early.push(event);
+    let method = if credentials.key_type() == KeyType::Ed25519 {
+        let params = signed_params(&credentials, client.clock().now_ms(), recv_window, &[]);
+        connection
+            .request("session.logon", Some(params), REQUEST_TIMEOUT, &mut keep)
+            .await?;
+        connection
+            .request("userDataStream.subscribe", None, REQUEST_TIMEOUT, &mut keep)
+            .await?;
+        "session.logon"
+    } else {
+        let params = signed_params(&credentials, client.clock().now_ms(), recv_window, &[]);
+        connection
+            .request("userDataStream.subscribe.signature", Some(params), REQUEST_TIMEOUT, &mut keep)
+            .await?;
+        "userDataStream.subscribe.signature"
+    };
+    *failures = 0;
+    let now = local_now_ms();
+    tb.user_streams().update(env, |s| {
+        s.state = "subscribed".into();
+        s.detail = None;
+        s.method = Some(method.into());
+        s.subscribed_since_ms = Some(now);
+        s.subscriptions += 1;
+    });
+    tracing::info!(environment = %env, method, "user-data stream subscribed");
+    for event in early {
+        journal(tb, env, event);
+    }
+    // Events of the gap before this subscription are only visible by REST.
+    let reconciling = tb.clone();
+    tokio::spawn(async move {
+        match reconcile(&reconciling, env).await {
+            Ok(count) => reconciling.user_streams().update(env, |s| s.reconciled_orders += count as u64),
+            Err(e) => tracing::warn!(environment = %env, error = %e, "reconciliation after subscribing failed"),
+        }
+    });
+    let renew_at = tokio::time::Instant::now() + RENEW_AFTER;
+    loop {
+        tokio::select! {
+            frame = tokio::time::timeout(SILENCE_LIMIT, connection.next()) => {
+                let frame = frame.map_err(|_| {
+                    WsApiError::Closed(format!("no frame, not even a ping, for {} s", SILENCE_LIMIT.as_secs()))
+                })??;
+                if let Incoming::Event { event, .. } = frame {
+                    let terminated = event.get("e").and_then(Value::as_str) == Some("eventStreamTerminated");
+                    journal(tb, env, event);
+                    if terminated {
+                        connection.close().await;
+                        return Ok(SessionEnd::Terminated);
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(renew_at) => {
+                connection.close().await;
+                return Ok(SessionEnd::Renew);
+            }
+        }
+    }
+}
+
+/// Writes one event to the ledger with the fields the journal's questions need.
+pub fn journal(tb: &Toolbox, env: Environment, event: Value) {
+    let kind = event.get("e").and_then(Value::as_str).unwrap_or("unknown").to_owned();
+    let text = |key: &str| event.get(key).and_then(Value::as_str).map(str::to_owned);
+    let (symbol, order_id, client_order_id, status) = match kind.as_str() {
+        "executionReport" => {
+            // A cancel carries the cancel request's id in `c` and the order's own in `C`.
+            let client = text("C").filter(|c| !c.is_empty()).or_else(|| text("c"));
+            (text("s"), event.get("i").and_then(Value::as_u64), client, text("X"))
+        }
+        "listStatus" => (text("s"), None, text("C"), text("L")),
+        _ => (None, None, None, None),
+    };
+    let now = local_now_ms();
+    let recorded = tb.ledger().record(&LedgerEvent::ExchangeEvent {
+        at: utc(now),
+        at_ms: now,
+        environment: env,
+        kind,
+        symbol,
+        order_id,
+        client_order_id,
+        status,
+        data: event,
+    });
+    match recorded {
+        Ok(()) => tb.user_streams().update(env, |s| s.events += 1),
+        Err(e) => tracing::error!(environment = %env, error = %e, "could not journal a user-data event"),
+    }
+}
+
+/// Compares the orders the ledger believes open with Binance's answer and journals every
+/// difference as a `reconciliation` event. Returns how many orders it journaled.
+pub async fn reconcile(tb: &Toolbox, env: Environment) -> Result<usize, crate::tools::ToolError> {
+    let believed = tb.ledger().view()?.open_orders_believed(env);
+    if believed.is_empty() {
+        return Ok(0);
+    }
+    let client = tb.client(env);
+    let mut by_symbol: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+    for order in &believed {
+        by_symbol.entry(order.symbol.as_str()).or_default().push(order);
+    }
+    let mut journaled = 0;
+    let mut queries = 0;
+    for (symbol, orders) in by_symbol {
+        let open = client.open_orders(Some(symbol)).await?;
+        for order in orders {
+            let report = match open.iter().find(|r| r.order_id == order.order_id) {
+                Some(report) => report.clone(),
+                None if queries < MAX_RECONCILE_QUERIES => {
+                    queries += 1;
+                    match client.query_order(symbol, &OrderRef::Id(order.order_id)).await {
+                        Ok(report) => report,
+                        Err(e) => {
+                            tracing::warn!(order_id = order.order_id, error = %e, "could not reconcile an order");
+                            continue;
+                        }
+                    }
+                }
+                None => continue,
+            };
+            let status = report.status.clone().unwrap_or_default();
+            let data = serde_json::to_value(&report).unwrap_or_default();
+            let same_fill = event_executed_qty("reconciliation", &data) == order.executed_qty;
+            if status == order.status && (same_fill || order.executed_qty.is_none() && !is_final_status(&status)) {
+                continue;
+            }
+            let now = local_now_ms();
+            tb.ledger().record(&LedgerEvent::ExchangeEvent {
+                at: utc(now),
+                at_ms: now,
+                environment: env,
+                kind: "reconciliation".into(),
+                symbol: Some(symbol.to_owned()),
+                order_id: Some(report.order_id),
+                client_order_id: Some(report.client_order_id.clone()),
+                status: Some(status),
+                data,
+            })?;
+            journaled += 1;
+        }
+    }
+    Ok(journaled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let first = backoff(1);
+        assert!(first >= Duration::from_secs(1) && first <= Duration::from_millis(1250), "{first:?}");
+        let third = backoff(3);
+        assert!(third >= Duration::from_secs(4) && third <= Duration::from_secs(5), "{third:?}");
+        let late = backoff(40);
+        assert!(late >= Duration::from_secs(60) && late <= Duration::from_secs(75), "{late:?}");
+    }
+}
