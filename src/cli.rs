@@ -105,6 +105,7 @@ pub async fn serve(mut config: Config, emulator_seed: Option<u64>) -> ExitCode {
     let server = BinanceServer::new(config);
     // In the background: a slow or unreachable exchange never delays the MCP handshake.
     crate::user_stream::start(server.toolbox());
+    crate::timers::start(server.toolbox());
     let service = match server.serve(transport::stdio_pipes()).await {
         Ok(s) => s,
         Err(e) => {

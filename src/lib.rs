@@ -10,5 +10,6 @@ pub mod memory;
 pub mod prompts;
 pub mod resources;
 pub mod server;
+pub mod timers;
 pub mod tools;
 pub mod user_stream;

@@ -336,7 +336,8 @@ impl BinanceServer {
         output_schema = schema_for_output::<OrderEventsOutput>()
     )]
     async fn order_events(&self, Parameters(args): Parameters<OrderEventsArgs>) -> CallToolResult {
-        self.run("order_events", async { order_events(&self.toolbox, args) }).await
+        self.run("order_events", async { order_events(&self.toolbox, args) })
+            .await
     }
 
     #[tool(
@@ -502,6 +503,7 @@ impl BinanceServer {
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 };
                 let level = match alert.level {
+                    AlertLevel::Notice => LoggingLevel::Notice,
                     AlertLevel::Warning => LoggingLevel::Warning,
                     AlertLevel::Error => LoggingLevel::Error,
                 };

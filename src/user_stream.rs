@@ -16,11 +16,11 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::binance::OrderRef;
 use crate::binance::alert::{Alert, AlertLevel};
 use crate::binance::clock::local_now_ms;
 use crate::binance::sign::KeyType;
 use crate::binance::ws_api::{Incoming, WsApiConnection, WsApiError, signed_params};
-use crate::binance::OrderRef;
 use crate::config::Environment;
 use crate::memory::journal::{event_executed_qty, is_final_status};
 use crate::memory::ledger::LedgerEvent;
@@ -125,7 +125,12 @@ async fn supervise(tb: Arc<Toolbox>, env: Environment) {
     let mut failures: u32 = 0;
     loop {
         streams.update(env, |s| {
-            s.state = if s.subscriptions == 0 { "connecting" } else { "reconnecting" }.into();
+            s.state = if s.subscriptions == 0 {
+                "connecting"
+            } else {
+                "reconnecting"
+            }
+            .into();
         });
         let outcome = session(&tb, env, &mut failures).await;
         let delay = match outcome {
@@ -196,7 +201,12 @@ async fn session(tb: &Arc<Toolbox>, env: Environment, failures: &mut u32) -> Res
     } else {
         let params = signed_params(&credentials, client.clock().now_ms(), recv_window, &[]);
         connection
-            .request("userDataStream.subscribe.signature", Some(params), REQUEST_TIMEOUT, &mut keep)
+            .request(
+                "userDataStream.subscribe.signature",
+                Some(params),
+                REQUEST_TIMEOUT,
+                &mut keep,
+            )
             .await?;
         "userDataStream.subscribe.signature"
     };
@@ -217,7 +227,9 @@ async fn session(tb: &Arc<Toolbox>, env: Environment, failures: &mut u32) -> Res
     let reconciling = tb.clone();
     tokio::spawn(async move {
         match reconcile(&reconciling, env).await {
-            Ok(count) => reconciling.user_streams().update(env, |s| s.reconciled_orders += count as u64),
+            Ok(count) => reconciling
+                .user_streams()
+                .update(env, |s| s.reconciled_orders += count as u64),
             Err(e) => tracing::warn!(environment = %env, error = %e, "reconciliation after subscribing failed"),
         }
     });
@@ -338,10 +350,19 @@ mod tests {
     #[test]
     fn backoff_grows_and_is_capped() {
         let first = backoff(1);
-        assert!(first >= Duration::from_secs(1) && first <= Duration::from_millis(1250), "{first:?}");
+        assert!(
+            first >= Duration::from_secs(1) && first <= Duration::from_millis(1250),
+            "{first:?}"
+        );
         let third = backoff(3);
-        assert!(third >= Duration::from_secs(4) && third <= Duration::from_secs(5), "{third:?}");
+        assert!(
+            third >= Duration::from_secs(4) && third <= Duration::from_secs(5),
+            "{third:?}"
+        );
         let late = backoff(40);
-        assert!(late >= Duration::from_secs(60) && late <= Duration::from_secs(75), "{late:?}");
+        assert!(
+            late >= Duration::from_secs(60) && late <= Duration::from_secs(75),
+            "{late:?}"
+        );
     }
 }

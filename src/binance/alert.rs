@@ -19,6 +19,8 @@ const KEEP: usize = 32;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AlertLevel {
+    /// Normal but significant: a cancel timer ran.
+    Notice,
     Warning,
     Error,
 }
@@ -91,6 +93,7 @@ impl Alerts {
     /// Logs, keeps, records and broadcasts an alert.
     pub fn raise(&self, alert: Alert) {
         match alert.level {
+            AlertLevel::Notice => tracing::info!(environment = %alert.environment, "{}", alert.message),
             AlertLevel::Warning => tracing::warn!(environment = %alert.environment, "{}", alert.message),
             AlertLevel::Error => tracing::error!(environment = %alert.environment, "{}", alert.message),
         }

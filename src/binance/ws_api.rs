@@ -134,7 +134,9 @@ pub struct WsApiConnection {
 
 impl std::fmt::Debug for WsApiConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WsApiConnection").field("next_id", &self.next_id).finish()
+        f.debug_struct("WsApiConnection")
+            .field("next_id", &self.next_id)
+            .finish()
     }
 }
 

@@ -110,7 +110,9 @@ impl LedgerView {
                     symbol,
                     ..
                 } if *environment == env => {
-                    let symbol = symbol.clone().or_else(|| symbols.get(client_order_id.as_str()).cloned());
+                    let symbol = symbol
+                        .clone()
+                        .or_else(|| symbols.get(client_order_id.as_str()).cloned());
                     if let Some(symbol) = symbol {
                         orders.insert(
                             *order_id,

@@ -45,6 +45,7 @@ pub struct Toolbox {
     audit: Audit,
     snapshots: Snapshots,
     user_streams: crate::user_stream::UserStreams,
+    timers: crate::timers::Timers,
 }
 
 /// How long an average price is reused for filter checks.
@@ -80,6 +81,7 @@ impl Toolbox {
             ledger: Ledger::new(memory.clone()),
             snapshots: Snapshots::new(memory.clone()),
             user_streams: crate::user_stream::UserStreams::default(),
+            timers: crate::timers::Timers::default(),
             audit,
             memory,
             config,
@@ -88,6 +90,11 @@ impl Toolbox {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The cancel timers of `order_place` (run by `serve` only).
+    pub fn timers(&self) -> &crate::timers::Timers {
+        &self.timers
     }
 
     /// The user-data subscriptions (started by `serve` only).

@@ -45,7 +45,8 @@ pub struct OrderEvent {
     /// UTC time the server journaled it.
     pub at: String,
     /// executionReport, listStatus, outboundAccountPosition, balanceUpdate,
-    /// eventStreamTerminated, or reconciliation (a REST read after an event gap).
+    /// eventStreamTerminated, reconciliation (a REST read after an event gap),
+    /// cancel_timer_set or cancel_timer_done.
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
@@ -110,7 +111,15 @@ fn decimal(data: &Value, key: &str) -> Option<Decimal> {
     data.get(key)?.as_str()?.parse().ok()
 }
 
-fn flatten(at: &str, kind: &str, symbol: &Option<String>, order_id: &Option<u64>, client: &Option<String>, status: &Option<String>, data: &Value) -> OrderEvent {
+fn flatten(
+    at: &str,
+    kind: &str,
+    symbol: &Option<String>,
+    order_id: &Option<u64>,
+    client: &Option<String>,
+    status: &Option<String>,
+    data: &Value,
+) -> OrderEvent {
     let balances = match kind {
         "outboundAccountPosition" => data.get("B").cloned(),
         "balanceUpdate" => Some(serde_json::json!([{"a": data.get("a"), "d": data.get("d")}])),
@@ -131,13 +140,57 @@ fn flatten(at: &str, kind: &str, symbol: &Option<String>, order_id: &Option<u64>
     }
 }
 
+/// Timer entries match the symbol and order id filters; a client id filter matches the set entry.
+fn timer_matches(
+    args: &OrderEventsArgs,
+    symbol: &Option<String>,
+    timer_symbol: &str,
+    order_id: u64,
+    client_order_id: Option<&String>,
+) -> bool {
+    symbol.as_deref().is_none_or(|want| want == timer_symbol)
+        && args.order_id.is_none_or(|want| want == order_id)
+        && args
+            .client_order_id
+            .as_ref()
+            .is_none_or(|want| client_order_id == Some(want))
+}
+
+fn timer_event(
+    at: &str,
+    kind: &str,
+    symbol: &str,
+    order_id: u64,
+    client_order_id: Option<&String>,
+    status: Option<String>,
+    executed_qty: Option<Decimal>,
+) -> OrderEvent {
+    OrderEvent {
+        at: at.to_owned(),
+        kind: kind.to_owned(),
+        symbol: Some(symbol.to_owned()),
+        order_id: Some(order_id),
+        client_order_id: client_order_id.cloned(),
+        execution_type: None,
+        status,
+        last_qty: None,
+        last_price: None,
+        executed_qty,
+        balances: None,
+    }
+}
+
 pub fn order_events(tb: &Toolbox, args: OrderEventsArgs) -> Result<OrderEventsOutput, ToolError> {
     let env = tb.signed_env(args.environment);
     let symbol = args.symbol.as_deref().map(normalize_symbol).transpose()?;
     let limit = match args.limit {
         None => DEFAULT_EVENTS,
         Some(n @ 1..) if (n as usize) <= MAX_EVENTS => n as usize,
-        Some(n) => return Err(ToolError::invalid(format!("limit {n} is out of range: give 1 to {MAX_EVENTS}"))),
+        Some(n) => {
+            return Err(ToolError::invalid(format!(
+                "limit {n} is out of range: give 1 to {MAX_EVENTS}"
+            )));
+        }
     };
     let view = tb.ledger().view()?;
     let matching: Vec<OrderEvent> = view
@@ -157,13 +210,43 @@ pub fn order_events(tb: &Toolbox, args: OrderEventsArgs) -> Result<OrderEventsOu
             } if *environment == env
                 && symbol.as_ref().is_none_or(|want| s.as_ref() == Some(want))
                 && args.order_id.is_none_or(|want| *order_id == Some(want))
-                && args
-                    .client_order_id
-                    .as_ref()
-                    .is_none_or(|want| client_order_id.as_ref() == Some(want) || data.get("c").and_then(Value::as_str) == Some(want)) =>
+                && args.client_order_id.as_ref().is_none_or(|want| {
+                    client_order_id.as_ref() == Some(want) || data.get("c").and_then(Value::as_str) == Some(want)
+                }) =>
             {
                 Some(flatten(at, kind, s, order_id, client_order_id, status, data))
             }
+            LedgerEvent::CancelTimerSet {
+                at,
+                environment,
+                symbol: s,
+                order_id,
+                client_order_id,
+                ..
+            } if *environment == env && timer_matches(&args, &symbol, s, *order_id, Some(client_order_id)) => Some(
+                timer_event(at, "cancel_timer_set", s, *order_id, Some(client_order_id), None, None),
+            ),
+            LedgerEvent::CancelTimerDone {
+                at,
+                environment,
+                symbol: s,
+                order_id,
+                outcome,
+                status,
+                executed_qty,
+                ..
+            } if *environment == env && timer_matches(&args, &symbol, s, *order_id, None) => Some(timer_event(
+                at,
+                "cancel_timer_done",
+                s,
+                *order_id,
+                None,
+                Some(format!(
+                    "{outcome}{}",
+                    status.as_ref().map(|s| format!(" ({s})")).unwrap_or_default()
+                )),
+                *executed_qty,
+            )),
             _ => None,
         })
         .collect();

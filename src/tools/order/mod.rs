@@ -71,9 +71,36 @@ pub struct OrderArgs {
     /// Production only: true after the human agreed to this order
     #[serde(default)]
     pub confirm_production: bool,
+    /// order_place, LIMIT/LIMIT_MAKER GTC only: cancel what is unfilled after this many seconds (1 to 604800).
+    #[serde(default)]
+    pub cancel_after_seconds: Option<u32>,
 }
 
 impl OrderArgs {
+    /// The timer of `cancel_after_seconds`, checked: only for orders that rest on the book.
+    pub fn cancel_after(&self) -> Result<Option<u32>, ToolError> {
+        let Some(seconds) = self.cancel_after_seconds else {
+            return Ok(None);
+        };
+        use crate::timers::{MAX_CANCEL_AFTER_SECS, MIN_CANCEL_AFTER_SECS};
+        if !(MIN_CANCEL_AFTER_SECS..=MAX_CANCEL_AFTER_SECS).contains(&seconds) {
+            return Err(ToolError::invalid(format!(
+                "cancel_after_seconds {seconds} is out of range: give {MIN_CANCEL_AFTER_SECS} to {MAX_CANCEL_AFTER_SECS} (7 days)"
+            )));
+        }
+        let rests = match self.order_type {
+            OrderType::Limit => matches!(self.time_in_force, Some(TimeInForce::Gtc)),
+            OrderType::LimitMaker => true,
+            _ => false,
+        };
+        if !rests {
+            return Err(ToolError::invalid(
+                "cancel_after_seconds is for orders that rest on the book: a LIMIT with time_in_force GTC, or LIMIT_MAKER (IOC/FOK and market orders end at once)",
+            ));
+        }
+        Ok(Some(seconds))
+    }
+
     /// The order exactly as it would be sent (client id as given, possibly none).
     pub fn to_order(&self) -> Result<NewOrder, ToolError> {
         Ok(NewOrder {

@@ -40,7 +40,20 @@ pub struct PlaceOutput {
     pub order: NewOrder,
     /// The latest report from Binance.
     pub report: Option<OrderReport>,
+    /// With cancel_after_seconds: when the server cancels what is unfilled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_timer: Option<CancelTimer>,
     pub next_step: String,
+}
+
+/// A cancel timer armed by `order_place`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CancelTimer {
+    /// UTC time the unfilled rest is canceled.
+    pub due_at: String,
+    pub due_ms: i64,
+    /// False under `binance-mcp call`: the timer waits in the ledger for the next `serve`.
+    pub running: bool,
 }
 
 impl ToolOutput for PlaceOutput {
@@ -90,6 +103,7 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
     guard::require_confirmation(env, args.confirm_production, "order_place")?;
     guard::require_trading_allowed(tb.config(), tb.memory())?;
     let mut order = args.to_order()?;
+    let cancel_after = args.cancel_after()?;
     let client_order_id = guard::client_order_id(order.new_client_order_id.as_deref())?;
     let prefs = tb.preferences()?;
     let c = check(tb, "order_place", env, &order, true).await?;
@@ -156,10 +170,11 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
                     (report, true)
                 }
             };
-            let out = placed(env, order, client_order_id, report, provisional, "accepted");
+            let mut out = placed(env, order, client_order_id, report, provisional, "accepted");
             if first_of_shape {
                 write_runbook(tb, &out, &c.symbol);
             }
+            arm_cancel_timer(tb, env, &mut out, cancel_after)?;
             Ok(out)
         }
         Err(e) if is_unknown_outcome(&e) => {
@@ -171,7 +186,10 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
                 client_order_id: client_order_id.clone(),
                 error: e.to_string(),
             })?;
-            let out = reconcile(tb, env, order, client_order_id, e.to_string()).await;
+            let mut out = reconcile(tb, env, order, client_order_id, e.to_string()).await;
+            if let Ok(placed) = out.as_mut() {
+                arm_cancel_timer(tb, env, placed, cancel_after)?;
+            }
             if let Some(mut incident) = crate::memory::incidents::Incident::from_error(&e, "") {
                 incident.action = match &out {
                     Ok(o) => format!(
@@ -211,6 +229,57 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
             Err(e.into())
         }
     }
+}
+
+/// Journals and starts the `cancel_after_seconds` timer of an order that rests on the book.
+fn arm_cancel_timer(
+    tb: &Toolbox,
+    env: Environment,
+    out: &mut PlaceOutput,
+    cancel_after: Option<u32>,
+) -> Result<(), ToolError> {
+    let (Some(seconds), Some(order_id)) = (cancel_after, out.order_id) else {
+        return Ok(());
+    };
+    if out.report.as_ref().is_none_or(OrderReport::is_final) {
+        return Ok(());
+    }
+    let now = local_now_ms();
+    let due_ms = now + i64::from(seconds) * 1000;
+    let timer = crate::memory::journal::PendingTimer {
+        environment: env,
+        symbol: out.order.symbol.clone(),
+        order_id,
+        client_order_id: out.client_order_id.clone(),
+        due_ms,
+    };
+    tb.ledger().record(&LedgerEvent::CancelTimerSet {
+        at: utc(now),
+        at_ms: now,
+        environment: env,
+        symbol: timer.symbol.clone(),
+        order_id,
+        client_order_id: timer.client_order_id.clone(),
+        due_ms,
+    })?;
+    let running = tb.timers().running();
+    tb.timers().schedule(timer);
+    out.cancel_timer = Some(CancelTimer {
+        due_at: utc(due_ms),
+        due_ms,
+        running,
+    });
+    out.next_step = format!(
+        "{} Whatever is unfilled at {} is canceled by the server{}; order_events shows the outcome.",
+        out.next_step,
+        utc(due_ms),
+        if running {
+            ""
+        } else {
+            " when `binance-mcp serve` next runs"
+        }
+    );
+    Ok(())
 }
 
 /// The first time an order shape succeeds in production, its steps go to runbooks.md.
@@ -294,6 +363,7 @@ async fn reconcile(
         avg_price: None,
         order,
         report: None,
+        cancel_timer: None,
         next_step: format!(
             "The placement answer was lost ({cause}) and Binance {} this client id. Do NOT send the order again: check order_status with client_order_id {client_order_id} and order_open_list first, and tell the human.",
             if absent {
@@ -368,6 +438,7 @@ fn placed(
         avg_price,
         order,
         report: Some(report),
+        cancel_timer: None,
         next_step,
     }
 }
@@ -455,6 +526,7 @@ async fn paper_fill(
         avg_price: Some(price.normalize()),
         order,
         report: None,
+        cancel_timer: None,
         next_step: "Paper mode (BINANCE_TRADE_MODE=paper): nothing was sent to the matching engine; the simulated fill is in ledger.jsonl.".into(),
     })
 }

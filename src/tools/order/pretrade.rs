@@ -57,6 +57,7 @@ impl ToolOutput for ValidateOutput {
 pub async fn order_validate(tb: &Toolbox, args: OrderArgs) -> Result<ValidateOutput, ToolError> {
     let env = tb.signed_env(args.environment);
     let order = args.to_order()?;
+    args.cancel_after()?;
     let c = check(tb, "order_validate", env, &order, false).await?;
     let normalized = c.validation.normalized.clone();
     Ok(ValidateOutput {
@@ -138,6 +139,7 @@ pub async fn order_test(tb: &Toolbox, args: OrderArgs) -> Result<TestOutput, Too
     let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_test")?;
     let order = args.to_order()?;
+    args.cancel_after()?;
     if let Some(id) = &order.new_client_order_id {
         guard::client_order_id(Some(id))?;
     }

@@ -1,0 +1,213 @@
+//! Cancel timers of `order_place … cancel_after_seconds`: when a timer is due, whatever the
+//! order has not filled is canceled and the outcome is journaled and announced. Timers live in
+//! the ledger (`cancel_timer_set` / `cancel_timer_done`), so a restarted server resumes the ones
+//! still pending, and one whose order ended meanwhile only records that it had nothing to do.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::binance::alert::{Alert, AlertLevel};
+use crate::binance::clock::local_now_ms;
+use crate::binance::error::codes;
+use crate::binance::{BinanceError, OrderRef};
+use crate::memory::journal::PendingTimer;
+use crate::memory::ledger::LedgerEvent;
+use crate::tools::{Toolbox, utc};
+
+/// Shortest and longest timer `order_place` accepts.
+pub const MIN_CANCEL_AFTER_SECS: u32 = 1;
+pub const MAX_CANCEL_AFTER_SECS: u32 = 7 * 24 * 3600;
+/// Delays between attempts when Binance cannot be reached at the due time.
+const RETRY_DELAYS: [Duration; 4] = [
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+    Duration::from_secs(10),
+    Duration::from_secs(30),
+];
+
+/// The hand-off from `order_place` to the task that runs timers.
+#[derive(Debug)]
+pub struct Timers {
+    sender: mpsc::UnboundedSender<PendingTimer>,
+    receiver: Mutex<Option<mpsc::UnboundedReceiver<PendingTimer>>>,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        Timers {
+            sender,
+            receiver: Mutex::new(Some(receiver)),
+        }
+    }
+}
+
+impl Timers {
+    /// Hands a timer (already in the ledger) to the running task. Without one (the `call`
+    /// command), the next `serve` picks it up from the ledger.
+    pub fn schedule(&self, timer: PendingTimer) {
+        let _ = self.sender.send(timer);
+    }
+
+    /// Whether a task runs the timers in this process.
+    pub fn running(&self) -> bool {
+        self.receiver.lock().map(|r| r.is_none()).unwrap_or(false)
+    }
+}
+
+/// Resumes the ledger's pending timers and runs new ones as `order_place` schedules them.
+pub fn start(tb: &Arc<Toolbox>) {
+    let Some(mut receiver) = tb.timers().receiver.lock().ok().and_then(|mut r| r.take()) else {
+        return;
+    };
+    let pending = match tb.ledger().view() {
+        Ok(view) => view.pending_timers(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the ledger: pending cancel timers not resumed");
+            Vec::new()
+        }
+    };
+    if !pending.is_empty() {
+        tracing::info!(count = pending.len(), "resuming cancel timers from the ledger");
+    }
+    for timer in pending {
+        spawn_timer(tb.clone(), timer);
+    }
+    let tb = tb.clone();
+    tokio::spawn(async move {
+        while let Some(timer) = receiver.recv().await {
+            spawn_timer(tb.clone(), timer);
+        }
+    });
+}
+
+fn spawn_timer(tb: Arc<Toolbox>, timer: PendingTimer) {
+    tokio::spawn(async move {
+        let wait = u64::try_from(timer.due_ms - local_now_ms()).unwrap_or(0);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        run(&tb, &timer).await;
+    });
+}
+
+/// What a due timer did.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    outcome: &'static str,
+    status: Option<String>,
+    executed_qty: Option<rust_decimal::Decimal>,
+    error: Option<String>,
+}
+
+async fn run(tb: &Toolbox, timer: &PendingTimer) {
+    let mut result = attempt(tb, timer).await;
+    for delay in RETRY_DELAYS {
+        if result.outcome != "failed" {
+            break;
+        }
+        tokio::time::sleep(delay).await;
+        result = attempt(tb, timer).await;
+    }
+    let env = timer.environment;
+    let now = local_now_ms();
+    if let Err(e) = tb.ledger().record(&LedgerEvent::CancelTimerDone {
+        at: utc(now),
+        at_ms: now,
+        environment: env,
+        symbol: timer.symbol.clone(),
+        order_id: timer.order_id,
+        outcome: result.outcome.to_owned(),
+        status: result.status.clone(),
+        executed_qty: result.executed_qty,
+        error: result.error.clone(),
+    }) {
+        tracing::error!(error = %e, "could not journal a cancel timer's outcome");
+    }
+    let filled = result
+        .executed_qty
+        .map(|q| format!(", {} filled", q.normalize()))
+        .unwrap_or_default();
+    let (level, message) = match result.outcome {
+        "canceled" => (
+            AlertLevel::Notice,
+            format!(
+                "cancel timer: canceled the unfilled rest of {} order {} ({}){filled}",
+                timer.symbol, timer.order_id, timer.client_order_id
+            ),
+        ),
+        "already_closed" => (
+            AlertLevel::Notice,
+            format!(
+                "cancel timer: {} order {} had already ended ({}){filled}; nothing canceled",
+                timer.symbol,
+                timer.order_id,
+                result.status.as_deref().unwrap_or("?")
+            ),
+        ),
+        _ => (
+            AlertLevel::Error,
+            format!(
+                "cancel timer FAILED: {} order {} may still be open ({}); cancel it with order_cancel",
+                timer.symbol,
+                timer.order_id,
+                result.error.as_deref().unwrap_or("unknown error")
+            ),
+        ),
+    };
+    let alert = Alert::new(level, env, message);
+    let alert = if level == AlertLevel::Error {
+        alert.with_incident()
+    } else {
+        alert
+    };
+    tb.client(env).alerts().raise(alert);
+}
+
+async fn attempt(tb: &Toolbox, timer: &PendingTimer) -> Outcome {
+    let client = tb.client(timer.environment);
+    let order = OrderRef::Id(timer.order_id);
+    let failed = |e: &BinanceError| Outcome {
+        outcome: "failed",
+        status: None,
+        executed_qty: None,
+        error: Some(e.to_string()),
+    };
+    let closed = |status: Option<String>, executed_qty| Outcome {
+        outcome: "already_closed",
+        status,
+        executed_qty,
+        error: None,
+    };
+    match client.cancel_order(&timer.symbol, &order).await {
+        Ok(report) => {
+            let now = local_now_ms();
+            if let Err(e) = tb.ledger().record(&LedgerEvent::OrderCanceled {
+                at: utc(now),
+                at_ms: now,
+                environment: timer.environment,
+                symbol: timer.symbol.clone(),
+                order_id: timer.order_id,
+                client_order_id: timer.client_order_id.clone(),
+            }) {
+                tracing::error!(error = %e, "could not journal a timed cancel");
+            }
+            Outcome {
+                outcome: "canceled",
+                status: report.status,
+                executed_qty: report.executed_qty,
+                error: None,
+            }
+        }
+        // -2011: nothing to cancel; the order filled, was canceled or expired meanwhile.
+        Err(e) if e.code() == Some(codes::CANCEL_REJECTED) || e.code() == Some(codes::NO_SUCH_ORDER) => {
+            match client.query_order(&timer.symbol, &order).await {
+                Ok(report) if report.is_final() => closed(report.status, report.executed_qty),
+                Ok(_) => failed(&e),
+                Err(query) if query.code() == Some(codes::NO_SUCH_ORDER) => closed(None, None),
+                Err(query) => failed(&query),
+            }
+        }
+        Err(e) => failed(&e),
+    }
+}
