@@ -636,6 +636,27 @@ mod tests {
     }
 
     #[test]
+    fn websockets_follow_a_custom_base_url_unless_set() {
+        let c = config(&[]).expect("config");
+        assert_eq!(c.production.ws_api_url, "wss://ws-api.binance.com:443/ws-api/v3");
+        assert_eq!(c.testnet.stream_url, "wss://stream.testnet.binance.vision");
+        let c = config(&[
+            ("BINANCE_TESTNET_BASE_URL", "http://127.0.0.1:9/"),
+            ("BINANCE_DEMO_BASE_URL", "https://proxy.example"),
+            ("BINANCE_DEMO_STREAM_URL", "wss://streams.example/"),
+        ])
+        .expect("config");
+        assert_eq!(c.testnet.ws_api_url, "ws://127.0.0.1:9/ws-api/v3");
+        assert_eq!(c.testnet.stream_url, "ws://127.0.0.1:9");
+        assert_eq!(c.demo.ws_api_url, "wss://proxy.example/ws-api/v3");
+        assert_eq!(c.demo.stream_url, "wss://streams.example");
+        let err = config(&[("BINANCE_WS_API_URL", "https://x")]).expect_err("scheme");
+        assert!(err.to_string().contains("BINANCE_WS_API_URL"), "{err}");
+        let off = config(&[("BINANCE_USER_STREAM", "0")]).expect("config");
+        assert!(!off.user_stream && c.user_stream);
+    }
+
+    #[test]
     fn base_url_trailing_slash_is_dropped() {
         let c = config(&[("BINANCE_BASE_URL", "http://127.0.0.1:9/")]).expect("config");
         assert_eq!(c.production.base_url, "http://127.0.0.1:9");

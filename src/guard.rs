@@ -29,7 +29,7 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn new(rule: &'static str, reason: impl Into<String>, what_to_do: impl Into<String>) -> Refusal {
+    pub(crate) fn new(rule: &'static str, reason: impl Into<String>, what_to_do: impl Into<String>) -> Refusal {
         Refusal {
             rule,
             reason: reason.into(),

@@ -284,6 +284,73 @@ impl BinanceServer {
     }
 
     #[tool(
+        name = "order_list_place",
+        title = "Place an order list (OCO, OTO, OTOCO)",
+        description = "Brackets and triggered orders. oco: side, quantity, above + below (e.g. SELL take-profit LIMIT_MAKER above, STOP_LOSS_LIMIT below). oto: working (LIMIT/LIMIT_MAKER) then pending, each with side and quantity. otoco: working, then side, quantity, above + below. Same gate as order_place: every leg validated; first call with test_only: true (tests each leg), then the identical call without it within 5 minutes; production needs confirm_production and a testnet rehearsal.",
+        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true),
+        output_schema = schema_for_output::<OrderListOutput>()
+    )]
+    async fn order_list_place(
+        &self,
+        Parameters(args): Parameters<OrderListArgs>,
+        RequestState(request_state): RequestState,
+        InputResponses(input_responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        let env = self.toolbox.signed_env(args.environment);
+        let mut approval = if env == Environment::Production {
+            Approval::Argument
+        } else {
+            Approval::NotNeeded
+        };
+        if env == Environment::Production
+            && args.confirm_production
+            && !args.test_only
+            && self.toolbox.config().confirm_mode == ConfirmMode::Elicitation
+        {
+            // Cheap local refusals first, so the human is never asked about a list the gate refuses anyway.
+            let plan = match args.plan() {
+                Ok(p) => p,
+                Err(e) => return respond::<OrderListOutput>(Err(e)).into(),
+            };
+            if let Err(r) = crate::tools::order::local_gate(&self.toolbox, env, &plan) {
+                return respond::<OrderListOutput>(Err(r.into())).into();
+            }
+            let action = format!("{} on production", plan.describe());
+            match self
+                .approvals
+                .decide(&ctx, &action, &plan.identity(), request_state, input_responses)
+                .await
+            {
+                Decision::Approved => approval = Approval::Elicited,
+                Decision::NotAsked => {}
+                Decision::Ask(input_required) => return input_required.into(),
+                Decision::Refused(r) => {
+                    self.toolbox
+                        .audit()
+                        .confirmation(env, "order_list_place", "elicitation_refused", &action);
+                    return respond::<OrderListOutput>(Err(r.into())).into();
+                }
+            }
+        }
+        self.run("order_list_place", order_list_place(&self.toolbox, args, approval))
+            .await
+            .into()
+    }
+
+    #[tool(
+        name = "order_list_cancel",
+        title = "Cancel an order list",
+        description = "Cancel every open order of one order list (OCO/OTO/OTOCO) by order_list_id or list_client_order_id.",
+        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true),
+        output_schema = schema_for_output::<OrderListOutput>()
+    )]
+    async fn order_list_cancel(&self, Parameters(args): Parameters<OrderListCancelArgs>) -> CallToolResult {
+        self.run("order_list_cancel", order_list_cancel(&self.toolbox, args))
+            .await
+    }
+
+    #[tool(
         name = "order_cancel",
         title = "Cancel an order",
         description = "Cancel one open order by order_id or client_order_id.",

@@ -50,6 +50,13 @@ impl OrderRef {
     }
 }
 
+/// How an existing order list is named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrderListRef {
+    Id(i64),
+    ClientId(String),
+}
+
 /// Filters of `GET /api/v3/allOrders` and `GET /api/v3/myTrades`.
 #[derive(Clone, Debug, Default)]
 pub struct HistoryQuery {
@@ -402,6 +409,45 @@ impl BinanceClient {
         params.push(("newQty", new_qty.normalize().to_string()));
         self.signed(Method::PUT, "/api/v3/order/amend/keepPriority", params)
             .await
+    }
+
+    /// `POST /api/v3/orderList/{oco,oto,otoco}` with FULL order reports. Never retried, like
+    /// a single order: a lost answer is reconciled by the list client id.
+    pub async fn place_order_list(
+        &self,
+        kind: &str,
+        mut params: Vec<(&'static str, String)>,
+    ) -> Result<OrderListReport, BinanceError> {
+        params.push(("newOrderRespType", "FULL".into()));
+        let path = match kind {
+            "oco" => "/api/v3/orderList/oco",
+            "oto" => "/api/v3/orderList/oto",
+            _ => "/api/v3/orderList/otoco",
+        };
+        self.signed(Method::POST, path, params).await
+    }
+
+    /// `GET /api/v3/orderList` by list client id (weight 4).
+    pub async fn query_order_list(&self, list: &OrderListRef) -> Result<OrderListReport, BinanceError> {
+        let param = match list {
+            OrderListRef::Id(id) => ("orderListId", id.to_string()),
+            OrderListRef::ClientId(id) => ("origClientOrderId", id.clone()),
+        };
+        self.signed(Method::GET, "/api/v3/orderList", vec![param]).await
+    }
+
+    /// `DELETE /api/v3/orderList`: cancels every order of the list.
+    pub async fn cancel_order_list(&self, symbol: &str, list: &OrderListRef) -> Result<OrderListReport, BinanceError> {
+        let param = match list {
+            OrderListRef::Id(id) => ("orderListId", id.to_string()),
+            OrderListRef::ClientId(id) => ("listClientOrderId", id.clone()),
+        };
+        self.signed(
+            Method::DELETE,
+            "/api/v3/orderList",
+            vec![("symbol", symbol.to_owned()), param],
+        )
+        .await
     }
 
     /// `DELETE /api/v3/openOrders`: cancels every open order (and order list) on a symbol.

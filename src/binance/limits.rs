@@ -135,7 +135,18 @@ pub fn request_cost(method: &str, path: &str, params: &[(&str, String)]) -> Cost
             orders: 1,
             free_on_success: true,
         },
-        ("DELETE", "order" | "openOrders") => Cost {
+        // Order lists: weight 1, and each leg counts as an unfilled order (rest-api.md).
+        ("POST", "orderList/oco" | "orderList/oto") => Cost {
+            weight: 1,
+            orders: 2,
+            free_on_success: true,
+        },
+        ("POST", "orderList/otoco") => Cost {
+            weight: 1,
+            orders: 3,
+            free_on_success: true,
+        },
+        ("DELETE", "order" | "openOrders" | "orderList") => Cost {
             weight: 1,
             orders: 0,
             free_on_success: true,
@@ -175,6 +186,7 @@ pub fn request_cost(method: &str, path: &str, params: &[(&str, String)]) -> Cost
         ("GET", "order" | "orderList") => fixed(4),
         ("PUT", "order/amend/keepPriority") => fixed(4),
         ("GET", "openOrders") => fixed(one_or_list(6, 80)),
+        ("GET", "openOrderList") => fixed(6),
         ("GET", "myTrades") => fixed(if get("orderId").is_some() { 5 } else { 20 }),
         ("GET", "rateLimit/order") => fixed(40),
         _ => fixed(1),

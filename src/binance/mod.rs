@@ -13,6 +13,8 @@ pub mod transport;
 pub mod ws_api;
 
 pub use alert::{Alert, AlertLevel, AlertRecorder, Alerts};
-pub use client::{BinanceClient, HistoryQuery, KlineQuery, OrderRef, RequestObserver, SignedRequestRecord, Usage};
+pub use client::{
+    BinanceClient, HistoryQuery, KlineQuery, OrderListRef, OrderRef, RequestObserver, SignedRequestRecord, Usage,
+};
 pub use error::{BinanceError, Unavailable};
 pub use transport::Resilience;

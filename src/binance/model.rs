@@ -658,3 +658,32 @@ pub struct OrderRateLimit {
     pub limit: u64,
     pub count: u64,
 }
+
+/// An order list (OCO, OTO, OTOCO) as `POST /api/v3/orderList/*`, `DELETE /api/v3/orderList`
+/// and `GET /api/v3/orderList` return it; queries omit `orderReports`.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderListReport {
+    pub order_list_id: i64,
+    /// `OCO` or `OTO` (OTOCO lists report `OTO`).
+    pub contingency_type: String,
+    /// RESPONSE, EXEC_STARTED, UPDATED, ALL_DONE.
+    pub list_status_type: String,
+    /// EXECUTING, ALL_DONE, REJECT.
+    pub list_order_status: String,
+    pub list_client_order_id: String,
+    pub transaction_time: i64,
+    pub symbol: String,
+    pub orders: Vec<OrderListMember>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order_reports: Vec<OrderReport>,
+}
+
+/// One order of a list, by id.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderListMember {
+    pub symbol: String,
+    pub order_id: u64,
+    pub client_order_id: String,
+}

@@ -4,12 +4,14 @@
 
 mod amend;
 mod events;
+mod list;
 mod manage;
 mod place;
 mod pretrade;
 
 pub use amend::*;
 pub use events::*;
+pub use list::*;
 pub use manage::*;
 pub use place::*;
 pub use pretrade::*;

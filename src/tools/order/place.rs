@@ -443,7 +443,7 @@ fn placed(
     }
 }
 
-async fn listed_on_a_rehearsal_environment(tb: &Toolbox, symbol: &str) -> Result<bool, ToolError> {
+pub(super) async fn listed_on_a_rehearsal_environment(tb: &Toolbox, symbol: &str) -> Result<bool, ToolError> {
     for env in [Environment::Testnet, Environment::Demo] {
         match tb.symbols(env, &[symbol.to_owned()]).await {
             Ok(_) => return Ok(true),
