@@ -32,6 +32,7 @@ use crate::memory::incidents::in_tool;
 use crate::resources;
 use crate::tools::account::*;
 use crate::tools::market::*;
+use crate::tools::market_stream::*;
 use crate::tools::memory::*;
 use crate::tools::order::*;
 use crate::tools::schema::{compact_input, make_portable, shallow_output};
@@ -393,6 +394,18 @@ impl BinanceServer {
     )]
     async fn order_status(&self, Parameters(args): Parameters<OrderRefArgs>) -> CallToolResult {
         self.run("order_status", order_status(&self.toolbox, args)).await
+    }
+
+    #[tool(
+        name = "market_stream_sample",
+        title = "Watch market streams briefly",
+        description = "Listen to 1-5 market streams (e.g. btcusdt@trade, @bookTicker, @kline_1m, @depth5) for up to 30 s and get per-stream counts, price range, volume, best bid/ask and the last events. Costs no REST weight.",
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = false, open_world_hint = true),
+        output_schema = schema_for_output::<StreamSampleOutput>()
+    )]
+    async fn market_stream_sample(&self, Parameters(args): Parameters<StreamSampleArgs>) -> CallToolResult {
+        self.run("market_stream_sample", market_stream_sample(&self.toolbox, args))
+            .await
     }
 
     #[tool(

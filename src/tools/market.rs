@@ -22,7 +22,7 @@ pub const MAX_KLINES: usize = 100;
 /// Entries returned when all symbols are asked for.
 pub const MAX_ALL_SYMBOLS: usize = 100;
 
-fn market_env(tb: &Toolbox, env: Option<Environment>) -> Environment {
+pub(crate) fn market_env(tb: &Toolbox, env: Option<Environment>) -> Environment {
     // Under BINANCE_TESTNET=1 production is switched off; public data then comes from testnet.
     env.unwrap_or(if tb.config().production.enabled {
         Environment::Production

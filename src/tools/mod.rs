@@ -4,6 +4,7 @@
 pub mod account;
 pub mod amount;
 pub mod market;
+pub mod market_stream;
 pub mod memory;
 pub mod order;
 pub mod schema;
@@ -336,6 +337,9 @@ pub enum ToolError {
     /// The memory folder could not be written or read.
     #[error(transparent)]
     Memory(#[from] MemoryError),
+    /// A service Binance runs beside REST (the WebSocket streams) could not be reached.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// A bug or a broken invariant inside the server.
     #[error("internal error: {0}")]
     Internal(String),
@@ -363,6 +367,9 @@ impl ToolError {
             ),
             ToolError::Memory(e) => format!(
                 "{e}\nWhat to do: check that the memory folder (BINANCE_HOME) exists, is writable and the disk is not full."
+            ),
+            ToolError::Unavailable(m) => format!(
+                "{m}\nWhat to do: retry in a moment; the REST market tools (market_ticker_price, market_book_ticker, market_order_book, market_recent_trades) give the same data for REST weight."
             ),
             ToolError::Internal(m) => {
                 format!("Internal error: {m}\nThis is a bug in binance-mcp; the server keeps running.")
