@@ -70,6 +70,19 @@ pub struct BinanceServer {
     prompt_router: PromptRouter<Self>,
 }
 
+/// Drops hints that say what the MCP defaults already say, to keep the tool list small:
+/// `openWorldHint: true` is the default, and a read-only tool's destructive and idempotent
+/// hints mean nothing (the spec reads them only when `readOnlyHint` is false).
+fn omit_default_hints(annotations: &mut rmcp::model::ToolAnnotations) {
+    if annotations.open_world_hint == Some(true) {
+        annotations.open_world_hint = None;
+    }
+    if annotations.read_only_hint == Some(true) {
+        annotations.destructive_hint = None;
+        annotations.idempotent_hint = None;
+    }
+}
+
 fn respond<T: ToolOutput>(result: Result<T, ToolError>) -> CallToolResult {
     match result {
         Ok(output) => match serde_json::to_value(&output) {
@@ -287,7 +300,7 @@ impl BinanceServer {
     #[tool(
         name = "order_list_place",
         title = "Place an order list (OCO, OTO, OTOCO)",
-        description = "Brackets and triggered orders. oco: side, quantity, above + below (e.g. SELL take-profit LIMIT_MAKER above, STOP_LOSS_LIMIT below). oto: working (LIMIT/LIMIT_MAKER) then pending, each with side and quantity. otoco: working, then side, quantity, above + below. Same gate as order_place: every leg validated; first call with test_only: true (tests each leg), then the identical call without it within 5 minutes; production needs confirm_production and a testnet rehearsal.",
+        description = "Brackets. oco: side, quantity, legs above+below (SELL: take-profit LIMIT_MAKER above, STOP_LOSS_LIMIT below). oto: legs working (LIMIT) + pending, each with side and quantity. otoco: working leg, then side, quantity, above+below. Call with test_only: true first, then identically without it within 5 min; production gate as order_place.",
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true),
         output_schema = schema_for_output::<OrderListOutput>()
     )]
@@ -365,7 +378,7 @@ impl BinanceServer {
     #[tool(
         name = "order_amend",
         title = "Reduce an open order's quantity (keep priority)",
-        description = "Lower the quantity of one open order in place (Binance amend keep priority): the orderId and the queue position stay. Give order_id or client_order_id and new_quantity (a decimal string strictly below the current quantity, on the LOT_SIZE step, at least minQty); increases are refused before anything is sent. Keeps the client order id unless new_client_order_id is given. At most MAX_NUM_ORDER_AMENDS (usually 10) amendments per order; weight 4. Allowed while the kill switch is on, since it only reduces risk. Production needs confirm_production: true.",
+        description = "Lower an open order's quantity in place (amend keep priority): order id and queue position stay. new_quantity must be below the current quantity and on the LOT_SIZE step; at most 10 amends per order. Allowed under the kill switch (it only reduces risk).",
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true),
         output_schema = schema_for_output::<AmendOutput>()
     )]
@@ -388,7 +401,7 @@ impl BinanceServer {
     #[tool(
         name = "order_status",
         title = "Order status",
-        description = "The current state of one order from Binance (by order_id or client_order_id): status, filled quantity, average price, whether the event journal agrees, and the fills. Use it to reconcile after every placement.",
+        description = "One order's state from Binance (by order_id or client_order_id): status, filled quantity, average price, fills, and whether the event journal agrees. Reconcile with it after every placement.",
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
         output_schema = schema_for_output::<OrderOutput>()
     )]
@@ -399,7 +412,7 @@ impl BinanceServer {
     #[tool(
         name = "market_stream_sample",
         title = "Watch market streams briefly",
-        description = "Listen to 1-5 market streams (e.g. btcusdt@trade, @bookTicker, @kline_1m, @depth5) for up to 30 s and get per-stream counts, price range, volume, best bid/ask and the last events. Costs no REST weight.",
+        description = "Listen to 1-5 market streams for up to 30 s: per-stream counts, price range, volume, best bid/ask, last events. No REST weight.",
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = false, open_world_hint = true),
         output_schema = schema_for_output::<StreamSampleOutput>()
     )]
@@ -411,7 +424,7 @@ impl BinanceServer {
     #[tool(
         name = "order_events",
         title = "Order events journal",
-        description = "What Binance pushed about orders and balances (user-data events over the WebSocket API, and REST reconciliations after a gap), read from the local journal: no Binance weight. Filter by symbol, order_id or client_order_id; newest last. Shows whether the subscription is live.",
+        description = "Journaled user-data events (fills, cancels, balances) and REST reconciliations, newest last; filter by symbol, order_id or client_order_id. Local: no weight.",
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
         output_schema = schema_for_output::<OrderEventsOutput>()
     )]
@@ -638,6 +651,9 @@ impl BinanceServer {
             make_portable(&mut input);
             compact_input(&mut input);
             route.attr.input_schema = Arc::new(input);
+            if let Some(annotations) = route.attr.annotations.as_mut() {
+                omit_default_hints(annotations);
+            }
             if let Some(output) = route.attr.output_schema.as_ref() {
                 let mut output = output.as_ref().clone();
                 make_portable(&mut output);

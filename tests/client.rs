@@ -13,6 +13,8 @@ fn client(base_url: &str, secret: &str) -> BinanceClient {
     let config = EnvironmentConfig {
         environment: Environment::Testnet,
         base_url: base_url.to_owned(),
+        ws_api_url: String::new(),
+        stream_url: String::new(),
         credentials: Some(Credentials::new(TEST_KEY, secret)),
         credentials_incomplete: false,
         enabled: true,
@@ -59,6 +61,8 @@ async fn unknown_key_is_rejected_with_2015() {
     let config = EnvironmentConfig {
         environment: Environment::Testnet,
         base_url: emu.base_url.clone(),
+        ws_api_url: String::new(),
+        stream_url: String::new(),
         credentials: Some(Credentials::new("someoneelse", TEST_SECRET)),
         credentials_incomplete: false,
         enabled: true,
@@ -77,6 +81,8 @@ async fn missing_keys_name_the_variables() {
     let config = EnvironmentConfig {
         environment: Environment::Demo,
         base_url: emu.base_url.clone(),
+        ws_api_url: String::new(),
+        stream_url: String::new(),
         credentials: None,
         credentials_incomplete: false,
         enabled: true,

@@ -16,10 +16,10 @@ pub struct BalancesArgs {
     /// Also list assets with a zero balance.
     #[serde(default)]
     pub include_zero: bool,
-    /// testnet (default), demo, production
+    /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production only: true after the human agreed
+    /// Production: true once the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -142,10 +142,10 @@ pub struct TradesArgs {
     /// 1..1000 (default 100).
     #[serde(default)]
     pub limit: Option<u32>,
-    /// testnet (default), demo, production
+    /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production only: true after the human agreed
+    /// Production: true once the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -186,10 +186,10 @@ pub async fn account_trades(tb: &Toolbox, args: TradesArgs) -> Result<TradesOutp
 pub struct CommissionArgs {
     /// e.g. BTCUSDT
     pub symbol: String,
-    /// testnet (default), demo, production
+    /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production only: true after the human agreed
+    /// Production: true once the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -237,10 +237,10 @@ pub async fn account_commission(tb: &Toolbox, args: CommissionArgs) -> Result<Co
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitsArgs {
-    /// testnet (default), demo, production
+    /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production only: true after the human agreed
+    /// Production: true once the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }

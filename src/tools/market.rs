@@ -82,7 +82,7 @@ pub async fn server_time(tb: &Toolbox, args: ServerTimeArgs) -> Result<ServerTim
 pub struct ExchangeInfoArgs {
     /// One to 20 symbols, e.g. ["BTCUSDT"].
     pub symbols: Vec<String>,
-    /// production (default), testnet, demo Filters differ between environments.
+    /// default production (filters differ between environments)
     #[serde(default)]
     pub environment: Option<Environment>,
 }
@@ -198,10 +198,10 @@ pub async fn exchange_info(tb: &Toolbox, args: ExchangeInfoArgs) -> Result<Excha
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SymbolsArgs {
-    /// Symbols, e.g. ["BTCUSDT","ETHUSDT"] (at most 100). Empty or absent: all symbols, cut to the first 100.
+    /// e.g. ["BTCUSDT","ETHUSDT"], at most 100; absent: all (first 100 listed)
     #[serde(default)]
     pub symbols: Vec<String>,
-    /// production (default), testnet, demo
+    /// default production
     #[serde(default)]
     pub environment: Option<Environment>,
 }
@@ -326,7 +326,7 @@ pub struct Ticker24hArgs {
     /// Rolling window instead of 24h: 1m..59m, 1h..23h or 1d..7d (e.g. "4h").
     #[serde(default)]
     pub window_size: Option<String>,
-    /// production (default), testnet, demo
+    /// default production
     #[serde(default)]
     pub environment: Option<Environment>,
 }
@@ -444,7 +444,7 @@ pub struct OrderBookArgs {
     /// Levels per side to fetch, 1..5000 (default 100). At most 50 per side are listed; totals cover all.
     #[serde(default)]
     pub limit: Option<u32>,
-    /// production (default), testnet, demo
+    /// default production
     #[serde(default)]
     pub environment: Option<Environment>,
 }
@@ -559,7 +559,7 @@ pub struct RecentTradesArgs {
     /// Trades to fetch, 1..1000 (default 100). The latest 100 are listed; statistics cover all.
     #[serde(default)]
     pub limit: Option<u32>,
-    /// production (default), testnet, demo
+    /// default production
     #[serde(default)]
     pub environment: Option<Environment>,
 }
@@ -739,7 +739,7 @@ pub struct KlinesArgs {
     /// Candles to fetch, 1..1000 (default 100). The latest 100 are listed; the summary covers all.
     #[serde(default)]
     pub limit: Option<u32>,
-    /// production (default), testnet, demo
+    /// default production
     #[serde(default)]
     pub environment: Option<Environment>,
 }
@@ -895,7 +895,7 @@ pub async fn klines(tb: &Toolbox, args: KlinesArgs) -> Result<KlinesOutput, Tool
 pub struct AvgPriceArgs {
     /// e.g. BTCUSDT
     pub symbol: String,
-    /// production (default), testnet, demo
+    /// default production
     #[serde(default)]
     pub environment: Option<Environment>,
 }

@@ -39,7 +39,7 @@ pub struct StreamSampleArgs {
     /// Last events returned per stream (default 5, max 20)
     #[serde(default)]
     pub last: Option<u32>,
-    /// production (default), testnet, demo
+    /// default production
     #[serde(default)]
     pub environment: Option<Environment>,
 }

@@ -97,8 +97,9 @@ fn rewrite(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
     }
 }
 
-/// Makes an input schema cheap in an agent's context: no `$schema` line, and enums written as
-/// plain `enum` lists (schemars renders documented variants as `oneOf` of `const`s).
+/// Makes an input schema cheap in an agent's context: no `$schema` line, enums written as
+/// plain `enum` lists (schemars renders documented variants as `oneOf` of `const`s), and no
+/// `default: false` (an absent flag is false); nested objects (array items) alike.
 pub fn compact_input(schema: &mut Map<String, Value>) {
     schema.remove("$schema");
     // Unknown arguments are refused by the server itself, with a message naming them.
@@ -114,6 +115,12 @@ pub fn compact_input(schema: &mut Map<String, Value>) {
                 p.remove("oneOf");
                 p.insert("type".into(), Value::String("string".into()));
                 p.insert("enum".into(), Value::Array(values));
+            }
+            if p.get("default") == Some(&Value::Bool(false)) {
+                p.remove("default");
+            }
+            if let Some(Value::Object(items)) = p.get_mut("items") {
+                compact_input(items);
             }
         }
     }
@@ -134,9 +141,7 @@ pub fn shallow_output(schema: &Map<String, Value>) -> Map<String, Value> {
         }
         out.insert("properties".into(), Value::Object(shallow));
     }
-    if let Some(required) = schema.get("required") {
-        out.insert("required".into(), required.clone());
-    }
+    // No `required` list: it would repeat every name, and the tool list has a token budget.
     out
 }
 

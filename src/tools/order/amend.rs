@@ -26,16 +26,15 @@ pub struct AmendArgs {
     /// Your client order id (give this or order_id).
     #[serde(default)]
     pub client_order_id: Option<String>,
-    /// The new total quantity as a decimal string, e.g. "0.001": above zero, strictly below the
-    /// order's current quantity, a multiple of LOT_SIZE stepSize and at least minQty.
+    /// New total quantity: below the current one, on the LOT_SIZE step, at least minQty
     pub new_quantity: Amount,
     /// Client order id after the amend (^[a-zA-Z0-9-_]{1,36}$); the current one is kept when absent.
     #[serde(default)]
     pub new_client_order_id: Option<String>,
-    /// testnet (default), demo, production
+    /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production only: true after the human agreed to this amendment
+    /// Production: true once the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }

@@ -31,7 +31,7 @@ pub struct OrderEventsArgs {
     /// Only this client order id (or list client id).
     #[serde(default)]
     pub client_order_id: Option<String>,
-    /// testnet (default), demo, production
+    /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
     /// Most recent events to return (default 20, max 200).

@@ -53,20 +53,25 @@ impl ListType {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListLeg {
+    /// above/below the market: the oco pair; working: first order of oto/otoco; pending: oto's second
+    pub role: Role,
+    /// LIMIT, LIMIT_MAKER, STOP_LOSS(_LIMIT), TAKE_PROFIT(_LIMIT)
     #[serde(rename = "type")]
     pub order_type: OrderType,
-    /// working/pending legs only (the pair of oco/otoco uses the list's side).
+    /// working and pending only
     #[serde(default)]
     pub side: Option<Side>,
-    /// working/pending legs only (the pair of oco/otoco uses the list's quantity).
+    /// working and pending only
     #[serde(default)]
     pub quantity: Option<Amount>,
     #[serde(default)]
     pub price: Option<Amount>,
     #[serde(default)]
     pub stop_price: Option<Amount>,
+    /// BIPS
     #[serde(default)]
     pub trailing_delta: Option<u32>,
+    /// GTC, IOC, FOK
     #[serde(default)]
     pub time_in_force: Option<TimeInForce>,
     #[serde(default)]
@@ -88,35 +93,27 @@ pub struct OrderListArgs {
     /// oco/otoco: quantity of the above/below pair
     #[serde(default)]
     pub quantity: Option<Amount>,
-    /// oco/otoco: the order above the market (LIMIT_MAKER, TAKE_PROFIT(_LIMIT) for SELL; STOP_LOSS(_LIMIT) for BUY)
-    #[serde(default)]
-    pub above: Option<ListLeg>,
-    /// oco/otoco: the order below the market (STOP_LOSS(_LIMIT) for SELL; TAKE_PROFIT(_LIMIT) for BUY)
-    #[serde(default)]
-    pub below: Option<ListLeg>,
-    /// oto/otoco: LIMIT or LIMIT_MAKER with side, quantity, price
-    #[serde(default)]
-    pub working: Option<ListLeg>,
-    /// oto: the order placed once working fills, with side and quantity
-    #[serde(default)]
-    pub pending: Option<ListLeg>,
+    /// The orders, each with its role
+    pub legs: Vec<ListLeg>,
     #[serde(default)]
     pub list_client_order_id: Option<String>,
     #[serde(default)]
     pub self_trade_prevention_mode: Option<StpMode>,
-    /// true: validate and test every leg at Binance, place nothing. Required (same payload, 5 min) before placing.
+    /// true: validate and test every leg, place nothing
     #[serde(default)]
     pub test_only: bool,
-    /// testnet (default), demo, production
+    /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production only: true after the human agreed to this list
+    /// Production: true once the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }
 
 /// A leg's role, which names its parameters in the request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(inline)]
 pub enum Role {
     Above,
     Below,
@@ -220,9 +217,20 @@ impl OrderListArgs {
                 Ok(())
             }
         };
-        let require = |leg: &Option<ListLeg>, field: &str| {
-            leg.clone()
-                .ok_or_else(|| ToolError::invalid(format!("a {list} list needs {field}")))
+        let mut by_role: Vec<(Role, ListLeg)> = Vec::new();
+        for leg in &self.legs {
+            if by_role.iter().any(|(r, _)| *r == leg.role) {
+                return Err(ToolError::invalid(format!(
+                    "two legs have the role {}",
+                    leg.role.as_str()
+                )));
+            }
+            by_role.push((leg.role, leg.clone()));
+        }
+        let get = |role: Role| by_role.iter().find(|(r, _)| *r == role).map(|(_, l)| l.clone());
+        let require = |role: Role| {
+            get(role)
+                .ok_or_else(|| ToolError::invalid(format!("a {list} list needs a leg with role {}", role.as_str())))
         };
         let stp = self.self_trade_prevention_mode;
         let order = |leg: &ListLeg, side: Side, quantity: Decimal| NewOrder {
@@ -293,31 +301,32 @@ impl OrderListArgs {
         };
         let legs = match self.list_type {
             ListType::Oco => {
-                forbid(self.working.is_some(), "working")?;
-                forbid(self.pending.is_some(), "pending")?;
-                let above = require(&self.above, "above")?;
-                let below = require(&self.below, "below")?;
+                forbid(get(Role::Working).is_some(), "a working leg")?;
+                forbid(get(Role::Pending).is_some(), "a pending leg")?;
+                let above = require(Role::Above)?;
+                let below = require(Role::Below)?;
                 pair(&above, Some(&below))?
             }
             ListType::Oto => {
-                forbid(self.above.is_some(), "above")?;
-                forbid(self.below.is_some(), "below")?;
+                forbid(get(Role::Above).is_some(), "an above leg")?;
+                forbid(get(Role::Below).is_some(), "a below leg")?;
                 forbid(self.side.is_some(), "side (give it in working and pending)")?;
                 forbid(self.quantity.is_some(), "quantity (give it in working and pending)")?;
-                let working = require(&self.working, "working")?;
-                let pending = require(&self.pending, "pending")?;
+                let working = require(Role::Working)?;
+                let pending = require(Role::Pending)?;
                 let (side, quantity) = own_side_and_quantity(&pending, Role::Pending)?;
                 vec![working_leg(&working)?, (Role::Pending, order(&pending, side, quantity))]
             }
             ListType::Otoco => {
                 forbid(
-                    self.pending.is_some(),
-                    "pending (an otoco's pending orders are above and below)",
+                    get(Role::Pending).is_some(),
+                    "a pending leg (an otoco's pending orders are above and below)",
                 )?;
-                let working = require(&self.working, "working")?;
-                let above = require(&self.above, "above")?;
+                let working = require(Role::Working)?;
+                let above = require(Role::Above)?;
+                let below = get(Role::Below);
                 let mut legs = vec![working_leg(&working)?];
-                legs.extend(pair(&above, self.below.as_ref())?);
+                legs.extend(pair(&above, below.as_ref())?);
                 legs
             }
         };
@@ -873,10 +882,10 @@ pub struct OrderListCancelArgs {
     pub order_list_id: Option<i64>,
     #[serde(default)]
     pub list_client_order_id: Option<String>,
-    /// testnet (default), demo, production
+    /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production only: true after the human agreed
+    /// Production: true once the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -956,8 +965,9 @@ pub async fn order_list_cancel(tb: &Toolbox, args: OrderListCancelArgs) -> Resul
 mod tests {
     use super::*;
 
-    fn leg(order_type: OrderType) -> ListLeg {
+    fn leg(role: Role, order_type: OrderType) -> ListLeg {
         ListLeg {
+            role,
             order_type,
             side: None,
             quantity: None,
@@ -980,18 +990,18 @@ mod tests {
             symbol: "btcusdt".into(),
             side: Some(Side::Sell),
             quantity: amount("0.01"),
-            above: Some(ListLeg {
-                price: amount("110000"),
-                ..leg(OrderType::LimitMaker)
-            }),
-            below: Some(ListLeg {
-                price: amount("89000"),
-                stop_price: amount("90000"),
-                time_in_force: Some(TimeInForce::Gtc),
-                ..leg(OrderType::StopLossLimit)
-            }),
-            working: None,
-            pending: None,
+            legs: vec![
+                ListLeg {
+                    price: amount("110000"),
+                    ..leg(Role::Above, OrderType::LimitMaker)
+                },
+                ListLeg {
+                    price: amount("89000"),
+                    stop_price: amount("90000"),
+                    time_in_force: Some(TimeInForce::Gtc),
+                    ..leg(Role::Below, OrderType::StopLossLimit)
+                },
+            ],
             list_client_order_id: Some("bracket-1".into()),
             self_trade_prevention_mode: None,
             test_only: false,
@@ -1025,13 +1035,16 @@ mod tests {
     fn an_otoco_names_its_pair_pending_above_and_below() {
         let mut args = bracket();
         args.list_type = ListType::Otoco;
-        args.working = Some(ListLeg {
-            side: Some(Side::Buy),
-            quantity: amount("0.01"),
-            price: amount("99000"),
-            time_in_force: Some(TimeInForce::Gtc),
-            ..leg(OrderType::Limit)
-        });
+        args.legs.insert(
+            0,
+            ListLeg {
+                side: Some(Side::Buy),
+                quantity: amount("0.01"),
+                price: amount("99000"),
+                time_in_force: Some(TimeInForce::Gtc),
+                ..leg(Role::Working, OrderType::Limit)
+            },
+        );
         let plan = args.plan().expect("plan");
         let params = plan.params("x");
         let names: Vec<&str> = params.iter().map(|(n, _)| *n).collect();
@@ -1055,35 +1068,29 @@ mod tests {
 
     #[test]
     fn wrong_shapes_are_refused_before_sending() {
+        let refused = |args: OrderListArgs| args.plan().expect_err("refused").to_string();
         let mut args = bracket();
-        args.below = None;
-        assert!(args.plan().expect_err("no below").to_string().contains("needs below"));
+        args.legs.pop();
+        assert!(refused(args).contains("needs a leg with role below"));
         let mut args = bracket();
-        args.below = Some(leg(OrderType::LimitMaker));
-        assert!(
-            args.plan()
-                .expect_err("maker below")
-                .to_string()
-                .contains("below cannot be LIMIT_MAKER")
-        );
+        args.legs[1] = leg(Role::Below, OrderType::LimitMaker);
+        assert!(refused(args).contains("below cannot be LIMIT_MAKER"));
         let mut args = bracket();
         args.list_type = ListType::Oto;
         assert!(args.plan().is_err());
         let mut args = bracket();
-        args.working = Some(leg(OrderType::Limit));
-        assert!(
-            args.plan()
-                .expect_err("working in oco")
-                .to_string()
-                .contains("working is not used")
-        );
+        args.legs.push(leg(Role::Working, OrderType::Limit));
+        assert!(refused(args).contains("a working leg is not used"));
+        let mut args = bracket();
+        args.legs.push(leg(Role::Above, OrderType::TakeProfit));
+        assert!(refused(args).contains("two legs"));
     }
 
     #[test]
     fn the_identity_changes_with_any_leg_and_the_shape_ignores_amounts() {
         let a = bracket().plan().expect("plan");
         let mut other = bracket();
-        other.below.as_mut().expect("below").stop_price = amount("91000");
+        other.legs[1].stop_price = amount("91000");
         let b = other.plan().expect("plan");
         assert_ne!(a.identity(), b.identity());
         assert_eq!(a.shape(), b.shape());

@@ -26,10 +26,10 @@ pub struct OrderRefArgs {
     /// Your client order id (give this or order_id).
     #[serde(default)]
     pub client_order_id: Option<String>,
-    /// testnet (default), demo, production
+    /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production only: true after the human agreed
+    /// Production: true once the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -140,10 +140,10 @@ pub async fn order_status(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutpu
 pub struct SymbolScopeArgs {
     /// e.g. BTCUSDT
     pub symbol: String,
-    /// testnet (default), demo, production
+    /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production only: true after the human agreed
+    /// Production: true once the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -154,10 +154,10 @@ pub struct OpenOrdersArgs {
     /// Symbol; absent lists every symbol (costs 80 request weight instead of 6).
     #[serde(default)]
     pub symbol: Option<String>,
-    /// testnet (default), demo, production
+    /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production only: true after the human agreed
+    /// Production: true once the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -247,10 +247,10 @@ pub struct HistoryArgs {
     /// 1..1000 (default 100).
     #[serde(default)]
     pub limit: Option<u32>,
-    /// testnet (default), demo, production
+    /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production only: true after the human agreed
+    /// Production: true once the human agreed
     #[serde(default)]
     pub confirm_production: bool,
 }

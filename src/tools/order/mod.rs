@@ -38,42 +38,42 @@ pub struct OrderArgs {
     /// e.g. BTCUSDT
     pub symbol: String,
     pub side: Side,
-    /// LIMIT, MARKET, LIMIT_MAKER, STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT.
+    /// Order type
     #[serde(rename = "type")]
     pub order_type: OrderType,
-    /// GTC, IOC or FOK; required for LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT.
+    /// Required for LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT
     #[serde(default)]
     pub time_in_force: Option<TimeInForce>,
-    /// Base-asset quantity as a decimal string, e.g. "0.001".
+    /// Base quantity, e.g. "0.001"
     #[serde(default)]
     pub quantity: Option<Amount>,
-    /// MARKET only: quote amount to spend (BUY) or receive (SELL), instead of quantity.
+    /// MARKET only, instead of quantity: quote amount
     #[serde(default)]
     pub quote_order_qty: Option<Amount>,
-    /// Limit price as a decimal string.
+    /// Limit price
     #[serde(default)]
     pub price: Option<Amount>,
-    /// Trigger price of stop-loss / take-profit orders.
+    /// Trigger of stop-loss / take-profit
     #[serde(default)]
     pub stop_price: Option<Amount>,
-    /// Trailing stop in BIPS (100 = 1%).
+    /// Trailing stop in BIPS (100 = 1%)
     #[serde(default)]
     pub trailing_delta: Option<u32>,
-    /// Visible quantity of an iceberg order.
+    /// Iceberg visible quantity
     #[serde(default)]
     pub iceberg_qty: Option<Amount>,
-    /// Your id for the order (^[a-zA-Z0-9-_]{1,36}$); generated when absent.
+    /// ^[a-zA-Z0-9-_]{1,36}$; generated when absent
     #[serde(default)]
     pub client_order_id: Option<String>,
     #[serde(default)]
     pub self_trade_prevention_mode: Option<StpMode>,
-    /// testnet (default), demo, production
+    /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production only: true after the human agreed to this order
+    /// Production: true once the human agreed
     #[serde(default)]
     pub confirm_production: bool,
-    /// order_place, LIMIT/LIMIT_MAKER GTC only: cancel what is unfilled after this many seconds (1 to 604800).
+    /// order_place, resting LIMIT(_MAKER) only: cancel the unfilled rest after 1-604800 s
     #[serde(default)]
     pub cancel_after_seconds: Option<u32>,
 }
