@@ -1,6 +1,7 @@
 //! Signed-request checks (the emulator's own, sharing nothing with the client): API key,
-//! `timestamp`/`recvWindow` timing security and the signature over the raw query string + raw
-//! body: HMAC-SHA256 (hex) or Ed25519 (base64) depending on the account's key.
+//! `timestamp`/`recvWindow` timing security and the signature: over the raw query string + raw
+//! body for REST, over the WebSocket API's `params` sorted by name for the WebSocket API;
+//! HMAC-SHA256 (hex) or Ed25519 (base64) depending on the account's key.
 
 use std::fmt;
 
@@ -105,23 +106,82 @@ pub fn authenticate(
     let body = Params::parse(Some(raw_body))?;
     let params = query.merged_with(body);
 
-    let timestamp = params.required("timestamp")?;
+    params.required("timestamp")?;
     let signature = params.required("signature")?;
-    let timestamp_us = timestamp_us(timestamp)?;
+    check_request_time(state, &params)?;
+
+    let payload = format!("{}{}", without_signature(raw_query), without_signature(raw_body));
+    if !key.verify(payload.as_bytes(), signature) {
+        return Err(invalid_signature());
+    }
+    Ok(Signed { api_key, params })
+}
+
+/// A WebSocket API request whose signature verified.
+#[derive(Debug, Clone)]
+pub struct WsSigned {
+    /// The `apiKey` parameter (the account key in [`super::exchange::Exchange`]).
+    pub api_key: String,
+    /// `HMAC` or `Ed25519`: the kind of key that verified the signature.
+    pub key_kind: &'static str,
+    /// The account's key, for callers that accept only some kinds (`session.logon`: Ed25519).
+    pub key: AccountKey,
+}
+
+/// Authenticates a signed WebSocket API request (`web-socket-api.md`, SIGNED request security):
+/// `apiKey` (-1102 missing, 401 -2015 unknown), `timestamp` and `signature` present (-1102),
+/// `recvWindow` and the receipt-time checks (-1021), then the signature over every parameter
+/// but `signature`, sorted by name, joined `name=value` with `&`, not percent-encoded (-1022).
+pub fn authenticate_ws(state: &EmulatorState, params: &Params) -> Result<WsSigned, ApiError> {
+    let api_key = params.required("apiKey")?.to_owned();
+    let key = state
+        .exchange()
+        .account(&api_key)
+        .map(|a| a.key.clone())
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                code::REJECTED_MBX_KEY,
+                "Invalid API-key, IP, or permissions for action.",
+            )
+        })?;
+    params.required("timestamp")?;
+    let signature = params.required("signature")?;
+    check_request_time(state, params)?;
+    if !key.verify(ws_signature_payload(params).as_bytes(), signature) {
+        return Err(invalid_signature());
+    }
+    Ok(WsSigned {
+        api_key,
+        key_kind: key.kind(),
+        key,
+    })
+}
+
+/// The WebSocket API's signature payload: every parameter except `signature`, sorted by name,
+/// `name=value` joined with `&`, values as sent (no percent encoding).
+pub fn ws_signature_payload(params: &Params) -> String {
+    let mut pairs: Vec<&(String, String)> = params.pairs().iter().filter(|(n, _)| n != "signature").collect();
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    pairs
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Timing security shared by REST and the WebSocket API: `timestamp` in ms or µs, `recvWindow`
+/// (default 5000 ms, at most 60000, up to 3 decimals), then the two receipt-time checks (-1021).
+pub fn check_request_time(state: &EmulatorState, params: &Params) -> Result<(), ApiError> {
+    let timestamp_us = timestamp_us(params.required("timestamp")?)?;
     let recv_window_us = match params.get("recvWindow") {
         None => DEFAULT_RECV_WINDOW_US,
         Some(v) => recv_window_us(v)?,
     };
-    check_timing(state.clock.now_us(), timestamp_us, recv_window_us)?;
+    check_timing(state.clock.now_us(), timestamp_us, recv_window_us)
+}
 
-    let payload = format!("{}{}", without_signature(raw_query), without_signature(raw_body));
-    if !key.verify(payload.as_bytes(), signature) {
-        return Err(ApiError::bad_request(
-            code::INVALID_SIGNATURE,
-            "Signature for this request is not valid.",
-        ));
-    }
-    Ok(Signed { api_key, params })
+fn invalid_signature() -> ApiError {
+    ApiError::bad_request(code::INVALID_SIGNATURE, "Signature for this request is not valid.")
 }
 
 /// True when `signature_hex` (either case) is HMAC-SHA256(`secret`, `payload`).
@@ -277,6 +337,47 @@ mod tests {
         assert_eq!(without_signature("a=1&signature=ff&b=2"), "a=1&b=2");
         assert_eq!(without_signature("a=1"), "a=1");
         assert_eq!(without_signature(""), "");
+    }
+
+    #[test]
+    fn official_websocket_api_hmac_vectors() {
+        let pairs = |symbol: &str, price: &str, quantity: &str, side: &str, recv: &str| {
+            [
+                ("symbol", symbol),
+                ("side", side),
+                ("type", "LIMIT"),
+                ("timeInForce", "GTC"),
+                ("quantity", quantity),
+                ("price", price),
+                ("recvWindow", recv),
+                ("timestamp", "1645423376532"),
+                (
+                    "apiKey",
+                    "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+                ),
+                ("signature", "ignored"),
+            ]
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect::<Vec<_>>()
+        };
+        let ascii = Params::from_pairs(pairs("BTCUSDT", "52000.00", "0.01000000", "SELL", "100")).unwrap();
+        let payload = ws_signature_payload(&ascii);
+        assert_eq!(
+            payload,
+            "apiKey=vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A&price=52000.00&quantity=0.01000000&recvWindow=100&side=SELL&symbol=BTCUSDT&timeInForce=GTC&timestamp=1645423376532&type=LIMIT"
+        );
+        assert!(verify_hmac(
+            DOC_SECRET,
+            payload.as_bytes(),
+            "aa1b5712c094bc4e57c05a1a5c1fd8d88dcd628338ea863fec7b88e59fe2db24"
+        ));
+        let non_ascii = Params::from_pairs(pairs("１２３４５６", "0.10000000", "1.00000000", "BUY", "5000")).unwrap();
+        assert!(verify_hmac(
+            DOC_SECRET,
+            ws_signature_payload(&non_ascii).as_bytes(),
+            "b33892ae8e687c939f4468c6268ddd4c40ac1af18ad19a064864c47bae0752cd"
+        ));
     }
 
     #[test]

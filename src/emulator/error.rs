@@ -74,6 +74,22 @@ pub mod code {
     pub const BAD_API_KEY_FMT: i32 = -2014;
     /// -2015 REJECTED_MBX_KEY
     pub const REJECTED_MBX_KEY: i32 = -2015;
+    /// -1002 UNAUTHORIZED
+    pub const UNAUTHORIZED: i32 = -1002;
+    /// -1020 UNSUPPORTED_OPERATION
+    pub const UNSUPPORTED_OPERATION: i32 = -1020;
+    /// -1135 INVALID_JSON
+    pub const INVALID_JSON: i32 = -1135;
+    /// -1191 TOO_MANY_SUBSCRIPTIONS
+    pub const TOO_MANY_SUBSCRIPTIONS: i32 = -1191;
+    /// -1194 INVALID_TIME_UNIT
+    pub const INVALID_TIME_UNIT: i32 = -1194;
+    /// -2035 SUBSCRIPTION_ACTIVE
+    pub const SUBSCRIPTION_ACTIVE: i32 = -2035;
+    /// -2036 SUBSCRIPTION_INACTIVE
+    pub const SUBSCRIPTION_INACTIVE: i32 = -2036;
+    /// -2042 MAXIMUM_SUBSCRIPTION_IDS
+    pub const MAXIMUM_SUBSCRIPTION_IDS: i32 = -2042;
 }
 
 /// Legal range Binance quotes for unsigned integer parameters (`limit`, `startTime`, `timestamp`, ...).

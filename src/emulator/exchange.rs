@@ -61,6 +61,9 @@ pub struct Exchange {
     next_order_id: u64,
     /// Next trade `id`.
     next_trade_id: u64,
+    /// `clientOrderId` of the cancel request that ended each canceled order (by `orderId`): the
+    /// `c` of the order's CANCELED executionReport, whose `C` is the order's own id.
+    cancel_client_ids: HashMap<u64, String>,
 }
 
 /// Mutable access to one account's money and counters while orders execute.
@@ -110,7 +113,18 @@ impl Exchange {
             accounts,
             next_order_id: 1,
             next_trade_id: 1,
+            cancel_client_ids: HashMap::new(),
         }
+    }
+
+    /// Remembers that the cancel request `cancel_client_id` ended order `order_id`.
+    pub fn note_cancel(&mut self, order_id: u64, cancel_client_id: &str) {
+        self.cancel_client_ids.insert(order_id, cancel_client_id.to_owned());
+    }
+
+    /// The `clientOrderId` of the cancel request that ended order `order_id`, if one did.
+    pub fn cancel_client_id(&self, order_id: u64) -> Option<&str> {
+        self.cancel_client_ids.get(&order_id).map(String::as_str)
     }
 
     /// The account behind `api_key`.

@@ -1,10 +1,16 @@
 //! Test hooks under `/emulator/` (not Binance paths; unauthenticated; loopback clients only,
 //! others get 403): the request log and fault injection.
 //!
-//! * `GET /emulator/requests` → `[{"method","path","query","body","status","time"}]`: every
-//!   request received outside `/emulator/`, oldest first (at most 10,000 kept); the value of
-//!   `signature` in `query` and `body` is replaced by `…`; `status` is `null` while the answer is
-//!   pending (or was never sent); `time` is ms since epoch at receipt.
+//! * `GET /emulator/requests` → `[{"method","path","query","body","status","time","weight"}]`:
+//!   every request received outside `/emulator/`, oldest first (at most 10,000 kept); the value
+//!   of `signature` in `query` and `body` is replaced by `…`; `status` is `null` while the answer
+//!   is pending (or was never sent); `time` is ms since epoch at receipt; `weight` is the request
+//!   weight charged. WebSocket upgrades appear as `GET /ws-api/v3`, `GET /ws/…` or
+//!   `GET /stream` with status 101 (503 when refused by `ws_down_ms`). Each WebSocket API
+//!   request is an entry of its own: `path` `/ws-api/v3`, `method` the WebSocket method name
+//!   (`session.logon`; empty for a frame that was not a request), `body` its `params` as JSON
+//!   (signature redacted), `status` the answer's status, and `verified_key_type` (`HMAC` or
+//!   `Ed25519`) when its signature verified.
 //! * `DELETE /emulator/requests` clears the log (204).
 //! * `POST /emulator/faults` with a JSON object; each field present changes that fault, absent
 //!   fields stay as they were; the answer is the fault state:
@@ -21,8 +27,12 @@
 //!     `Retry-After: N` (default 60), other statuses a plain-text body;
 //!   * `{"drop_connections": K}`: the next K requests have their connection closed without an
 //!     answer (their `status` stays `null`; needs a served emulator, not an in-process router);
-//!   * `{"clock_skew_ms": K}`: the server clock runs K ms ahead (negative: behind).
-//! * `GET /emulator/faults` shows the fault state; `DELETE /emulator/faults` clears every fault.
+//!   * `{"clock_skew_ms": K}`: the server clock runs K ms ahead (negative: behind);
+//!   * `{"ws_down_ms": M}`: every open WebSocket (WebSocket API and market streams) is dropped
+//!     at once, without a close frame, and WebSocket upgrades are answered HTTP 503 for the next
+//!     M ms (0 lifts the refusal early); REST is not affected.
+//! * `GET /emulator/faults` shows the fault state; `DELETE /emulator/faults` clears every fault
+//!   (and lifts `ws_down_ms`).
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
@@ -61,6 +71,9 @@ pub struct LoggedRequest {
     weight: Option<u32>,
     #[serde(skip)]
     weight_rule: Option<Weight>,
+    /// WebSocket API requests only: the key type whose signature verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verified_key_type: Option<&'static str>,
 }
 
 /// `reject_all` setting.
@@ -98,6 +111,8 @@ pub struct Faults {
     status_once: Option<StatusOnce>,
     drop_connections: u32,
     clock_skew_ms: i64,
+    /// The last `ws_down_ms` set (0: none); the refusal itself ends after that many ms.
+    ws_down_ms: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +124,7 @@ struct FaultsPatch {
     status_once: Option<StatusOnce>,
     drop_connections: Option<u32>,
     clock_skew_ms: Option<i64>,
+    ws_down_ms: Option<u64>,
 }
 
 /// Request log and faults of one emulator.
@@ -150,6 +166,30 @@ impl Hooks {
                 Weight::OnFailure(_) => 0,
             });
         }
+    }
+
+    /// Logs one WebSocket API request, already answered with `status` at a cost of `weight`.
+    pub fn record_ws(
+        &self,
+        method: &str,
+        params_json: String,
+        status: u16,
+        weight: u32,
+        verified_key_type: Option<&'static str>,
+        time: i64,
+    ) {
+        self.record(LoggedRequest {
+            seq: 0,
+            method: method.to_owned(),
+            path: super::weight::WS_API_PATH.to_owned(),
+            query: String::new(),
+            body: params_json,
+            status: Some(status),
+            time,
+            weight: Some(weight),
+            weight_rule: None,
+            verified_key_type,
+        });
     }
 
     /// Takes one `drop_connections` credit, if any is left.
@@ -243,12 +283,17 @@ async fn set_faults(State(state): State<Arc<EmulatorState>>, body: axum::body::B
         faults.clock_skew_ms = skew;
         state.clock.set_skew_ms(skew);
     }
+    if let Some(ms) = patch.ws_down_ms {
+        faults.ws_down_ms = ms;
+        state.ws.take_down(Duration::from_millis(ms));
+    }
     Json(faults.clone()).into_response()
 }
 
 async fn clear_faults(State(state): State<Arc<EmulatorState>>) -> StatusCode {
     *state.hooks.faults() = Faults::default();
     state.clock.set_skew_ms(0);
+    state.ws.bring_up();
     StatusCode::NO_CONTENT
 }
 
@@ -281,6 +326,7 @@ pub async fn middleware(State(state): State<Arc<EmulatorState>>, request: Reques
         time: state.clock.now_ms(),
         weight: None,
         weight_rule: super::weight::request_weight(&parts.method, &path, parts.uri.query(), &bytes),
+        verified_key_type: None,
     });
     let is_order_post = parts.method == Method::POST && path == "/api/v3/order";
     let request = Request::from_parts(parts, Body::from(bytes));

@@ -15,7 +15,7 @@ use super::symbols::STATUS_FILTERS;
 use super::wire::fixed8;
 
 /// Trades sampled per kline when a kline has too many trades to sum exactly.
-const KLINE_SAMPLES: u64 = 48;
+pub(super) const KLINE_SAMPLES: u64 = 48;
 
 /// Resolves the mandatory `symbol` to a listed instrument (-1102, -1100, -1121).
 pub fn instrument<'a>(state: &'a EmulatorState, params: &Params) -> Result<&'a Instrument, ApiError> {

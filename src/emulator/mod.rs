@@ -1,8 +1,19 @@
-//! Local Binance Spot REST emulator (axum): the public API (`EmulatorConfig`, `spawn`, `router`),
+//! Local Binance Spot emulator (axum): the public API (`EmulatorConfig`, `spawn`, `router`),
 //! the shared state and the route table. Faithful to the official docs: same paths,
 //! parameters, JSON shapes, error codes and messages, weights and signed-request checks;
 //! orders match against the seeded market (see `matching`). Test hooks (request log, fault
 //! injection) live under `/emulator/` and are described in `hooks`.
+//!
+//! On the same port as REST:
+//! * `GET /ws-api/v3`: the WebSocket API (`ws_api`, `ws_methods`): `ping`, `time`,
+//!   `session.logon` / `.status` / `.logout`, `userDataStream.subscribe`,
+//!   `userDataStream.subscribe.signature`, `userDataStream.unsubscribe`,
+//!   `session.subscriptions`; every order and balance change of a subscribed account arrives
+//!   as `executionReport` / `outboundAccountPosition` events (`user_data`, `user_events`).
+//! * `GET /ws/<stream>[/<stream>…]`, `GET /ws` and `GET /stream?streams=<a>/<b>`: market
+//!   streams of the seeded market (`streams`, `stream_names`, `stream_feeds`).
+//! * Every WebSocket gets a ping frame every `ws_ping_interval`, is closed without a pong within
+//!   `ws_pong_timeout` and at `ws_max_lifetime` (`ws_conn`).
 
 mod account;
 mod amend;
@@ -26,10 +37,19 @@ mod order_queries;
 mod order_rules;
 mod orders;
 mod params;
+mod stream_feeds;
+mod stream_names;
+mod streams;
 mod symbols;
 mod ticker;
+mod time_unit;
+mod user_data;
+mod user_events;
 mod weight;
 mod wire;
+mod ws_api;
+mod ws_conn;
+mod ws_methods;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -44,9 +64,13 @@ mod trading_harness;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod testkit;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod ws_tests;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -69,6 +93,13 @@ pub const DEFAULT_WEIGHT_LIMIT_PER_MINUTE: u32 = 6000;
 pub const DEFAULT_ORDERS_PER_10S: u32 = 100;
 /// Production unfilled-order limit per account and day.
 pub const DEFAULT_ORDERS_PER_DAY: u32 = 200_000;
+/// "The WebSocket server will send a ping frame every 20 seconds."
+pub const DEFAULT_WS_PING_INTERVAL: Duration = Duration::from_secs(20);
+/// "If the WebSocket server does not receive a pong frame back from the connection within a
+/// minute the connection will be disconnected."
+pub const DEFAULT_WS_PONG_TIMEOUT: Duration = Duration::from_secs(60);
+/// "A single connection to the API is only valid for 24 hours."
+pub const DEFAULT_WS_MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// How to run an emulator: market seed, accounts and limits.
 #[derive(Debug, Clone)]
@@ -83,6 +114,12 @@ pub struct EmulatorConfig {
     pub orders_per_10s: u32,
     /// `ORDERS` limit per account and UTC day (default 200,000).
     pub orders_per_day: u32,
+    /// How often the server pings every WebSocket (default 20 s).
+    pub ws_ping_interval: Duration,
+    /// How long a WebSocket may leave a ping unanswered before it is closed (default 60 s).
+    pub ws_pong_timeout: Duration,
+    /// Age at which a WebSocket is closed (default 24 h; short values let tests renew).
+    pub ws_max_lifetime: Duration,
 }
 
 /// One account: its API key, how its signatures are verified, and opening balances.
@@ -106,6 +143,9 @@ impl EmulatorConfig {
             weight_limit_per_minute: DEFAULT_WEIGHT_LIMIT_PER_MINUTE,
             orders_per_10s: DEFAULT_ORDERS_PER_10S,
             orders_per_day: DEFAULT_ORDERS_PER_DAY,
+            ws_ping_interval: DEFAULT_WS_PING_INTERVAL,
+            ws_pong_timeout: DEFAULT_WS_PONG_TIMEOUT,
+            ws_max_lifetime: DEFAULT_WS_MAX_LIFETIME,
         }
     }
 
@@ -142,6 +182,10 @@ pub struct EmulatorState {
     hooks: hooks::Hooks,
     /// Open connections of a served emulator (for the `drop_connections` fault).
     connections: Arc<connections::Connections>,
+    /// WebSocket connection ids and the `ws_down_ms` fault.
+    ws: ws_conn::WsHub,
+    /// User Data Stream subscriptions and the event pump.
+    user_data: user_data::UserData,
 }
 
 impl EmulatorState {
@@ -155,6 +199,8 @@ impl EmulatorState {
             weights: Mutex::new(weight::WeightWindows::default()),
             hooks: hooks::Hooks::default(),
             connections: Arc::default(),
+            ws: ws_conn::WsHub::default(),
+            user_data: user_data::UserData::default(),
             clock,
             config,
         }
@@ -182,10 +228,12 @@ impl EmulatorState {
     }
 }
 
-/// The emulator's routes under `/api/v3`, the test hooks under `/emulator/`, weight accounting
-/// on every request and an empty 404 for anything else. For in-process tests
+/// The emulator's routes under `/api/v3`, the WebSocket API and market streams, the test hooks
+/// under `/emulator/`, weight accounting on every request, User Data Stream events after every
+/// request of a subscribed account, and an empty 404 for anything else. For in-process tests
 /// (`tower::ServiceExt::oneshot`); the client IP comes from `ConnectInfo` when served by
-/// [`spawn`], else 127.0.0.1.
+/// [`spawn`], else 127.0.0.1. WebSockets need a served emulator ([`spawn`]), which also runs
+/// the background event pump.
 pub fn router(state: Arc<EmulatorState>) -> Router {
     Router::new()
         .route("/api/v3/ping", get(general::ping))
@@ -217,8 +265,16 @@ pub fn router(state: Arc<EmulatorState>) -> Router {
         .route("/api/v3/allOrders", get(order_queries::all_orders))
         .route("/api/v3/myTrades", get(order_queries::my_trades))
         .route("/api/v3/rateLimit/order", get(order_queries::rate_limit_order))
+        .route(weight::WS_API_PATH, get(ws_api::upgrade))
+        .route("/ws", get(streams::raw_empty))
+        .route("/ws/{*streams}", get(streams::raw))
+        .route("/stream", get(streams::combined))
         .merge(hooks::routes())
         .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            user_data::after_request,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), weight::middleware))
         .layer(axum::middleware::from_fn_with_state(state.clone(), hooks::middleware))
         .with_state(state)
@@ -231,6 +287,8 @@ pub struct EmulatorHandle {
     state: Arc<EmulatorState>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
+    /// The background User Data Stream pump.
+    pump: JoinHandle<()>,
 }
 
 impl EmulatorHandle {
@@ -254,8 +312,12 @@ impl EmulatorHandle {
         &self.state
     }
 
-    /// Stops accepting connections, lets in-flight requests finish, and waits for the server task.
+    /// Stops accepting connections, drops every WebSocket, lets in-flight requests finish, and
+    /// waits for the server task.
     pub async fn shutdown(self) {
+        self.pump.abort();
+        // Upgraded connections are not the server's to wait for: drop them.
+        self.state.ws.sever_all();
         let _ = self.shutdown.send(());
         if let Err(error) = self.task.await {
             tracing::error!(%error, "emulator task ended abnormally");
@@ -281,12 +343,14 @@ pub async fn spawn(addr: SocketAddr, config: EmulatorConfig) -> std::io::Result<
             tracing::error!(%error, "emulator server failed");
         }
     });
+    let pump = tokio::spawn(user_data::run_ticker(state.clone()));
     tracing::info!(%local_addr, "binance emulator listening");
     Ok(EmulatorHandle {
         local_addr,
         state,
         shutdown,
         task,
+        pump,
     })
 }
 

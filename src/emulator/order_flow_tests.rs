@@ -410,6 +410,6 @@ async fn reject_all_answers_without_acting_and_latency_delays() {
     let (_, _, faults) = send(&ex.app, Method::GET, "/emulator/faults", &[], None).await;
     assert_eq!(
         faults,
-        json!({"execute_then_503": 0, "latency_ms": 60, "reject_all": null, "status_once": null, "drop_connections": 0, "clock_skew_ms": 0})
+        json!({"execute_then_503": 0, "latency_ms": 60, "reject_all": null, "status_once": null, "drop_connections": 0, "clock_skew_ms": 0, "ws_down_ms": 0})
     );
 }

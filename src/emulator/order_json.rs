@@ -205,6 +205,13 @@ pub struct Canceled {
     self_trade_prevention_mode: String,
 }
 
+impl Canceled {
+    /// The canceled order's `orderId`.
+    pub fn order_id(&self) -> u64 {
+        self.order_id
+    }
+}
+
 /// The cancel shape of `order`, canceled by the request `cancel_id` at `transact_time` (ms).
 pub fn canceled(order: &Order, cancel_id: &str, transact_time: i64) -> Canceled {
     Canceled {

@@ -134,7 +134,9 @@ pub async fn cancel_order(
         ));
     }
     cancel(&mut ledger, inst, order, now);
-    Ok(Json(canceled(order, &cancel_id, now)))
+    let answer = canceled(order, &cancel_id, now);
+    exchange.note_cancel(answer.order_id(), &cancel_id);
+    Ok(Json(answer))
 }
 
 /// `DELETE /api/v3/openOrders`: cancels every open order of the symbol; -2011 when there is none.
@@ -164,6 +166,9 @@ pub async fn cancel_open_orders(
     }
     if rows.is_empty() {
         return Err(ApiError::cancel_rejected("Unknown order sent."));
+    }
+    for row in &rows {
+        exchange.note_cancel(row.order_id(), &cancel_id);
     }
     Ok(Json(rows))
 }

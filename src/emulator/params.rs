@@ -41,6 +41,22 @@ impl Params {
         Ok(Self { pairs })
     }
 
+    /// Parameters already decoded elsewhere (the WebSocket API's JSON `params`); a name sent
+    /// twice is -1101, as in a query string.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, ApiError> {
+        for (i, (name, _)) in pairs.iter().enumerate() {
+            if pairs[..i].iter().any(|(n, _)| n == name) {
+                return Err(ApiError::duplicate_parameter());
+            }
+        }
+        Ok(Self { pairs })
+    }
+
+    /// Every (name, value) pair, in the order sent.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     /// These parameters plus those of `later` not already present (query before body: the query wins).
     pub fn merged_with(mut self, later: Params) -> Self {
         for (name, value) in later.pairs {

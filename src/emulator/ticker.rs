@@ -16,9 +16,9 @@ use super::market_data::{require_status, status_matches};
 use super::params::{Params, SymbolSelection};
 use super::wire::{fixed, fixed8};
 
-const DAY_MS: i64 = 86_400_000;
+pub(super) const DAY_MS: i64 = 86_400_000;
 /// Trades sampled for a ticker window.
-const TICKER_SAMPLES: u64 = 240;
+pub(super) const TICKER_SAMPLES: u64 = 240;
 
 /// An object for `symbol=`, an array otherwise.
 #[derive(Serialize)]
@@ -139,7 +139,7 @@ pub enum Ticker24h {
     Mini(WindowTicker),
 }
 
-fn change_percent(s: &WindowStats) -> Decimal {
+pub(super) fn change_percent(s: &WindowStats) -> Decimal {
     if s.open.is_zero() {
         Decimal::ZERO
     } else {

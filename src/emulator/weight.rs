@@ -138,6 +138,10 @@ pub enum Weight {
 /// emulator does not serve. Parameters are read leniently: a request that fails validation still
 /// pays its base weight.
 pub fn request_weight(method: &Method, path: &str, query: Option<&str>, body: &[u8]) -> Option<Weight> {
+    if method == Method::GET && path == WS_API_PATH {
+        // "Connecting to WebSocket API costs 2 weight" (web-socket-api.md, IP limits).
+        return Some(Weight::Fixed(2));
+    }
     let params = Params::parse(query).unwrap_or_default();
     let selection = params.symbol_selection().ok();
     let symbol_count = match &selection {
@@ -215,49 +219,90 @@ pub fn request_weight(method: &Method, path: &str, query: Option<&str>, body: &[
 /// Largest request body the emulator reads (form bodies are small).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// Path of the WebSocket API (its upgrade request is charged like a REST request).
+pub const WS_API_PATH: &str = "/ws-api/v3";
+
+/// A request refused for its IP's weight: the Binance error, when the client may retry (ms
+/// since epoch: the end of the ban or of the Retry-After window) and the weight used.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub error: ApiError,
+    pub retry_at_ms: i64,
+    pub used: u32,
+}
+
+/// Admits one request from `ip` costing `weight` at `now_ms`, for REST and the WebSocket API
+/// alike (weight is per IP, shared by every connection): a banned IP gets 418, a client inside
+/// a 429's Retry-After window gets 429 again (and a ban when it keeps sending), a request that
+/// spends the window gets 429. Returns the weight used in the window.
+pub fn admit(state: &EmulatorState, ip: IpAddr, weight: u32, now_ms: i64) -> Result<u32, Refusal> {
+    let limit = state.config.weight_limit_per_minute;
+    let gate = state.weights().gate(ip, now_ms);
+    let upfront = if gate == Gate::Open { weight } else { 0 };
+    let used = state.weights().charge(ip, upfront, now_ms);
+    match gate {
+        Gate::Banned { until_ms } => {
+            tracing::warn!(%ip, until_ms, "IP banned");
+            let secs = u64::try_from((until_ms - now_ms + 999) / 1000).unwrap_or(1);
+            Err(Refusal {
+                error: ApiError::banned(until_ms, secs),
+                retry_at_ms: until_ms,
+                used,
+            })
+        }
+        Gate::Limited { retry_after_secs } => Err(Refusal {
+            error: ApiError::too_much_weight(limit, retry_after_secs),
+            retry_at_ms: now_ms + i64::try_from(retry_after_secs).unwrap_or(60) * 1000,
+            used,
+        }),
+        Gate::Open if used > limit => {
+            tracing::warn!(%ip, used, limit, "request weight exhausted");
+            let window_end = now_ms - now_ms.rem_euclid(WINDOW_MS) + WINDOW_MS;
+            state.weights().limit(ip, window_end, now_ms);
+            Err(Refusal {
+                error: ApiError::too_much_weight(limit, seconds_to_next_window(now_ms)),
+                retry_at_ms: window_end,
+                used,
+            })
+        }
+        Gate::Open => Ok(used),
+    }
+}
+
+/// Adds `weight` to `ip`'s current window after the fact (failure-only weights); returns the
+/// weight used.
+pub fn charge_after(state: &EmulatorState, ip: IpAddr, weight: u32) -> u32 {
+    state.weights().charge(ip, weight, state.clock.now_ms())
+}
+
+/// The client IP of a request: from `ConnectInfo` when served, else loopback (in-process tests).
+pub fn client_ip(extensions: &axum::http::Extensions) -> IpAddr {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip())
+}
+
 /// Charges every request to its client IP: fixed weights before it runs (429 when the window
 /// is spent), failure-only weights after it ran.
 pub async fn middleware(State(state): State<Arc<EmulatorState>>, request: Request, next: Next) -> Response {
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
+    let ip = client_ip(request.extensions());
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     let weight = request_weight(&parts.method, parts.uri.path(), parts.uri.query(), &bytes);
     let request = Request::from_parts(parts, Body::from(bytes));
-    let now_ms = state.clock.now_ms();
-    let limit = state.config.weight_limit_per_minute;
-    let gate = state.weights().gate(ip, now_ms);
     let upfront = match weight {
-        Some(Weight::Fixed(w)) if gate == Gate::Open => w,
+        Some(Weight::Fixed(w)) => w,
         _ => 0,
     };
-    let used = state.weights().charge(ip, upfront, now_ms);
-    let (mut response, used) = match gate {
-        Gate::Banned { until_ms } => {
-            tracing::warn!(%ip, until_ms, "IP banned");
-            let secs = u64::try_from((until_ms - now_ms + 999) / 1000).unwrap_or(1);
-            (ApiError::banned(until_ms, secs).into_response(), used)
-        }
-        Gate::Limited { retry_after_secs } => {
-            (ApiError::too_much_weight(limit, retry_after_secs).into_response(), used)
-        }
-        Gate::Open if used > limit => {
-            tracing::warn!(%ip, used, limit, "request weight exhausted");
-            let retry_after = seconds_to_next_window(now_ms);
-            state
-                .weights()
-                .limit(ip, now_ms - now_ms.rem_euclid(WINDOW_MS) + WINDOW_MS, now_ms);
-            (ApiError::too_much_weight(limit, retry_after).into_response(), used)
-        }
-        Gate::Open => {
+    let (mut response, used) = match admit(&state, ip, upfront, state.clock.now_ms()) {
+        Err(refusal) => (refusal.error.into_response(), refusal.used),
+        Ok(used) => {
             let response = next.run(request).await;
             match weight {
                 Some(Weight::OnFailure(w)) if !response.status().is_success() => {
-                    let used = state.weights().charge(ip, w, state.clock.now_ms());
+                    let used = charge_after(&state, ip, w);
                     (response, used)
                 }
                 _ => (response, used),
@@ -322,6 +367,8 @@ mod tests {
         let body = b"symbol=BTCUSDT&computeCommissionRates=true";
         assert_eq!(post("/api/v3/order/test", None, body), Some(Weight::Fixed(20)));
         assert_eq!(post("/api/v3/ping", None, b""), None);
+        assert_eq!(get("/ws-api/v3", None), Some(Weight::Fixed(2)));
+        assert_eq!(get("/ws/btcusdt@trade", None), None);
     }
 
     #[test]
