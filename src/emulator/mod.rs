@@ -11,8 +11,10 @@ mod candles;
 mod clock;
 mod commission;
 mod connections;
+mod contingency;
 mod error;
 mod exchange;
+mod fill_hook;
 mod general;
 mod hooks;
 mod market;
@@ -20,12 +22,19 @@ mod market_data;
 mod matching;
 mod order_count;
 mod order_json;
+mod order_list;
+mod order_list_json;
+mod order_list_params;
+mod order_list_placement;
+mod order_list_queries;
+mod order_lists;
 mod order_model;
 mod order_params;
 mod order_queries;
 mod order_rules;
 mod orders;
 mod params;
+mod settlement;
 mod symbols;
 mod ticker;
 mod weight;
@@ -34,6 +43,9 @@ mod wire;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod order_flow_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod order_list_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod order_tests;
@@ -50,7 +62,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::serve::ListenerExt;
 use market::Market;
 use rust_decimal::Decimal;
@@ -62,6 +74,7 @@ pub use auth::AccountKey;
 pub use clock::Clock;
 pub use error::ApiError;
 pub use exchange::{Account, Balance, Exchange};
+pub use order_list::{ContingencyType, ListKind, ListOrderStatus, ListStatusType, OrderList};
 
 /// Documented production weight limit per IP and minute.
 pub const DEFAULT_WEIGHT_LIMIT_PER_MINUTE: u32 = 6000;
@@ -217,6 +230,15 @@ pub fn router(state: Arc<EmulatorState>) -> Router {
         .route("/api/v3/allOrders", get(order_queries::all_orders))
         .route("/api/v3/myTrades", get(order_queries::my_trades))
         .route("/api/v3/rateLimit/order", get(order_queries::rate_limit_order))
+        .route("/api/v3/orderList/oco", post(order_lists::place_oco))
+        .route("/api/v3/orderList/oto", post(order_lists::place_oto))
+        .route("/api/v3/orderList/otoco", post(order_lists::place_otoco))
+        .route(
+            "/api/v3/orderList",
+            delete(order_lists::cancel_order_list).get(order_list_queries::query_order_list),
+        )
+        .route("/api/v3/openOrderList", get(order_list_queries::open_order_lists))
+        .route("/api/v3/allOrderList", get(order_list_queries::all_order_lists))
         .merge(hooks::routes())
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(axum::middleware::from_fn_with_state(state.clone(), weight::middleware))

@@ -79,6 +79,18 @@ pub const CANCEL_KEYS: [&str; 16] = [
     "selfTradePreventionMode",
 ];
 
+/// Keys of a list status object (`GET /api/v3/orderList`).
+pub const LIST_KEYS: [&str; 8] = [
+    "orderListId",
+    "contingencyType",
+    "listStatusType",
+    "listOrderStatus",
+    "listClientOrderId",
+    "transactionTime",
+    "symbol",
+    "orders",
+];
+
 pub struct Ex {
     pub app: Router,
     pub state: Arc<EmulatorState>,
@@ -130,6 +142,21 @@ impl Ex {
 
     pub async fn get(&self, path: &str, params: &str) -> Answer {
         self.signed(Method::GET, path, params).await
+    }
+
+    /// `POST /emulator/fill` with the JSON `body`.
+    pub async fn fill_hook(&self, body: &str) -> Answer {
+        let json = [("content-type", "application/json")];
+        send(&self.app, Method::POST, "/emulator/fill", &json, Some(body)).await
+    }
+
+    /// `GET /api/v3/order` of `order_id` on BTCUSDT.
+    pub async fn btc_order(&self, order_id: &Value) -> Value {
+        let (status, _, body) = self
+            .get("/api/v3/order", &format!("symbol=BTCUSDT&orderId={order_id}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
     }
 
     /// (free, locked) of `asset` from `GET /api/v3/account`.
