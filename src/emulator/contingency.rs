@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use super::exchange::{AccountOrders, Ledger};
 use super::market::{Instrument, Market};
 use super::matching::{
-    check_placeable, execute_limit, execute_market, expire, last_price, lock_price_of, taker_fills, total,
+    Pricing, check_placeable, execute_limit, execute_market, expire, last_price, lock_price_of, taker_fills, total,
 };
 use super::order_model::{Order, OrderType, Side, Status};
 use super::symbols::SymbolSpec;
@@ -194,16 +194,7 @@ fn activate(
         order.working_time = if order.kind.is_stop() { -1 } else { t_ms };
         let price = (!order.kind.is_market_like()).then_some(order.price);
         order.lock_price = lock_price_of(order.kind, price, order.stop_price, order.trail, last);
-        let placeable = check_placeable(
-            market,
-            inst,
-            order.kind,
-            order.side,
-            price,
-            order.stop_price,
-            last,
-            t_ms,
-        );
+        let placeable = check_placeable(market, inst, Pricing::of_order(order), last, t_ms);
         if placeable.is_err() {
             expire(ledger, inst, order, REJECTED, t_ms);
         }

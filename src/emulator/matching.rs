@@ -246,23 +246,56 @@ pub fn lock_price_of(
     }
 }
 
+/// What the engine's last placement checks look at in a new order.
+#[derive(Debug, Clone, Copy)]
+pub struct Pricing {
+    pub kind: OrderType,
+    pub side: Side,
+    /// The limit price (`None` for MARKET-like types).
+    pub price: Option<Decimal>,
+    pub stop_price: Option<Decimal>,
+}
+
+impl Pricing {
+    /// The pricing of a new-order request.
+    pub fn of_request(request: &NewOrder) -> Self {
+        Self {
+            kind: request.kind,
+            side: request.side,
+            price: request.price,
+            stop_price: request.stop_price,
+        }
+    }
+
+    /// The pricing of an accepted order (a pending list leg about to be placed).
+    pub fn of_order(order: &Order) -> Self {
+        Self {
+            kind: order.kind,
+            side: order.side,
+            price: (!order.kind.is_market_like()).then_some(order.price),
+            stop_price: order.stop_price,
+        }
+    }
+}
+
 /// The engine's last placement checks (-2010): a LIMIT_MAKER that would take, a stop whose
 /// price the last trade `last` already reached.
 pub fn check_placeable(
     market: &Market,
     inst: &Instrument,
-    kind: OrderType,
-    side: Side,
-    price: Option<Decimal>,
-    stop_price: Option<Decimal>,
+    order: Pricing,
     last: Decimal,
     now_ms: i64,
 ) -> Result<(), ApiError> {
-    if kind == OrderType::LimitMaker && price.is_some_and(|p| crosses(market, inst, side, p, now_ms)) {
+    if order.kind == OrderType::LimitMaker
+        && order
+            .price
+            .is_some_and(|p| crosses(market, inst, order.side, p, now_ms))
+    {
         return Err(ApiError::new_order_rejected("Order would immediately match and take."));
     }
-    if let Some(stop) = stop_price
-        && stop_reached(kind, side, stop, last)
+    if let Some(stop) = order.stop_price
+        && stop_reached(order.kind, order.side, stop, last)
     {
         return Err(ApiError::new_order_rejected("Order would trigger immediately."));
     }
@@ -366,16 +399,7 @@ impl Exchange {
         let last = last_price(market, inst, now_ms);
         let admission = admit(orders, market, inst, request, last, now_ms)?;
         check_balance(&ledger, &admission.needs)?;
-        check_placeable(
-            market,
-            inst,
-            request.kind,
-            request.side,
-            request.price,
-            request.stop_price,
-            last,
-            now_ms,
-        )?;
+        check_placeable(market, inst, Pricing::of_request(request), last, now_ms)?;
         let counts = ledger.order_count.increment(now_ms);
         let order_id = ledger.next_order_id();
         let mut order = accepted_order(&inst.spec, request, &admission, order_id, now_ms);

@@ -51,7 +51,7 @@ pub type CanceledList = ListWithReports<Canceled>;
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum CancelRow {
-    Order(Canceled),
+    Order(Box<Canceled>),
     List(CanceledList),
 }
 

@@ -11,7 +11,8 @@ use super::error::ApiError;
 use super::exchange::Exchange;
 use super::market::{Instrument, Market};
 use super::matching::{
-    Admission, accepted_order, admit, check_balance, check_placeable, generate_client_order_id, last_price, start_order,
+    Admission, Pricing, accepted_order, admit, check_balance, check_placeable, generate_client_order_id, last_price,
+    start_order,
 };
 use super::order_count::OrderLimits;
 use super::order_list::{ListOrderStatus, ListStatusType, OrderList};
@@ -76,17 +77,7 @@ impl Exchange {
             check_balance(&ledger, &needs)?;
         }
         for leg in request.legs.iter().filter(live_at_once) {
-            let order = &leg.order;
-            check_placeable(
-                market,
-                inst,
-                order.kind,
-                order.side,
-                order.price,
-                order.stop_price,
-                last,
-                now_ms,
-            )?;
+            check_placeable(market, inst, Pricing::of_request(&leg.order), last, now_ms)?;
         }
 
         let counts = ledger.order_count.increment_by(now_ms, request.kind.leg_count());

@@ -656,3 +656,47 @@ async fn fill_hook_refusals() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], format!("order {id} is FILLED, not open"));
 }
+
+#[tokio::test]
+async fn a_pending_leg_the_engine_cannot_place_expires_rejected() {
+    let ex = Ex::new();
+    let (params, _, _) = oto(&ex, "");
+    let too_big = params.replace("pendingQuantity=0.01", "pendingQuantity=2");
+    let (status, _, list) = ex.signed(Method::POST, OTO, &too_big).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the pending leg's balance is checked when it goes live: {list}"
+    );
+    let (status, _, _) = ex.fill_hook(&format!(r#"{{"orderId": {}}}"#, ids(&list)[0])).await;
+    assert_eq!(status, StatusCode::OK);
+    let pending = ex.btc_order(&ids(&list)[1]).await;
+    assert_eq!(
+        (&pending["status"], &pending["expiryReason"]),
+        (&json!("EXPIRED"), &json!("REJECTED"))
+    );
+    let (_, _, done) = ex
+        .get("/api/v3/orderList", &format!("orderListId={}", list["orderListId"]))
+        .await;
+    assert_eq!(done["listOrderStatus"], "ALL_DONE");
+    assert_eq!(ex.balance("BTC").await.1, Decimal::ZERO);
+}
+
+#[tokio::test]
+async fn a_working_leg_that_expires_unfilled_expires_its_pending_leg() {
+    let ex = Ex::new();
+    let (params, _, _) = oto(&ex, "");
+    let ioc = params.replace("workingTimeInForce=GTC", "workingTimeInForce=IOC");
+    let (status, _, list) = ex
+        .signed(Method::POST, OTO, &format!("{ioc}&newOrderRespType=RESULT"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["orderReports"][0]["status"], "EXPIRED");
+    let pending = ex.btc_order(&ids(&list)[1]).await;
+    assert_eq!(
+        (&pending["status"], &pending["expiryReason"]),
+        (&json!("EXPIRED"), &json!("OTO_PHASE_ONE_EXPIRED"))
+    );
+    assert_eq!(ex.get("/api/v3/openOrderList", "").await.2, json!([]));
+    assert_eq!(ex.balance("USDT").await, (d("10000"), Decimal::ZERO));
+}

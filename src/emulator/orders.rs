@@ -143,7 +143,7 @@ pub async fn cancel_order(
     }
     let order = &mut book.orders[index];
     cancel(&mut ledger, inst, order, now);
-    Ok(Json(CancelRow::Order(canceled(order, &cancel_id, now))))
+    Ok(Json(CancelRow::Order(Box::new(canceled(order, &cancel_id, now)))))
 }
 
 /// `DELETE /api/v3/openOrders`: cancels every open order of the symbol, order lists included
@@ -177,7 +177,7 @@ pub async fn cancel_open_orders(
         }
         let order = &mut book.orders[index];
         cancel(&mut ledger, inst, order, now);
-        rows.push(CancelRow::Order(canceled(order, &cancel_id, now)));
+        rows.push(CancelRow::Order(Box::new(canceled(order, &cancel_id, now))));
     }
     if rows.is_empty() {
         return Err(ApiError::cancel_rejected("Unknown order sent."));
