@@ -7,9 +7,10 @@
 //!   A leg that ends without executing expires the other too ("or the entire OCO expired").
 //! * OTO/OTOCO: pending legs stay `PENDING_NEW`, locking nothing, until the working leg is fully
 //!   filled; then they are placed as new orders (balance, LIMIT_MAKER and stop checks; a leg the
-//!   engine rejects expires with `REJECTED`). A working leg that ends unfilled expires the
-//!   pending legs with `OTO_PHASE_ONE_EXPIRED`. An OTO is ALL_DONE once its pending leg is
-//!   placed (nothing is left to trigger); an OTOCO then runs as an OCO.
+//!   engine rejects expires with `REJECTED`, and a rejected leg of an OTOCO pair expires the
+//!   other with `OCO_TRIGGER`). A working leg that ends unfilled expires the pending legs with
+//!   `OTO_PHASE_ONE_EXPIRED`. An OTO is ALL_DONE once its pending leg is placed (nothing is left
+//!   to trigger); an OTOCO then runs as an OCO (its `transactionTime` moves to the activation).
 //! * Canceling a leg of an open list cancels every open leg and ends the list.
 
 use rust_decimal::Decimal;
@@ -199,37 +200,30 @@ fn activate(
             expire(ledger, inst, order, REJECTED, t_ms);
         }
     }
+    let is_pair = book.lists[l].oco_pair.is_some();
+    if is_pair && legs.iter().any(|&i| !book.orders[i].status.is_open()) {
+        // One leg of the pair was rejected: the whole OCO expires with it.
+        for &i in &legs {
+            if book.orders[i].status.is_open() {
+                expire(ledger, inst, &mut book.orders[i], OCO_TRIGGER, t_ms);
+            }
+        }
+        book.lists[l].finish(t_ms);
+        return Vec::new();
+    }
+    place_live_legs(ledger, market, inst, book.orders, &legs, t_ms);
     let live: Vec<usize> = legs
-        .iter()
-        .copied()
+        .into_iter()
         .filter(|&i| book.orders[i].status.is_active())
         .collect();
-    place_live_legs(ledger, market, inst, book.orders, &live, t_ms);
-
-    let list = &book.lists[l];
-    let ended_pair_leg = list.oco_pair.and_then(|(a, b)| {
-        let ended = |id: u64| book.order_index(id).is_some_and(|i| !book.orders[i].status.is_open());
-        match (ended(a), ended(b)) {
-            (true, _) => Some(b),
-            (_, true) => Some(a),
-            _ => None,
-        }
-    });
-    match (list.oco_pair, ended_pair_leg) {
-        (Some(_), None) => book.lists[l].transaction_time = t_ms,
-        (Some(_), Some(survivor)) => {
-            if let Some(s) = book.order_index(survivor)
-                && book.orders[s].status.is_open()
-            {
-                expire(ledger, inst, &mut book.orders[s], OCO_TRIGGER, t_ms);
-            }
-            book.lists[l].finish(t_ms);
-        }
-        (None, _) => book.lists[l].finish(t_ms),
+    if is_pair && !live.is_empty() {
+        // The OCO pair is on the book: the list keeps executing (a status update).
+        book.lists[l].transaction_time = t_ms;
+    } else {
+        // An OTO's pending leg is placed (or rejected): nothing is left to trigger.
+        book.lists[l].finish(t_ms);
     }
-    legs.into_iter()
-        .filter(|&i| book.orders[i].status.is_active())
-        .collect()
+    live
 }
 
 /// Pending legs `live` (all on one side) go on the book at `t_ms`: they need their asset free
