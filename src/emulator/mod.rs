@@ -45,6 +45,9 @@ mod wire;
 mod order_flow_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
+mod order_list_cancel_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod order_list_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
