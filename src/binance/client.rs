@@ -385,14 +385,37 @@ impl BinanceClient {
         .await
     }
 
-    /// `DELETE /api/v3/order`.
+    /// `DELETE /api/v3/order`. Canceling a leg of an order list cancels the whole list and
+    /// Binance answers with the list: the named leg's report is returned, with its
+    /// `orderListId` telling that the others went too.
     pub async fn cancel_order(&self, symbol: &str, order: &OrderRef) -> Result<OrderReport, BinanceError> {
-        self.signed(
-            Method::DELETE,
-            "/api/v3/order",
-            vec![("symbol", symbol.to_owned()), order.params()],
-        )
-        .await
+        let raw: serde_json::Value = self
+            .signed(
+                Method::DELETE,
+                "/api/v3/order",
+                vec![("symbol", symbol.to_owned()), order.params()],
+            )
+            .await?;
+        let report = match raw.get("orderReports").and_then(|r| r.as_array()) {
+            Some(legs) => legs
+                .iter()
+                .find(|leg| match order {
+                    OrderRef::Id(id) => leg.get("orderId").and_then(|v| v.as_u64()) == Some(*id),
+                    OrderRef::ClientId(c) => {
+                        let named = |key: &str| leg.get(key).and_then(|v| v.as_str()) == Some(c.as_str());
+                        named("origClientOrderId") || named("clientOrderId")
+                    }
+                })
+                .or(legs.first())
+                .cloned()
+                .unwrap_or(raw),
+            None => raw,
+        };
+        serde_json::from_value(report).map_err(|source| BinanceError::Decode {
+            environment: self.environment,
+            endpoint: "DELETE /api/v3/order".into(),
+            source,
+        })
     }
 
     /// `PUT /api/v3/order/amend/keepPriority` (weight 4): lowers an open order's quantity to

@@ -4,7 +4,8 @@
 //! (-1013), the order (-2013 when it does not exist, -2039 when the client id does not match),
 //! then the matching engine (-2038): `amendAllowed`, a closed order, an increase, no change,
 //! `MAX_NUM_ORDER_AMENDS`. A new quantity at or below the executed quantity ends the order
-//! (EXPIRED).
+//! (EXPIRED). A leg of an order list (a `PENDING_NEW` one included) answers with its list's
+//! `listStatus`; an OCO pair's single lock follows the new quantity.
 
 use std::sync::Arc;
 
@@ -17,9 +18,11 @@ use serde::Serialize;
 
 use super::EmulatorState;
 use super::auth::authenticate;
+use super::contingency;
 use super::error::{ApiError, code};
 use super::market_data::instrument;
 use super::matching::generate_client_order_id;
+use super::order_list_json::{AmendListStatus, amend_list_status};
 use super::order_model::{Order, Status};
 use super::order_params::{check_client_order_id, decimal};
 use super::orders::{Lookup, lookup, order_ids};
@@ -35,6 +38,8 @@ pub struct Amended {
     transact_time: i64,
     execution_id: u64,
     amended_order: AmendedOrder,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    list_status: Option<AmendListStatus>,
 }
 
 #[derive(Debug, Serialize)]
@@ -55,7 +60,10 @@ struct AmendedOrder {
     time_in_force: &'static str,
     r#type: &'static str,
     side: &'static str,
-    working_time: i64,
+    /// Absent while the order is not on the book (a pending list leg), as in the documented
+    /// list-leg sample.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    working_time: Option<i64>,
     self_trade_prevention_mode: String,
 }
 
@@ -105,13 +113,13 @@ pub async fn amend_keep_priority(
     let now = state.clock.now_ms();
     let mut exchange = state.exchange();
     exchange.advance(&signed.api_key, &state.market, now);
-    let (mut ledger, orders) = exchange.split(&signed.api_key, now).ok_or_else(|| {
+    let (mut ledger, mut book) = exchange.split_orders(&signed.api_key, now).ok_or_else(|| {
         ApiError::unauthorized(
             code::REJECTED_MBX_KEY,
             "Invalid API-key, IP, or permissions for action.",
         )
     })?;
-    let index = match lookup(orders, &spec.symbol, order_id, client_id.as_deref()) {
+    let index = match lookup(book.orders, &spec.symbol, order_id, client_id.as_deref()) {
         Lookup::Found(i) => i,
         Lookup::Mismatch => {
             return Err(ApiError::bad_request(
@@ -124,7 +132,7 @@ pub async fn amend_keep_priority(
     if !spec.flags.amend_allowed {
         return Err(rejected("Order amend is not supported for this symbol."));
     }
-    let order = &mut orders[index];
+    let order = &mut book.orders[index];
     if !order.status.is_open() {
         return Err(rejected("Unknown order sent."));
     }
@@ -143,10 +151,14 @@ pub async fn amend_keep_priority(
     order.amendments += 1;
     order.update_time = now;
     let execution_id = ledger.next_execution_id();
+    let list = book.orders[index].order_list_id.and_then(|id| book.list_index(id));
+    contingency::rebalance_pair_lock(&mut ledger, spec, &mut book, index);
+    contingency::after_change(&mut ledger, &state.market, inst, &mut book, index, now);
     Ok(Json(Amended {
         transact_time: now,
         execution_id,
-        amended_order: amended_order(order, orig_client_order_id),
+        amended_order: amended_order(&book.orders[index], orig_client_order_id),
+        list_status: list.map(|l| amend_list_status(&book.lists[l], book.orders)),
     }))
 }
 
@@ -168,7 +180,7 @@ fn amended_order(order: &Order, orig_client_order_id: String) -> AmendedOrder {
     AmendedOrder {
         symbol: order.symbol.clone(),
         order_id: order.order_id,
-        order_list_id: -1,
+        order_list_id: order.wire_list_id(),
         orig_client_order_id,
         client_order_id: order.client_order_id.clone(),
         price: fixed8(order.price),
@@ -181,7 +193,7 @@ fn amended_order(order: &Order, orig_client_order_id: String) -> AmendedOrder {
         time_in_force: order.time_in_force.as_str(),
         r#type: order.kind.as_str(),
         side: order.side.as_str(),
-        working_time: order.working_time,
+        working_time: (order.status != Status::PendingNew).then_some(order.working_time),
         self_trade_prevention_mode: order.stp_mode.clone(),
     }
 }

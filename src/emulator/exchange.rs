@@ -1,5 +1,6 @@
-//! The emulator's mutable exchange state: accounts by API key with their balances, orders and
-//! unfilled-order counts, and the id counters; guarded by one `Mutex` in [`super::EmulatorState`].
+//! The emulator's mutable exchange state: accounts by API key with their balances, orders, order
+//! lists and unfilled-order counts, and the id counters; guarded by one `Mutex` in
+//! [`super::EmulatorState`].
 //! [`Ledger`] is the one place balances move (locks, releases, fills with commission).
 
 use std::collections::HashMap;
@@ -10,6 +11,7 @@ use rust_decimal::Decimal;
 use super::EmulatorAccount;
 use super::auth::AccountKey;
 use super::order_count::OrderCount;
+use super::order_list::OrderList;
 use super::order_model::{Fill, Order, Side, Status};
 use super::symbols::SymbolSpec;
 
@@ -37,6 +39,8 @@ pub struct Account {
     pub taker_rate: Decimal,
     /// Every order of the account, in placement order.
     pub orders: Vec<Order>,
+    /// Every order list of the account (OCO, OTO, OTOCO), in placement order.
+    pub order_lists: Vec<OrderList>,
     /// Unfilled order count windows.
     pub order_count: OrderCount,
 }
@@ -49,6 +53,7 @@ impl fmt::Debug for Account {
             .field("balances", &self.balances)
             .field("update_time", &self.update_time)
             .field("orders", &self.orders.len())
+            .field("order_lists", &self.order_lists.len())
             .finish()
     }
 }
@@ -59,6 +64,8 @@ pub struct Exchange {
     accounts: HashMap<String, Account>,
     /// Next `orderId` (shared by all symbols and accounts).
     next_order_id: u64,
+    /// Next `orderListId` (shared by all symbols and accounts).
+    next_order_list_id: u64,
     /// Next trade `id`.
     next_trade_id: u64,
     /// `clientOrderId` of the cancel request that ended each canceled order (by `orderId`): the
@@ -76,6 +83,7 @@ pub struct Ledger<'a> {
     maker_rate: Decimal,
     taker_rate: Decimal,
     next_order_id: &'a mut u64,
+    next_order_list_id: &'a mut u64,
     next_trade_id: &'a mut u64,
     /// Server time of the request (ms): order-count windows use it, not fill times.
     pub now_ms: i64,
@@ -104,6 +112,7 @@ impl Exchange {
                     maker_rate: Decimal::new(1, 3),
                     taker_rate: Decimal::new(1, 3),
                     orders: Vec::new(),
+                    order_lists: Vec::new(),
                     order_count: OrderCount::default(),
                 };
                 (a.api_key.clone(), account)
@@ -112,6 +121,7 @@ impl Exchange {
         Self {
             accounts,
             next_order_id: 1,
+            next_order_list_id: 1,
             next_trade_id: 1,
             cancel_client_ids: HashMap::new(),
         }
@@ -139,10 +149,17 @@ impl Exchange {
 
     /// The account's ledger and its orders, borrowed together (at server time `now_ms`).
     pub fn split(&mut self, api_key: &str, now_ms: i64) -> Option<(Ledger<'_>, &mut Vec<Order>)> {
+        self.split_orders(api_key, now_ms)
+            .map(|(ledger, book)| (ledger, book.orders))
+    }
+
+    /// The account's ledger, orders and order lists, borrowed together (at server time `now_ms`).
+    pub fn split_orders(&mut self, api_key: &str, now_ms: i64) -> Option<(Ledger<'_>, AccountOrders<'_>)> {
         let account = self.accounts.get_mut(api_key)?;
         let Account {
             balances,
             orders,
+            order_lists,
             order_count,
             update_time,
             maker_rate,
@@ -156,10 +173,48 @@ impl Exchange {
             maker_rate: *maker_rate,
             taker_rate: *taker_rate,
             next_order_id: &mut self.next_order_id,
+            next_order_list_id: &mut self.next_order_list_id,
             next_trade_id: &mut self.next_trade_id,
             now_ms,
         };
-        Some((ledger, orders))
+        let book = AccountOrders {
+            orders,
+            lists: order_lists,
+        };
+        Some((ledger, book))
+    }
+
+    /// The API key of the account holding order `order_id` (order ids are unique across accounts).
+    pub fn account_key_of_order(&self, order_id: u64) -> Option<&str> {
+        self.accounts
+            .iter()
+            .find(|(_, account)| account.orders.iter().any(|o| o.order_id == order_id))
+            .map(|(key, _)| key.as_str())
+    }
+}
+
+/// One account's orders and order lists, borrowed together so list rules can reach every leg.
+#[derive(Debug)]
+pub struct AccountOrders<'a> {
+    pub orders: &'a mut Vec<Order>,
+    pub lists: &'a mut Vec<OrderList>,
+}
+
+impl AccountOrders<'_> {
+    /// Index of the order `order_id` in `orders`.
+    pub fn order_index(&self, order_id: u64) -> Option<usize> {
+        self.orders.iter().position(|o| o.order_id == order_id)
+    }
+
+    /// Index of the list `order_list_id` in `lists`.
+    pub fn list_index(&self, order_list_id: u64) -> Option<usize> {
+        self.lists.iter().position(|l| l.order_list_id == order_list_id)
+    }
+
+    /// Index of the open list that order `orders[index]` is a leg of.
+    pub fn open_list_of(&self, index: usize) -> Option<usize> {
+        let list_id = self.orders.get(index)?.order_list_id?;
+        self.list_index(list_id).filter(|&l| self.lists[l].is_open())
     }
 }
 
@@ -179,18 +234,45 @@ impl Ledger<'_> {
         id
     }
 
+    /// A fresh `orderListId`.
+    pub fn next_order_list_id(&mut self) -> u64 {
+        let id = *self.next_order_list_id;
+        *self.next_order_list_id += 1;
+        id
+    }
+
     /// Moves what `order` needs from free to locked (quote `lock_price × remaining` for BUY,
     /// base `remaining` for SELL) and records it on the order.
     pub fn lock_for(&mut self, spec: &SymbolSpec, order: &mut Order) {
-        let (asset, amount) = match order.side {
-            Side::Buy => (&spec.quote_asset, order.lock_price * order.remaining()),
-            Side::Sell => (&spec.base_asset, order.remaining()),
-        };
-        let balance = self.balance(asset);
+        let amount = Self::lock_needed(order);
+        let balance = self.balance(lock_asset(spec, order.side));
         balance.free -= amount;
         balance.locked += amount;
         order.locked += amount;
         *self.update_time = self.now_ms;
+    }
+
+    /// Sets what `order` holds to exactly `amount` of its lock asset, moving the difference
+    /// between free and locked (an OCO leg taking over the pair's single lock).
+    pub fn relock(&mut self, spec: &SymbolSpec, order: &mut Order, amount: Decimal) {
+        let change = amount - order.locked;
+        if change.is_zero() {
+            return;
+        }
+        let balance = self.balance(lock_asset(spec, order.side));
+        balance.free -= change;
+        balance.locked += change;
+        order.locked = amount;
+        *self.update_time = self.now_ms;
+    }
+
+    /// What `order` must hold for its remaining quantity: quote `lock_price × remaining` for BUY,
+    /// base `remaining` for SELL.
+    pub fn lock_needed(order: &Order) -> Decimal {
+        match order.side {
+            Side::Buy => order.lock_price * order.remaining(),
+            Side::Sell => order.remaining(),
+        }
     }
 
     /// Returns everything `order` still holds to free (on cancel, expiry or trigger).

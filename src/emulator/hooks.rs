@@ -1,5 +1,5 @@
 //! Test hooks under `/emulator/` (not Binance paths; unauthenticated; loopback clients only,
-//! others get 403): the request log and fault injection.
+//! others get 403): the request log, fault injection, and forced fills.
 //!
 //! * `GET /emulator/requests` → `[{"method","path","query","body","status","time","weight"}]`:
 //!   every request received outside `/emulator/`, oldest first (at most 10,000 kept); the value
@@ -33,6 +33,16 @@
 //!     M ms (0 lifts the refusal early); REST is not affected.
 //! * `GET /emulator/faults` shows the fault state; `DELETE /emulator/faults` clears every fault
 //!   (and lifts `ws_down_ms`).
+//! * `POST /emulator/fill` with `{"orderId": N, "quantity": "0.001"}` (`quantity` optional, a
+//!   decimal string) fills open order N of whichever account holds it (order ids are global) now,
+//!   by `quantity` or all that is left, exactly as a fill by the market would: same balance
+//!   moves, commission, trade ids, unfilled-order count and order-list effects (one OCO leg
+//!   filled expires the other, a filled OTO working leg puts its pending legs on the book). A
+//!   limit price fills as maker; a waiting stop is first triggered as if the last price had
+//!   crossed its stop (a STOP_LOSS/TAKE_PROFIT then fills completely at its stop price as taker).
+//!   A partial `quantity` must pass `LOT_SIZE`. The answer is the order as `GET /api/v3/order`
+//!   shows it; errors are `{"error": "<message>"}` with 404 (no such order) or 400 (bad body,
+//!   an order not open or still `PENDING_NEW`, a bad quantity).
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
@@ -44,7 +54,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
@@ -233,6 +243,7 @@ pub fn routes() -> Router<Arc<EmulatorState>> {
             "/emulator/faults",
             get(show_faults).post(set_faults).delete(clear_faults),
         )
+        .route("/emulator/fill", post(super::fill_hook::fill))
 }
 
 async fn list_requests(State(state): State<Arc<EmulatorState>>) -> Json<Vec<LoggedRequest>> {

@@ -22,8 +22,10 @@ mod candles;
 mod clock;
 mod commission;
 mod connections;
+mod contingency;
 mod error;
 mod exchange;
+mod fill_hook;
 mod general;
 mod hooks;
 mod market;
@@ -31,6 +33,12 @@ mod market_data;
 mod matching;
 mod order_count;
 mod order_json;
+mod order_list;
+mod order_list_json;
+mod order_list_params;
+mod order_list_placement;
+mod order_list_queries;
+mod order_lists;
 mod order_model;
 mod order_params;
 mod order_queries;
@@ -40,6 +48,7 @@ mod params;
 mod stream_feeds;
 mod stream_names;
 mod streams;
+mod settlement;
 mod symbols;
 mod ticker;
 mod time_unit;
@@ -54,6 +63,12 @@ mod ws_methods;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod order_flow_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod order_list_cancel_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod order_list_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod order_tests;
@@ -74,7 +89,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::serve::ListenerExt;
 use market::Market;
 use rust_decimal::Decimal;
@@ -86,6 +101,7 @@ pub use auth::AccountKey;
 pub use clock::Clock;
 pub use error::ApiError;
 pub use exchange::{Account, Balance, Exchange};
+pub use order_list::{ContingencyType, ListKind, ListOrderStatus, ListStatusType, OrderList};
 
 /// Documented production weight limit per IP and minute.
 pub const DEFAULT_WEIGHT_LIMIT_PER_MINUTE: u32 = 6000;
@@ -269,6 +285,15 @@ pub fn router(state: Arc<EmulatorState>) -> Router {
         .route("/ws", get(streams::raw_empty))
         .route("/ws/{*streams}", get(streams::raw))
         .route("/stream", get(streams::combined))
+        .route("/api/v3/orderList/oco", post(order_lists::place_oco))
+        .route("/api/v3/orderList/oto", post(order_lists::place_oto))
+        .route("/api/v3/orderList/otoco", post(order_lists::place_otoco))
+        .route(
+            "/api/v3/orderList",
+            delete(order_lists::cancel_order_list).get(order_list_queries::query_order_list),
+        )
+        .route("/api/v3/openOrderList", get(order_list_queries::open_order_lists))
+        .route("/api/v3/allOrderList", get(order_list_queries::all_order_lists))
         .merge(hooks::routes())
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(axum::middleware::from_fn_with_state(

@@ -1,5 +1,6 @@
 //! Unfilled order count per account (`faqs/order_count_decrement.md`): clock-aligned 10-second
-//! and UTC-day windows, +1 per placed order, -1 on an order's first fill, never below 0.
+//! and UTC-day windows, +1 per placed order (+2/+3 per order list), -1 on an order's first fill,
+//! never below 0.
 
 use super::error::ApiError;
 
@@ -25,15 +26,22 @@ pub struct OrderCount {
 impl OrderCount {
     /// HTTP 429 -1015 when a window is already full, with `Retry-After` to its end.
     pub fn check(&mut self, now_ms: i64, limits: OrderLimits) -> Result<(), ApiError> {
+        self.check_room(now_ms, limits, 1)
+    }
+
+    /// HTTP 429 -1015 unless every window has room for `orders` more (an order list adds its
+    /// legs at once), with `Retry-After` to the end of the full window.
+    pub fn check_room(&mut self, now_ms: i64, limits: OrderLimits, orders: u32) -> Result<(), ApiError> {
         self.roll(now_ms);
-        if self.day.1 >= limits.per_day {
+        let full = |count: u32, limit: u32| count.saturating_add(orders) > limit;
+        if full(self.day.1, limits.per_day) {
             return Err(ApiError::too_many_orders(
                 limits.per_day,
                 "1 DAY",
                 seconds_left(now_ms, DAY_MS),
             ));
         }
-        if self.ten_seconds.1 >= limits.per_10s {
+        if full(self.ten_seconds.1, limits.per_10s) {
             return Err(ApiError::too_many_orders(
                 limits.per_10s,
                 "10 SECOND",
@@ -45,9 +53,14 @@ impl OrderCount {
 
     /// Counts one placed order; returns the new (10-second, day) counts.
     pub fn increment(&mut self, now_ms: i64) -> (u32, u32) {
+        self.increment_by(now_ms, 1)
+    }
+
+    /// Counts `orders` placed orders (an order list's legs); returns the new (10-second, day) counts.
+    pub fn increment_by(&mut self, now_ms: i64, orders: u32) -> (u32, u32) {
         self.roll(now_ms);
-        self.ten_seconds.1 = self.ten_seconds.1.saturating_add(1);
-        self.day.1 = self.day.1.saturating_add(1);
+        self.ten_seconds.1 = self.ten_seconds.1.saturating_add(orders);
+        self.day.1 = self.day.1.saturating_add(orders);
         (self.ten_seconds.1, self.day.1)
     }
 
@@ -105,5 +118,20 @@ mod tests {
         assert_eq!(count.counts(t + DAY_MS), (0, 0));
         count.decrement(t + DAY_MS);
         assert_eq!(count.counts(t + DAY_MS), (0, 0));
+    }
+
+    #[test]
+    fn a_list_needs_room_for_all_its_legs() {
+        let mut count = OrderCount::default();
+        let t = 1_767_225_600_000;
+        let limits = OrderLimits {
+            per_10s: 3,
+            per_day: 100,
+        };
+        assert_eq!(count.increment(t), (1, 1));
+        let err = count.check_room(t, limits, 3).unwrap_err();
+        assert_eq!(err.msg, "Too many new orders; current limit is 3 orders per 10 SECOND.");
+        assert!(count.check_room(t, limits, 2).is_ok());
+        assert_eq!(count.increment_by(t, 2), (3, 3));
     }
 }

@@ -152,9 +152,12 @@ impl RespType {
     }
 }
 
-/// Order status (`enums.md`); the emulator never produces `PENDING_*`, `REJECTED` or `EXPIRED_IN_MATCH`.
+/// Order status (`enums.md`); the emulator never produces `PENDING_CANCEL`, `REJECTED` or
+/// `EXPIRED_IN_MATCH`. `PENDING_NEW` is a pending leg of an order list waiting for its working
+/// order to fill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    PendingNew,
     New,
     PartiallyFilled,
     Filled,
@@ -166,6 +169,7 @@ impl Status {
     /// Wire name.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::PendingNew => "PENDING_NEW",
             Self::New => "NEW",
             Self::PartiallyFilled => "PARTIALLY_FILLED",
             Self::Filled => "FILLED",
@@ -174,8 +178,15 @@ impl Status {
         }
     }
 
-    /// Still on the book (or waiting for its trigger).
+    /// Not final: on the book, waiting for its trigger, or a pending list leg. Open orders count
+    /// towards `MAX_NUM_ORDERS`, keep their client order id and can be canceled.
     pub fn is_open(self) -> bool {
+        matches!(self, Self::PendingNew | Self::New | Self::PartiallyFilled)
+    }
+
+    /// In the matching engine: on the book or waiting for its trigger (an open order that is not
+    /// a pending list leg).
+    pub fn is_active(self) -> bool {
         matches!(self, Self::New | Self::PartiallyFilled)
     }
 }
@@ -206,6 +217,8 @@ pub struct Trail {
 pub struct Order {
     pub symbol: String,
     pub order_id: u64,
+    /// The order list this order is a leg of (`orderListId`, -1 on the wire when none).
+    pub order_list_id: Option<u64>,
     pub client_order_id: String,
     pub side: Side,
     pub kind: OrderType,
@@ -251,6 +264,12 @@ impl Order {
     /// Quantity still to fill.
     pub fn remaining(&self) -> Decimal {
         self.orig_qty - self.executed_qty
+    }
+
+    /// `orderListId` as sent on the wire: the list's id, or -1.
+    pub fn wire_list_id(&self) -> i64 {
+        self.order_list_id
+            .map_or(-1, |id| i64::try_from(id).unwrap_or(i64::MAX))
     }
 }
 

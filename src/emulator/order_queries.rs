@@ -173,7 +173,12 @@ pub async fn rate_limit_order(
 }
 
 /// Authenticates and rejects parameters outside `names` (plus the signed-request ones).
-fn signed(state: &EmulatorState, headers: &HeaderMap, query: Option<&str>, names: &[&str]) -> Result<Signed, ApiError> {
+pub fn signed(
+    state: &EmulatorState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    names: &[&str],
+) -> Result<Signed, ApiError> {
     let signed = authenticate(state, headers, query, b"")?;
     let mut allowed = names.to_vec();
     allowed.extend(["recvWindow", "timestamp", "signature"]);
@@ -195,7 +200,7 @@ fn with_orders<T>(
 }
 
 /// `startTime`/`endTime` in ms; more than 24 h apart is -1127.
-fn time_range(params: &Params) -> Result<(Option<i64>, Option<i64>), ApiError> {
+pub fn time_range(params: &Params) -> Result<(Option<i64>, Option<i64>), ApiError> {
     let start = params.optional_time_ms("startTime")?;
     let end = params.optional_time_ms("endTime")?;
     if let (Some(s), Some(e)) = (start, end)
@@ -211,7 +216,7 @@ fn time_range(params: &Params) -> Result<(Option<i64>, Option<i64>), ApiError> {
 
 /// The documented paging: from a lower bound, the oldest `limit`; otherwise the newest `limit`;
 /// always oldest first.
-fn window<T>(mut rows: Vec<T>, from_lower_bound: bool, limit: usize) -> Vec<T> {
+pub fn window<T>(mut rows: Vec<T>, from_lower_bound: bool, limit: usize) -> Vec<T> {
     if from_lower_bound {
         rows.truncate(limit);
         rows

@@ -1,5 +1,6 @@
 //! Trading endpoints (TRADE, signed): `POST /api/v3/order`, `POST /api/v3/order/test`,
-//! `DELETE /api/v3/order`, `DELETE /api/v3/openOrders`. Validation order: signature and timing,
+//! `DELETE /api/v3/order`, `DELETE /api/v3/openOrders` (canceling a leg of an open order list
+//! cancels the whole list, answered as a list). Validation order: signature and timing,
 //! unread parameters (-1104), parameters (-11xx), symbol filters (-1013), STP mode (-1013), then
 //! the matching engine (unfilled order count -1015, duplicate id / balance / would-take /
 //! would-trigger -2010).
@@ -20,7 +21,9 @@ use super::exchange::Exchange;
 use super::market::Instrument;
 use super::market_data::instrument;
 use super::matching::{generate_client_order_id, reference_price};
-use super::order_json::{Canceled, Placed, canceled, placed};
+use super::order_json::{Placed, canceled, placed};
+use super::order_list_json::CancelRow;
+use super::order_lists::cancel_whole_list;
 use super::order_model::{Order, Status};
 use super::order_params::{NEW_ORDER_PARAMS, NewOrder, check_client_order_id, parse_new_order};
 use super::order_rules::{RuleContext, check_filters, stp_mode};
@@ -78,13 +81,14 @@ pub async fn test_order(
     Ok(Json(serde_json::to_value(rates).unwrap_or_default()))
 }
 
-/// `DELETE /api/v3/order`: cancels one open order by `orderId` and/or `origClientOrderId`.
+/// `DELETE /api/v3/order`: cancels one open order by `orderId` and/or `origClientOrderId`; a
+/// leg of an open order list cancels the list and answers the list.
 pub async fn cancel_order(
     State(state): State<Arc<EmulatorState>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
-) -> Result<Json<Canceled>, ApiError> {
+) -> Result<Json<CancelRow>, ApiError> {
     let signed = authenticate(&state, &headers, query.as_deref(), &body)?;
     let params = &signed.params;
     params.allow_only(&[
@@ -113,13 +117,13 @@ pub async fn cancel_order(
     let now = state.clock.now_ms();
     let mut exchange = state.exchange();
     exchange.advance(&signed.api_key, &state.market, now);
-    let (mut ledger, orders) = exchange.split(&signed.api_key, now).ok_or_else(unknown_key)?;
+    let (mut ledger, mut book) = exchange.split_orders(&signed.api_key, now).ok_or_else(unknown_key)?;
     let unknown = || ApiError::cancel_rejected("Unknown order sent.");
-    let index = match lookup(orders, &inst.spec.symbol, order_id, client_id.as_deref()) {
+    let index = match lookup(book.orders, &inst.spec.symbol, order_id, client_id.as_deref()) {
         Lookup::Found(i) => i,
         Lookup::Mismatch | Lookup::Missing => return Err(unknown()),
     };
-    let order = &mut orders[index];
+    let order = &book.orders[index];
     if !order.status.is_open() {
         return Err(unknown());
     }
@@ -133,19 +137,27 @@ pub async fn cancel_order(
             "Order was not canceled due to cancel restrictions.",
         ));
     }
-    cancel(&mut ledger, inst, order, now);
-    let answer = canceled(order, &cancel_id, now);
-    exchange.note_cancel(answer.order_id(), &cancel_id);
-    Ok(Json(answer))
+    let row = if let Some(l) = book.open_list_of(index) {
+        CancelRow::List(cancel_whole_list(&mut ledger, inst, &mut book, l, &cancel_id, now))
+    } else {
+        let order = &mut book.orders[index];
+        cancel(&mut ledger, inst, order, now);
+        CancelRow::Order(Box::new(canceled(order, &cancel_id, now)))
+    };
+    for order_id in row.order_ids() {
+        exchange.note_cancel(order_id, &cancel_id);
+    }
+    Ok(Json(row))
 }
 
-/// `DELETE /api/v3/openOrders`: cancels every open order of the symbol; -2011 when there is none.
+/// `DELETE /api/v3/openOrders`: cancels every open order of the symbol, order lists included
+/// (one list row where its first open leg stands); -2011 when there is none.
 pub async fn cancel_open_orders(
     State(state): State<Arc<EmulatorState>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
-) -> Result<Json<Vec<Canceled>>, ApiError> {
+) -> Result<Json<Vec<CancelRow>>, ApiError> {
     let signed = authenticate(&state, &headers, query.as_deref(), &body)?;
     signed
         .params
@@ -154,21 +166,30 @@ pub async fn cancel_open_orders(
     let now = state.clock.now_ms();
     let mut exchange = state.exchange();
     exchange.advance(&signed.api_key, &state.market, now);
-    let (mut ledger, orders) = exchange.split(&signed.api_key, now).ok_or_else(unknown_key)?;
+    let (mut ledger, mut book) = exchange.split_orders(&signed.api_key, now).ok_or_else(unknown_key)?;
     let cancel_id = generate_client_order_id();
     let mut rows = Vec::new();
-    for order in orders
-        .iter_mut()
-        .filter(|o| o.symbol == inst.spec.symbol && o.status.is_open())
-    {
+    for index in 0..book.orders.len() {
+        let order = &book.orders[index];
+        if order.symbol != inst.spec.symbol || !order.status.is_open() {
+            continue;
+        }
+        if let Some(l) = book.open_list_of(index) {
+            let list = cancel_whole_list(&mut ledger, inst, &mut book, l, &cancel_id, now);
+            rows.push(CancelRow::List(list));
+            continue;
+        }
+        let order = &mut book.orders[index];
         cancel(&mut ledger, inst, order, now);
-        rows.push(canceled(order, &cancel_id, now));
+        rows.push(CancelRow::Order(Box::new(canceled(order, &cancel_id, now))));
     }
     if rows.is_empty() {
         return Err(ApiError::cancel_rejected("Unknown order sent."));
     }
     for row in &rows {
-        exchange.note_cancel(row.order_id(), &cancel_id);
+        for order_id in row.order_ids() {
+            exchange.note_cancel(order_id, &cancel_id);
+        }
     }
     Ok(Json(rows))
 }
@@ -252,7 +273,8 @@ fn cancel(ledger: &mut super::exchange::Ledger<'_>, inst: &Instrument, order: &m
     order.update_time = now_ms;
 }
 
-fn cancel_client_order_id(params: &Params) -> Result<String, ApiError> {
+/// The cancel request's own id: `newClientOrderId` (-1100 on illegal characters) or a generated one.
+pub fn cancel_client_order_id(params: &Params) -> Result<String, ApiError> {
     match params.optional("newClientOrderId")? {
         Some(id) => {
             check_client_order_id("newClientOrderId", id)?;
@@ -262,7 +284,8 @@ fn cancel_client_order_id(params: &Params) -> Result<String, ApiError> {
     }
 }
 
-fn unknown_key() -> ApiError {
+/// -2015 for an API key without an account.
+pub fn unknown_key() -> ApiError {
     ApiError::unauthorized(
         code::REJECTED_MBX_KEY,
         "Invalid API-key, IP, or permissions for action.",

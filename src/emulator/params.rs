@@ -67,6 +67,16 @@ impl Params {
         self
     }
 
+    /// The parameters named by `renames` (sent name → new name) that were sent, under their new
+    /// names: one leg of an order list read as a plain new order.
+    pub fn select(&self, renames: &[(&str, &str)]) -> Params {
+        let pairs = renames
+            .iter()
+            .filter_map(|(from, to)| self.get(from).map(|value| ((*to).to_owned(), value.to_owned())))
+            .collect();
+        Params { pairs }
+    }
+
     /// The raw decoded value of `name`, if sent.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
@@ -222,6 +232,16 @@ mod tests {
         let p = Params::parse(Some("symbols=%5B%22BTCUSDT%22,%22ETHUSDT%22%5D&a=b+c")).unwrap();
         assert_eq!(p.get("symbols"), Some(r#"["BTCUSDT","ETHUSDT"]"#));
         assert_eq!(p.get("a"), Some("b c"));
+    }
+
+    #[test]
+    fn select_renames_only_what_was_sent() {
+        let p = Params::parse(Some("aboveType=LIMIT_MAKER&side=SELL&other=1")).unwrap();
+        let leg = p.select(&[("aboveType", "type"), ("side", "side"), ("abovePrice", "price")]);
+        assert_eq!(leg.get("type"), Some("LIMIT_MAKER"));
+        assert_eq!(leg.get("side"), Some("SELL"));
+        assert_eq!(leg.get("price"), None);
+        assert_eq!(leg.get("other"), None);
     }
 
     #[test]

@@ -79,6 +79,22 @@ pub const CANCEL_KEYS: [&str; 16] = [
     "selfTradePreventionMode",
 ];
 
+pub const OCO_PATH: &str = "/api/v3/orderList/oco";
+pub const OTO_PATH: &str = "/api/v3/orderList/oto";
+pub const OTOCO_PATH: &str = "/api/v3/orderList/otoco";
+
+/// Keys of a list status object (`GET /api/v3/orderList`).
+pub const LIST_KEYS: [&str; 8] = [
+    "orderListId",
+    "contingencyType",
+    "listStatusType",
+    "listOrderStatus",
+    "listClientOrderId",
+    "transactionTime",
+    "symbol",
+    "orders",
+];
+
 pub struct Ex {
     pub app: Router,
     pub state: Arc<EmulatorState>,
@@ -130,6 +146,21 @@ impl Ex {
 
     pub async fn get(&self, path: &str, params: &str) -> Answer {
         self.signed(Method::GET, path, params).await
+    }
+
+    /// `POST /emulator/fill` with the JSON `body`.
+    pub async fn fill_hook(&self, body: &str) -> Answer {
+        let json = [("content-type", "application/json")];
+        send(&self.app, Method::POST, "/emulator/fill", &json, Some(body)).await
+    }
+
+    /// `GET /api/v3/order` of `order_id` on BTCUSDT.
+    pub async fn btc_order(&self, order_id: &Value) -> Value {
+        let (status, _, body) = self
+            .get("/api/v3/order", &format!("symbol=BTCUSDT&orderId={order_id}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
     }
 
     /// (free, locked) of `asset` from `GET /api/v3/account`.
@@ -226,4 +257,41 @@ pub fn error(body: &Value) -> (i64, &str) {
 
 pub fn d(text: &str) -> Decimal {
     text.parse().unwrap()
+}
+
+/// A SELL bracket of 0.01 BTC: take-profit LIMIT_MAKER 1% above the last price, STOP_LOSS_LIMIT
+/// 1% below (limit 1.5% below): (params, take-profit price, stop price).
+pub fn sell_bracket(ex: &Ex, extra: &str) -> (String, Decimal, Decimal) {
+    let last = ex.last("BTCUSDT");
+    let take = ex.tick("BTCUSDT", last * d("1.01"));
+    let stop = ex.tick("BTCUSDT", last * d("0.99"));
+    let limit = ex.tick("BTCUSDT", last * d("0.985"));
+    let params = format!(
+        "symbol=BTCUSDT&side=SELL&quantity=0.01&aboveType=LIMIT_MAKER&abovePrice={take}\
+         &belowType=STOP_LOSS_LIMIT&belowPrice={limit}&belowStopPrice={stop}&belowTimeInForce=GTC{extra}"
+    );
+    (params, take, stop)
+}
+
+/// The `orderId`s of a list's `orders[]`.
+pub fn ids(list: &Value) -> Vec<Value> {
+    list["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["orderId"].clone())
+        .collect()
+}
+
+/// An OTO: LIMIT BUY 0.01 working 1% under the bid, LIMIT_MAKER SELL pending 5% above the last
+/// price: (params, working price, pending price).
+pub fn oto(ex: &Ex, extra: &str) -> (String, Decimal, Decimal) {
+    let working = ex.tick("BTCUSDT", ex.bid("BTCUSDT") * d("0.99"));
+    let pending = ex.tick("BTCUSDT", ex.last("BTCUSDT") * d("1.05"));
+    let params = format!(
+        "symbol=BTCUSDT&workingType=LIMIT&workingSide=BUY&workingPrice={working}&workingQuantity=0.01\
+         &workingTimeInForce=GTC&pendingType=LIMIT_MAKER&pendingSide=SELL&pendingPrice={pending}\
+         &pendingQuantity=0.01{extra}"
+    );
+    (params, working, pending)
 }

@@ -26,7 +26,9 @@ use tokio::sync::mpsc;
 use super::EmulatorState;
 use super::auth::API_KEY_HEADER;
 use super::time_unit::TimeUnit;
-use super::user_events::{AccountEvent, SeenOrder, StreamTerminated, order_events, position_event, seen_balances};
+use super::user_events::{
+    AccountEvent, SeenList, SeenOrder, StreamTerminated, list_event, order_events, position_event, seen_balances, seen_list,
+};
 
 /// How often the background pump settles resting orders and looks for changes.
 pub const USER_DATA_TICK: Duration = Duration::from_millis(150);
@@ -72,6 +74,7 @@ struct Subscriber {
 struct Watched {
     subscribers: Vec<Subscriber>,
     orders: HashMap<u64, SeenOrder>,
+    lists: HashMap<u64, SeenList>,
     balances: Vec<(String, Decimal, Decimal)>,
 }
 
@@ -112,6 +115,11 @@ impl UserData {
             let baseline = exchange.account(api_key).map(|account| Watched {
                 subscribers: Vec::new(),
                 orders: account.orders.iter().map(|o| (o.order_id, SeenOrder::of(o))).collect(),
+                lists: account
+                    .order_lists
+                    .iter()
+                    .map(|l| (l.order_list_id, seen_list(l)))
+                    .collect(),
                 balances: seen_balances(&account.balances),
             });
             drop(exchange);
@@ -196,6 +204,15 @@ fn pump_locked(hub: &mut Hub, state: &EmulatorState, api_key: &str) {
         let reports = order_events(seen, order, cancel_id, now_ms, execution_ids);
         events.extend(reports.into_iter().map(|r| AccountEvent::Execution(Box::new(r))));
         watched.orders.insert(order.order_id, SeenOrder::of(order));
+    }
+    // After the legs' reports, as Binance sends a list's status with its orders' events.
+    for list in &account.order_lists {
+        let now = seen_list(list);
+        if watched.lists.get(&list.order_list_id) == Some(&now) {
+            continue;
+        }
+        events.push(AccountEvent::List(list_event(list, &account.orders, now_ms)));
+        watched.lists.insert(list.order_list_id, now);
     }
     if let Some(position) = position_event(&watched.balances, &account.balances, account.update_time, now_ms) {
         events.push(AccountEvent::Position(position));

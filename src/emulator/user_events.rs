@@ -1,8 +1,10 @@
-//! User Data Stream event payloads (`user-data-stream.md`): `executionReport`,
+//! User Data Stream event payloads (`user-data-stream.md`): `executionReport`, `listStatus`,
 //! `outboundAccountPosition` and `eventStreamTerminated`, and which executionReports one
 //! order's change since the pump last looked produces, in causal order: NEW (an order the pump
-//! has not seen), a TRADE per new fill, REPLACED (a keep-priority amend), then CANCELED or
-//! EXPIRED. A fill that completes the order is a TRADE with `X` FILLED, as on Binance.
+//! has not seen; `X` PENDING_NEW for an order-list leg that waits for its working order, then
+//! NEW again with `X` NEW when it goes on the book), a TRADE per new fill, REPLACED (a
+//! keep-priority amend), then CANCELED or EXPIRED. A fill that completes the order is a TRADE
+//! with `X` FILLED, as on Binance.
 //!
 //! The emulator never stores a rejected order (rejections are REST errors), so it sends no
 //! REJECTED executionReport; a stop order reaching its trigger sends no event of its own.
@@ -11,19 +13,24 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::exchange::Balance;
+use super::order_list::OrderList;
 use super::order_model::{Order, Status};
 use super::time_unit::TimeUnit;
 use super::wire::fixed8;
 
 /// The `g` (orderListId) of an order's events: -1 for an order outside any order list.
-pub fn order_list_id(_order: &Order) -> i64 {
-    -1
+pub fn order_list_id(order: &Order) -> i64 {
+    order
+        .order_list_id
+        .and_then(|id| i64::try_from(id).ok())
+        .unwrap_or(-1)
 }
 
 /// One event for an account's subscriptions (the `event` of `{"subscriptionId","event"}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountEvent {
     Execution(Box<ExecutionReport>),
+    List(ListStatusEvent),
     Position(AccountPosition),
     Terminated(StreamTerminated),
 }
@@ -46,6 +53,14 @@ impl AccountEvent {
         match self {
             Self::Execution(report) => text(subscription_id, &report.in_unit(unit)),
             Self::Position(position) => text(subscription_id, &position.in_unit(unit)),
+            Self::List(list) => text(
+                subscription_id,
+                &ListStatusEvent {
+                    event_time: unit.stamp(list.event_time),
+                    transaction_time: unit.stamp(list.transaction_time),
+                    ..list.clone()
+                },
+            ),
             Self::Terminated(end) => text(
                 subscription_id,
                 &StreamTerminated {
@@ -187,6 +202,83 @@ struct PositionBalance {
     locked: String,
 }
 
+/// `listStatus`, fields in the documented order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListStatusEvent {
+    #[serde(rename = "e")]
+    event_type: &'static str,
+    #[serde(rename = "E")]
+    event_time: i64,
+    #[serde(rename = "s")]
+    symbol: String,
+    #[serde(rename = "g")]
+    order_list_id: u64,
+    #[serde(rename = "c")]
+    contingency_type: &'static str,
+    #[serde(rename = "l")]
+    list_status_type: &'static str,
+    #[serde(rename = "L")]
+    list_order_status: &'static str,
+    #[serde(rename = "r")]
+    reject_reason: &'static str,
+    #[serde(rename = "C")]
+    list_client_order_id: String,
+    #[serde(rename = "T")]
+    transaction_time: i64,
+    #[serde(rename = "O")]
+    orders: Vec<ListStatusLeg>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct ListStatusLeg {
+    #[serde(rename = "s")]
+    symbol: String,
+    #[serde(rename = "i")]
+    order_id: u64,
+    #[serde(rename = "c")]
+    client_order_id: String,
+}
+
+/// What the pump remembers of an order list between two looks: a change of any of these is a
+/// `listStatus` event.
+pub type SeenList = (&'static str, &'static str, i64);
+
+/// The list as the pump sees it now.
+pub fn seen_list(list: &OrderList) -> SeenList {
+    (
+        list.list_status_type.as_str(),
+        list.list_order_status.as_str(),
+        list.transaction_time,
+    )
+}
+
+/// The `listStatus` event of `list` now; `orders` are the account's orders (for the legs'
+/// client ids).
+pub fn list_event(list: &OrderList, orders: &[Order], now_ms: i64) -> ListStatusEvent {
+    ListStatusEvent {
+        event_type: "listStatus",
+        event_time: now_ms,
+        symbol: list.symbol.clone(),
+        order_list_id: list.order_list_id,
+        contingency_type: list.kind.contingency_type().as_str(),
+        list_status_type: list.list_status_type.as_str(),
+        list_order_status: list.list_order_status.as_str(),
+        reject_reason: "NONE",
+        list_client_order_id: list.list_client_order_id.clone(),
+        transaction_time: list.transaction_time,
+        orders: list
+            .order_ids
+            .iter()
+            .filter_map(|id| orders.iter().find(|o| o.order_id == *id))
+            .map(|o| ListStatusLeg {
+                symbol: o.symbol.clone(),
+                order_id: o.order_id,
+                client_order_id: o.client_order_id.clone(),
+            })
+            .collect(),
+    }
+}
+
 /// `eventStreamTerminated`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StreamTerminated {
@@ -298,9 +390,13 @@ pub fn order_events(
     };
 
     let mut events = Vec::new();
+    let waiting = |status: Status| status == Status::PendingNew;
     if seen.is_none() {
-        // As placed: nothing executed yet; a stop waits off the book for its trigger.
-        let working = !order.kind.is_stop();
+        // As placed: nothing executed yet; a stop waits off the book for its trigger, and a
+        // pending list leg waits for its working order.
+        let pending = waiting(order.status);
+        let working = !order.kind.is_stop() && !pending;
+        let status = if pending { Status::PendingNew } else { Status::New };
         events.push(ExecutionReport {
             cumulative_qty: fixed8(Decimal::ZERO),
             cumulative_quote_qty: fixed8(Decimal::ZERO),
@@ -308,6 +404,19 @@ pub fn order_events(
             execution_id: next_id(),
             on_book: working,
             working_time: working.then_some(order.time),
+            ..base("NEW", status, client_id_before, qty_before)
+        });
+    }
+    if seen.is_some_and(|s| waiting(s.status)) && !waiting(order.status) {
+        // The pending leg went on the book when its working order filled.
+        let working = !order.kind.is_stop();
+        events.push(ExecutionReport {
+            cumulative_qty: fixed8(Decimal::ZERO),
+            cumulative_quote_qty: fixed8(Decimal::ZERO),
+            transaction_time: order.working_time.max(order.time),
+            execution_id: next_id(),
+            on_book: working,
+            working_time: working.then_some(order.working_time.max(order.time)),
             ..base("NEW", Status::New, client_id_before, qty_before)
         });
     }

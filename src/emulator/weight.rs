@@ -152,6 +152,9 @@ pub fn request_weight(method: &Method, path: &str, query: Option<&str>, body: &[
     let route = path.strip_prefix("/api/v3/")?;
     let weight = match (method.as_str(), route) {
         ("POST" | "DELETE", "order" | "openOrders") => return Some(Weight::OnFailure(1)),
+        ("POST", "orderList/oco" | "orderList/oto" | "orderList/otoco") | ("DELETE", "orderList") => {
+            return Some(Weight::OnFailure(1));
+        }
         ("PUT", "order/amend/keepPriority") => 4,
         ("POST", "order/test") => {
             let body = Params::parse(std::str::from_utf8(body).ok()).unwrap_or_default();
@@ -209,6 +212,9 @@ pub fn request_weight(method: &Method, path: &str, query: Option<&str>, body: &[
                 }
             }
             "rateLimit/order" => 40,
+            "orderList" => 4,
+            "openOrderList" => 6,
+            "allOrderList" => 20,
             _ => return None,
         },
         _ => return None,
@@ -369,6 +375,18 @@ mod tests {
         assert_eq!(post("/api/v3/ping", None, b""), None);
         assert_eq!(get("/ws-api/v3", None), Some(Weight::Fixed(2)));
         assert_eq!(get("/ws/btcusdt@trade", None), None);
+        for path in [
+            "/api/v3/orderList/oco",
+            "/api/v3/orderList/oto",
+            "/api/v3/orderList/otoco",
+        ] {
+            assert_eq!(post(path, None, b""), Some(Weight::OnFailure(1)));
+        }
+        let cancel_list = request_weight(&Method::DELETE, "/api/v3/orderList", None, b"");
+        assert_eq!(cancel_list, Some(Weight::OnFailure(1)));
+        assert_eq!(get("/api/v3/orderList", Some("orderListId=1")), Some(Weight::Fixed(4)));
+        assert_eq!(get("/api/v3/openOrderList", None), Some(Weight::Fixed(6)));
+        assert_eq!(get("/api/v3/allOrderList", None), Some(Weight::Fixed(20)));
     }
 
     #[test]
