@@ -103,9 +103,10 @@ pub async fn serve(mut config: Config, emulator_seed: Option<u64>) -> ExitCode {
         None => None,
     };
     let server = BinanceServer::new(config);
+    let toolbox = server.toolbox().clone();
     // In the background: a slow or unreachable exchange never delays the MCP handshake.
-    crate::user_stream::start(server.toolbox());
-    crate::timers::start(server.toolbox());
+    crate::user_stream::start(&toolbox);
+    crate::timers::start(&toolbox);
     let service = match server.serve(transport::stdio_pipes()).await {
         Ok(s) => s,
         Err(e) => {
@@ -121,6 +122,7 @@ pub async fn serve(mut config: Config, emulator_seed: Option<u64>) -> ExitCode {
         }
         _ = stop => tracing::info!("signal received, exiting"),
     }
+    toolbox.user_streams().stop();
     if let Some(p) = playground {
         p.stop().await;
     }

@@ -64,6 +64,7 @@ pub struct UserStreamStatus {
 #[derive(Debug, Default, Clone)]
 pub struct UserStreams {
     status: Arc<Mutex<HashMap<Environment, UserStreamStatus>>>,
+    tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 impl UserStreams {
@@ -78,6 +79,15 @@ impl UserStreams {
                 detail: Some("not started (only `serve` keeps a subscription)".into()),
                 ..UserStreamStatus::default()
             })
+    }
+
+    /// Ends every subscription task (at shutdown, so a closing exchange is not reported as lost).
+    pub fn stop(&self) {
+        if let Ok(mut tasks) = self.tasks.lock() {
+            for task in tasks.drain(..) {
+                task.abort();
+            }
+        }
     }
 
     fn update(&self, env: Environment, change: impl FnOnce(&mut UserStreamStatus)) {
@@ -107,8 +117,10 @@ pub fn start(tb: &Arc<Toolbox>) {
             });
             continue;
         }
-        let tb = tb.clone();
-        tokio::spawn(async move { supervise(tb, env).await });
+        let task = tokio::spawn(supervise(tb.clone(), env));
+        if let Ok(mut tasks) = tb.user_streams().tasks.lock() {
+            tasks.push(task);
+        }
     }
 }
 

@@ -489,13 +489,24 @@ impl ToolOutput for OrderListOutput {
             .iter()
             .map(|l| format!("{} {}", l.role, l.status.as_deref().unwrap_or("-")))
             .collect();
+        let kind = self
+            .list_type
+            .map(|t| t.as_str().to_uppercase())
+            .unwrap_or_else(|| "order".into());
+        let id = self
+            .list_client_order_id
+            .as_deref()
+            .map(|id| format!(" {id}"))
+            .unwrap_or_default();
+        let status = self
+            .list_status
+            .as_deref()
+            .map(|s| format!(" -> {s}"))
+            .unwrap_or_default();
         format!(
-            "{} ({}): {} list {} -> {} [{}]",
+            "{} ({}): {kind} list{id}{status} [{}]",
             self.environment,
             self.mode,
-            self.list_type.map(|t| t.as_str().to_uppercase()).unwrap_or_default(),
-            self.list_client_order_id.as_deref().unwrap_or("?"),
-            self.list_status.as_deref().unwrap_or("-"),
             legs.join(", ")
         )
     }
@@ -587,6 +598,12 @@ pub async fn order_list_place(
         }
     }
     if args.test_only {
+        // The human's limits bind the test too, as with order_test: a pass means placeable.
+        let ledger = guard::ledger_view(tb.ledger())?;
+        let prefs = tb.preferences()?;
+        for ((_, order), c) in plan.legs.iter().zip(&checked) {
+            check_limits(&prefs, env, order, c, &ledger)?;
+        }
         return test_list(tb, env, &plan).await;
     }
     if tb.config().trade_mode == TradeMode::Paper {
@@ -872,6 +889,40 @@ fn record_reconciled(
 
 // ---- order_list_cancel ----------------------------------------------------------------------
 
+/// The list type and (role, client order id) of each leg, from the reservation of a list this
+/// server placed; nothing for a list placed elsewhere.
+fn reserved_roles(tb: &Toolbox, env: Environment, list_client_order_id: &str) -> (Option<ListType>, Vec<(String, String)>) {
+    let Ok(view) = tb.ledger().view() else {
+        return (None, Vec::new());
+    };
+    let order = view.events().iter().rev().find_map(|e| match e {
+        LedgerEvent::OrderReserved {
+            environment,
+            client_order_id,
+            order,
+            ..
+        } if *environment == env && client_order_id == list_client_order_id => Some(order.clone()),
+        _ => None,
+    });
+    let Some(order) = order else {
+        return (None, Vec::new());
+    };
+    let list_type = serde_json::from_value(order["list_type"].clone()).ok();
+    let roles = order["legs"]
+        .as_array()
+        .map(|legs| {
+            legs.iter()
+                .filter_map(|leg| {
+                    let role = leg["role"].as_str()?.to_owned();
+                    let client = leg["order"]["client_order_id"].as_str()?.to_owned();
+                    Some((role, client))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (list_type, roles)
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderListCancelArgs {
@@ -913,6 +964,8 @@ pub async fn order_list_cancel(tb: &Toolbox, args: OrderListCancelArgs) -> Resul
         );
     }
     let report = tb.client(env).cancel_order_list(&symbol, &list).await?;
+    // Roles and kind come from the reservation, when this server placed the list.
+    let (list_type, roles) = reserved_roles(tb, env, &report.list_client_order_id);
     let now = local_now_ms();
     for member in &report.orders {
         tb.ledger().record(&LedgerEvent::OrderCanceled {
@@ -930,7 +983,11 @@ pub async fn order_list_cancel(tb: &Toolbox, args: OrderListCancelArgs) -> Resul
         .map(|member| {
             let leg = report.order_reports.iter().find(|r| r.order_id == member.order_id);
             ListLegOutcome {
-                role: leg.and_then(|r| r.order_type.clone()).unwrap_or_default(),
+                role: roles
+                    .iter()
+                    .find(|(_, client)| *client == member.client_order_id)
+                    .map(|(role, _)| role.clone())
+                    .unwrap_or_else(|| "leg".into()),
                 client_order_id: Some(member.client_order_id.clone()),
                 order_id: Some(member.order_id),
                 order: leg
@@ -950,7 +1007,7 @@ pub async fn order_list_cancel(tb: &Toolbox, args: OrderListCancelArgs) -> Resul
     Ok(OrderListOutput {
         environment: env,
         mode: "canceled".into(),
-        list_type: None,
+        list_type,
         list_client_order_id: Some(report.list_client_order_id.clone()),
         order_list_id: Some(report.order_list_id),
         list_status: Some(report.list_order_status.clone()),
