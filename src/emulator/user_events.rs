@@ -531,6 +531,7 @@ mod tests {
         Order {
             symbol: "BTCUSDT".into(),
             order_id: 7,
+            order_list_id: None,
             client_order_id: "mine".into(),
             side: Side::Buy,
             kind: OrderType::Market,
