@@ -515,6 +515,89 @@ async fn a_resting_limit_fills_on_the_background_tick_without_any_rest_call() {
 }
 
 #[tokio::test]
+async fn amend_and_cancel_give_replaced_then_canceled() {
+    let emu = Emu::start(config()).await;
+    let mut socket = emu.connect("/ws-api/v3").await;
+    call(
+        &mut socket,
+        "s",
+        "userDataStream.subscribe.signature",
+        hmac_subscription(emu.now()),
+    )
+    .await;
+    let price = {
+        let state = emu.handle.state();
+        let inst = state.market.instrument("BTCUSDT").unwrap();
+        (state.market.best_bid(inst, emu.now()) * rust_decimal::Decimal::new(9, 1)).round_dp(2)
+    };
+    let (status, placed) = emu
+        .rest(
+            reqwest::Method::POST,
+            "/api/v3/order",
+            &format!("symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.002&price={price}&newClientOrderId=first-id"),
+        )
+        .await;
+    assert_eq!(status, 200, "{placed}");
+    let id = placed["orderId"].as_u64().unwrap();
+    until(&mut socket, |f| is_event(f, "outboundAccountPosition")).await;
+
+    let (status, amended) = emu
+        .rest(
+            reqwest::Method::PUT,
+            "/api/v3/order/amend/keepPriority",
+            &format!("symbol=BTCUSDT&orderId={id}&newQty=0.001&newClientOrderId=second-id"),
+        )
+        .await;
+    assert_eq!(status, 200, "{amended}");
+    let frames = until(&mut socket, |f| is_event(f, "outboundAccountPosition")).await;
+    let replaced = event(&frames[0]);
+    assert_eq!(
+        (replaced["x"].as_str(), replaced["X"].as_str()),
+        (Some("REPLACED"), Some("NEW"))
+    );
+    assert_eq!(
+        (replaced["c"].as_str(), replaced["C"].as_str()),
+        (Some("second-id"), Some("first-id"))
+    );
+    assert_eq!(replaced["q"], "0.00100000");
+    assert_eq!(replaced["i"], id);
+
+    let (status, canceled) = emu
+        .rest(
+            reqwest::Method::DELETE,
+            "/api/v3/order",
+            &format!("symbol=BTCUSDT&orderId={id}&newClientOrderId=cancel-id"),
+        )
+        .await;
+    assert_eq!(status, 200, "{canceled}");
+    let frames = until(&mut socket, |f| is_event(f, "outboundAccountPosition")).await;
+    let report = event(&frames[0]);
+    assert_eq!(
+        (report["x"].as_str(), report["X"].as_str()),
+        (Some("CANCELED"), Some("CANCELED"))
+    );
+    assert_eq!(
+        (&report["c"], &report["C"]),
+        (&canceled["clientOrderId"], &canceled["origClientOrderId"])
+    );
+    assert_eq!(
+        (report["c"].as_str(), report["C"].as_str()),
+        (Some("cancel-id"), Some("second-id"))
+    );
+    assert_eq!(report["T"], canceled["transactTime"]);
+    assert_eq!(report["w"], false);
+    let usdt = event(&frames[1])["B"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["a"] == "USDT")
+        .unwrap()
+        .clone();
+    assert_eq!(usdt["l"], "0.00000000", "the lock is released");
+    emu.handle.shutdown().await;
+}
+
+#[tokio::test]
 async fn unsubscribe_sends_event_stream_terminated_before_its_answer() {
     let emu = Emu::start(config()).await;
     let mut socket = emu.connect("/ws-api/v3").await;
