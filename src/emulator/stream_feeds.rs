@@ -429,25 +429,40 @@ fn depth_update(before: &Book, after: &Book, inst: &Instrument, now_ms: i64, uni
 }
 
 /// Levels of `after` that are new or changed, plus levels of `before` gone from `after` (at
-/// quantity 0), best first (`descending` for bids).
+/// quantity 0), best first. Both books are sorted best first (`descending` prices for bids), so
+/// one merge pass finds them.
 fn changed_levels(
     before: &[(Decimal, Decimal)],
     after: &[(Decimal, Decimal)],
     descending: bool,
 ) -> Vec<(Decimal, Decimal)> {
-    let mut changed: Vec<(Decimal, Decimal)> = after
-        .iter()
-        .filter(|level| !before.contains(level))
-        .copied()
-        .chain(
-            before
-                .iter()
-                .filter(|(price, _)| !after.iter().any(|(p, _)| p == price))
-                .map(|(price, _)| (*price, Decimal::ZERO)),
-        )
-        .collect();
-    changed.sort_by(|a, b| if descending { b.0.cmp(&a.0) } else { a.0.cmp(&b.0) });
-    changed
+    let better = |a: Decimal, b: Decimal| if descending { a > b } else { a < b };
+    let (mut old, mut new) = (before.iter().peekable(), after.iter().peekable());
+    let mut changed = Vec::new();
+    loop {
+        match (old.peek().copied(), new.peek().copied()) {
+            (Some(&(old_price, old_qty)), Some(&(new_price, new_qty))) if old_price == new_price => {
+                if old_qty != new_qty {
+                    changed.push((new_price, new_qty));
+                }
+                old.next();
+                new.next();
+            }
+            (Some(&(old_price, _)), Some(&(new_price, _))) if better(old_price, new_price) => {
+                changed.push((old_price, Decimal::ZERO));
+                old.next();
+            }
+            (_, Some(&level)) => {
+                changed.push(level);
+                new.next();
+            }
+            (Some(&(old_price, _)), None) => {
+                changed.push((old_price, Decimal::ZERO));
+                old.next();
+            }
+            (None, None) => return changed,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -648,6 +663,13 @@ mod tests {
         }
         bids.sort_by_key(|level| std::cmp::Reverse(level.0));
         assert_eq!(bids, after.bids);
+        let prices: Vec<Decimal> = event["a"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l[0].as_str().unwrap().parse().unwrap())
+            .collect();
+        assert!(prices.windows(2).all(|w| w[0] < w[1]), "asks best first");
         assert!(depth_update(&after, &after, inst, T + 1_500, TimeUnit::Millisecond).is_none());
     }
 
