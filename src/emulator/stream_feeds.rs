@@ -8,9 +8,9 @@
 //!   `x: true` once for a kline that closed.
 //! * `@bookTicker`: whenever the best bid or ask (price or quantity) changes.
 //! * `@depth<N>`: the top N levels every second (100 ms with `@100ms`).
-//! * `@depth`: every second (100 ms with `@100ms`), the levels among the top
-//!   [`DIFF_DEPTH_LEVELS`] per side that changed since the previous event (quantity `0` for a
-//!   level that left), `U` = previous `u` + 1, `u` = the book's `lastUpdateId` (the one
+//! * `@depth`: every second (100 ms with `@100ms`) when a level changed, the levels among the
+//!   top [`DIFF_DEPTH_LEVELS`] per side that changed since the previous event (quantity `0` for
+//!   a level that left), `U` = previous `u` + 1, `u` = the book's `lastUpdateId` (the one
 //!   `GET /api/v3/depth` shows). Levels deeper than that are never updated.
 //! * `@miniTicker` / `@ticker`: the rolling 24 hours every second.
 
@@ -114,7 +114,10 @@ impl Feed {
                 let event = previous
                     .as_ref()
                     .and_then(|before| depth_update(before, &book, inst, now_ms, unit));
-                *previous = Some(book);
+                // The next event starts where the last one sent ended (`U` = previous `u` + 1).
+                if event.is_some() || previous.is_none() {
+                    *previous = Some(book);
+                }
                 event.into_iter().collect()
             }
             (Progress::Periodic(due), _) if now >= *due => {
@@ -410,13 +413,16 @@ fn level((price, qty): (Decimal, Decimal)) -> [String; 2] {
     [fixed8(price), fixed8(qty)]
 }
 
-/// The `depthUpdate` taking a book from `before` to `after`, if anything changed.
+/// The `depthUpdate` taking a book from `before` to `after`, if any level changed.
 fn depth_update(before: &Book, after: &Book, inst: &Instrument, now_ms: i64, unit: TimeUnit) -> Option<String> {
     if after.last_update_id <= before.last_update_id {
         return None;
     }
     let bids = changed_levels(&before.bids, &after.bids, true);
     let asks = changed_levels(&before.asks, &after.asks, false);
+    if bids.is_empty() && asks.is_empty() {
+        return None;
+    }
     Some(json(&DepthUpdatePayload {
         event_type: "depthUpdate",
         event_time: unit.stamp(now_ms),
@@ -429,25 +435,40 @@ fn depth_update(before: &Book, after: &Book, inst: &Instrument, now_ms: i64, uni
 }
 
 /// Levels of `after` that are new or changed, plus levels of `before` gone from `after` (at
-/// quantity 0), best first (`descending` for bids).
+/// quantity 0), best first. Both books are sorted best first (`descending` prices for bids), so
+/// one merge pass finds them.
 fn changed_levels(
     before: &[(Decimal, Decimal)],
     after: &[(Decimal, Decimal)],
     descending: bool,
 ) -> Vec<(Decimal, Decimal)> {
-    let mut changed: Vec<(Decimal, Decimal)> = after
-        .iter()
-        .filter(|level| !before.contains(level))
-        .copied()
-        .chain(
-            before
-                .iter()
-                .filter(|(price, _)| !after.iter().any(|(p, _)| p == price))
-                .map(|(price, _)| (*price, Decimal::ZERO)),
-        )
-        .collect();
-    changed.sort_by(|a, b| if descending { b.0.cmp(&a.0) } else { a.0.cmp(&b.0) });
-    changed
+    let better = |a: Decimal, b: Decimal| if descending { a > b } else { a < b };
+    let (mut old, mut new) = (before.iter().peekable(), after.iter().peekable());
+    let mut changed = Vec::new();
+    loop {
+        match (old.peek().copied(), new.peek().copied()) {
+            (Some(&(old_price, old_qty)), Some(&(new_price, new_qty))) if old_price == new_price => {
+                if old_qty != new_qty {
+                    changed.push((new_price, new_qty));
+                }
+                old.next();
+                new.next();
+            }
+            (Some(&(old_price, _)), Some(&(new_price, _))) if better(old_price, new_price) => {
+                changed.push((old_price, Decimal::ZERO));
+                old.next();
+            }
+            (_, Some(&level)) => {
+                changed.push(level);
+                new.next();
+            }
+            (Some(&(old_price, _)), None) => {
+                changed.push((old_price, Decimal::ZERO));
+                old.next();
+            }
+            (None, None) => return changed,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -648,7 +669,18 @@ mod tests {
         }
         bids.sort_by_key(|level| std::cmp::Reverse(level.0));
         assert_eq!(bids, after.bids);
+        let prices: Vec<Decimal> = event["a"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l[0].as_str().unwrap().parse().unwrap())
+            .collect();
+        assert!(prices.windows(2).all(|w| w[0] < w[1]), "asks best first");
         assert!(depth_update(&after, &after, inst, T + 1_500, TimeUnit::Millisecond).is_none());
+        // A newer id with no level changed sends nothing.
+        let mut unchanged = after.clone();
+        unchanged.last_update_id += 5;
+        assert!(depth_update(&after, &unchanged, inst, T + 1_600, TimeUnit::Millisecond).is_none());
     }
 
     #[test]

@@ -36,7 +36,7 @@ use super::error::{ApiError, code};
 use super::params::Params;
 use super::time_unit::TimeUnit;
 use super::user_data::Outbox;
-use super::weight::{admit, client_ip};
+use super::weight::{admit, charge_after, client_ip};
 use super::ws_conn::{Ending, Keepalive, act, close, refusal_while_down};
 
 /// Close code after an IP ban (1008, policy violation).
@@ -366,7 +366,8 @@ impl Session {
     }
 
     fn answer_unparsed(&mut self, id: Value, error: &ApiError, now_ms: i64) {
-        let used = admit(&self.state, self.ip, 0, now_ms).unwrap_or_else(|refusal| refusal.used);
+        // A frame that is no request costs nothing (and is no strike after a 429).
+        let used = charge_after(&self.state, self.ip, 0);
         let reply = Reply {
             id,
             rate_limits: self.return_rate_limits.then(|| self.rate_limits(used)),

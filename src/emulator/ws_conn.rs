@@ -24,6 +24,14 @@ const CLOSE_LIFETIME: u16 = 1000;
 /// Close code sent to a client that did not answer pings (1008, policy violation).
 const CLOSE_NO_PONG: u16 = 1008;
 
+/// About thirty years: "never" for deadlines a configuration or a fault sets out of range.
+const FAR: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+
+/// `base + by`, saturating at [`FAR`] from `base` (huge settings must not overflow the clock).
+fn later(base: Instant, by: Duration) -> Instant {
+    base + by.min(FAR)
+}
+
 /// The emulator-wide WebSocket switchboard: the `ws_down_ms` fault and connection ids.
 #[derive(Debug)]
 pub struct WsHub {
@@ -52,7 +60,7 @@ impl WsHub {
             *self.down() = None;
             return;
         }
-        *self.down() = Some(Instant::now() + duration);
+        *self.down() = Some(later(Instant::now(), duration));
         self.sever_all();
     }
 
@@ -141,7 +149,8 @@ impl Keepalive {
     pub fn new(config: &EmulatorConfig, hub: &WsHub) -> Self {
         let now = Instant::now();
         let period = config.ws_ping_interval.max(Duration::from_millis(1));
-        let mut ping = tokio::time::interval_at(now + period, period);
+        let period = period.min(FAR);
+        let mut ping = tokio::time::interval_at(later(now, period), period);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut severed = hub.severed.subscribe();
         severed.mark_unchanged();
@@ -149,7 +158,7 @@ impl Keepalive {
             ping,
             outstanding: VecDeque::new(),
             pong_timeout: config.ws_pong_timeout,
-            lifetime_end: now + config.ws_max_lifetime,
+            lifetime_end: later(now, config.ws_max_lifetime),
             severed,
             sequence: 0,
         }
@@ -158,7 +167,7 @@ impl Keepalive {
     /// Waits for the next thing the timers ask for. Cancel-safe (for `tokio::select!`).
     pub async fn next(&mut self) -> Timer {
         let pong_deadline = self.outstanding.front().map_or(self.lifetime_end, |(_, sent)| {
-            (*sent + self.pong_timeout).min(self.lifetime_end)
+            later(*sent, self.pong_timeout).min(self.lifetime_end)
         });
         // Biased: an ending due at the same instant as a ping wins, so timing is deterministic.
         tokio::select! {
@@ -287,5 +296,10 @@ mod tests {
         tokio::time::advance(Duration::from_millis(501)).await;
         assert!(!hub.is_down() && refusal_while_down(&hub).is_none());
         assert!(hub.next_connection_id() < hub.next_connection_id());
+        // Out-of-range settings saturate instead of overflowing the clock.
+        hub.take_down(Duration::from_millis(u64::MAX));
+        assert!(hub.is_down());
+        let forever = Keepalive::new(&config(u64::MAX, u64::MAX, u64::MAX), &hub);
+        assert!(forever.lifetime_end > Instant::now() + Duration::from_secs(86_400 * 365));
     }
 }

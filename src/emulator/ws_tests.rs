@@ -450,6 +450,65 @@ async fn bad_requests_get_documented_errors() {
     );
     let (_, answer) = call(&mut socket, "b8", "ping", json!(null)).await;
     assert_eq!(answer, json!({"id":"b8","status":200,"result":{}}));
+
+    // timeUnit: microseconds when asked, HTTP 400 -1194 for anything else.
+    let mut micros = emu.connect("/ws-api/v3?timeUnit=MICROSECOND").await;
+    let (_, time) = call(&mut micros, "t", "time", json!({})).await;
+    assert!(
+        time["result"]["serverTime"].as_i64().unwrap() > 1_000_000_000_000_000,
+        "{time}"
+    );
+    match tokio_tungstenite::connect_async(emu.ws_url("/ws-api/v3?timeUnit=SECOND")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 400);
+            let body: Value = serde_json::from_slice(response.body().as_deref().unwrap()).unwrap();
+            assert_eq!(body["code"], -1194);
+        }
+        other => panic!("expected HTTP 400, got {other:?}"),
+    }
+    emu.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn request_weight_is_shared_with_rest_and_a_ban_closes_the_connection() {
+    let mut config = config();
+    config.weight_limit_per_minute = 10;
+    let emu = Emu::start(config).await;
+    let mut socket = emu.connect("/ws-api/v3").await; // 2
+    let mut answers = Vec::new();
+    for n in 0..12 {
+        let (_, answer) = call(&mut socket, &format!("p{n}"), "ping", json!({})).await;
+        let status = answer["status"].as_u64().unwrap();
+        answers.push(answer);
+        if status == 418 {
+            break;
+        }
+    }
+    let statuses: Vec<u64> = answers.iter().map(|a| a["status"].as_u64().unwrap()).collect();
+    if statuses.iter().filter(|s| **s == 200).count() != 8 {
+        return; // a new minute began in between
+    }
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 200, 200, 200, 200, 200, 429, 429, 429, 418],
+        "{statuses:?}"
+    );
+    let limited = &answers[8];
+    assert_eq!(limited["error"]["code"], -1003);
+    assert_eq!(limited["rateLimits"][0]["count"], 11);
+    let retry_after = limited["error"]["data"]["retryAfter"].as_i64().unwrap();
+    assert!(retry_after > limited["error"]["data"]["serverTime"].as_i64().unwrap());
+    let banned = &answers[11];
+    assert!(
+        banned["error"]["msg"]
+            .as_str()
+            .unwrap()
+            .starts_with("Way too much request weight used; IP banned until")
+    );
+    assert!(ends(&mut socket).await, "a banned client is disconnected");
+    // REST from the same IP is banned too.
+    let url = format!("{}/api/v3/ping", emu.handle.base_url());
+    assert_eq!(emu.http.get(url).send().await.unwrap().status(), 418);
     emu.handle.shutdown().await;
 }
 
@@ -511,6 +570,89 @@ async fn a_resting_limit_fills_on_the_background_tick_without_any_rest_call() {
     let log = emu.get("/emulator/requests").await;
     assert_eq!(log, json!([]), "the fill came with no request at all");
     state.clock.freeze_at_ms(0);
+    emu.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn amend_and_cancel_give_replaced_then_canceled() {
+    let emu = Emu::start(config()).await;
+    let mut socket = emu.connect("/ws-api/v3").await;
+    call(
+        &mut socket,
+        "s",
+        "userDataStream.subscribe.signature",
+        hmac_subscription(emu.now()),
+    )
+    .await;
+    let price = {
+        let state = emu.handle.state();
+        let inst = state.market.instrument("BTCUSDT").unwrap();
+        (state.market.best_bid(inst, emu.now()) * rust_decimal::Decimal::new(9, 1)).round_dp(2)
+    };
+    let (status, placed) = emu
+        .rest(
+            reqwest::Method::POST,
+            "/api/v3/order",
+            &format!("symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.002&price={price}&newClientOrderId=first-id"),
+        )
+        .await;
+    assert_eq!(status, 200, "{placed}");
+    let id = placed["orderId"].as_u64().unwrap();
+    until(&mut socket, |f| is_event(f, "outboundAccountPosition")).await;
+
+    let (status, amended) = emu
+        .rest(
+            reqwest::Method::PUT,
+            "/api/v3/order/amend/keepPriority",
+            &format!("symbol=BTCUSDT&orderId={id}&newQty=0.001&newClientOrderId=second-id"),
+        )
+        .await;
+    assert_eq!(status, 200, "{amended}");
+    let frames = until(&mut socket, |f| is_event(f, "outboundAccountPosition")).await;
+    let replaced = event(&frames[0]);
+    assert_eq!(
+        (replaced["x"].as_str(), replaced["X"].as_str()),
+        (Some("REPLACED"), Some("NEW"))
+    );
+    assert_eq!(
+        (replaced["c"].as_str(), replaced["C"].as_str()),
+        (Some("second-id"), Some("first-id"))
+    );
+    assert_eq!(replaced["q"], "0.00100000");
+    assert_eq!(replaced["i"], id);
+
+    let (status, canceled) = emu
+        .rest(
+            reqwest::Method::DELETE,
+            "/api/v3/order",
+            &format!("symbol=BTCUSDT&orderId={id}&newClientOrderId=cancel-id"),
+        )
+        .await;
+    assert_eq!(status, 200, "{canceled}");
+    let frames = until(&mut socket, |f| is_event(f, "outboundAccountPosition")).await;
+    let report = event(&frames[0]);
+    assert_eq!(
+        (report["x"].as_str(), report["X"].as_str()),
+        (Some("CANCELED"), Some("CANCELED"))
+    );
+    assert_eq!(
+        (&report["c"], &report["C"]),
+        (&canceled["clientOrderId"], &canceled["origClientOrderId"])
+    );
+    assert_eq!(
+        (report["c"].as_str(), report["C"].as_str()),
+        (Some("cancel-id"), Some("second-id"))
+    );
+    assert_eq!(report["T"], canceled["transactTime"]);
+    assert_eq!(report["w"], false);
+    let usdt = event(&frames[1])["B"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["a"] == "USDT")
+        .unwrap()
+        .clone();
+    assert_eq!(usdt["l"], "0.00000000", "the lock is released");
     emu.handle.shutdown().await;
 }
 
