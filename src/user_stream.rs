@@ -8,6 +8,13 @@
 //! reopened with exponential backoff, a connection is renewed before Binance's 24-hour limit,
 //! and after every (re)subscription the orders the ledger believes open are reconciled by REST,
 //! so an event missed in a gap is still journaled. Nothing here blocks the server's start.
+//!
+//! Testnet and demo subscribe at start. Production subscribes only once the human has agreed
+//! to a production order in this session (an accepted `order_place` / `order_list_place` with
+//! `confirm_production: true`), or at start when the ledger holds production orders the server
+//! placed and believes open (or cancel timers to run): a signed production call is never made
+//! for nothing the human confirmed. No connection is opened while the environment is banned,
+//! inside a `Retry-After`, or behind an open circuit breaker.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -41,7 +48,8 @@ const MAX_RECONCILE_QUERIES: usize = 50;
 /// How an environment's subscription is doing, for `server_status` and `order_events`.
 #[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct UserStreamStatus {
-    /// `off`, `connecting`, `subscribed` or `reconnecting`.
+    /// `off`, `connecting`, `subscribed`, `reconnecting`, or `waiting` (the environment refuses
+    /// requests for now).
     pub state: String,
     /// Why it is off, or the last failure.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +73,8 @@ pub struct UserStreamStatus {
 pub struct UserStreams {
     status: Arc<Mutex<HashMap<Environment, UserStreamStatus>>>,
     tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    /// Wakes the production subscription once the human confirmed a production order.
+    production_confirmed: Arc<tokio::sync::Notify>,
 }
 
 impl UserStreams {
@@ -79,6 +89,11 @@ impl UserStreams {
                 detail: Some("not started (only `serve` keeps a subscription)".into()),
                 ..UserStreamStatus::default()
             })
+    }
+
+    /// A production order the human confirmed was accepted: production events are now wanted.
+    pub fn follow_production(&self) {
+        self.production_confirmed.notify_one();
     }
 
     /// Ends every subscription task (at shutdown, so a closing exchange is not reported as lost).
@@ -117,11 +132,52 @@ pub fn start(tb: &Arc<Toolbox>) {
             });
             continue;
         }
-        let task = tokio::spawn(supervise(tb.clone(), env));
+        let task = if env == Environment::Production && !production_orders_to_follow(tb) {
+            tb.user_streams().update(env, |s| {
+                s.state = "off".into();
+                s.detail = Some("waits for the first production order the human confirms".into());
+            });
+            let waiting = tb.user_streams().production_confirmed.clone();
+            let tb = tb.clone();
+            tokio::spawn(async move {
+                waiting.notified().await;
+                supervise(tb, env).await;
+            })
+        } else {
+            tokio::spawn(supervise(tb.clone(), env))
+        };
         if let Ok(mut tasks) = tb.user_streams().tasks.lock() {
             tasks.push(task);
         }
     }
+}
+
+/// Whether the ledger holds production orders this server placed and believes open, or
+/// production cancel timers: following them was part of what the human confirmed.
+fn production_orders_to_follow(tb: &Toolbox) -> bool {
+    match tb.ledger().view() {
+        Ok(view) => {
+            !view.open_orders_believed(Environment::Production).is_empty()
+                || view
+                    .pending_timers()
+                    .iter()
+                    .any(|t| t.environment == Environment::Production)
+        }
+        Err(_) => false,
+    }
+}
+
+/// Until when the environment refuses requests (a ban, a `Retry-After`, an open circuit), if it does.
+fn blocked_until(tb: &Toolbox, env: Environment) -> Option<i64> {
+    let client = tb.client(env);
+    let budget = client.budget();
+    let (_, _, circuit_until) = client.circuit();
+    let now = local_now_ms();
+    [budget.banned_until_ms, budget.retry_after_until_ms, circuit_until]
+        .into_iter()
+        .flatten()
+        .filter(|until| *until > now)
+        .max()
 }
 
 /// How a subscribed session ended without an error.
@@ -136,6 +192,18 @@ async fn supervise(tb: Arc<Toolbox>, env: Environment) {
     let streams = tb.user_streams().clone();
     let mut failures: u32 = 0;
     loop {
+        if let Some(until) = blocked_until(&tb, env) {
+            streams.update(env, |s| {
+                s.state = "waiting".into();
+                s.detail = Some(format!(
+                    "{env} refuses requests until {} (ban, Retry-After or circuit)",
+                    utc(until)
+                ));
+            });
+            let wait = u64::try_from(until - local_now_ms()).unwrap_or(0) + 250;
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            continue;
+        }
         streams.update(env, |s| {
             s.state = if s.subscriptions == 0 {
                 "connecting"

@@ -91,6 +91,83 @@ async fn balances_and_a_test_order_are_signed_with_ed25519() {
     assert_no_key_material("server_status", &status.to_string());
 }
 
+/// The testnet `user_stream` block of `server_status`, once `done` says it settled.
+async fn user_stream(mcp: &Mcp, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let status = mcp.ok("server_status", json!({})).await;
+        let stream = status["environments"]
+            .as_array()
+            .and_then(|envs| envs.iter().find(|e| e["environment"] == "testnet"))
+            .map(|e| e["user_stream"].clone())
+            .expect("testnet status");
+        if done(&stream) {
+            return stream;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "user stream never settled: {stream}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_event_subscription_logs_on_with_ed25519_over_the_websocket_api() {
+    let setup = Setup::start().await;
+    let mcp = connect(&setup.env("private.pem"), &[]).await;
+    let stream = user_stream(&mcp, |s| s["state"] == "subscribed").await;
+    assert_eq!(stream["method"], "session.logon", "{stream}");
+    // The emulator verified the WebSocket signatures with the public key.
+    let requests = emulator_requests(&setup.emulator.base_url).await;
+    let ws: Vec<&serde_json::Value> = requests.iter().filter(|r| r["path"] == "/ws-api/v3").collect();
+    let logon = ws
+        .iter()
+        .find(|r| r["method"] == "session.logon")
+        .unwrap_or_else(|| panic!("no session.logon in {ws:?}"));
+    assert_eq!(logon["status"], 200, "{logon}");
+    assert_eq!(logon["verified_key_type"], "Ed25519", "{logon}");
+    assert!(
+        ws.iter()
+            .any(|r| r["method"] == "userDataStream.subscribe" && r["status"] == 200),
+        "{ws:?}"
+    );
+    // The API key travels in the params, as Binance wants; the private key never does.
+    let log = serde_json::to_string(&ws).expect("json");
+    for fragment in SECRET_FRAGMENTS {
+        assert!(!log.contains(fragment), "private key material in the request log");
+    }
+
+    // An order's events come back over that session.
+    let order =
+        json!({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001", "environment": "testnet"});
+    let placed = mcp.test_and_place(order).await;
+    let order_id = placed["order_id"].as_u64().expect("order id");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let events = mcp
+            .ok("order_events", json!({"order_id": order_id, "environment": "testnet"}))
+            .await;
+        if events["events"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["status"] == "FILLED"))
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no fill event: {events}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_ed25519_key_cannot_log_on_and_the_stream_says_why() {
+    let setup = Setup::start().await;
+    let mcp = connect(&setup.env("other.pem"), &[]).await;
+    let stream = user_stream(&mcp, |s| s["detail"].as_str().is_some_and(|d| d.contains("-1022"))).await;
+    assert_ne!(stream["state"], "subscribed", "{stream}");
+    assert_no_key_material("the stream status", &stream.to_string());
+}
+
 #[tokio::test]
 async fn a_key_the_exchange_does_not_know_gets_1022() {
     let setup = Setup::start().await;

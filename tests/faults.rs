@@ -67,6 +67,9 @@ fn env_for(base_url: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     env.push(("RUST_LOG".into(), "error".into()));
+    // One emulator stands for all three environments here: testnet's user-data subscription
+    // (its clock sync, its WebSocket upgrade) would take the REST faults meant for production.
+    env.push(("BINANCE_USER_STREAM".into(), "0".into()));
     env
 }
 

@@ -27,15 +27,19 @@ where
 }
 
 async fn subscribed(mcp: &Mcp) -> Value {
-    eventually("the testnet user-data subscription", Duration::from_secs(15), || async {
-        let status = mcp.ok("server_status", json!({})).await;
-        let testnet = status["environments"]
-            .as_array()?
-            .iter()
-            .find(|e| e["environment"] == "testnet")?
-            .clone();
-        (testnet["user_stream"]["state"] == "subscribed").then_some(testnet["user_stream"].clone())
-    })
+    eventually(
+        "the testnet user-data subscription",
+        Duration::from_secs(15),
+        || async {
+            let status = mcp.ok("server_status", json!({})).await;
+            let testnet = status["environments"]
+                .as_array()?
+                .iter()
+                .find(|e| e["environment"] == "testnet")?
+                .clone();
+            (testnet["user_stream"]["state"] == "subscribed").then_some(testnet["user_stream"].clone())
+        },
+    )
     .await
 }
 
@@ -57,7 +61,11 @@ async fn fill(base_url: &str, order_id: u64) -> Value {
         .send()
         .await
         .expect("fill hook");
-    assert!(response.status().is_success(), "fill hook answered {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "fill hook answered {}",
+        response.status()
+    );
     response.json().await.expect("order json")
 }
 
@@ -77,7 +85,8 @@ async fn a_filled_order_shows_in_order_events_and_order_status_agrees() {
     let stream = subscribed(&mcp).await;
     assert_eq!(stream["method"], "userDataStream.subscribe.signature", "{stream}");
 
-    let order = json!({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001", "environment": "testnet"});
+    let order =
+        json!({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001", "environment": "testnet"});
     let placed = mcp.test_and_place(order).await;
     assert_eq!(placed["status"], "FILLED", "{placed}");
     let order_id = placed["order_id"].as_u64().expect("order id");
@@ -105,7 +114,13 @@ async fn a_filled_order_shows_in_order_events_and_order_status_agrees() {
     assert!(!fills.is_empty(), "the final fills are shown: {status}");
     let filled: rust_decimal::Decimal = fills
         .iter()
-        .map(|f| f["qty"].as_str().expect("qty").parse::<rust_decimal::Decimal>().expect("decimal"))
+        .map(|f| {
+            f["qty"]
+                .as_str()
+                .expect("qty")
+                .parse::<rust_decimal::Decimal>()
+                .expect("decimal")
+        })
         .sum();
     assert_eq!(filled, "0.001".parse().expect("decimal"));
 
@@ -140,7 +155,11 @@ async fn a_dropped_event_connection_reconnects_and_reconciliation_finds_the_miss
     assert_eq!(placed["status"], "NEW");
     let order_id = placed["order_id"].as_u64().expect("order id");
     eventually("the NEW event", Duration::from_secs(10), || async {
-        events_of(&mcp, order_id).await.iter().any(|e| e["execution_type"] == "NEW").then_some(())
+        events_of(&mcp, order_id)
+            .await
+            .iter()
+            .any(|e| e["execution_type"] == "NEW")
+            .then_some(())
     })
     .await;
 
@@ -158,7 +177,9 @@ async fn a_dropped_event_connection_reconnects_and_reconciliation_finds_the_miss
     })
     .await;
     assert!(
-        !events.iter().any(|e| e["kind"] == "executionReport" && e["status"] == "FILLED"),
+        !events
+            .iter()
+            .any(|e| e["kind"] == "executionReport" && e["status"] == "FILLED"),
         "the fill happened while disconnected: only the REST reconciliation can know it: {events:?}"
     );
     let stream = subscribed(&mcp).await;
@@ -280,6 +301,15 @@ async fn an_order_list_can_be_canceled_whole() {
         .await;
     assert_eq!(canceled["order_list_id"], placed["order_list_id"]);
     assert_eq!(canceled["list_status"], "ALL_DONE", "{canceled}");
+    assert_eq!(canceled["list_type"], "oco", "{canceled}");
+    let mut roles: Vec<&str> = canceled["legs"]
+        .as_array()
+        .expect("legs")
+        .iter()
+        .filter_map(|l| l["role"].as_str())
+        .collect();
+    roles.sort_unstable();
+    assert_eq!(roles, ["above", "below"], "{canceled}");
     assert!(
         canceled["legs"]
             .as_array()
@@ -288,7 +318,10 @@ async fn an_order_list_can_be_canceled_whole() {
             .all(|l| l["status"] == "CANCELED"),
         "{canceled}"
     );
-    assert_eq!(mcp.ok("order_open_list", json!({"symbol": "BTCUSDT"})).await["count"], 0);
+    assert_eq!(
+        mcp.ok("order_open_list", json!({"symbol": "BTCUSDT"})).await["count"],
+        0
+    );
 }
 
 #[tokio::test]
@@ -366,7 +399,10 @@ async fn market_streams_are_sampled_without_rest_weight() {
     let streams = sample["streams"].as_array().expect("streams");
     assert_eq!(streams[0]["stream"], "btcusdt@bookTicker");
     assert!(streams[0]["events"].as_u64().expect("count") > 0, "{sample}");
-    assert!(streams[0]["best_bid"].is_string() && streams[0]["best_ask"].is_string(), "{sample}");
+    assert!(
+        streams[0]["best_bid"].is_string() && streams[0]["best_ask"].is_string(),
+        "{sample}"
+    );
     assert!(streams[0]["last_events"].as_array().expect("events").len() <= 3);
     let rest_after: Vec<Value> = emulator_requests(&ex.production.base_url)
         .await
@@ -381,7 +417,48 @@ async fn market_streams_are_sampled_without_rest_weight() {
         .await;
     assert!(err.contains("not a supported market stream"), "{err}");
     let err = mcp
-        .err("market_stream_sample", json!({"streams": ["btcusdt@trade"], "seconds": 31}))
+        .err(
+            "market_stream_sample",
+            json!({"streams": ["btcusdt@trade"], "seconds": 31}),
+        )
         .await;
     assert!(err.contains("1 to 30"), "{err}");
+}
+
+#[tokio::test]
+async fn production_events_wait_for_the_first_order_the_human_confirmed() {
+    let ex = Exchanges::start().await;
+    let mut env = ex.env_with_production_keys();
+    env.push(("BINANCE_CONFIRM".into(), "argument".into()));
+    let mcp = connect(&env, &[]).await;
+    subscribed(&mcp).await;
+    let production = |status: &Value| {
+        status["environments"]
+            .as_array()
+            .and_then(|envs| envs.iter().find(|e| e["environment"] == "production"))
+            .map(|e| e["user_stream"].clone())
+            .expect("production status")
+    };
+    let before = production(&mcp.ok("server_status", json!({})).await);
+    assert_eq!(before["state"], "off", "{before}");
+    assert!(
+        before["detail"].as_str().is_some_and(|d| d.contains("confirms")),
+        "{before}"
+    );
+    let signed_ws = |requests: Vec<Value>| requests.into_iter().filter(|r| r["path"] == "/ws-api/v3").count();
+    assert_eq!(signed_ws(emulator_requests(&ex.production.base_url).await), 0);
+
+    // Rehearse the shape on testnet, then the confirmed production order.
+    let (bid, _) = mcp.book("BTCUSDT", "production").await;
+    let price = price_near(&bid, "0.9", "0.01");
+    mcp.test_and_place(resting_buy(&price, json!({}))).await;
+    let order = json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC",
+        "quantity": "0.001", "price": price, "environment": "production", "confirm_production": true});
+    mcp.test_and_place(order).await;
+    let after = eventually("the production subscription", Duration::from_secs(15), || async {
+        let stream = production(&mcp.ok("server_status", json!({})).await);
+        (stream["state"] == "subscribed").then_some(stream)
+    })
+    .await;
+    assert_eq!(after["subscriptions"], 1, "{after}");
 }

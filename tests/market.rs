@@ -47,11 +47,26 @@ async fn tools_are_listed_with_titles_annotations_and_portable_schemas() {
         assert_eq!(tool.input_schema.get("type"), Some(&json!("object")));
         assert!(tool.output_schema.is_some(), "{} has no output schema", tool.name);
         let a = tool.annotations.as_ref().expect("annotations");
-        let destructive =
-            ["order_place", "order_cancel", "order_cancel_all", "order_amend"].contains(&tool.name.as_ref());
+        let destructive = [
+            "order_place",
+            "order_list_place",
+            "order_list_cancel",
+            "order_cancel",
+            "order_cancel_all",
+            "order_amend",
+        ]
+        .contains(&tool.name.as_ref());
         let changes_state = destructive || tool.name == "memory_append";
         assert_eq!(a.read_only_hint, Some(!changes_state), "{} readOnlyHint", tool.name);
-        assert_eq!(a.destructive_hint, Some(destructive), "{} destructiveHint", tool.name);
+        // A read-only tool's destructive hint means nothing in MCP and is left out; a tool that
+        // changes state says whether it destroys.
+        let expected_destructive = changes_state.then_some(destructive);
+        assert_eq!(
+            a.destructive_hint, expected_destructive,
+            "{} destructiveHint",
+            tool.name
+        );
+        assert_ne!(a.open_world_hint, Some(true), "{}: the default is left out", tool.name);
         assert!(tool.title.is_some());
         assert!(tool.description.as_deref().unwrap_or("").len() > 20);
     }

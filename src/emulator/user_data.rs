@@ -27,7 +27,8 @@ use super::EmulatorState;
 use super::auth::API_KEY_HEADER;
 use super::time_unit::TimeUnit;
 use super::user_events::{
-    AccountEvent, SeenList, SeenOrder, StreamTerminated, list_event, order_events, position_event, seen_balances, seen_list,
+    AccountEvent, SeenList, SeenOrder, StreamTerminated, list_event, order_events, position_event, seen_balances,
+    seen_list,
 };
 
 /// How often the background pump settles resting orders and looks for changes.

@@ -20,10 +20,7 @@ use super::wire::fixed8;
 
 /// The `g` (orderListId) of an order's events: -1 for an order outside any order list.
 pub fn order_list_id(order: &Order) -> i64 {
-    order
-        .order_list_id
-        .and_then(|id| i64::try_from(id).ok())
-        .unwrap_or(-1)
+    order.order_list_id.and_then(|id| i64::try_from(id).ok()).unwrap_or(-1)
 }
 
 /// One event for an account's subscriptions (the `event` of `{"subscriptionId","event"}`).

@@ -787,6 +787,9 @@ fn record_accepted(
     report: &OrderListReport,
     shape: Option<String>,
 ) -> Result<(), ToolError> {
+    if env == Environment::Production {
+        tb.user_streams().follow_production();
+    }
     let now = local_now_ms();
     for member in &report.orders {
         let status = report
@@ -891,7 +894,11 @@ fn record_reconciled(
 
 /// The list type and (role, client order id) of each leg, from the reservation of a list this
 /// server placed; nothing for a list placed elsewhere.
-fn reserved_roles(tb: &Toolbox, env: Environment, list_client_order_id: &str) -> (Option<ListType>, Vec<(String, String)>) {
+fn reserved_roles(
+    tb: &Toolbox,
+    env: Environment,
+    list_client_order_id: &str,
+) -> (Option<ListType>, Vec<(String, String)>) {
     let Ok(view) = tb.ledger().view() else {
         return (None, Vec::new());
     };

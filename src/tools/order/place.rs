@@ -158,6 +158,9 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
                 shape: Some(shape),
                 symbol: Some(order.symbol.clone()),
             })?;
+            if env == Environment::Production {
+                tb.user_streams().follow_production();
+            }
             // The placement answer is provisional; a query confirms the state.
             let confirmed = tb
                 .client(env)
