@@ -260,6 +260,13 @@ async fn session(tb: &Arc<Toolbox>, env: Environment, failures: &mut u32) -> Res
         .ok_or_else(|| WsApiError::Closed("no credentials".into()))?;
     let url = tb.config().environment(env).ws_api_url.clone();
     let connect_timeout = Duration::from_millis(tb.config().connect_timeout_ms);
+    let charge = |weight| async move {
+        client
+            .charge_websocket(weight)
+            .await
+            .map_err(|e| WsApiError::Refused(e.describe(env)))
+    };
+    charge(2).await?;
     let mut connection = WsApiConnection::connect(&url, connect_timeout).await?;
     if client.clock().needs_sync()
         && let Err(e) = client.server_time().await
@@ -270,6 +277,7 @@ async fn session(tb: &Arc<Toolbox>, env: Environment, failures: &mut u32) -> Res
     let mut early: Vec<Value> = Vec::new();
     let mut keep = |_: Option<i64>, event: Value| early.push(event);
     let method = if credentials.key_type() == KeyType::Ed25519 {
+        charge(4).await?;
         let params = signed_params(&credentials, client.clock().now_ms(), recv_window, &[]);
         connection
             .request("session.logon", Some(params), REQUEST_TIMEOUT, &mut keep)
@@ -279,6 +287,7 @@ async fn session(tb: &Arc<Toolbox>, env: Environment, failures: &mut u32) -> Res
             .await?;
         "session.logon"
     } else {
+        charge(2).await?;
         let params = signed_params(&credentials, client.clock().now_ms(), recv_window, &[]);
         connection
             .request(

@@ -15,7 +15,7 @@ use super::circuit::Circuit;
 use super::clock::{Clock, local_now_ms};
 use super::error::{BinanceError, codes};
 use super::governor::{Budget, Governor};
-use super::limits::Limits;
+use super::limits::{Cost, Limits};
 use super::model::*;
 use super::sign::Credentials;
 use super::transport::Resilience;
@@ -184,6 +184,20 @@ impl BinanceClient {
 
     pub fn credentials(&self) -> Option<&Credentials> {
         self.credentials.as_ref()
+    }
+
+    /// Charges `weight` for a WebSocket API step (connecting costs 2, `session.logon` and the
+    /// subscriptions 2 each) to this environment's budget, which REST and every server process
+    /// share: the same limits, bans and `Retry-After` apply, and a refusal sends nothing.
+    pub async fn charge_websocket(&self, weight: u64) -> Result<(), super::Unavailable> {
+        let cost = Cost {
+            weight,
+            orders: 0,
+            free_on_success: false,
+        };
+        let ticket = self.governor.admit(cost, || self.clock.now_ms()).await?;
+        self.governor.settle(&ticket, &[], true, self.clock.now_ms());
+        Ok(())
     }
 
     pub fn recv_window_ms(&self) -> u64 {

@@ -184,7 +184,7 @@ impl Unavailable {
         }
     }
 
-    fn describe(&self, environment: Environment) -> String {
+    pub fn describe(&self, environment: Environment) -> String {
         match self {
             Unavailable::TestnetOnly => format!("the {environment} environment is disabled by BINANCE_TESTNET=1"),
             Unavailable::Banned { until_ms } => format!(

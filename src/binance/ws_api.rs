@@ -17,6 +17,8 @@ use super::sign::Credentials;
 /// Why a WebSocket API exchange failed.
 #[derive(Debug, thiserror::Error)]
 pub enum WsApiError {
+    #[error("not sent: {0}")]
+    Refused(String),
     #[error("could not connect to {url}: {reason}")]
     Connect { url: String, reason: String },
     #[error("the WebSocket connection ended: {0}")]
