@@ -191,6 +191,8 @@ enum SessionEnd {
 async fn supervise(tb: Arc<Toolbox>, env: Environment) {
     let streams = tb.user_streams().clone();
     let mut failures: u32 = 0;
+    // Set by a -1021: the next attempt measures the clock offset first.
+    let mut clock_suspect = false;
     loop {
         if let Some(until) = blocked_until(&tb, env) {
             streams.update(env, |s| {
@@ -212,7 +214,7 @@ async fn supervise(tb: Arc<Toolbox>, env: Environment) {
             }
             .into();
         });
-        let outcome = session(&tb, env, &mut failures).await;
+        let outcome = session(&tb, env, &mut failures, &mut clock_suspect).await;
         let delay = match outcome {
             Ok(SessionEnd::Renew) => Duration::ZERO,
             Ok(SessionEnd::Terminated) => {
@@ -252,7 +254,12 @@ fn backoff(failures: u32) -> Duration {
 }
 
 /// One connection: subscribe, reconcile, journal events until it ends.
-async fn session(tb: &Arc<Toolbox>, env: Environment, failures: &mut u32) -> Result<SessionEnd, WsApiError> {
+async fn session(
+    tb: &Arc<Toolbox>,
+    env: Environment,
+    failures: &mut u32,
+    clock_suspect: &mut bool,
+) -> Result<SessionEnd, WsApiError> {
     let client = tb.client(env);
     let credentials = client
         .credentials()
@@ -266,22 +273,33 @@ async fn session(tb: &Arc<Toolbox>, env: Environment, failures: &mut u32) -> Res
             .await
             .map_err(|e| WsApiError::Refused(e.describe(env)))
     };
+    if *clock_suspect {
+        *clock_suspect = false;
+        if let Err(e) = client.server_time().await {
+            tracing::debug!(error = %e, "could not measure the clock offset; signing with the local clock");
+        }
+    }
     charge(2).await?;
     let mut connection = WsApiConnection::connect(&url, connect_timeout).await?;
-    if client.clock().needs_sync()
-        && let Err(e) = client.server_time().await
-    {
-        tracing::debug!(error = %e, "clock not synced before subscribing; using the local clock");
-    }
     let recv_window = Some(client.recv_window_ms());
     let mut early: Vec<Value> = Vec::new();
     let mut keep = |_: Option<i64>, event: Value| early.push(event);
+    // The local clock (corrected once a REST call has measured the offset) signs the request; a
+    // -1021 measures the offset and the next attempt, a second later, signs with it. No REST
+    // call is spent on the clock while it is right.
+    let mut late = |e: WsApiError| {
+        if e.code() == Some(crate::binance::error::codes::INVALID_TIMESTAMP) {
+            *clock_suspect = true;
+        }
+        e
+    };
     let method = if credentials.key_type() == KeyType::Ed25519 {
         charge(4).await?;
         let params = signed_params(&credentials, client.clock().now_ms(), recv_window, &[]);
         connection
             .request("session.logon", Some(params), REQUEST_TIMEOUT, &mut keep)
-            .await?;
+            .await
+            .map_err(&mut late)?;
         connection
             .request("userDataStream.subscribe", None, REQUEST_TIMEOUT, &mut keep)
             .await?;
@@ -296,7 +314,8 @@ async fn session(tb: &Arc<Toolbox>, env: Environment, failures: &mut u32) -> Res
                 REQUEST_TIMEOUT,
                 &mut keep,
             )
-            .await?;
+            .await
+            .map_err(&mut late)?;
         "userDataStream.subscribe.signature"
     };
     *failures = 0;
@@ -433,8 +452,99 @@ pub async fn reconcile(tb: &Toolbox, env: Environment) -> Result<usize, crate::t
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::emulator::{self, EmulatorConfig};
+
+    const KEY: &str = "streamkey0000000000000000000000000000000000000000000000000000001";
+    const SECRET: &str = "streamsecret00000000000000000000000000000000000000000000000000001";
+
+    /// A server's toolbox on testnet, pointed at an emulator with `emulator` settings.
+    async fn toolbox_against(emulator: EmulatorConfig) -> (Arc<Toolbox>, emulator::EmulatorHandle, tempfile::TempDir) {
+        let handle = emulator::spawn("127.0.0.1:0".parse().unwrap(), emulator.with_account(KEY, SECRET))
+            .await
+            .unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let base = handle.base_url();
+        let home_path = home.path().to_string_lossy().into_owned();
+        let vars = [
+            ("BINANCE_TESTNET_BASE_URL", base.as_str()),
+            ("BINANCE_TESTNET_API_KEY", KEY),
+            ("BINANCE_TESTNET_API_SECRET", SECRET),
+            ("BINANCE_HOME", home_path.as_str()),
+        ];
+        let config =
+            Config::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())).unwrap();
+        (Toolbox::new(config), handle, home)
+    }
+
+    async fn settled(tb: &Toolbox, done: impl Fn(&UserStreamStatus) -> bool) -> UserStreamStatus {
+        for _ in 0..300 {
+            let status = tb.user_streams().status(Environment::Testnet);
+            if done(&status) {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("never settled: {:?}", tb.user_streams().status(Environment::Testnet));
+    }
+
+    #[tokio::test]
+    async fn pings_are_answered_so_a_quiet_connection_stays_up() {
+        let mut config = EmulatorConfig::new(4);
+        config.ws_ping_interval = Duration::from_millis(100);
+        config.ws_pong_timeout = Duration::from_millis(300);
+        let (tb, handle, _home) = toolbox_against(config).await;
+        start(&tb);
+        settled(&tb, |s| s.state == "subscribed").await;
+        // Twenty pings later: had one gone unanswered, the emulator would have closed the link.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let status = tb.user_streams().status(Environment::Testnet);
+        assert_eq!(
+            (status.state.as_str(), status.subscriptions),
+            ("subscribed", 1),
+            "{status:?}"
+        );
+        tb.user_streams().stop();
+        handle.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_clock_off_by_20_s_is_measured_after_the_first_refusal() {
+        let (tb, handle, _home) = toolbox_against(EmulatorConfig::new(6)).await;
+        let faults = format!("{}/emulator/faults", handle.base_url());
+        let set = reqwest::Client::new()
+            .post(faults)
+            .json(&serde_json::json!({"clock_skew_ms": 20_000}))
+            .send()
+            .await
+            .unwrap();
+        assert!(set.status().is_success());
+        start(&tb);
+        let status = settled(&tb, |s| s.state == "subscribed").await;
+        assert_eq!(status.subscriptions, 1, "{status:?}");
+        let offset = tb.client(Environment::Testnet).clock().sample().unwrap().offset_ms;
+        assert!((19_000..21_000).contains(&offset), "measured {offset} ms");
+        tb.user_streams().stop();
+        handle.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_exchange_ends_at_its_lifetime_is_reopened() {
+        let mut config = EmulatorConfig::new(5);
+        config.ws_max_lifetime = Duration::from_millis(700);
+        let (tb, handle, _home) = toolbox_against(config).await;
+        start(&tb);
+        let status = settled(&tb, |s| s.subscriptions >= 2 && s.state == "subscribed").await;
+        assert_eq!(status.method.as_deref(), Some("userDataStream.subscribe.signature"));
+        // Production has keys nowhere here, and demo neither: both stay off and say why.
+        let production = tb.user_streams().status(Environment::Production);
+        assert_eq!(production.state, "off");
+        tb.user_streams().stop();
+        handle.shutdown().await;
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {
