@@ -462,3 +462,70 @@ async fn production_events_wait_for_the_first_order_the_human_confirmed() {
     .await;
     assert_eq!(after["subscriptions"], 1, "{after}");
 }
+
+#[tokio::test]
+async fn an_otoco_entry_puts_its_bracket_on_the_book_when_the_entry_fills() {
+    let ex = Exchanges::start().await;
+    let mcp = connect(&ex.env(), &[]).await;
+    subscribed(&mcp).await;
+    let (bid, ask) = mcp.book("BTCUSDT", "testnet").await;
+    let list = |test_only: bool| {
+        json!({
+            "list_type": "otoco", "symbol": "BTCUSDT", "side": "SELL", "quantity": "0.001",
+            "environment": "testnet", "test_only": test_only,
+            "legs": [
+                {"role": "working", "type": "LIMIT", "side": "BUY", "quantity": "0.001",
+                 "price": price_near(&bid, "0.99", "0.01"), "time_in_force": "GTC"},
+                {"role": "above", "type": "LIMIT_MAKER", "price": price_near(&ask, "1.05", "0.01")},
+                {"role": "below", "type": "STOP_LOSS", "stop_price": price_near(&bid, "0.9", "0.01")}
+            ]
+        })
+    };
+    mcp.ok("order_list_place", list(true)).await;
+    let placed = mcp.ok("order_list_place", list(false)).await;
+    let legs = placed["legs"].as_array().expect("legs");
+    let id = |role: &str| {
+        legs.iter()
+            .find(|l| l["role"] == role)
+            .and_then(|l| l["order_id"].as_u64())
+            .expect("leg id")
+    };
+    let (working, above, below) = (id("working"), id("above"), id("below"));
+    let status_of = |role: &str| {
+        legs.iter()
+            .find(|l| l["role"] == role)
+            .map(|l| l["status"].clone())
+            .expect("leg")
+    };
+    assert_eq!(status_of("working"), "NEW", "{placed}");
+    assert_eq!(status_of("above"), "PENDING_NEW", "{placed}");
+
+    fill(&ex.testnet.base_url, working).await;
+    let live = eventually("the bracket going live", Duration::from_secs(10), || async {
+        let events = events_of(&mcp, above).await;
+        events
+            .iter()
+            .any(|e| e["execution_type"] == "NEW" && e["status"] == "NEW")
+            .then_some(events)
+    })
+    .await;
+    assert_eq!(live[0]["status"], "PENDING_NEW", "placed as pending first: {live:?}");
+
+    fill(&ex.testnet.base_url, above).await;
+    eventually("the stop leg's expiry", Duration::from_secs(10), || async {
+        events_of(&mcp, below)
+            .await
+            .iter()
+            .any(|e| e["status"] == "EXPIRED")
+            .then_some(())
+    })
+    .await;
+    let stop = mcp
+        .ok(
+            "order_status",
+            json!({"symbol": "BTCUSDT", "order_id": below, "environment": "testnet"}),
+        )
+        .await;
+    assert_eq!(stop["order"]["status"], "EXPIRED", "{stop}");
+    assert_eq!(stop["journal"]["agrees"], true, "{stop}");
+}

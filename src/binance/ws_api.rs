@@ -10,6 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Map, Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::sign::Credentials;
@@ -145,7 +146,10 @@ impl std::fmt::Debug for WsApiConnection {
 impl WsApiConnection {
     /// Opens `url` within `timeout`.
     pub async fn connect(url: &str, timeout: Duration) -> Result<WsApiConnection, WsApiError> {
-        let connecting = tokio_tungstenite::connect_async(url);
+        // User-data events are small: a 16 KiB read buffer instead of tungstenite's eager
+        // 128 KiB keeps an idle server lean (a larger frame still grows it as needed).
+        let config = WebSocketConfig::default().read_buffer_size(16 * 1024);
+        let connecting = tokio_tungstenite::connect_async_with_config(url, Some(config), true);
         let (socket, _) = tokio::time::timeout(timeout, connecting)
             .await
             .map_err(|_| WsApiError::Connect {
