@@ -43,7 +43,7 @@ const SAFE_ORDER_STEPS: &str = "Follow these steps exactly, one tool call at a t
 4. order_test with exactly the same arguments. Show the estimated fee.
 5. For production only: show the user the exact order (symbol, side, type, quantity, price, estimated notional and fee) and ask for an explicit yes. Only after a yes in the conversation, repeat order_test with confirm_production: true if needed, then order_place with confirm_production: true. If the user's client asks them to approve the order, that approval is theirs to give.
 6. order_place with exactly the same arguments as the passed order_test (within 5 minutes).
-7. order_status with the client_order_id from the result: a placement response is provisional. Report the confirmed status, the filled quantity and the average price.
+7. order_status with the client_order_id from the result: a placement response is provisional. Report the confirmed status, the filled quantity and the average price; order_events shows the fills as Binance pushed them.
 8. If this was the first production order of its kind, suggest a runbook entry with memory_append (file runbooks).";
 
 #[prompt_router(router = "prompt_router", vis = "pub(crate)")]
