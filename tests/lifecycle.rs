@@ -529,3 +529,27 @@ async fn an_otoco_entry_puts_its_bracket_on_the_book_when_the_entry_fills() {
     assert_eq!(stop["order"]["status"], "EXPIRED", "{stop}");
     assert_eq!(stop["journal"]["agrees"], true, "{stop}");
 }
+
+#[tokio::test]
+async fn a_list_whose_answer_is_lost_is_found_by_its_client_id_and_not_sent_again() {
+    let ex = Exchanges::start().await;
+    let mcp = connect(&ex.env(), &[]).await;
+    let (bid, ask) = mcp.book("BTCUSDT", "testnet").await;
+    mcp.ok("order_list_place", bracket(&bid, &ask, true)).await;
+    set_faults(&ex.testnet.base_url, json!({"execute_then_503": 1})).await;
+    let placed = mcp.ok("order_list_place", bracket(&bid, &ask, false)).await;
+    assert_eq!(placed["list_status"], "EXECUTING", "{placed}");
+    assert_eq!(placed["provisional"], false, "{placed}");
+    assert!(
+        placed["next_step"]
+            .as_str()
+            .is_some_and(|s| s.contains("found by its client id")),
+        "{placed}"
+    );
+    let posts = count_requests(&ex.testnet.base_url, "POST", "/api/v3/orderList/oco").await;
+    assert_eq!(posts, 1, "the list was sent once, never again");
+    let open = mcp.ok("order_open_list", json!({"symbol": "BTCUSDT"})).await;
+    assert_eq!(open["count"], 2, "{open}");
+    let incidents = std::fs::read_to_string(mcp.home.path().join("incidents.md")).expect("incidents");
+    assert!(incidents.contains("did NOT resend the oco list"), "{incidents}");
+}

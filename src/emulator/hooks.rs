@@ -14,8 +14,9 @@
 //! * `DELETE /emulator/requests` clears the log (204).
 //! * `POST /emulator/faults` with a JSON object; each field present changes that fault, absent
 //!   fields stay as they were; the answer is the fault state:
-//!   * `{"execute_then_503": N}`: the next N `POST /api/v3/order` requests are processed normally
-//!     (the order executes if valid) and answered HTTP 503 with a plain-text body;
+//!   * `{"execute_then_503": N}`: the next N `POST /api/v3/order` or `POST /api/v3/orderList/*`
+//!     requests are processed normally (the order or list executes if valid) and answered HTTP
+//!     503 with a plain-text body;
 //!   * `{"latency_ms": M}`: every answer outside `/emulator/` is delayed by M ms after the request
 //!     was processed (0 turns it off);
 //!   * `{"reject_all": {"status": S}}`: every `/api/` request is answered with status S (400–599)
@@ -339,7 +340,8 @@ pub async fn middleware(State(state): State<Arc<EmulatorState>>, request: Reques
         weight_rule: super::weight::request_weight(&parts.method, &path, parts.uri.query(), &bytes),
         verified_key_type: None,
     });
-    let is_order_post = parts.method == Method::POST && path == "/api/v3/order";
+    let is_order_post =
+        parts.method == Method::POST && (path == "/api/v3/order" || path.starts_with("/api/v3/orderList/"));
     let request = Request::from_parts(parts, Body::from(bytes));
     let (reject, latency) = {
         let faults = state.hooks.faults();
