@@ -75,6 +75,8 @@ pub struct UserStreams {
     tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
     /// Wakes the production subscription once the human confirmed a production order.
     production_confirmed: Arc<tokio::sync::Notify>,
+    /// How long a connection serves before it is replaced (None: [`RENEW_AFTER`]).
+    renewal: Arc<Mutex<Option<Duration>>>,
 }
 
 impl UserStreams {
@@ -89,6 +91,18 @@ impl UserStreams {
                 detail: Some("not started (only `serve` keeps a subscription)".into()),
                 ..UserStreamStatus::default()
             })
+    }
+
+    /// Replaces each connection after `every` instead of [`RENEW_AFTER`], for an exchange
+    /// with a shorter connection limit (and for tests of the renewal itself).
+    pub fn renew_every(&self, every: Duration) {
+        if let Ok(mut renewal) = self.renewal.lock() {
+            *renewal = Some(every);
+        }
+    }
+
+    fn renewal(&self) -> Duration {
+        self.renewal.lock().ok().and_then(|r| *r).unwrap_or(RENEW_AFTER)
     }
 
     /// A production order the human confirmed was accepted: production events are now wanted.
@@ -341,7 +355,7 @@ async fn session(
             Err(e) => tracing::warn!(environment = %env, error = %e, "reconciliation after subscribing failed"),
         }
     });
-    let renew_at = tokio::time::Instant::now() + RENEW_AFTER;
+    let renew_at = tokio::time::Instant::now() + tb.user_streams().renewal();
     loop {
         tokio::select! {
             frame = tokio::time::timeout(SILENCE_LIMIT, connection.next()) => {
@@ -506,6 +520,22 @@ mod tests {
             (status.state.as_str(), status.subscriptions),
             ("subscribed", 1),
             "{status:?}"
+        );
+        tb.user_streams().stop();
+        handle.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn connections_are_renewed_before_the_exchange_limit_without_a_gap_alert() {
+        let (tb, handle, _home) = toolbox_against(EmulatorConfig::new(7)).await;
+        tb.user_streams().renew_every(Duration::from_millis(300));
+        start(&tb);
+        let status = settled(&tb, |s| s.subscriptions >= 3 && s.state == "subscribed").await;
+        assert!(status.detail.is_none(), "{status:?}");
+        let alerts = tb.client(Environment::Testnet).alerts().recent();
+        assert!(
+            alerts.is_empty(),
+            "a planned renewal is not an interruption: {alerts:?}"
         );
         tb.user_streams().stop();
         handle.shutdown().await;
