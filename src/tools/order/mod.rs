@@ -5,6 +5,7 @@
 mod amend;
 mod events;
 mod list;
+mod list_plan;
 mod manage;
 mod place;
 mod pretrade;
@@ -12,6 +13,7 @@ mod pretrade;
 pub use amend::*;
 pub use events::*;
 pub use list::*;
+pub use list_plan::*;
 pub use manage::*;
 pub use place::*;
 pub use pretrade::*;
