@@ -553,3 +553,28 @@ async fn a_list_whose_answer_is_lost_is_found_by_its_client_id_and_not_sent_agai
     let incidents = std::fs::read_to_string(mcp.home.path().join("incidents.md")).expect("incidents");
     assert!(incidents.contains("did NOT resend the oco list"), "{incidents}");
 }
+
+#[tokio::test]
+async fn a_subscription_the_exchange_ends_is_journaled_and_taken_up_again() {
+    let ex = Exchanges::start().await;
+    let mcp = connect(&ex.env(), &[]).await;
+    subscribed(&mcp).await;
+    set_faults(&ex.testnet.base_url, json!({"end_user_streams": true})).await;
+    let again = eventually("a new subscription", Duration::from_secs(15), || async {
+        let stream = subscribed(&mcp).await;
+        (stream["subscriptions"].as_u64() >= Some(2)).then_some(stream)
+    })
+    .await;
+    assert_eq!(again["state"], "subscribed", "{again}");
+    let journal = mcp
+        .ok("order_events", json!({"environment": "testnet", "limit": 200}))
+        .await;
+    assert!(
+        journal["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["kind"] == "eventStreamTerminated"),
+        "{journal}"
+    );
+}

@@ -32,6 +32,9 @@
 //!   * `{"ws_down_ms": M}`: every open WebSocket (WebSocket API and market streams) is dropped
 //!     at once, without a close frame, and WebSocket upgrades are answered HTTP 503 for the next
 //!     M ms (0 lifts the refusal early); REST is not affected.
+//!   * `{"end_user_streams": true}`: every user-data subscription is sent the events still owed,
+//!     then `eventStreamTerminated`, and ends; the WebSocket connections stay open (a one-off
+//!     action, not a lasting fault).
 //! * `GET /emulator/faults` shows the fault state; `DELETE /emulator/faults` clears every fault
 //!   (and lifts `ws_down_ms`).
 //! * `POST /emulator/fill` with `{"orderId": N, "quantity": "0.001"}` (`quantity` optional, a
@@ -136,6 +139,7 @@ struct FaultsPatch {
     drop_connections: Option<u32>,
     clock_skew_ms: Option<i64>,
     ws_down_ms: Option<u64>,
+    end_user_streams: Option<bool>,
 }
 
 /// Request log and faults of one emulator.
@@ -299,7 +303,12 @@ async fn set_faults(State(state): State<Arc<EmulatorState>>, body: axum::body::B
         faults.ws_down_ms = ms;
         state.ws.take_down(Duration::from_millis(ms));
     }
-    Json(faults.clone()).into_response()
+    let answer = Json(faults.clone()).into_response();
+    drop(faults);
+    if patch.end_user_streams == Some(true) {
+        state.user_data.terminate_all(&state);
+    }
+    answer
 }
 
 async fn clear_faults(State(state): State<Arc<EmulatorState>>) -> StatusCode {

@@ -157,6 +157,24 @@ impl UserData {
         }
     }
 
+    /// Ends every subscription of every account: each gets the events still owed, then
+    /// `eventStreamTerminated`; the connections stay open (the `end_user_streams` fault, what a
+    /// subscription ended by the exchange looks like to a client).
+    pub fn terminate_all(&self, state: &EmulatorState) {
+        let mut hub = self.hub();
+        let keys: Vec<String> = hub.accounts.keys().cloned().collect();
+        for key in &keys {
+            pump_locked(&mut hub, state, key);
+        }
+        let ended = AccountEvent::Terminated(StreamTerminated::at(state.clock.now_ms()));
+        for watched in hub.accounts.values() {
+            for s in &watched.subscribers {
+                s.outbox.push(ended.frame(s.subscription_id, s.outbox.unit));
+            }
+        }
+        hub.accounts.clear();
+    }
+
     /// Forgets every subscription of a closed connection (no events: nobody is listening).
     pub fn drop_connection(&self, connection: u64) {
         let mut hub = self.hub();
