@@ -270,27 +270,14 @@ impl BinanceServer {
                 return respond::<PlaceOutput>(Err(r.into())).into();
             }
             let action = format!("{} on production", describe_order(&order));
-            match self
-                .approvals
-                .decide(
-                    &ctx,
-                    &action,
-                    &guard::order_identity(&order),
-                    request_state,
-                    input_responses,
-                )
+            let identity = guard::order_identity(&order);
+            approval = match self
+                .human_approval::<PlaceOutput>(&ctx, "order_place", &action, &identity, request_state, input_responses)
                 .await
             {
-                Decision::Approved => approval = Approval::Elicited,
-                Decision::NotAsked => {}
-                Decision::Ask(input_required) => return input_required.into(),
-                Decision::Refused(r) => {
-                    self.toolbox
-                        .audit()
-                        .confirmation(env, "order_place", "elicitation_refused", &action);
-                    return respond::<PlaceOutput>(Err(r.into())).into();
-                }
-            }
+                Ok(approval) => approval,
+                Err(response) => return response,
+            };
         }
         self.run("order_place", order_place(&self.toolbox, args, approval))
             .await
@@ -331,21 +318,20 @@ impl BinanceServer {
                 return respond::<OrderListOutput>(Err(r.into())).into();
             }
             let action = format!("{} on production", plan.describe());
-            match self
-                .approvals
-                .decide(&ctx, &action, &plan.identity(), request_state, input_responses)
+            approval = match self
+                .human_approval::<OrderListOutput>(
+                    &ctx,
+                    "order_list_place",
+                    &action,
+                    &plan.identity(),
+                    request_state,
+                    input_responses,
+                )
                 .await
             {
-                Decision::Approved => approval = Approval::Elicited,
-                Decision::NotAsked => {}
-                Decision::Ask(input_required) => return input_required.into(),
-                Decision::Refused(r) => {
-                    self.toolbox
-                        .audit()
-                        .confirmation(env, "order_list_place", "elicitation_refused", &action);
-                    return respond::<OrderListOutput>(Err(r.into())).into();
-                }
-            }
+                Ok(approval) => approval,
+                Err(response) => return response,
+            };
         }
         self.run("order_list_place", order_list_place(&self.toolbox, args, approval))
             .await
@@ -613,6 +599,34 @@ impl BinanceServer {
                 }
             }
         });
+    }
+
+    /// Shows the human `action` (a production order or list) in the client: how it was approved,
+    /// or the answer to return at once (the 2026-07-28 input request, or the refusal, audited).
+    async fn human_approval<T: ToolOutput>(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        tool: &str,
+        action: &str,
+        identity: &str,
+        request_state: Option<String>,
+        input_responses: Option<rmcp::model::InputResponses>,
+    ) -> Result<Approval, CallToolResponse> {
+        match self
+            .approvals
+            .decide(ctx, action, identity, request_state, input_responses)
+            .await
+        {
+            Decision::Approved => Ok(Approval::Elicited),
+            Decision::NotAsked => Ok(Approval::Argument),
+            Decision::Ask(input_required) => Err(input_required.into()),
+            Decision::Refused(r) => {
+                self.toolbox
+                    .audit()
+                    .confirmation(Environment::Production, tool, "elicitation_refused", action);
+                Err(respond::<T>(Err(r.into())).into())
+            }
+        }
     }
 
     pub fn toolbox(&self) -> &Arc<Toolbox> {

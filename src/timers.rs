@@ -62,23 +62,30 @@ pub fn start(tb: &Arc<Toolbox>) {
     let Some(mut receiver) = tb.timers().receiver.lock().ok().and_then(|mut r| r.take()) else {
         return;
     };
-    let pending = match tb.ledger().view() {
-        Ok(view) => view.pending_timers(),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the ledger: pending cancel timers not resumed");
-            Vec::new()
-        }
-    };
-    if !pending.is_empty() {
-        tracing::info!(count = pending.len(), "resuming cancel timers from the ledger");
-    }
-    for timer in pending {
-        spawn_timer(tb.clone(), timer);
-    }
     let tb = tb.clone();
+    // Reading the ledger happens in the task, off the start-up path.
     tokio::spawn(async move {
+        let pending = match tb.ledger().view() {
+            Ok(view) => view.pending_timers(),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the ledger: pending cancel timers not resumed");
+                Vec::new()
+            }
+        };
+        if !pending.is_empty() {
+            tracing::info!(count = pending.len(), "resuming cancel timers from the ledger");
+        }
+        // A timer armed while the ledger was being read arrives both ways: it runs once.
+        let mut started = std::collections::HashSet::new();
+        for timer in pending {
+            if started.insert((timer.environment, timer.order_id)) {
+                spawn_timer(tb.clone(), timer);
+            }
+        }
         while let Some(timer) = receiver.recv().await {
-            spawn_timer(tb.clone(), timer);
+            if started.insert((timer.environment, timer.order_id)) {
+                spawn_timer(tb.clone(), timer);
+            }
         }
     });
 }

@@ -146,20 +146,19 @@ pub fn start(tb: &Arc<Toolbox>) {
             });
             continue;
         }
-        let task = if env == Environment::Production && !production_orders_to_follow(tb) {
-            tb.user_streams().update(env, |s| {
-                s.state = "off".into();
-                s.detail = Some("waits for the first production order the human confirms".into());
-            });
-            let waiting = tb.user_streams().production_confirmed.clone();
-            let tb = tb.clone();
-            tokio::spawn(async move {
-                waiting.notified().await;
-                supervise(tb, env).await;
-            })
-        } else {
-            tokio::spawn(supervise(tb.clone(), env))
-        };
+        let tb_task = tb.clone();
+        // Reading the ledger happens in the task, off the start-up path.
+        let task = tokio::spawn(async move {
+            if env == Environment::Production && !production_orders_to_follow(&tb_task) {
+                let streams = tb_task.user_streams().clone();
+                streams.update(env, |s| {
+                    s.state = "off".into();
+                    s.detail = Some("waits for the first production order the human confirms".into());
+                });
+                streams.production_confirmed.notified().await;
+            }
+            supervise(tb_task, env).await;
+        });
         if let Ok(mut tasks) = tb.user_streams().tasks.lock() {
             tasks.push(task);
         }
@@ -410,6 +409,28 @@ pub fn journal(tb: &Toolbox, env: Environment, event: Value) {
     }
 }
 
+/// Journals Binance's REST answer about an order as a `reconciliation` event: what the event
+/// journal missed, from the authority.
+pub fn record_reconciliation(
+    tb: &Toolbox,
+    env: Environment,
+    report: &crate::binance::model::OrderReport,
+) -> Result<(), crate::tools::ToolError> {
+    let now = local_now_ms();
+    tb.ledger().record(&LedgerEvent::ExchangeEvent {
+        at: utc(now),
+        at_ms: now,
+        environment: env,
+        kind: "reconciliation".into(),
+        symbol: Some(report.symbol.clone()),
+        order_id: Some(report.order_id),
+        client_order_id: Some(report.client_order_id.clone()),
+        status: report.status.clone(),
+        data: serde_json::to_value(report).unwrap_or_default(),
+    })?;
+    Ok(())
+}
+
 /// Compares the orders the ledger believes open with Binance's answer and journals every
 /// difference as a `reconciliation` event. Returns how many orders it journaled.
 pub async fn reconcile(tb: &Toolbox, env: Environment) -> Result<usize, crate::tools::ToolError> {
@@ -447,18 +468,7 @@ pub async fn reconcile(tb: &Toolbox, env: Environment) -> Result<usize, crate::t
             if status == order.status && (same_fill || order.executed_qty.is_none() && !is_final_status(&status)) {
                 continue;
             }
-            let now = local_now_ms();
-            tb.ledger().record(&LedgerEvent::ExchangeEvent {
-                at: utc(now),
-                at_ms: now,
-                environment: env,
-                kind: "reconciliation".into(),
-                symbol: Some(symbol.to_owned()),
-                order_id: Some(report.order_id),
-                client_order_id: Some(report.client_order_id.clone()),
-                status: Some(status),
-                data,
-            })?;
+            record_reconciliation(tb, env, &report)?;
             journaled += 1;
         }
     }

@@ -687,3 +687,9 @@ pub struct OrderListMember {
     pub order_id: u64,
     pub client_order_id: String,
 }
+
+/// A decimal field of a raw Binance JSON object (events, stream payloads): Binance sends
+/// prices and quantities as strings, which parse exactly.
+pub fn decimal_field(value: &serde_json::Value, key: &str) -> Option<Decimal> {
+    value.get(key)?.as_str()?.parse().ok()
+}

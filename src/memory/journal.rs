@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::ledger::{LedgerEvent, LedgerView};
+use crate::binance::model::decimal_field;
 use crate::config::Environment;
 
 /// Order statuses after which nothing more happens to an order.
@@ -66,21 +67,13 @@ pub struct JournalFill {
     pub time_ms: Option<i64>,
 }
 
-fn decimal(data: &Value, key: &str) -> Option<Decimal> {
-    match data.get(key)? {
-        Value::String(s) => s.parse().ok(),
-        Value::Number(n) => n.to_string().parse().ok(),
-        _ => None,
-    }
-}
-
 /// The cumulative filled quantity an exchange event carries: `z` of an executionReport, or
 /// `executedQty` of a REST order (reconciliation).
 pub fn event_executed_qty(kind: &str, data: &Value) -> Option<Decimal> {
     if kind == "executionReport" {
-        decimal(data, "z")
+        decimal_field(data, "z")
     } else {
-        decimal(data, "executedQty")
+        decimal_field(data, "executedQty")
     }
 }
 
@@ -210,9 +203,9 @@ impl LedgerView {
             if kind == "executionReport" && data.get("x").and_then(Value::as_str) == Some("TRADE") {
                 journal.fills.push(JournalFill {
                     trade_id: data.get("t").and_then(Value::as_i64),
-                    price: decimal(data, "L"),
-                    qty: decimal(data, "l"),
-                    commission: decimal(data, "n"),
+                    price: decimal_field(data, "L"),
+                    qty: decimal_field(data, "l"),
+                    commission: decimal_field(data, "n"),
                     commission_asset: data.get("N").and_then(Value::as_str).map(str::to_owned),
                     time_ms: data.get("T").and_then(Value::as_i64),
                 });

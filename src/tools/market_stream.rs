@@ -13,6 +13,7 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::market::market_env;
+use crate::binance::model::decimal_field;
 use crate::config::Environment;
 use crate::tools::{ToolError, ToolOutput, Toolbox};
 
@@ -144,10 +145,6 @@ pub fn normalize_stream(raw: &str) -> Result<String, ToolError> {
     Ok(format!("{symbol}@{kind}"))
 }
 
-fn decimal(v: &Value, key: &str) -> Option<Decimal> {
-    v.get(key)?.as_str()?.parse().ok()
-}
-
 fn add(slot: &mut Option<Decimal>, amount: Decimal) {
     *slot = Some(slot.unwrap_or_default() + amount);
 }
@@ -157,7 +154,7 @@ impl StreamSummary {
         self.events += 1;
         match data.get("e").and_then(Value::as_str) {
             Some("trade" | "aggTrade") => {
-                if let (Some(price), Some(qty)) = (decimal(data, "p"), decimal(data, "q")) {
+                if let (Some(price), Some(qty)) = (decimal_field(data, "p"), decimal_field(data, "q")) {
                     self.low = Some(self.low.map_or(price, |l| l.min(price)));
                     self.high = Some(self.high.map_or(price, |h| h.max(price)));
                     self.last_price = Some(price);
@@ -172,17 +169,17 @@ impl StreamSummary {
             }
             Some("kline") => {
                 if let Some(k) = data.get("k") {
-                    self.last_price = decimal(k, "c");
-                    self.high = decimal(k, "h");
-                    self.low = decimal(k, "l");
-                    self.volume = decimal(k, "v");
+                    self.last_price = decimal_field(k, "c");
+                    self.high = decimal_field(k, "h");
+                    self.low = decimal_field(k, "l");
+                    self.volume = decimal_field(k, "v");
                 }
             }
-            Some("24hrMiniTicker" | "24hrTicker") => self.last_price = decimal(data, "c"),
+            Some("24hrMiniTicker" | "24hrTicker") => self.last_price = decimal_field(data, "c"),
             _ => {
                 // bookTicker has no `e`; partial depth carries `bids`/`asks`.
-                let bid = decimal(data, "b").or_else(|| first_level(data, "bids"));
-                let ask = decimal(data, "a").or_else(|| first_level(data, "asks"));
+                let bid = decimal_field(data, "b").or_else(|| first_level(data, "bids"));
+                let ask = decimal_field(data, "a").or_else(|| first_level(data, "asks"));
                 if let (Some(bid), Some(ask)) = (bid, ask) {
                     self.best_bid = Some(bid);
                     self.best_ask = Some(ask);

@@ -8,12 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::binance::HistoryQuery;
-use crate::binance::clock::local_now_ms;
-use crate::binance::model::OrderReport;
+use crate::binance::model::{OrderReport, decimal_field};
 use crate::config::Environment;
 use crate::memory::journal::{JournalFill, event_executed_qty};
 use crate::memory::ledger::LedgerEvent;
-use crate::tools::{ToolError, ToolOutput, Toolbox, normalize_symbol, utc};
+use crate::tools::{ToolError, ToolOutput, Toolbox, normalize_symbol};
 use crate::user_stream::UserStreamStatus;
 
 const DEFAULT_EVENTS: usize = 20;
@@ -107,10 +106,6 @@ impl ToolOutput for OrderEventsOutput {
     }
 }
 
-fn decimal(data: &Value, key: &str) -> Option<Decimal> {
-    data.get(key)?.as_str()?.parse().ok()
-}
-
 fn flatten(
     at: &str,
     kind: &str,
@@ -133,8 +128,8 @@ fn flatten(
         client_order_id: client.clone(),
         execution_type: data.get("x").and_then(Value::as_str).map(str::to_owned),
         status: status.clone(),
-        last_qty: decimal(data, "l").filter(|_| kind == "executionReport"),
-        last_price: decimal(data, "L").filter(|_| kind == "executionReport"),
+        last_qty: decimal_field(data, "l").filter(|_| kind == "executionReport"),
+        last_price: decimal_field(data, "L").filter(|_| kind == "executionReport"),
         executed_qty: event_executed_qty(kind, data),
         balances,
     }
@@ -288,7 +283,7 @@ pub async fn journal_check(tb: &Toolbox, env: Environment, report: &OrderReport)
     let note = match agrees {
         Some(true) => "the event journal agrees with Binance".to_owned(),
         Some(false) => {
-            journal_rest_state(tb, env, report)?;
+            crate::user_stream::record_reconciliation(tb, env, report)?;
             format!(
                 "the journal said {} and Binance says {rest_status}: Binance's answer is authoritative and is now journaled",
                 journal.last_status.as_deref().unwrap_or("nothing")
@@ -331,20 +326,4 @@ pub async fn journal_check(tb: &Toolbox, env: Environment, report: &OrderReport)
         fills,
         note,
     })
-}
-
-fn journal_rest_state(tb: &Toolbox, env: Environment, report: &OrderReport) -> Result<(), ToolError> {
-    let now = local_now_ms();
-    tb.ledger().record(&LedgerEvent::ExchangeEvent {
-        at: utc(now),
-        at_ms: now,
-        environment: env,
-        kind: "reconciliation".into(),
-        symbol: Some(report.symbol.clone()),
-        order_id: Some(report.order_id),
-        client_order_id: Some(report.client_order_id.clone()),
-        status: report.status.clone(),
-        data: serde_json::to_value(report).unwrap_or_default(),
-    })?;
-    Ok(())
 }

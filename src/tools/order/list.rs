@@ -11,7 +11,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::list_plan::{ListType, PlannedList};
-use super::place::{Approval, is_unknown_outcome};
+use super::place::{
+    Approval, RECONCILE_BACKOFF_MS, is_unknown_outcome, record_incident, record_reconciled, record_rejected,
+    record_unknown,
+};
 use super::{OrderListArgs, check, check_limits, describe_order, notional, refuse_invalid};
 use crate::binance::clock::local_now_ms;
 use crate::binance::error::codes;
@@ -21,9 +24,6 @@ use crate::config::{Environment, TradeMode};
 use crate::guard::{self, Refusal, TEST_VALIDITY};
 use crate::memory::ledger::LedgerEvent;
 use crate::tools::{ToolError, ToolOutput, Toolbox, normalize_symbol, utc};
-
-/// Delays between reconciliation queries after an unknown outcome (about 8 s in all).
-const RECONCILE_BACKOFF_MS: [u64; 5] = [250, 500, 1000, 2000, 4000];
 
 /// One leg in the output.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -263,14 +263,7 @@ pub async fn order_list_place(
             })
         }
         Err(e) if is_unknown_outcome(&e) => {
-            let now = local_now_ms();
-            tb.ledger().record(&LedgerEvent::OrderUnknown {
-                at: utc(now),
-                at_ms: now,
-                environment: env,
-                client_order_id: list_client_order_id.clone(),
-                error: e.to_string(),
-            })?;
+            record_unknown(tb, env, &list_client_order_id, &e)?;
             let out = reconcile_list(tb, env, &plan, &list_client_order_id, &e).await?;
             if let Some(mut incident) = crate::memory::incidents::Incident::from_error(&e, "") {
                 incident.action = format!(
@@ -278,29 +271,18 @@ pub async fn order_list_place(
                     plan.list_type.as_str(),
                     out.list_status.as_deref().unwrap_or("UNKNOWN")
                 );
-                if let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(&incident) {
-                    tracing::warn!(error = %err, "could not write incidents.md");
-                }
+                record_incident(tb, &incident);
             }
             Ok(out)
         }
         Err(e) => {
-            if let Some(incident) = crate::memory::incidents::Incident::from_error(
+            record_rejected(
+                tb,
+                env,
+                list_client_order_id,
                 &e,
                 "order list not placed; returned the error to the agent",
-            ) && let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(&incident)
-            {
-                tracing::warn!(error = %err, "could not write incidents.md");
-            }
-            let now = local_now_ms();
-            tb.ledger().record(&LedgerEvent::OrderRejected {
-                at: utc(now),
-                at_ms: now,
-                environment: env,
-                client_order_id: list_client_order_id,
-                code: e.code(),
-                message: e.to_string(),
-            })?;
+            )?;
             Err(e.into())
         }
     }
@@ -400,7 +382,14 @@ async fn reconcile_list(
         {
             Ok(report) => {
                 record_accepted(tb, env, plan, &report, None)?;
-                record_reconciled(tb, env, list_client_order_id, "exists", Some(&report.list_order_status))?;
+                record_reconciled(
+                    tb,
+                    env,
+                    list_client_order_id,
+                    "exists",
+                    None,
+                    Some(report.list_order_status.clone()),
+                )?;
                 return Ok(OrderListOutput {
                     environment: env,
                     mode: "live".into(),
@@ -420,7 +409,7 @@ async fn reconcile_list(
         }
     }
     let outcome = if absent { "absent" } else { "still_unknown" };
-    record_reconciled(tb, env, list_client_order_id, outcome, None)?;
+    record_reconciled(tb, env, list_client_order_id, outcome, None, None)?;
     Ok(OrderListOutput {
         environment: env,
         mode: "live".into(),
@@ -439,26 +428,6 @@ async fn reconcile_list(
             }
         ),
     })
-}
-
-fn record_reconciled(
-    tb: &Toolbox,
-    env: Environment,
-    client_order_id: &str,
-    outcome: &str,
-    status: Option<&String>,
-) -> Result<(), ToolError> {
-    let now = local_now_ms();
-    tb.ledger().record(&LedgerEvent::Reconciled {
-        at: utc(now),
-        at_ms: now,
-        environment: env,
-        client_order_id: client_order_id.to_owned(),
-        outcome: outcome.to_owned(),
-        order_id: None,
-        status: status.cloned(),
-    })?;
-    Ok(())
 }
 
 // ---- order_list_cancel ----------------------------------------------------------------------

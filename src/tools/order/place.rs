@@ -96,7 +96,56 @@ pub fn is_unknown_outcome(e: &BinanceError) -> bool {
 }
 
 /// Delays between reconciliation queries after an unknown outcome (bounded: about 8 s in all).
-const RECONCILE_BACKOFF_MS: [u64; 5] = [250, 500, 1000, 2000, 4000];
+pub(super) const RECONCILE_BACKOFF_MS: [u64; 5] = [250, 500, 1000, 2000, 4000];
+
+/// An answer lost after sending: the outcome is unknown until reconciled.
+pub(super) fn record_unknown(
+    tb: &Toolbox,
+    env: Environment,
+    client_order_id: &str,
+    error: &BinanceError,
+) -> Result<(), ToolError> {
+    let now = local_now_ms();
+    tb.ledger().record(&LedgerEvent::OrderUnknown {
+        at: utc(now),
+        at_ms: now,
+        environment: env,
+        client_order_id: client_order_id.to_owned(),
+        error: error.to_string(),
+    })?;
+    Ok(())
+}
+
+/// Binance refused: an incident saying what the server did, and the refusal in the ledger
+/// (which gives the test back).
+pub(super) fn record_rejected(
+    tb: &Toolbox,
+    env: Environment,
+    client_order_id: String,
+    error: &BinanceError,
+    action: &str,
+) -> Result<(), ToolError> {
+    if let Some(incident) = crate::memory::incidents::Incident::from_error(error, action) {
+        record_incident(tb, &incident);
+    }
+    let now = local_now_ms();
+    tb.ledger().record(&LedgerEvent::OrderRejected {
+        at: utc(now),
+        at_ms: now,
+        environment: env,
+        client_order_id,
+        code: error.code(),
+        message: error.to_string(),
+    })?;
+    Ok(())
+}
+
+/// incidents.md is best effort here: the order's outcome is already in the ledger.
+pub(super) fn record_incident(tb: &Toolbox, incident: &crate::memory::incidents::Incident) {
+    if let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(incident) {
+        tracing::warn!(error = %err, "could not write incidents.md");
+    }
+}
 
 pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> Result<PlaceOutput, ToolError> {
     let env = tb.signed_env(args.environment);
@@ -181,14 +230,7 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
             Ok(out)
         }
         Err(e) if is_unknown_outcome(&e) => {
-            let now = local_now_ms();
-            tb.ledger().record(&LedgerEvent::OrderUnknown {
-                at: utc(now),
-                at_ms: now,
-                environment: env,
-                client_order_id: client_order_id.clone(),
-                error: e.to_string(),
-            })?;
+            record_unknown(tb, env, &client_order_id, &e)?;
             let mut out = reconcile(tb, env, order, client_order_id, e.to_string()).await;
             if let Ok(placed) = out.as_mut() {
                 arm_cancel_timer(tb, env, placed, cancel_after)?;
@@ -201,9 +243,7 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
                     ),
                     Err(err) => format!("did NOT resend; reconciliation failed: {err}"),
                 };
-                if let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(&incident) {
-                    tracing::warn!(error = %err, "could not write incidents.md");
-                }
+                record_incident(tb, &incident);
                 // An order whose fate was unknown is a critical event: the client hears of it too.
                 tb.client(env).alerts().raise(Alert::new(
                     AlertLevel::Error,
@@ -214,21 +254,13 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
             out
         }
         Err(e) => {
-            if let Some(incident) =
-                crate::memory::incidents::Incident::from_error(&e, "order not placed; returned the error to the agent")
-                && let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(&incident)
-            {
-                tracing::warn!(error = %err, "could not write incidents.md");
-            }
-            let now = local_now_ms();
-            tb.ledger().record(&LedgerEvent::OrderRejected {
-                at: utc(now),
-                at_ms: now,
-                environment: env,
+            record_rejected(
+                tb,
+                env,
                 client_order_id,
-                code: e.code(),
-                message: e.to_string(),
-            })?;
+                &e,
+                "order not placed; returned the error to the agent",
+            )?;
             Err(e.into())
         }
     }
@@ -329,7 +361,14 @@ async fn reconcile(
             .await
         {
             Ok(report) => {
-                record_reconciled(tb, env, &client_order_id, "exists", Some(&report))?;
+                record_reconciled(
+                    tb,
+                    env,
+                    &client_order_id,
+                    "exists",
+                    Some(report.order_id),
+                    report.status.clone(),
+                )?;
                 let mut out = placed(
                     env,
                     order,
@@ -349,7 +388,7 @@ async fn reconcile(
         }
     }
     let outcome = if absent { "absent" } else { "still_unknown" };
-    record_reconciled(tb, env, &client_order_id, outcome, None)?;
+    record_reconciled(tb, env, &client_order_id, outcome, None, None)?;
     Ok(PlaceOutput {
         environment: env,
         mode: "live".into(),
@@ -378,12 +417,14 @@ async fn reconcile(
     })
 }
 
-fn record_reconciled(
+/// What a query by client id found after an unknown outcome (`exists`, `absent`, `still_unknown`).
+pub(super) fn record_reconciled(
     tb: &Toolbox,
     env: Environment,
     client_order_id: &str,
     outcome: &str,
-    report: Option<&OrderReport>,
+    order_id: Option<u64>,
+    status: Option<String>,
 ) -> Result<(), ToolError> {
     let now = local_now_ms();
     tb.ledger().record(&LedgerEvent::Reconciled {
@@ -392,8 +433,8 @@ fn record_reconciled(
         environment: env,
         client_order_id: client_order_id.to_owned(),
         outcome: outcome.to_owned(),
-        order_id: report.map(|r| r.order_id),
-        status: report.and_then(|r| r.status.clone()),
+        order_id,
+        status,
     })?;
     Ok(())
 }
