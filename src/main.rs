@@ -74,6 +74,10 @@ enum Command {
         /// Seed of the deterministic market: the same seed gives the same prices.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// The market day (YYYY-MM-DD, UTC midnight) the emulator shows when it starts; prices
+        /// move on from there as time passes, whatever the date today (default 2026-01-01).
+        #[arg(long, value_name = "DATE", value_parser = parse_market_start)]
+        market_start: Option<i64>,
         /// REQUEST_WEIGHT limit per IP and minute (429, then a 418 ban, past it).
         #[arg(long, default_value_t = emulator::DEFAULT_WEIGHT_LIMIT_PER_MINUTE)]
         weight_limit: u32,
@@ -123,6 +127,14 @@ enum MemoryCommand {
     Snapshots { symbol: Option<String> },
 }
 
+/// `--market-start`: a UTC date as ms since epoch at its midnight.
+fn parse_market_start(value: &str) -> Result<i64, String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(value, format).map_err(|e| format!("expected a date like 2026-01-01 ({e})"))?;
+    let midnight = date.midnight().assume_utc();
+    Ok(i64::try_from(midnight.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Serving logs at info; one-shot commands only warn, so their output stays readable.
@@ -156,10 +168,12 @@ fn main() -> ExitCode {
         api_secret,
         ed25519_public_key_file,
         seed,
+        market_start,
         weight_limit,
     } = command
     {
         let mut config = emulator::EmulatorConfig::new(seed);
+        config.market_start_ms = market_start.unwrap_or(emulator::DEFAULT_MARKET_START_MS);
         config.weight_limit_per_minute = weight_limit.max(1);
         match (api_key, api_secret, ed25519_public_key_file) {
             (Some(key), Some(secret), None) => config = config.with_account(key, secret),

@@ -194,9 +194,11 @@ async fn a_dropped_event_connection_reconnects_and_reconciliation_finds_the_miss
     assert_eq!(status["journal"]["agrees"], true, "{status}");
 }
 
+/// An OCO take-profit/stop-loss pair around the book, sized at 40% of the per-order limit.
 fn bracket(bid: &str, ask: &str, test_only: bool) -> Value {
+    let quantity = qty_within_limit(&price_near(ask, "1.05", "0.01"), "0.4", "0.00001");
     json!({
-        "list_type": "oco", "symbol": "BTCUSDT", "side": "SELL", "quantity": "0.001",
+        "list_type": "oco", "symbol": "BTCUSDT", "side": "SELL", "quantity": quantity,
         "environment": "testnet", "list_client_order_id": "bracket-test-1", "test_only": test_only,
         "legs": [
             {"role": "above", "type": "LIMIT_MAKER", "price": price_near(ask, "1.05", "0.01"), "client_order_id": "tp-1"},
@@ -469,12 +471,14 @@ async fn an_otoco_entry_puts_its_bracket_on_the_book_when_the_entry_fills() {
     let mcp = connect(&ex.env(), &[]).await;
     subscribed(&mcp).await;
     let (bid, ask) = mcp.book("BTCUSDT", "testnet").await;
+    // Entry and exit can both execute: each at 40% of the per-order limit.
+    let quantity = qty_within_limit(&price_near(&ask, "1.05", "0.01"), "0.4", "0.00001");
     let list = |test_only: bool| {
         json!({
-            "list_type": "otoco", "symbol": "BTCUSDT", "side": "SELL", "quantity": "0.001",
+            "list_type": "otoco", "symbol": "BTCUSDT", "side": "SELL", "quantity": quantity,
             "environment": "testnet", "test_only": test_only,
             "legs": [
-                {"role": "working", "type": "LIMIT", "side": "BUY", "quantity": "0.001",
+                {"role": "working", "type": "LIMIT", "side": "BUY", "quantity": quantity,
                  "price": price_near(&bid, "0.99", "0.01"), "time_in_force": "GTC"},
                 {"role": "above", "type": "LIMIT_MAKER", "price": price_near(&ask, "1.05", "0.01")},
                 {"role": "below", "type": "STOP_LOSS", "stop_price": price_near(&bid, "0.9", "0.01")}

@@ -76,20 +76,23 @@ async fn every_order_type_has_a_happy_path() {
     let mcp = connect(&ex.env(), &[]).await;
     let (bid, ask) = mcp.book("BTCUSDT", "testnet").await;
     let p = |f: &str, r: &str| price_near(r, f, "0.01");
+    // Half the per-order limit at the highest price below, whatever the market's level.
+    let qty = qty_within_limit(&p("1.051", &ask), "0.5", "0.00001");
+    let iceberg = qty_within_limit(&p("1.051", &ask), "0.25", "0.00001");
     let orders = vec![
-        json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC", "quantity": "0.001", "price": p("0.98", &bid)}),
-        json!({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001"}),
+        json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC", "quantity": qty, "price": p("0.98", &bid)}),
+        json!({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": qty}),
         json!({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quote_order_qty": "50"}),
-        json!({"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT_MAKER", "quantity": "0.001", "price": p("1.02", &ask)}),
-        json!({"symbol": "BTCUSDT", "side": "SELL", "type": "STOP_LOSS", "quantity": "0.001", "stop_price": p("0.95", &bid)}),
-        json!({"symbol": "BTCUSDT", "side": "SELL", "type": "STOP_LOSS_LIMIT", "time_in_force": "GTC", "quantity": "0.001",
+        json!({"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT_MAKER", "quantity": qty, "price": p("1.02", &ask)}),
+        json!({"symbol": "BTCUSDT", "side": "SELL", "type": "STOP_LOSS", "quantity": qty, "stop_price": p("0.95", &bid)}),
+        json!({"symbol": "BTCUSDT", "side": "SELL", "type": "STOP_LOSS_LIMIT", "time_in_force": "GTC", "quantity": qty,
                "stop_price": p("0.95", &bid), "price": p("0.949", &bid)}),
-        json!({"symbol": "BTCUSDT", "side": "SELL", "type": "TAKE_PROFIT", "quantity": "0.001", "stop_price": p("1.05", &ask)}),
-        json!({"symbol": "BTCUSDT", "side": "SELL", "type": "TAKE_PROFIT_LIMIT", "time_in_force": "GTC", "quantity": "0.001",
+        json!({"symbol": "BTCUSDT", "side": "SELL", "type": "TAKE_PROFIT", "quantity": qty, "stop_price": p("1.05", &ask)}),
+        json!({"symbol": "BTCUSDT", "side": "SELL", "type": "TAKE_PROFIT_LIMIT", "time_in_force": "GTC", "quantity": qty,
                "stop_price": p("1.05", &ask), "price": p("1.051", &ask)}),
-        json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC", "quantity": "0.001",
-               "iceberg_qty": "0.0002", "price": p("0.97", &bid)}),
-        json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC", "quantity": "0.001",
+        json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC", "quantity": qty,
+               "iceberg_qty": iceberg, "price": p("0.97", &bid)}),
+        json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC", "quantity": qty,
                "price": p("0.96", &bid), "self_trade_prevention_mode": "EXPIRE_BOTH"}),
     ];
     for order in orders {

@@ -1,5 +1,10 @@
 //! Deterministic synthetic market: prices, trades and the order book as pure functions of
-//! (seed, symbol, time).
+//! (seed, symbol, market time).
+//!
+//! Market time is server time moved by a fixed shift: an emulator shows the market of
+//! [`DEFAULT_MARKET_START_MS`] (or the start it is given) at the moment it starts, so what a
+//! test sees depends on its seed and on the time since the emulator started, never on the
+//! calendar date it runs on.
 //!
 //! The mid price is the symbol's base price times `exp` of multi-octave hash-based value noise
 //! over time (periods from one second to one week). The best bid is the mid floored to the tick,
@@ -15,6 +20,10 @@ use super::symbols::SymbolSpec;
 /// First instant of the synthetic market (2017-07-14T02:40:00Z); nothing trades before it.
 pub const GENESIS_MS: i64 = 1_500_000_000_000;
 const GENESIS_S: i64 = GENESIS_MS / 1000;
+
+/// The market instant an emulator shows when it starts, unless told otherwise:
+/// 2026-01-01T00:00:00Z.
+pub const DEFAULT_MARKET_START_MS: i64 = 1_767_225_600_000;
 
 /// (period in ms, amplitude of log-price) per noise octave.
 const OCTAVES: [(i64, f64); 8] = [
@@ -70,13 +79,28 @@ pub struct Book {
 pub struct Market {
     seed: u64,
     instruments: Vec<Instrument>,
+    /// Market time minus server time, in ms.
+    shift_ms: i64,
 }
 
 impl Market {
     /// A market for `specs`, all of whose prices derive from `seed`.
     pub fn new(seed: u64, specs: Vec<SymbolSpec>) -> Self {
         let instruments = specs.into_iter().map(Instrument::new).collect();
-        Self { seed, instruments }
+        Self {
+            seed,
+            instruments,
+            shift_ms: 0,
+        }
+    }
+
+    /// A market that shows the prices of market instant `market_start_ms` at server time
+    /// `anchor_ms`, and moves on from there as server time passes.
+    pub fn anchored(seed: u64, specs: Vec<SymbolSpec>, anchor_ms: i64, market_start_ms: i64) -> Self {
+        Self {
+            shift_ms: market_start_ms.saturating_sub(anchor_ms),
+            ..Self::new(seed, specs)
+        }
     }
 
     /// The symbol's model, if listed.
@@ -91,6 +115,7 @@ impl Market {
 
     /// The continuous mid price at `t_ms` (not on the tick grid).
     pub fn mid(&self, inst: &Instrument, t_ms: i64) -> f64 {
+        let t_ms = t_ms.saturating_add(self.shift_ms);
         let log_offset: f64 = OCTAVES
             .iter()
             .enumerate()
@@ -290,6 +315,23 @@ mod tests {
             assert_eq!(a.best_bid(&btc(&a), t), b.best_bid(&btc(&b), t));
         }
         assert_ne!(a.mid(&btc(&a), T), c.mid(&btc(&c), T));
+    }
+
+    #[test]
+    fn an_anchored_market_shows_the_same_prices_whatever_the_date_it_starts() {
+        let specs = default_symbols;
+        let day = 86_400_000;
+        // Started on 2026-01-01 and on 2027-06-30: the same prices at the same time since start.
+        let (jan, jun) = (T, T + 545 * day);
+        let a = Market::anchored(7, specs(), jan, DEFAULT_MARKET_START_MS);
+        let b = Market::anchored(7, specs(), jun, DEFAULT_MARKET_START_MS);
+        let inst = a.instrument("BTCUSDT").unwrap().clone();
+        for elapsed in [0, 1, 999, 60_000, 3_600_000, 40 * day] {
+            assert_eq!(a.best_bid(&inst, jan + elapsed), b.best_bid(&inst, jun + elapsed));
+        }
+        // Another market start is another market.
+        let c = Market::anchored(7, specs(), jan, DEFAULT_MARKET_START_MS + 200 * day);
+        assert_ne!(a.mid(&inst, jan), c.mid(&inst, jan));
     }
 
     #[test]

@@ -101,6 +101,7 @@ pub use auth::AccountKey;
 pub use clock::Clock;
 pub use error::ApiError;
 pub use exchange::{Account, Balance, Exchange};
+pub use market::DEFAULT_MARKET_START_MS;
 pub use order_list::{ContingencyType, ListKind, ListOrderStatus, ListStatusType, OrderList};
 
 /// Documented production weight limit per IP and minute.
@@ -120,8 +121,14 @@ pub const DEFAULT_WS_MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// How to run an emulator: market seed, accounts and limits.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
-    /// Seed of the synthetic market: same seed, same prices at the same instant.
+    /// Seed of the synthetic market: same seed, same prices at the same time since start.
     pub seed: u64,
+    /// The market instant (ms since epoch) the emulator shows when it starts; its prices move
+    /// on from there with server time, so they never depend on the calendar date.
+    pub market_start_ms: i64,
+    /// Server time (ms since epoch) at which the market shows `market_start_ms`; `None` = the
+    /// moment the emulator starts. Two emulators given one anchor agree at every instant.
+    pub market_anchor_ms: Option<i64>,
     /// Accounts reachable through signed endpoints.
     pub accounts: Vec<EmulatorAccount>,
     /// `REQUEST_WEIGHT` limit per IP and clock-aligned minute (default 6000).
@@ -155,6 +162,8 @@ impl EmulatorConfig {
     pub fn new(seed: u64) -> Self {
         Self {
             seed,
+            market_start_ms: market::DEFAULT_MARKET_START_MS,
+            market_anchor_ms: None,
             accounts: Vec::new(),
             weight_limit_per_minute: DEFAULT_WEIGHT_LIMIT_PER_MINUTE,
             orders_per_10s: DEFAULT_ORDERS_PER_10S,
@@ -208,9 +217,11 @@ impl EmulatorState {
     /// State for `config`, accounts opened now, the default symbol listing.
     pub fn new(config: EmulatorConfig) -> Self {
         let clock = Clock::default();
-        let exchange = Exchange::new(&config.accounts, clock.now_ms());
+        let started_at = clock.now_ms();
+        let exchange = Exchange::new(&config.accounts, started_at);
+        let anchor = config.market_anchor_ms.unwrap_or(started_at);
         Self {
-            market: Market::new(config.seed, symbols::default_symbols()),
+            market: Market::anchored(config.seed, symbols::default_symbols(), anchor, config.market_start_ms),
             exchange: Mutex::new(exchange),
             weights: Mutex::new(weight::WeightWindows::default()),
             hooks: hooks::Hooks::default(),

@@ -19,7 +19,14 @@ pub fn router_with(config: EmulatorConfig) -> Router {
 
 /// A router over a fresh state with `seed` and no accounts.
 pub fn new_router(seed: u64) -> Router {
-    router_with(EmulatorConfig::new(seed))
+    router_with(fixed_market(EmulatorConfig::new(seed)))
+}
+
+/// `config` with its market anchored so that market time is server time: prices at a given
+/// instant are the same in every test, whenever it runs.
+pub fn fixed_market(mut config: EmulatorConfig) -> EmulatorConfig {
+    config.market_anchor_ms = Some(config.market_start_ms);
+    config
 }
 
 /// `GET uri`: status, headers and the body as JSON (`Null` when empty).

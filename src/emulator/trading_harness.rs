@@ -108,7 +108,7 @@ impl Ex {
     }
 
     pub fn with(change: impl FnOnce(&mut EmulatorConfig)) -> Self {
-        let mut config = EmulatorConfig::new(7).with_account(KEY, SECRET);
+        let mut config = super::testkit::fixed_market(EmulatorConfig::new(7).with_account(KEY, SECRET));
         change(&mut config);
         let state = Arc::new(EmulatorState::new(config));
         state.clock.freeze_at_ms(T0);

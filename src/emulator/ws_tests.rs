@@ -31,9 +31,11 @@ fn ed_signing_key() -> SigningKey {
 }
 
 fn config() -> EmulatorConfig {
-    EmulatorConfig::new(11)
-        .with_account(KEY, SECRET)
-        .with_keyed_account(ED_KEY, AccountKey::Ed25519(ed_signing_key().verifying_key()))
+    super::testkit::fixed_market(
+        EmulatorConfig::new(11)
+            .with_account(KEY, SECRET)
+            .with_keyed_account(ED_KEY, AccountKey::Ed25519(ed_signing_key().verifying_key())),
+    )
 }
 
 /// A served emulator and an HTTP client for its REST side.

@@ -33,8 +33,10 @@ pub async fn start_emulator(seed: u64) -> EmulatorProcess {
 /// Like [`start_emulator`], with the account given by `account_args` (e.g. `--api-key K
 /// --ed25519-public-key-file PATH`).
 pub async fn start_emulator_with(seed: u64, account_args: &[&str]) -> EmulatorProcess {
+    let (seed, market_start) = market_of(seed);
     let mut child = Command::new(BIN)
         .args(["emulator", "--addr", "127.0.0.1:0", "--seed", &seed.to_string()])
+        .args(market_start.iter().flat_map(|day| ["--market-start", day.as_str()]))
         .args(account_args)
         .env_clear()
         .env("RUST_LOG", "warn")
@@ -56,6 +58,56 @@ pub async fn start_emulator_with(seed: u64, account_args: &[&str]) -> EmulatorPr
         "unexpected first line {base_url:?}"
     );
     EmulatorProcess { child, base_url }
+}
+
+/// The seed and market day a test emulator runs with. By default the test's own seed and the
+/// emulator's default market day; CI runs the money tests again with the market started on
+/// other days and other seeds (`BINANCE_TEST_MARKET_START=YYYY-MM-DD`,
+/// `BINANCE_TEST_SEED_SALT=N`), so that no test holds only at one price level.
+fn market_of(seed: u64) -> (u64, Option<String>) {
+    let salt = std::env::var("BINANCE_TEST_SEED_SALT")
+        .ok()
+        .map(|s| s.parse::<u64>().expect("BINANCE_TEST_SEED_SALT is a whole number"))
+        .unwrap_or(0);
+    let day = std::env::var("BINANCE_TEST_MARKET_START")
+        .ok()
+        .filter(|d| !d.is_empty());
+    (seed.wrapping_add(salt), day)
+}
+
+/// The template's per-order limit in USDT (`max_order_notional: USDT:` in
+/// memory-template/memory.md): the limit a test's orders are held to by default.
+pub fn template_order_limit_usdt() -> rust_decimal::Decimal {
+    use std::str::FromStr;
+    let template = include_str!("../../memory-template/memory.md");
+    let block = template
+        .split("max_order_notional:")
+        .nth(1)
+        .expect("the template names max_order_notional");
+    let line = block
+        .lines()
+        .find(|l| l.trim_start().starts_with("USDT:"))
+        .expect("the template limits USDT per order");
+    let value = line
+        .split(':')
+        .nth(1)
+        .expect("a value")
+        .split('#')
+        .next()
+        .expect("value");
+    rust_decimal::Decimal::from_str(value.trim()).expect("a decimal limit")
+}
+
+/// A quantity (on `step`) whose notional at `price` is `share` of the template's per-order
+/// USDT limit: amounts follow from the limit the test is held to, never from today's price.
+pub fn qty_within_limit(price: &str, share: &str, step: &str) -> String {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let budget = template_order_limit_usdt() * Decimal::from_str(share).expect("share");
+    let step = Decimal::from_str(step).expect("step");
+    let qty = (budget / Decimal::from_str(price).expect("price") / step).floor() * step;
+    assert!(qty > Decimal::ZERO, "{share} of the limit buys nothing at {price}");
+    qty.normalize().to_string()
 }
 
 /// Three emulated exchanges (one per environment, different seeds) and the env vars pointing at them.
