@@ -489,6 +489,30 @@ pub fn memory_snapshots(config: &Config, symbol: Option<&str>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `binance-mcp memory journal [--environment ENV] [--limit N]`: the newest journal entries of
+/// `state.db` (tests, reservations, outcomes, events, timers), one JSON object per line, oldest
+/// first.
+pub fn memory_journal(config: &Config, environment: Option<Environment>, limit: usize) -> ExitCode {
+    let memory = crate::memory::Memory::new(config.home.clone());
+    if !memory.path(crate::store::STORE_FILE).exists() && !memory.path("ledger.jsonl").exists() {
+        println!("no journal yet in {}", config.home.display());
+        return ExitCode::SUCCESS;
+    }
+    let events = crate::store::Store::open(&memory).and_then(|store| store.all_events(environment, limit));
+    match events {
+        Ok(events) => {
+            for event in events {
+                println!("{}", serde_json::to_string(&event).unwrap_or_default());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("binance-mcp memory journal: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// `30m`, `12h`, `1d` -> milliseconds.
 fn parse_period(text: &str) -> Option<i64> {
     let t = text.trim();

@@ -2,18 +2,21 @@
 //!
 //! Rules: signed production calls need `confirm_production: true`; no order while the kill
 //! switch is on; an order needs a passed `order_test` of the identical payload in the same
-//! environment within five minutes; in production its shape must have passed on testnet or
-//! demo before; every order carries a valid client order id.
+//! environment within five minutes, and each test licenses one order; in production its shape
+//! must have passed on testnet or demo before; every order carries a valid client order id
+//! never used before; its worst-case notional stays within the human's limits. The store
+//! (`crate::store`) applies the stateful rules in one transaction.
 
 use std::time::Duration;
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
+use rust_decimal::Decimal;
+
 use crate::binance::model::NewOrder;
 use crate::config::{Config, Environment};
-use crate::memory::ledger::{Ledger, LedgerView};
-use crate::memory::{Memory, MemoryError};
+use crate::memory::Memory;
 
 /// How long a passed `order_test` licenses the identical `order_place`.
 pub const TEST_VALIDITY: Duration = Duration::from_secs(5 * 60);
@@ -120,59 +123,71 @@ pub fn order_shape(order: &NewOrder) -> String {
     )
 }
 
-/// An `order_test` of the identical payload must have passed in `env` within [`TEST_VALIDITY`].
-pub fn require_recent_test(
-    ledger: &LedgerView,
-    env: Environment,
-    order: &NewOrder,
-    now_ms: i64,
-) -> Result<(), Refusal> {
-    let since = now_ms - TEST_VALIDITY.as_millis() as i64;
-    match ledger.test_passed_since(env, &order_identity(order), since) {
-        Some(_) => Ok(()),
-        None => Err(Refusal::new(
-            "test_before_real",
-            format!(
-                "no unused order_test of this exact payload passed on {env} in the last 5 minutes (each passed test allows one order)"
-            ),
-            "Call order_test with exactly the same order fields (same symbol, side, type, quantities, prices) and environment, then order_place again within 5 minutes. If an order_place of this payload already ran, check order_open_list first: it may have been placed.",
-        )),
-    }
-}
-
-/// In production, the payload's shape must have passed `order_test` on testnet or demo before,
-/// unless the symbol is not listed on either.
-pub fn require_rehearsed_shape(
-    ledger: &LedgerView,
-    order: &NewOrder,
-    listed_on_testnet_or_demo: bool,
-) -> Result<(), Refusal> {
-    if !listed_on_testnet_or_demo
-        || ledger.shape_passed(&[Environment::Testnet, Environment::Demo], &order_shape(order))
-    {
-        return Ok(());
-    }
-    Err(Refusal::new(
-        "rehearse_on_testnet",
-        format!(
-            "this order shape ({}) has never passed order_test on testnet or demo",
-            order_shape(order)
-        ),
-        "Run order_test with the same symbol, side, type, time in force and the same fields set on environment \"testnet\" first (the amounts may differ), then repeat on production.",
-    ))
-}
-
-/// The ledger, read once for the gate's questions; unreadable means every order is refused.
-pub fn ledger_view(ledger: &Ledger) -> Result<LedgerView, Refusal> {
-    ledger.view().map_err(ledger_unreadable)
-}
-
-fn ledger_unreadable(e: MemoryError) -> Refusal {
+/// No unused passed test of the identical payload within [`TEST_VALIDITY`].
+pub fn no_recent_test(env: Environment, what: &str) -> Refusal {
+    let (test, again) = if what == "list" {
+        (
+            "order_list_place with test_only: true",
+            "Call order_list_place with the same arguments and test_only: true, then again without it within 5 minutes.",
+        )
+    } else {
+        (
+            "order_test",
+            "Call order_test with exactly the same order fields (same symbol, side, type, quantities, prices) and environment, then order_place again within 5 minutes.",
+        )
+    };
     Refusal::new(
-        "ledger_unreadable",
-        format!("the ledger cannot be read, so the gate cannot verify prior tests: {e}"),
-        "Ask the human to check the memory folder (permissions, disk space); orders stay refused until it is readable.",
+        "test_before_real",
+        format!(
+            "no unused {test} of this exact {what} passed on {env} in the last 5 minutes (each passed test allows one {what}, once)"
+        ),
+        format!(
+            "{again} If a placement of this {what} already ran, check order_open_list first: it may have been placed."
+        ),
     )
+}
+
+/// In production, the payload's shape must have passed a test on testnet or demo before.
+pub fn not_rehearsed(shape: &str, what: &str) -> Refusal {
+    Refusal::new(
+        "rehearse_on_testnet",
+        format!("this {what} shape ({shape}) has never passed a test on testnet or demo"),
+        "Test the same symbol, side, type, time in force and the same fields set on environment \"testnet\" first (the amounts may differ), then repeat on production.",
+    )
+}
+
+/// The most quote asset an order can commit (DESIGN §4.1): `quoteOrderQty`; price × quantity
+/// for orders with a limit price; for market orders the reference price; for stop-market and
+/// take-profit-market orders the trigger or the reference price, whichever is higher; for
+/// trailing stops that price moved by the trailing delta. None when no price is known.
+pub fn worst_case_notional(order: &NewOrder, reference: Option<Decimal>) -> Option<Decimal> {
+    if let Some(q) = order.quote_order_qty {
+        return Some(q.normalize());
+    }
+    let quantity = order.quantity?;
+    let price = if order.order_type.has_limit_price() {
+        order.price?
+    } else {
+        let base = match (order.stop_price, reference) {
+            (Some(stop), Some(r)) => stop.max(r),
+            (Some(stop), None) => stop,
+            (None, Some(r)) => r,
+            (None, None) => return None,
+        };
+        match order.trailing_delta {
+            // A trailing stop triggers `delta` BIPS away from the best price it has seen.
+            Some(delta) => base * (Decimal::ONE + Decimal::new(i64::from(delta), 4)),
+            None => base,
+        }
+    };
+    Some((quantity * price).normalize())
+}
+
+/// What the limits allowed: the daily limit in force for the order's environment and quote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub order_limit: Decimal,
+    pub daily_limit: Option<Decimal>,
 }
 
 /// The client order id to send: the agent's, when it matches Binance's pattern, else a new one.
@@ -203,32 +218,40 @@ pub fn client_order_id(given: Option<&str>) -> Result<String, Refusal> {
 }
 
 /// The human's limits from memory.md: allowed symbols, per-order notional, per-day notional.
-/// `notional` is price × quantity in the quote asset (None when it cannot be computed).
+/// `notional` is the order's worst-case notional in `quote_asset` (None when it cannot be
+/// computed); `placed_today` is what this environment already sent today in that asset. A quote
+/// asset that no limit names is refused: no line means no permission, not no limit.
 pub fn require_within_limits(
     prefs: &crate::memory::preferences::Preferences,
     env: Environment,
-    order: &NewOrder,
+    symbol: &str,
     quote_asset: &str,
-    notional: Option<rust_decimal::Decimal>,
-    placed_today: rust_decimal::Decimal,
-) -> Result<(), Refusal> {
+    notional: Option<Decimal>,
+    placed_today: Decimal,
+) -> Result<Limits, Refusal> {
     const FIX: &str = "Only the human can change the limits, by editing the front matter of memory.md. Ask them, or make the order smaller.";
-    if !prefs.symbol_allowed(&order.symbol) {
+    if !prefs.symbol_allowed(symbol) {
         return Err(Refusal::new(
             "symbol_not_allowed",
             format!(
-                "{} is not in allowed_symbols of memory.md ({})",
-                order.symbol,
+                "{symbol} is not in allowed_symbols of memory.md ({})",
                 prefs.allowed_symbols.join(", ")
             ),
             "Only the human can change allowed_symbols, in the front matter of memory.md. Ask them, or trade one of the allowed symbols.",
         ));
     }
-    let order_limit = prefs.order_limit(quote_asset);
+    let Some(order_limit) = prefs.order_limit(quote_asset) else {
+        return Err(Refusal::new(
+            "quote_asset_unlimited",
+            format!(
+                "memory.md sets no max_order_notional for {quote_asset}, the quote asset of {symbol}, so the server cannot keep this order within the human's limits"
+            ),
+            format!(
+                "Ask the human to add a line under max_order_notional in the front matter of memory.md, e.g. `  {quote_asset}: 100` (the most {quote_asset} one order may commit); orders in {quote_asset} stay refused until then."
+            ),
+        ));
+    };
     let daily_limit = prefs.daily_limit(env, quote_asset);
-    if order_limit.is_none() && daily_limit.is_none() {
-        return Ok(());
-    }
     let Some(notional) = notional else {
         return Err(Refusal::new(
             "limit_unverifiable",
@@ -238,15 +261,13 @@ pub fn require_within_limits(
             "Give a price, or retry when the average price is available.",
         ));
     };
-    if let Some(max) = order_limit
-        && notional > max
-    {
+    if notional > order_limit {
         return Err(Refusal::new(
             "max_order_notional",
             format!(
-                "the order's notional {} {quote_asset} exceeds max_order_notional {} {quote_asset} in memory.md",
+                "the order's worst-case notional {} {quote_asset} exceeds max_order_notional {} {quote_asset} in memory.md",
                 notional.normalize(),
-                max.normalize()
+                order_limit.normalize()
             ),
             FIX,
         ));
@@ -265,7 +286,10 @@ pub fn require_within_limits(
             FIX,
         ));
     }
-    Ok(())
+    Ok(Limits {
+        order_limit,
+        daily_limit,
+    })
 }
 
 /// Orders are refused while memory.md's front matter is broken; the error names the line.
@@ -281,8 +305,6 @@ pub fn broken_preferences(error: &crate::memory::preferences::FrontMatterError) 
 mod tests {
     use super::*;
     use crate::binance::model::{OrderType, Side, TimeInForce};
-    use crate::memory::ledger::LedgerEvent;
-    use rust_decimal::Decimal;
     use std::str::FromStr;
 
     fn order(qty: &str) -> NewOrder {
@@ -320,45 +342,57 @@ mod tests {
     }
 
     #[test]
-    fn recent_test_is_required() {
-        let dir = tempfile::tempdir().expect("dir");
-        let ledger = Ledger::new(Memory::new(dir.path()));
-        let o = order("0.001");
-        assert!(require_recent_test(&ledger.view().expect("view"), Environment::Testnet, &o, 1_000_000).is_err());
-        ledger
-            .record(&LedgerEvent::TestPassed {
-                at: String::new(),
-                at_ms: 1_000_000,
-                environment: Environment::Testnet,
-                symbol: "BTCUSDT".into(),
-                identity: order_identity(&o),
-                shape: order_shape(&o),
-            })
-            .expect("record");
+    fn worst_case_notional_takes_the_worse_of_trigger_and_reference() {
+        let d = |s: &str| Decimal::from_str(s).expect("dec");
+        let mut stop = order("0.0015");
+        stop.order_type = OrderType::StopLoss;
+        stop.time_in_force = None;
+        stop.price = None;
+        stop.stop_price = Some(d("70000"));
+        // A BUY stop at 70,000 with the market at 65,000 commits 105 USDT, not 97.5.
+        assert_eq!(worst_case_notional(&stop, Some(d("65000"))), Some(d("105")));
+        assert_eq!(worst_case_notional(&stop, Some(d("80000"))), Some(d("120")));
+        let mut trailing = stop.clone();
+        trailing.stop_price = None;
+        trailing.trailing_delta = Some(200);
+        assert_eq!(worst_case_notional(&trailing, Some(d("65000"))), Some(d("99.45")));
+        let mut market = order("0.001");
+        market.order_type = OrderType::Market;
+        market.price = None;
+        market.time_in_force = None;
+        assert_eq!(worst_case_notional(&market, None), None);
+        market.quantity = None;
+        market.quote_order_qty = Some(d("50"));
+        assert_eq!(worst_case_notional(&market, None), Some(d("50")));
+        assert_eq!(worst_case_notional(&order("0.001"), Some(d("1"))), Some(d("95")));
+    }
+
+    #[test]
+    fn a_quote_asset_no_limit_names_is_refused() {
+        let prefs =
+            crate::memory::preferences::Preferences::defaults(crate::memory::preferences::Profile::Conservative);
+        let refused = require_within_limits(
+            &prefs,
+            Environment::Testnet,
+            "BTCEUR",
+            "EUR",
+            Some(Decimal::ONE),
+            Decimal::ZERO,
+        )
+        .expect_err("EUR has no limit");
+        assert_eq!(refused.rule, "quote_asset_unlimited");
+        assert!(refused.what_to_do.contains("EUR: 100"), "{}", refused.what_to_do);
         assert!(
-            require_recent_test(
-                &ledger.view().expect("view"),
+            require_within_limits(
+                &prefs,
                 Environment::Testnet,
-                &o,
-                1_000_000 + 299_000
+                "BTCUSDT",
+                "USDT",
+                Some(Decimal::ONE),
+                Decimal::ZERO
             )
             .is_ok()
         );
-        assert!(
-            require_recent_test(
-                &ledger.view().expect("view"),
-                Environment::Testnet,
-                &o,
-                1_000_000 + 301_000
-            )
-            .is_err(),
-            "expired"
-        );
-        assert!(
-            require_recent_test(&ledger.view().expect("view"), Environment::Demo, &o, 1_000_001).is_err(),
-            "other environment"
-        );
-        assert!(require_rehearsed_shape(&ledger.view().expect("view"), &order("0.5"), true).is_ok());
     }
 
     #[test]

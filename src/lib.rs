@@ -10,6 +10,7 @@ pub mod memory;
 pub mod prompts;
 pub mod resources;
 pub mod server;
+pub mod store;
 pub mod timers;
 pub mod tools;
 pub mod user_stream;

@@ -125,6 +125,23 @@ enum MemoryCommand {
     },
     /// List snapshots, optionally of one symbol.
     Snapshots { symbol: Option<String> },
+    /// Print the newest entries of the order journal (state.db), one JSON object per line.
+    Journal {
+        /// Only this environment: production, testnet or demo.
+        #[arg(long, value_parser = parse_environment)]
+        environment: Option<binance_mcp::config::Environment>,
+        /// How many entries, newest last.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+/// `--environment`: production, testnet or demo.
+fn parse_environment(value: &str) -> Result<binance_mcp::config::Environment, String> {
+    binance_mcp::config::Environment::ALL
+        .into_iter()
+        .find(|env| env.as_str().eq_ignore_ascii_case(value.trim()))
+        .ok_or_else(|| "expected production, testnet or demo".to_owned())
 }
 
 /// `--market-start`: a UTC date as ms since epoch at its midnight.
@@ -223,6 +240,7 @@ fn main() -> ExitCode {
                 MemoryCommand::Path => cli::memory_path(&config),
                 MemoryCommand::Show { file, since } => cli::memory_show(&config, &file, since.as_deref()),
                 MemoryCommand::Snapshots { symbol } => cli::memory_snapshots(&config, symbol.as_deref()),
+                MemoryCommand::Journal { environment, limit } => cli::memory_journal(&config, environment, limit),
             },
             Command::Emulator { .. } => ExitCode::SUCCESS,
         }

@@ -257,17 +257,8 @@ impl BinanceServer {
                 Ok(o) => o,
                 Err(e) => return respond::<PlaceOutput>(Err(e)).into(),
             };
-            if let Err(r) =
-                guard::require_trading_allowed(self.toolbox.config(), self.toolbox.memory()).and_then(|()| {
-                    guard::require_recent_test(
-                        &guard::ledger_view(self.toolbox.ledger())?,
-                        env,
-                        &order,
-                        crate::binance::clock::local_now_ms(),
-                    )
-                })
-            {
-                return respond::<PlaceOutput>(Err(r.into())).into();
+            if let Err(e) = crate::tools::order::local_order_gate(&self.toolbox, env, &order) {
+                return respond::<PlaceOutput>(Err(e)).into();
             }
             let action = format!("{} on production", describe_order(&order));
             let identity = guard::order_identity(&order);
@@ -315,7 +306,7 @@ impl BinanceServer {
                 Err(e) => return respond::<OrderListOutput>(Err(e)).into(),
             };
             if let Err(r) = crate::tools::order::local_gate(&self.toolbox, env, &plan) {
-                return respond::<OrderListOutput>(Err(r.into())).into();
+                return respond::<OrderListOutput>(Err(r)).into();
             }
             let action = format!("{} on production", plan.describe());
             approval = match self

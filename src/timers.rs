@@ -65,8 +65,8 @@ pub fn start(tb: &Arc<Toolbox>) {
     let tb = tb.clone();
     // Reading the ledger happens in the task, off the start-up path.
     tokio::spawn(async move {
-        let pending = match tb.ledger().view() {
-            Ok(view) => view.pending_timers(),
+        let pending = match tb.store().and_then(|store| store.pending_timers()) {
+            Ok(pending) => pending,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the ledger: pending cancel timers not resumed");
                 Vec::new()
@@ -118,16 +118,18 @@ async fn run(tb: &Toolbox, timer: &PendingTimer) {
     }
     let env = timer.environment;
     let now = local_now_ms();
-    if let Err(e) = tb.ledger().record(&LedgerEvent::CancelTimerDone {
-        at: utc(now),
-        at_ms: now,
-        environment: env,
-        symbol: timer.symbol.clone(),
-        order_id: timer.order_id,
-        outcome: result.outcome.to_owned(),
-        status: result.status.clone(),
-        executed_qty: result.executed_qty,
-        error: result.error.clone(),
+    if let Err(e) = tb.store().and_then(|store| {
+        store.record(&LedgerEvent::CancelTimerDone {
+            at: utc(now),
+            at_ms: now,
+            environment: env,
+            symbol: timer.symbol.clone(),
+            order_id: timer.order_id,
+            outcome: result.outcome.to_owned(),
+            status: result.status.clone(),
+            executed_qty: result.executed_qty,
+            error: result.error.clone(),
+        })
     }) {
         tracing::error!(error = %e, "could not journal a cancel timer's outcome");
     }
@@ -189,13 +191,15 @@ async fn attempt(tb: &Toolbox, timer: &PendingTimer) -> Outcome {
     match client.cancel_order(&timer.symbol, &order).await {
         Ok(report) => {
             let now = local_now_ms();
-            if let Err(e) = tb.ledger().record(&LedgerEvent::OrderCanceled {
-                at: utc(now),
-                at_ms: now,
-                environment: timer.environment,
-                symbol: timer.symbol.clone(),
-                order_id: timer.order_id,
-                client_order_id: timer.client_order_id.clone(),
+            if let Err(e) = tb.store().and_then(|store| {
+                store.record(&LedgerEvent::OrderCanceled {
+                    at: utc(now),
+                    at_ms: now,
+                    environment: timer.environment,
+                    symbol: timer.symbol.clone(),
+                    order_id: timer.order_id,
+                    client_order_id: timer.client_order_id.clone(),
+                })
             }) {
                 tracing::error!(error = %e, "could not journal a timed cancel");
             }

@@ -168,16 +168,13 @@ pub fn start(tb: &Arc<Toolbox>) {
 /// Whether the ledger holds production orders this server placed and believes open, or
 /// production cancel timers: following them was part of what the human confirmed.
 fn production_orders_to_follow(tb: &Toolbox) -> bool {
-    match tb.ledger().view() {
-        Ok(view) => {
-            !view.open_orders_believed(Environment::Production).is_empty()
-                || view
-                    .pending_timers()
-                    .iter()
-                    .any(|t| t.environment == Environment::Production)
-        }
-        Err(_) => false,
-    }
+    let Ok(store) = tb.store() else { return false };
+    store
+        .open_orders_believed(Environment::Production)
+        .is_ok_and(|open| !open.is_empty())
+        || store
+            .pending_timers()
+            .is_ok_and(|timers| timers.iter().any(|t| t.environment == Environment::Production))
 }
 
 /// Until when the environment refuses requests (a ban, a `Retry-After`, an open circuit), if it does.
@@ -392,16 +389,18 @@ pub fn journal(tb: &Toolbox, env: Environment, event: Value) {
         _ => (None, None, None, None),
     };
     let now = local_now_ms();
-    let recorded = tb.ledger().record(&LedgerEvent::ExchangeEvent {
-        at: utc(now),
-        at_ms: now,
-        environment: env,
-        kind,
-        symbol,
-        order_id,
-        client_order_id,
-        status,
-        data: event,
+    let recorded = tb.store().and_then(|store| {
+        store.record(&LedgerEvent::ExchangeEvent {
+            at: utc(now),
+            at_ms: now,
+            environment: env,
+            kind,
+            symbol,
+            order_id,
+            client_order_id,
+            status,
+            data: event,
+        })
     });
     match recorded {
         Ok(()) => tb.user_streams().update(env, |s| s.events += 1),
@@ -417,7 +416,7 @@ pub fn record_reconciliation(
     report: &crate::binance::model::OrderReport,
 ) -> Result<(), crate::tools::ToolError> {
     let now = local_now_ms();
-    tb.ledger().record(&LedgerEvent::ExchangeEvent {
+    tb.store()?.record(&LedgerEvent::ExchangeEvent {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -434,7 +433,7 @@ pub fn record_reconciliation(
 /// Compares the orders the ledger believes open with Binance's answer and journals every
 /// difference as a `reconciliation` event. Returns how many orders it journaled.
 pub async fn reconcile(tb: &Toolbox, env: Environment) -> Result<usize, crate::tools::ToolError> {
-    let believed = tb.ledger().view()?.open_orders_believed(env);
+    let believed = tb.store()?.open_orders_believed(env)?;
     if believed.is_empty() {
         return Ok(0);
     }

@@ -79,7 +79,7 @@ async fn amend_lowers_quantity_keeps_the_order_id_and_releases_quote() {
     assert_eq!(s["order"]["orderId"], order_id);
     assert_eq!(s["order"]["origQty"], "0.00100000");
 
-    let ledger = std::fs::read_to_string(mcp.home.path().join("ledger.jsonl")).expect("ledger");
+    let ledger = journal(mcp.home.path());
     assert!(ledger.contains("\"event\":\"order_amended\""), "{ledger}");
 }
 

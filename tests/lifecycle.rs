@@ -125,10 +125,10 @@ async fn a_filled_order_shows_in_order_events_and_order_status_agrees() {
     assert_eq!(filled, "0.001".parse().expect("decimal"));
 
     // The human sees the same in the memory folder.
-    let ledger = std::fs::read_to_string(mcp.home.path().join("ledger.jsonl")).expect("ledger");
+    let ledger = journal(mcp.home.path());
     assert!(
         ledger.contains("\"event\":\"exchange_event\"") && ledger.contains(&format!("\"order_id\":{order_id}")),
-        "events are journaled in ledger.jsonl"
+        "events are journaled in state.db"
     );
     let balances = mcp
         .ok("order_events", json!({"environment": "testnet", "limit": 200}))
@@ -239,8 +239,15 @@ async fn a_bracket_is_validated_tested_placed_and_one_fill_ends_the_other_leg() 
             .expect("leg id")
     };
     let (take_profit, stop_loss) = (leg_id("above"), leg_id("below"));
-    // The same list cannot go twice on one test.
+    // The same list cannot go twice on one test: not under its own ids (an id never names two
+    // lists) and not under new ones (the test was used up).
     let err = mcp.err("order_list_place", bracket(&bid, &ask, false)).await;
+    assert!(err.contains("client_order_id_reused"), "{err}");
+    let mut renamed = bracket(&bid, &ask, false);
+    renamed["list_client_order_id"] = json!("bracket-test-2");
+    renamed["legs"][0]["client_order_id"] = json!("tp-2");
+    renamed["legs"][1]["client_order_id"] = json!("sl-2");
+    let err = mcp.err("order_list_place", renamed).await;
     assert!(err.contains("test_before_real"), "{err}");
 
     fill(&ex.testnet.base_url, take_profit).await;

@@ -148,7 +148,7 @@ async fn paper_mode_sends_no_order() {
         1
     );
     assert_eq!(count_requests(&ex.testnet.base_url, "POST", "/api/v3/order").await, 0);
-    let ledger = std::fs::read_to_string(mcp.home.path().join("ledger.jsonl")).expect("ledger");
+    let ledger = journal(mcp.home.path());
     assert!(ledger.contains("paper_fill"), "{ledger}");
     // A paper fill uses up its test like a real order does.
     let text = mcp.err("order_place", order_again).await;
@@ -184,7 +184,7 @@ async fn unknown_outcome_is_reconciled_and_never_resent() {
         .filter(|o| o["clientOrderId"] == placed["client_order_id"])
         .collect();
     assert_eq!(same.len(), 1, "exactly one order at the exchange: {open}");
-    let ledger = std::fs::read_to_string(mcp.home.path().join("ledger.jsonl")).expect("ledger");
+    let ledger = journal(mcp.home.path());
     assert!(
         ledger.contains("order_unknown") && ledger.contains("reconciled"),
         "{ledger}"

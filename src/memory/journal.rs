@@ -256,7 +256,6 @@ impl LedgerView {
 mod tests {
     use super::*;
     use crate::memory::Memory;
-    use crate::memory::ledger::Ledger;
     use serde_json::json;
 
     fn accepted(order_id: u64, client: &str, status: &str) -> LedgerEvent {
@@ -286,14 +285,35 @@ mod tests {
         }
     }
 
-    fn ledger(events: &[LedgerEvent]) -> (tempfile::TempDir, LedgerView) {
-        let dir = tempfile::tempdir().expect("dir");
-        let ledger = Ledger::new(Memory::new(dir.path()));
-        for e in events {
-            ledger.record(e).expect("record");
+    /// The journal's questions, asked of a store that recorded `events`: the store's indexed
+    /// answers must equal the folds over every event.
+    struct Journal(crate::store::Store);
+
+    impl Journal {
+        fn open_orders_believed(&self, env: Environment) -> Vec<TrackedOrder> {
+            self.0.open_orders_believed(env).expect("store")
         }
-        let view = ledger.view().expect("view");
-        (dir, view)
+        fn order_journal(&self, env: Environment, order_id: u64) -> OrderJournal {
+            self.0.order_journal(env, order_id).expect("store")
+        }
+        fn pending_timers(&self) -> Vec<PendingTimer> {
+            self.0.pending_timers().expect("store")
+        }
+    }
+
+    fn ledger(events: &[LedgerEvent]) -> (tempfile::TempDir, Journal) {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = crate::store::Store::open(&Memory::new(dir.path())).expect("store");
+        for e in events {
+            store.record(e).expect("record");
+        }
+        let view = LedgerView::from_events(events.to_vec());
+        assert_eq!(
+            view.open_orders_believed(Environment::Testnet),
+            store.open_orders_believed(Environment::Testnet).expect("store"),
+            "the store agrees with the fold over every event"
+        );
+        (dir, Journal(store))
     }
 
     #[test]

@@ -136,7 +136,7 @@ pub struct Preferences {
     /// Uppercase symbols the agent may trade; empty means any symbol.
     pub allowed_symbols: Vec<String>,
     /// Largest notional (price × quantity) of one order, per quote asset, in every environment.
-    /// An asset without an entry has no per-order limit.
+    /// An asset without an entry is refused: the gate cannot keep such an order within limits.
     pub max_order_notional: BTreeMap<String, Decimal>,
     /// Largest sum of order notionals placed per UTC day, per environment and quote asset.
     /// An environment or asset without an entry has no daily limit.

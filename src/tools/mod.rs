@@ -23,7 +23,6 @@ use crate::binance::{Alerts, BinanceClient, BinanceError, RequestObserver, Resil
 use crate::config::{Config, Environment};
 use crate::guard::Refusal;
 use crate::memory::audit::Audit;
-use crate::memory::ledger::Ledger;
 use crate::memory::preferences::{Preferences, parse_preferences};
 use crate::memory::snapshots::Snapshots;
 use crate::memory::{Memory, MemoryError};
@@ -42,7 +41,9 @@ pub struct Toolbox {
     rate_limits: Mutex<HashMap<Environment, Vec<RateLimit>>>,
     avg_prices: Mutex<HashMap<(Environment, String), (Decimal, Instant)>>,
     memory: Memory,
-    ledger: Ledger,
+    /// `state.db`, opened on first use (nothing on the start path waits for it).
+    store: std::sync::OnceLock<crate::store::Store>,
+    store_opening: Mutex<()>,
     audit: Audit,
     snapshots: Snapshots,
     user_streams: crate::user_stream::UserStreams,
@@ -79,7 +80,8 @@ impl Toolbox {
             exchange_info: Mutex::new(HashMap::new()),
             rate_limits: Mutex::new(HashMap::new()),
             avg_prices: Mutex::new(HashMap::new()),
-            ledger: Ledger::new(memory.clone()),
+            store: std::sync::OnceLock::new(),
+            store_opening: Mutex::new(()),
             snapshots: Snapshots::new(memory.clone()),
             user_streams: crate::user_stream::UserStreams::default(),
             timers: crate::timers::Timers::default(),
@@ -248,8 +250,17 @@ impl Toolbox {
         &self.memory
     }
 
-    pub fn ledger(&self) -> &Ledger {
-        &self.ledger
+    /// The desk's store; an error means the gate cannot verify anything, so orders are refused.
+    pub fn store(&self) -> Result<&crate::store::Store, MemoryError> {
+        if let Some(store) = self.store.get() {
+            return Ok(store);
+        }
+        let _opening = self.store_opening.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(store) = self.store.get() {
+            return Ok(store);
+        }
+        let store = crate::store::Store::open(&self.memory)?;
+        Ok(self.store.get_or_init(|| store))
     }
 
     pub fn audit(&self) -> &Audit {

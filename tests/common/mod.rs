@@ -110,6 +110,23 @@ pub fn qty_within_limit(price: &str, share: &str, step: &str) -> String {
     qty.normalize().to_string()
 }
 
+/// The order journal of a memory folder as the human reads it (`binance-mcp memory journal`):
+/// one JSON object per line.
+pub fn journal(home: &std::path::Path) -> String {
+    let out = std::process::Command::new(BIN)
+        .args(["memory", "journal", "--limit", "100000"])
+        .env_clear()
+        .env("BINANCE_HOME", home)
+        .output()
+        .expect("binance-mcp memory journal");
+    assert!(
+        out.status.success(),
+        "memory journal failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
 /// Three emulated exchanges (one per environment, different seeds) and the env vars pointing at them.
 pub struct Exchanges {
     pub production: EmulatorProcess,

@@ -219,7 +219,7 @@ pub async fn order_amend(tb: &Toolbox, args: AmendArgs) -> Result<AmendOutput, T
     let amended = result.amended_order;
 
     let now = local_now_ms();
-    tb.ledger().record(&LedgerEvent::OrderAmended {
+    tb.store()?.record(&LedgerEvent::OrderAmended {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -228,15 +228,7 @@ pub async fn order_amend(tb: &Toolbox, args: AmendArgs) -> Result<AmendOutput, T
         client_order_id: amended.client_order_id.clone(),
         new_quantity: amended.qty,
     })?;
-    let amendments = tb.ledger().events().ok().map(|events| {
-        events
-            .iter()
-            .filter(|e| {
-                matches!(e, LedgerEvent::OrderAmended { environment, symbol: s, order_id, .. }
-                    if *environment == env && *s == symbol && *order_id == amended.order_id)
-            })
-            .count() as u32
-    });
+    let amendments = tb.store()?.amendments(env, amended.order_id).ok();
 
     Ok(AmendOutput {
         environment: env,

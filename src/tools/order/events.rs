@@ -187,9 +187,14 @@ pub fn order_events(tb: &Toolbox, args: OrderEventsArgs) -> Result<OrderEventsOu
             )));
         }
     };
-    let view = tb.ledger().view()?;
-    let matching: Vec<OrderEvent> = view
-        .events()
+    let filter = crate::store::EventFilter {
+        symbol: symbol.clone(),
+        order_id: args.order_id,
+        client_order_id: args.client_order_id.clone(),
+        limit,
+    };
+    let (page, total) = tb.store()?.exchange_events(env, &filter)?;
+    let matching: Vec<OrderEvent> = page
         .iter()
         .filter_map(|e| match e {
             LedgerEvent::ExchangeEvent {
@@ -245,8 +250,7 @@ pub fn order_events(tb: &Toolbox, args: OrderEventsArgs) -> Result<OrderEventsOu
             _ => None,
         })
         .collect();
-    let total = matching.len();
-    let events = matching.into_iter().skip(total.saturating_sub(limit)).collect();
+    let events = matching;
     Ok(OrderEventsOutput {
         environment: env,
         stream: tb.user_streams().status(env),
@@ -274,7 +278,7 @@ pub struct JournalCheck {
 /// Compares `report` with the journal; a lagging journal gets REST's state as a
 /// reconciliation, and a final order's fills come from myTrades when no event carried them.
 pub async fn journal_check(tb: &Toolbox, env: Environment, report: &OrderReport) -> Result<JournalCheck, ToolError> {
-    let journal = tb.ledger().view()?.order_journal(env, report.order_id);
+    let journal = tb.store()?.order_journal(env, report.order_id)?;
     let stream = tb.user_streams().status(env).state;
     let rest_status = report.status.clone().unwrap_or_default();
     let agrees = (journal.events > 0).then(|| {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::list_plan::{ListType, PlannedList};
+use super::list_plan::{ListType, PlannedList, list_worst_case_notional};
 use super::place::{
     Approval, RECONCILE_BACKOFF_MS, is_unknown_outcome, record_incident, record_reconciled, record_rejected,
     record_unknown,
@@ -21,8 +21,9 @@ use crate::binance::error::codes;
 use crate::binance::model::OrderListReport;
 use crate::binance::{BinanceError, OrderListRef};
 use crate::config::{Environment, TradeMode};
-use crate::guard::{self, Refusal, TEST_VALIDITY};
+use crate::guard::{self, TEST_VALIDITY};
 use crate::memory::ledger::LedgerEvent;
+use crate::store::ReservationRequest;
 use crate::tools::{ToolError, ToolOutput, Toolbox, normalize_symbol, utc};
 
 /// One leg in the output.
@@ -113,29 +114,25 @@ fn leg_outcomes(plan: &PlannedList, report: Option<&OrderListReport>) -> Vec<Lis
 }
 
 /// The gate's checks that need no Binance call, also run before the human is asked.
-pub fn local_gate(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result<(), Refusal> {
+pub fn local_gate(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result<(), ToolError> {
     guard::require_trading_allowed(tb.config(), tb.memory())?;
-    let ledger = guard::ledger_view(tb.ledger())?;
-    require_recent_list_test(&ledger, env, plan)
+    let since = local_now_ms() - TEST_VALIDITY.as_millis() as i64;
+    if tb.store()?.has_unused_test(env, &plan.identity(), since)? {
+        Ok(())
+    } else {
+        Err(guard::no_recent_test(env, "list").into())
+    }
 }
 
-fn require_recent_list_test(
-    ledger: &crate::memory::ledger::LedgerView,
-    env: Environment,
-    plan: &PlannedList,
-) -> Result<(), Refusal> {
-    let since = local_now_ms() - TEST_VALIDITY.as_millis() as i64;
-    match ledger.test_passed_since(env, &plan.identity(), since) {
-        Some(_) => Ok(()),
-        None => Err(Refusal::new(
-            "test_before_real",
-            format!(
-                "no unused test of this exact {} list passed on {env} in the last 5 minutes (each passed test allows one list)",
-                plan.list_type.as_str()
-            ),
-            "Call order_list_place with the same arguments and test_only: true, then again without it within 5 minutes. If a placement of this list already ran, check order_open_list first: it may have been placed.",
-        )),
-    }
+/// The list's worst-case notional from its checked legs.
+fn list_notional(plan: &PlannedList, checked: &[super::Checked]) -> Option<rust_decimal::Decimal> {
+    let legs: Vec<_> = plan
+        .legs
+        .iter()
+        .zip(checked)
+        .map(|((role, order), c)| (*role, notional(order, c.reference_price)))
+        .collect();
+    list_worst_case_notional(&legs)
 }
 
 pub async fn order_list_place(
@@ -168,13 +165,15 @@ pub async fn order_list_place(
             plan.check_pair_prices(last.price)?;
         }
     }
+    let symbol_info = checked
+        .first()
+        .map(|c| c.symbol.clone())
+        .ok_or_else(|| ToolError::internal("a list without legs"))?;
+    let worst_case = list_notional(&plan, &checked);
     if args.test_only {
         // The human's limits bind the test too, as with order_test: a pass means placeable.
-        let ledger = guard::ledger_view(tb.ledger())?;
         let prefs = tb.preferences()?;
-        for ((_, order), c) in plan.legs.iter().zip(&checked) {
-            check_limits(&prefs, env, order, c, &ledger)?;
-        }
+        check_limits(tb, &prefs, env, &symbol_info, worst_case)?;
         return test_list(tb, env, &plan).await;
     }
     if tb.config().trade_mode == TradeMode::Paper {
@@ -182,22 +181,46 @@ pub async fn order_list_place(
             "paper mode does not simulate order lists: rehearse the list on testnet (environment \"testnet\") instead",
         ));
     }
-    let ledger = guard::ledger_view(tb.ledger())?;
-    require_recent_list_test(&ledger, env, &plan)?;
     let prefs = tb.preferences()?;
-    for ((_, order), c) in plan.legs.iter().zip(&checked) {
-        check_limits(&prefs, env, order, c, &ledger)?;
+    let rehearsal_required =
+        env == Environment::Production && super::place::listed_on_a_rehearsal_environment(tb, &plan.symbol).await?;
+    // Ids are ours and journaled before anything leaves, so a lost answer can be looked up.
+    let ids_given =
+        plan.list_client_order_id.is_some() || plan.legs.iter().any(|(_, o)| o.new_client_order_id.is_some());
+    let identity = plan.identity();
+    let shape = plan.shape();
+    let list_client_order_id = guard::client_order_id(plan.list_client_order_id.as_deref())?;
+    for (_, order) in plan.legs.iter_mut() {
+        order.new_client_order_id = Some(guard::client_order_id(order.new_client_order_id.as_deref())?);
     }
+    let request = ReservationRequest {
+        environment: env,
+        client_order_id: list_client_order_id.clone(),
+        leg_client_order_ids: plan
+            .legs
+            .iter()
+            .filter_map(|(_, o)| o.new_client_order_id.clone())
+            .collect(),
+        ids_given,
+        identity,
+        shape: shape.clone(),
+        symbol: plan.symbol.clone(),
+        quote_asset: symbol_info.quote_asset.clone(),
+        worst_case_notional: worst_case,
+        payload: serde_json::json!({
+            "symbol": plan.symbol,
+            "list_type": plan.list_type,
+            "legs": plan.legs.iter().map(|(r, o)| serde_json::json!({"role": r.as_str(), "order": o})).collect::<Vec<_>>(),
+        }),
+        now_ms: local_now_ms(),
+        rehearsal_required,
+        what: "list",
+    };
+    // DESIGN §4 step 3, as for one order: one transaction checks and reserves.
+    tb.store()?.reserve(&request, &prefs, || {
+        guard::require_trading_allowed(tb.config(), tb.memory())
+    })??;
     if env == Environment::Production {
-        let rehearsed = ledger.shape_passed(&[Environment::Testnet, Environment::Demo], &plan.shape());
-        if !rehearsed && super::place::listed_on_a_rehearsal_environment(tb, &plan.symbol).await? {
-            return Err(Refusal::new(
-                "rehearse_on_testnet",
-                format!("this list shape ({}) has never passed a test on testnet or demo", plan.shape()),
-                "Run order_list_place with test_only: true and the same list type, types and fields on environment \"testnet\" first (amounts may differ), then repeat on production.",
-            )
-            .into());
-        }
         let how = if approval == Approval::Elicited {
             "elicitation_accepted"
         } else {
@@ -205,36 +228,6 @@ pub async fn order_list_place(
         };
         tb.audit().confirmation(env, tool, how, &plan.describe());
     }
-    // Ids are ours and journaled before anything leaves, so a lost answer can be looked up.
-    let identity = plan.identity();
-    let shape = plan.shape();
-    let list_client_order_id = guard::client_order_id(plan.list_client_order_id.as_deref())?;
-    for (_, order) in plan.legs.iter_mut() {
-        order.new_client_order_id = Some(guard::client_order_id(order.new_client_order_id.as_deref())?);
-    }
-    // One leg of a bracket executes; an OTO's legs both do, the pending one closing the working one.
-    let list_notional = plan
-        .legs
-        .iter()
-        .zip(&checked)
-        .filter_map(|((_, o), c)| notional(o, c.reference_price))
-        .max();
-    let now = local_now_ms();
-    tb.ledger().record(&LedgerEvent::OrderReserved {
-        at: utc(now),
-        at_ms: now,
-        environment: env,
-        client_order_id: list_client_order_id.clone(),
-        identity,
-        shape: shape.clone(),
-        order: serde_json::json!({
-            "symbol": plan.symbol,
-            "list_type": plan.list_type,
-            "legs": plan.legs.iter().map(|(r, o)| serde_json::json!({"role": r.as_str(), "order": o})).collect::<Vec<_>>(),
-        }),
-        notional: list_notional,
-        quote_asset: checked.first().map(|c| c.symbol.quote_asset.clone()),
-    })?;
     let sent = tb
         .client(env)
         .place_order_list(plan.list_type.as_str(), plan.params(&list_client_order_id))
@@ -301,7 +294,7 @@ async fn test_list(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result
         }
     }
     let now = local_now_ms();
-    tb.ledger().record(&LedgerEvent::TestPassed {
+    tb.store()?.record(&LedgerEvent::TestPassed {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -351,7 +344,7 @@ fn record_accepted(
             .find(|r| r.order_id == member.order_id)
             .and_then(|r| r.status.clone())
             .unwrap_or_else(|| "NEW".into());
-        tb.ledger().record(&LedgerEvent::OrderAccepted {
+        tb.store()?.record(&LedgerEvent::OrderAccepted {
             at: utc(now),
             at_ms: now,
             environment: env,
@@ -439,19 +432,12 @@ fn reserved_roles(
     env: Environment,
     list_client_order_id: &str,
 ) -> (Option<ListType>, Vec<(String, String)>) {
-    let Ok(view) = tb.ledger().view() else {
-        return (None, Vec::new());
-    };
-    let order = view.events().iter().rev().find_map(|e| match e {
-        LedgerEvent::OrderReserved {
-            environment,
-            client_order_id,
-            order,
-            ..
-        } if *environment == env && client_order_id == list_client_order_id => Some(order.clone()),
-        _ => None,
-    });
-    let Some(order) = order else {
+    let Some(order) = tb
+        .store()
+        .and_then(|store| store.reserved_payload(env, list_client_order_id))
+        .ok()
+        .flatten()
+    else {
         return (None, Vec::new());
     };
     let list_type = serde_json::from_value(order["list_type"].clone()).ok();
@@ -515,7 +501,7 @@ pub async fn order_list_cancel(tb: &Toolbox, args: OrderListCancelArgs) -> Resul
     let (list_type, roles) = reserved_roles(tb, env, &report.list_client_order_id);
     let now = local_now_ms();
     for member in &report.orders {
-        tb.ledger().record(&LedgerEvent::OrderCanceled {
+        tb.store()?.record(&LedgerEvent::OrderCanceled {
             at: utc(now),
             at_ms: now,
             environment: env,

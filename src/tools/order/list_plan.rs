@@ -179,6 +179,23 @@ pub struct PlannedList {
     pub stp: Option<StpMode>,
 }
 
+/// The most quote asset a list can commit (DESIGN §4.1), from each leg's worst-case notional:
+/// the legs that can all execute add up (an OTO's working and pending orders, an OTOCO's entry
+/// and its exit), while of an above/below pair only one executes (the larger counts). None when
+/// any leg's notional is unknown.
+pub fn list_worst_case_notional(legs: &[(Role, Option<Decimal>)]) -> Option<Decimal> {
+    let mut all = Decimal::ZERO;
+    let mut one_of_pair = Decimal::ZERO;
+    for (role, notional) in legs {
+        let notional = (*notional)?;
+        match role {
+            Role::Working | Role::Pending => all += notional,
+            Role::Above | Role::Below => one_of_pair = one_of_pair.max(notional),
+        }
+    }
+    Some((all + one_of_pair).normalize())
+}
+
 const ABOVE_TYPES: [OrderType; 5] = [
     OrderType::StopLossLimit,
     OrderType::StopLoss,
@@ -445,6 +462,30 @@ impl PlannedList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_commits_every_leg_that_can_execute() {
+        let d = |n: i64| Some(Decimal::from(n));
+        // OCO: one leg executes.
+        assert_eq!(
+            list_worst_case_notional(&[(Role::Above, d(60)), (Role::Below, d(55))]),
+            d(60)
+        );
+        // OTO: the working order fills, then the pending one: both.
+        assert_eq!(
+            list_worst_case_notional(&[(Role::Working, d(60)), (Role::Pending, d(60))]),
+            d(120)
+        );
+        // OTOCO: the entry and the larger exit.
+        assert_eq!(
+            list_worst_case_notional(&[(Role::Working, d(40)), (Role::Above, d(45)), (Role::Below, d(35))]),
+            d(85)
+        );
+        assert_eq!(
+            list_worst_case_notional(&[(Role::Working, d(40)), (Role::Pending, None)]),
+            None
+        );
+    }
 
     fn leg(role: Role, order_type: OrderType) -> ListLeg {
         ListLeg {

@@ -305,7 +305,7 @@ pub async fn order_history(tb: &Toolbox, args: HistoryArgs) -> Result<OrdersOutp
 /// A cancel goes to the ledger under the client id of the canceled order.
 fn record_canceled(tb: &Toolbox, env: Environment, symbol: &str, report: &OrderReport) -> Result<(), ToolError> {
     let now = local_now_ms();
-    tb.ledger().record(&LedgerEvent::OrderCanceled {
+    tb.store()?.record(&LedgerEvent::OrderCanceled {
         at: utc(now),
         at_ms: now,
         environment: env,

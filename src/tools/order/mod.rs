@@ -27,7 +27,6 @@ use crate::binance::model::{NewOrder, OrderType, Side, StpMode, SymbolInfo, Time
 use crate::config::Environment;
 use crate::filters::{OpenOrderCounts, Validation, ValidationContext, validate};
 use crate::guard;
-use crate::memory::ledger::LedgerView;
 use crate::memory::preferences::Preferences;
 use crate::tools::amount::Amount;
 use crate::tools::{ToolError, Toolbox, normalize_symbol, utc};
@@ -151,43 +150,34 @@ pub fn describe_order(order: &NewOrder) -> String {
     s
 }
 
+/// The order's worst-case notional in its quote asset (DESIGN §4.1).
 fn notional(order: &NewOrder, reference: Option<Decimal>) -> Option<Decimal> {
-    if let Some(q) = order.quote_order_qty {
-        return Some(q);
-    }
-    let price = if order.order_type.has_limit_price() {
-        order.price
-    } else {
-        reference
-    };
-    Some((order.quantity? * price?).normalize())
+    guard::worst_case_notional(order, reference)
 }
 
-struct Checked {
+pub(super) struct Checked {
     validation: Validation,
     symbol: SymbolInfo,
     reference_price: Option<Decimal>,
 }
 
-/// The human's limits from memory.md, checked against this order and today's orders.
+/// The human's limits from memory.md, checked against an order (or a list) of this worst-case
+/// notional and today's orders in the store; nothing is reserved.
 fn check_limits(
+    tb: &Toolbox,
     prefs: &Preferences,
     env: Environment,
-    order: &NewOrder,
-    c: &Checked,
-    ledger: &LedgerView,
+    symbol: &SymbolInfo,
+    worst_case_notional: Option<Decimal>,
 ) -> Result<(), ToolError> {
-    let day_start = local_now_ms() - local_now_ms().rem_euclid(86_400_000);
-    let quote = &c.symbol.quote_asset;
-    let placed_today = ledger.notional_since(env, quote, day_start);
-    guard::require_within_limits(
-        prefs,
+    tb.store()?.check_limits(
         env,
-        order,
-        quote,
-        notional(order, c.reference_price),
-        placed_today,
-    )?;
+        &symbol.symbol,
+        &symbol.quote_asset,
+        worst_case_notional,
+        prefs,
+        local_now_ms(),
+    )??;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{OrderArgs, check, check_limits, describe_order, notional, refuse_invalid};
+use super::{OrderArgs, check, describe_order, notional, refuse_invalid};
 use crate::binance::alert::{Alert, AlertLevel};
 use crate::binance::clock::local_now_ms;
 use crate::binance::error::codes;
@@ -16,6 +16,7 @@ use crate::binance::{BinanceError, OrderRef};
 use crate::config::{Environment, TradeMode};
 use crate::guard;
 use crate::memory::ledger::LedgerEvent;
+use crate::store::ReservationRequest;
 use crate::tools::{ToolError, ToolOutput, Toolbox, utc};
 
 // ---- order_place ----------------------------------------------------------------------------
@@ -106,7 +107,7 @@ pub(super) fn record_unknown(
     error: &BinanceError,
 ) -> Result<(), ToolError> {
     let now = local_now_ms();
-    tb.ledger().record(&LedgerEvent::OrderUnknown {
+    tb.store()?.record(&LedgerEvent::OrderUnknown {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -129,7 +130,7 @@ pub(super) fn record_rejected(
         record_incident(tb, &incident);
     }
     let now = local_now_ms();
-    tb.ledger().record(&LedgerEvent::OrderRejected {
+    tb.store()?.record(&LedgerEvent::OrderRejected {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -147,9 +148,22 @@ pub(super) fn record_incident(tb: &Toolbox, incident: &crate::memory::incidents:
     }
 }
 
+/// The gate's checks that need no Binance call, run before the human is asked: never ask about
+/// an order the gate refuses anyway. The placement checks them again, atomically.
+pub fn local_order_gate(tb: &Toolbox, env: Environment, order: &NewOrder) -> Result<(), ToolError> {
+    guard::require_trading_allowed(tb.config(), tb.memory())?;
+    let since = local_now_ms() - guard::TEST_VALIDITY.as_millis() as i64;
+    if tb.store()?.has_unused_test(env, &guard::order_identity(order), since)? {
+        Ok(())
+    } else {
+        Err(guard::no_recent_test(env, "order").into())
+    }
+}
+
 pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> Result<PlaceOutput, ToolError> {
     let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_place")?;
+    // Refused early when already halted; the decisive check runs again inside the reservation.
     guard::require_trading_allowed(tb.config(), tb.memory())?;
     let mut order = args.to_order()?;
     let cancel_after = args.cancel_after()?;
@@ -159,15 +173,38 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
     if !c.validation.valid {
         return Err(refuse_invalid(&c.validation));
     }
-    // One read of the ledger answers every question the gate asks about this order.
-    let ledger = guard::ledger_view(tb.ledger())?;
-    guard::require_recent_test(&ledger, env, &order, local_now_ms())?;
-    let order_notional = notional(&order, c.reference_price);
-    let quote_asset = c.symbol.quote_asset.clone();
-    check_limits(&prefs, env, &order, &c, &ledger)?;
+    let rehearsal_required =
+        env == Environment::Production && listed_on_a_rehearsal_environment(tb, &order.symbol).await?;
+    let paper = tb.config().trade_mode == TradeMode::Paper;
+    let paper_price = if paper {
+        Some(paper_price(tb, env, &order).await?)
+    } else {
+        None
+    };
+    order.new_client_order_id = Some(client_order_id.clone());
+    let shape = guard::order_shape(&order);
+    let first_of_shape = env == Environment::Production && !tb.store()?.shape_accepted(env, &shape)?;
+    let request = ReservationRequest {
+        environment: env,
+        client_order_id: client_order_id.clone(),
+        leg_client_order_ids: Vec::new(),
+        ids_given: args.client_order_id.is_some(),
+        identity: guard::order_identity(&order),
+        shape,
+        symbol: order.symbol.clone(),
+        quote_asset: c.symbol.quote_asset.clone(),
+        worst_case_notional: notional(&order, c.reference_price),
+        payload: serde_json::to_value(&order).unwrap_or_default(),
+        now_ms: local_now_ms(),
+        rehearsal_required,
+        what: "order",
+    };
+    // DESIGN §4 step 3: kill switch, read-only, limits, one unused test, a new client id and
+    // today's notional, checked and reserved in one transaction.
+    tb.store()?.reserve(&request, &prefs, || {
+        guard::require_trading_allowed(tb.config(), tb.memory())
+    })??;
     if env == Environment::Production {
-        let listed = listed_on_a_rehearsal_environment(tb, &order.symbol).await?;
-        guard::require_rehearsed_shape(&ledger, &order, listed)?;
         let how = if approval == Approval::Elicited {
             "elicitation_accepted"
         } else {
@@ -176,28 +213,14 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
         tb.audit()
             .confirmation(env, "order_place", how, &describe_order(&order));
     }
-    order.new_client_order_id = Some(client_order_id.clone());
-    if tb.config().trade_mode == TradeMode::Paper {
-        return paper_fill(tb, env, order, client_order_id).await;
+    if let Some(price) = paper_price {
+        return paper_fill(tb, env, order, client_order_id, price);
     }
-    let now = local_now_ms();
-    tb.ledger().record(&LedgerEvent::OrderReserved {
-        at: utc(now),
-        at_ms: now,
-        environment: env,
-        client_order_id: client_order_id.clone(),
-        identity: guard::order_identity(&order),
-        shape: guard::order_shape(&order),
-        order: serde_json::to_value(&order).unwrap_or_default(),
-        notional: order_notional,
-        quote_asset: Some(quote_asset),
-    })?;
     match tb.client(env).place_order(&order).await {
         Ok(report) => {
             let now = local_now_ms();
             let shape = guard::order_shape(&order);
-            let first_of_shape = env == Environment::Production && !ledger.shape_accepted(env, &shape);
-            tb.ledger().record(&LedgerEvent::OrderAccepted {
+            tb.store()?.record(&LedgerEvent::OrderAccepted {
                 at: utc(now),
                 at_ms: now,
                 environment: env,
@@ -288,7 +311,7 @@ fn arm_cancel_timer(
         client_order_id: out.client_order_id.clone(),
         due_ms,
     };
-    tb.ledger().record(&LedgerEvent::CancelTimerSet {
+    tb.store()?.record(&LedgerEvent::CancelTimerSet {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -427,7 +450,7 @@ pub(super) fn record_reconciled(
     status: Option<String>,
 ) -> Result<(), ToolError> {
     let now = local_now_ms();
-    tb.ledger().record(&LedgerEvent::Reconciled {
+    tb.store()?.record(&LedgerEvent::Reconciled {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -505,12 +528,9 @@ pub(super) async fn listed_on_a_rehearsal_environment(tb: &Toolbox, symbol: &str
     Ok(false)
 }
 
-async fn paper_fill(
-    tb: &Toolbox,
-    env: Environment,
-    order: NewOrder,
-    client_order_id: String,
-) -> Result<PlaceOutput, ToolError> {
+/// The price a paper order fills at now: the touch of the book. An order that would rest or
+/// wait for a trigger is refused before anything is reserved.
+async fn paper_price(tb: &Toolbox, env: Environment, order: &NewOrder) -> Result<Decimal, ToolError> {
     let mut books = tb.client(env).book_ticker(std::slice::from_ref(&order.symbol)).await?;
     let book = books
         .pop()
@@ -540,14 +560,23 @@ async fn paper_fill(
             order.order_type.as_str()
         )));
     }
-    let price = touch;
+    Ok(touch)
+}
+
+fn paper_fill(
+    tb: &Toolbox,
+    env: Environment,
+    order: NewOrder,
+    client_order_id: String,
+    price: Decimal,
+) -> Result<PlaceOutput, ToolError> {
     let quantity = match (order.quantity, order.quote_order_qty) {
         (Some(q), _) => q,
         (None, Some(quote)) if !price.is_zero() => (quote / price).round_dp(8),
         _ => Decimal::ZERO,
     };
     let now = local_now_ms();
-    tb.ledger().record(&LedgerEvent::PaperFill {
+    tb.store()?.record(&LedgerEvent::PaperFill {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -571,7 +600,7 @@ async fn paper_fill(
         order,
         report: None,
         cancel_timer: None,
-        next_step: "Paper mode (BINANCE_TRADE_MODE=paper): nothing was sent to the matching engine; the simulated fill is in ledger.jsonl.".into(),
+        next_step: "Paper mode (BINANCE_TRADE_MODE=paper): nothing was sent to the matching engine; the simulated fill is in state.db.".into(),
     })
 }
 

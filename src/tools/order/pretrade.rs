@@ -149,14 +149,14 @@ pub async fn order_test(tb: &Toolbox, args: OrderArgs) -> Result<TestOutput, Too
         return Err(refuse_invalid(&c.validation));
     }
     // A test the limits would refuse at placement is refused now, before anything is sent.
-    check_limits(&prefs, env, &order, &c, &guard::ledger_view(tb.ledger())?)?;
+    check_limits(tb, &prefs, env, &c.symbol, notional(&order, c.reference_price))?;
     if env == Environment::Production {
         tb.audit()
             .confirmation(env, "order_test", "argument", &describe_order(&order));
     }
     let result = tb.client(env).test_order(&order, true).await?;
     let now = local_now_ms();
-    tb.ledger().record(&LedgerEvent::TestPassed {
+    tb.store()?.record(&LedgerEvent::TestPassed {
         at: utc(now),
         at_ms: now,
         environment: env,
