@@ -36,7 +36,7 @@ CREATE TABLE reservations (
     at_ms           INTEGER NOT NULL,
     environment     TEXT    NOT NULL,
     client_order_id TEXT    NOT NULL,
-    test_id         INTEGER UNIQUE,
+    test_id         INTEGER,
     identity        TEXT    NOT NULL,
     shape           TEXT    NOT NULL,
     symbol          TEXT    NOT NULL,
