@@ -152,7 +152,7 @@ struct Row {
     mean_trade_qty: Decimal,
 }
 
-/// The default listing: BTCUSDT, ETHUSDT, BNBUSDT, ETHBTC, XRPUSDT (2026 exchangeInfo layout).
+/// The default listing: BTCUSDT, ETHUSDT, BNBUSDT, ETHBTC, XRPUSDT, BTCEUR (2026 exchangeInfo layout).
 pub fn default_symbols() -> Vec<SymbolSpec> {
     let d = Decimal::new;
     let rows = [
@@ -225,6 +225,22 @@ pub fn default_symbols() -> Vec<SymbolSpec> {
             min_notional: d(5, 0),
             trades_per_second: 2,
             mean_trade_qty: d(500, 0),
+        },
+        // A quote asset the memory template's profile does not name: the gate's refusal of an
+        // unlimited quote asset is tested against it.
+        Row {
+            symbol: "BTCEUR",
+            base: "BTC",
+            quote: "EUR",
+            base_price: d(88_000, 0),
+            tick: d(1, 2),
+            max_price: d(1_000_000, 0),
+            step: d(1, 5),
+            max_qty: d(9_000, 0),
+            market_max_qty: d(1_523_871_250, 8),
+            min_notional: d(5, 0),
+            trades_per_second: 2,
+            mean_trade_qty: d(1, 2),
         },
     ];
     rows.into_iter().map(spec_from_row).collect()
@@ -307,7 +323,7 @@ mod tests {
     fn fixtures_are_consistent() {
         let specs = default_symbols();
         let names: Vec<&str> = specs.iter().map(|s| s.symbol.as_str()).collect();
-        assert_eq!(names, ["BTCUSDT", "ETHUSDT", "BNBUSDT", "ETHBTC", "XRPUSDT"]);
+        assert_eq!(names, ["BTCUSDT", "ETHUSDT", "BNBUSDT", "ETHBTC", "XRPUSDT", "BTCEUR"]);
         for s in &specs {
             let tick = s.price_filter.tick_size;
             assert!((s.base_price % tick).is_zero(), "{} base price on tick", s.symbol);
