@@ -117,6 +117,18 @@ impl Store {
         tx.commit().map_err(|e| self.failed(e))
     }
 
+    /// Journals many events in one transaction (an import, a benchmark's history).
+    pub fn record_batch(&self, events: &[LedgerEvent]) -> Result<(), MemoryError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.failed(e))?;
+        for event in events {
+            apply(&tx, event).map_err(|e| self.failed(e))?;
+        }
+        tx.commit().map_err(|e| self.failed(e))
+    }
+
     /// The orders placed in `env` that the store believes open (last known status not final),
     /// oldest first.
     pub fn open_orders_believed(&self, env: Environment) -> Result<Vec<TrackedOrder>, MemoryError> {

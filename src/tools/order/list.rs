@@ -124,6 +124,23 @@ pub fn local_gate(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result<
     }
 }
 
+/// The money a list puts at stake, for the human's approval.
+pub async fn list_money_at_stake(
+    tb: &Toolbox,
+    env: Environment,
+    plan: &PlannedList,
+) -> Result<super::place::MoneyAtStake, ToolError> {
+    let mut checked = Vec::new();
+    for (_, order) in &plan.legs {
+        checked.push(check(tb, "order_list_place", env, order, false).await?);
+    }
+    let symbol = checked
+        .first()
+        .map(|c| c.symbol.clone())
+        .ok_or_else(|| ToolError::internal("a list without legs"))?;
+    super::place::MoneyAtStake::of(tb, env, &symbol, list_notional(plan, &checked))
+}
+
 /// The list's worst-case notional from its checked legs.
 fn list_notional(plan: &PlannedList, checked: &[super::Checked]) -> Option<rust_decimal::Decimal> {
     let legs: Vec<_> = plan

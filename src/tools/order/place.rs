@@ -148,6 +148,42 @@ pub(super) fn record_incident(tb: &Toolbox, incident: &crate::memory::incidents:
     }
 }
 
+/// What the human is shown before approving a production write: the money it can commit and
+/// the day's total once it is counted (DESIGN §4 step 4).
+#[derive(Clone, Debug, Default)]
+pub struct MoneyAtStake {
+    pub worst_case_notional: Option<Decimal>,
+    pub quote_asset: Option<String>,
+    pub day_total_after: Option<Decimal>,
+    pub daily_limit: Option<Decimal>,
+}
+
+impl MoneyAtStake {
+    /// The figures for an order (or list) of `worst_case` in `symbol`'s quote asset.
+    pub(super) fn of(
+        tb: &Toolbox,
+        env: Environment,
+        symbol: &SymbolInfo,
+        worst_case: Option<Decimal>,
+    ) -> Result<MoneyAtStake, ToolError> {
+        let quote = symbol.quote_asset.clone();
+        let today = tb.store()?.day_notional(env, &quote, local_now_ms())?;
+        Ok(MoneyAtStake {
+            worst_case_notional: worst_case,
+            day_total_after: Some(today + worst_case.unwrap_or_default()),
+            daily_limit: tb.preferences()?.daily_limit(env, &quote),
+            quote_asset: Some(quote),
+        })
+    }
+}
+
+/// The money an order puts at stake, for the human's approval (a filter check with cached
+/// rules; the placement checks everything again).
+pub async fn order_money_at_stake(tb: &Toolbox, env: Environment, order: &NewOrder) -> Result<MoneyAtStake, ToolError> {
+    let c = check(tb, "order_place", env, order, false).await?;
+    MoneyAtStake::of(tb, env, &c.symbol, notional(order, c.reference_price))
+}
+
 /// The gate's checks that need no Binance call, run before the human is asked: never ask about
 /// an order the gate refuses anyway. The placement checks them again, atomically.
 pub fn local_order_gate(tb: &Toolbox, env: Environment, order: &NewOrder) -> Result<(), ToolError> {
