@@ -810,12 +810,15 @@ impl BinanceServer {
             )
             .await
         {
-            Ok(_) => {
+            Ok(Approval::Elicited) => {
                 self.toolbox
                     .audit()
                     .confirmation(env, write.tool, "elicitation_accepted", &details.legs.join("; "));
                 None
             }
+            // `decide` refuses a client that cannot ask under `required` and `typed`; should that
+            // ever change, fail closed.
+            Ok(_) => Some(respond::<T>(Err(crate::approval::cannot_ask(policy).into())).into()),
             Err(answer) => Some(answer),
         }
     }
