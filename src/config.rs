@@ -187,8 +187,8 @@ pub struct Config {
     pub testnet_compat: bool,
     /// Set by `serve --emulator`: every environment points at the embedded exchange.
     pub emulated: bool,
-    /// `BINANCE_CONFIRM`: how a production order is confirmed.
-    pub confirm_mode: ConfirmMode,
+    /// `BINANCE_PRODUCTION_APPROVAL`: when the human must approve a production write in the client.
+    pub production_approval: ProductionApproval,
     /// `BINANCE_TRADE_MODE`: live orders, or paper fills recorded in the ledger.
     pub trade_mode: TradeMode,
     /// `BINANCE_SNAPSHOT_MAX_AGE_SECS`: a filters snapshot younger than this serves as the
@@ -199,15 +199,31 @@ pub struct Config {
 /// Default of `BINANCE_SNAPSHOT_MAX_AGE_SECS`.
 pub const DEFAULT_SNAPSHOT_MAX_AGE_SECS: u64 = 900;
 
-/// How a production `order_place` is confirmed (`BINANCE_CONFIRM`).
+/// How a production write is approved (`BINANCE_PRODUCTION_APPROVAL`). Every policy also needs
+/// `confirm_production: true`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[schemars(inline)]
-pub enum ConfirmMode {
-    /// `confirm_production: true`, and the human approves the exact order in the client when it supports elicitation (default).
-    Elicitation,
-    /// `confirm_production: true` only.
-    Argument,
+pub enum ProductionApproval {
+    /// Orders and order lists: the human approves the exact order when the client can ask them
+    /// (elicitation); when it cannot, `confirm_production: true` stands alone (default).
+    Auto,
+    /// Every production write (orders, lists, cancels, amends) needs the human's yes in the
+    /// client; refused when the client cannot ask.
+    Required,
+    /// Like `required`, and the human types the action and symbol (e.g. `BUY BTCUSDT`) instead of
+    /// ticking a box.
+    Typed,
+}
+
+impl ProductionApproval {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductionApproval::Auto => "auto",
+            ProductionApproval::Required => "required",
+            ProductionApproval::Typed => "typed",
+        }
+    }
 }
 
 /// Whether orders are sent (`BINANCE_TRADE_MODE`).
@@ -248,6 +264,9 @@ impl Config {
             let custom_base_url = get(vars.base_url)
                 .map(|url| validate_base_url(vars.base_url, &url))
                 .transpose()?;
+            if let Some(url) = &custom_base_url {
+                check_destination(env, vars.base_url, url, env.default_base_url())?;
+            }
             // A REST base URL of one's own (an emulator, a proxy) moves the WebSockets with it
             // unless they are set too: events must come from the exchange the orders go to.
             let (base_url, derived) = match custom_base_url {
@@ -258,11 +277,19 @@ impl Config {
                 None => (env.default_base_url().to_owned(), WebSocketUrls::default_for(env)),
             };
             let ws_api_url = match get(vars.ws_api_url) {
-                Some(url) => validate_ws_url(vars.ws_api_url, &url)?,
+                Some(url) => {
+                    let url = validate_ws_url(vars.ws_api_url, &url)?;
+                    check_destination(env, vars.ws_api_url, &url, env.default_ws_api_url())?;
+                    url
+                }
                 None => derived.ws_api,
             };
             let stream_url = match get(vars.stream_url) {
-                Some(url) => validate_ws_url(vars.stream_url, &url)?,
+                Some(url) => {
+                    let url = validate_ws_url(vars.stream_url, &url)?;
+                    check_destination(env, vars.stream_url, &url, env.default_stream_url())?;
+                    url
+                }
                 None => derived.streams,
             };
             let (mut key, mut secret) = (get(vars.api_key), get(vars.api_secret));
@@ -364,14 +391,28 @@ impl Config {
             Some(list) => parse_toolsets(&list)?,
         };
 
-        let confirm_mode = match get("BINANCE_CONFIRM").map(|v| v.to_ascii_lowercase()).as_deref() {
-            None | Some("elicitation") => ConfirmMode::Elicitation,
-            Some("argument") => ConfirmMode::Argument,
+        if let Some(value) = get("BINANCE_CONFIRM") {
+            // Removed: it could switch the human's approval off, so it must not be silently ignored.
+            return Err(ConfigError::Invalid {
+                variable: "BINANCE_CONFIRM",
+                value,
+                reason: "BINANCE_CONFIRM was replaced by BINANCE_PRODUCTION_APPROVAL (auto, required or typed); \
+                         unset BINANCE_CONFIRM and set BINANCE_PRODUCTION_APPROVAL instead"
+                    .into(),
+            });
+        }
+        let production_approval = match get("BINANCE_PRODUCTION_APPROVAL")
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("auto") => ProductionApproval::Auto,
+            Some("required") => ProductionApproval::Required,
+            Some("typed") => ProductionApproval::Typed,
             Some(other) => {
                 return Err(ConfigError::Invalid {
-                    variable: "BINANCE_CONFIRM",
+                    variable: "BINANCE_PRODUCTION_APPROVAL",
                     value: other.to_owned(),
-                    reason: "expected elicitation or argument".into(),
+                    reason: "expected auto, required or typed".into(),
                 });
             }
         };
@@ -410,7 +451,7 @@ impl Config {
             toolsets,
             testnet_compat,
             emulated: false,
-            confirm_mode,
+            production_approval,
             trade_mode,
             snapshot_max_age_secs,
         })
@@ -561,6 +602,73 @@ fn validate_ws_url(variable: &'static str, url: &str) -> Result<String, ConfigEr
     Ok(trimmed.to_owned())
 }
 
+/// Demo mode lives on `binance.com` but holds fake funds.
+const DEMO_HOSTS: [&str; 3] = [
+    "demo-api.binance.com",
+    "demo-ws-api.binance.com",
+    "demo-stream.binance.com",
+];
+/// Production market-data hosts outside `binance.com`: the real market, not an environment of
+/// fake funds.
+const PRODUCTION_VISION_HOSTS: [&str; 2] = ["data-api.binance.vision", "data-stream.binance.vision"];
+
+/// Whether `host` is one of Binance's production hosts: `binance.com` or any host under it
+/// (api, api1-4, api-gcp, ws-api, stream ...) other than demo mode's, and the production
+/// market-data hosts on `binance.vision`. Judged on the name only; nothing is contacted.
+pub fn is_production_binance_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if DEMO_HOSTS.contains(&host.as_str()) {
+        return false;
+    }
+    host == "binance.com" || host.ends_with(".binance.com") || PRODUCTION_VISION_HOSTS.contains(&host.as_str())
+}
+
+/// Whether `host` (as in a URL, IPv6 in brackets) is this machine: 127.0.0.0/8, ::1 or localhost.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses a URL that would send one environment's keys where they must never go: a testnet or
+/// demo URL on a production Binance host (fake-money keys becoming real-money calls), or a
+/// production URL over plain `http://`/`ws://` to anything but loopback (real keys and orders
+/// readable on the way). `url` has been parsed already; `default` is what unsetting gives.
+fn check_destination(env: Environment, variable: &'static str, url: &str, default: &str) -> Result<(), ConfigError> {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Ok(());
+    };
+    let host = parsed.host_str().unwrap_or_default();
+    let refuse = |reason: String| ConfigError::Invalid {
+        variable,
+        value: url.to_owned(),
+        reason,
+    };
+    if env != Environment::Production && is_production_binance_host(host) {
+        let production = Environment::Production.variables();
+        return Err(refuse(format!(
+            "{host} is a Binance production host (real money), and {variable} configures {env}: \
+             {env} keys must never become real-money calls. Unset {variable} to use {default}, or \
+             point it at a {env} host or a local emulator. Real-money trading is configured with \
+             {} and {} instead.",
+            production.base_url, production.api_key
+        )));
+    }
+    if env == Environment::Production && matches!(parsed.scheme(), "http" | "ws") && !is_loopback_host(host) {
+        return Err(refuse(format!(
+            "production keys and orders would travel unencrypted over {}:// to {host}. Use an \
+             https:// or wss:// URL (unset {variable} for {default}); plain {}:// is only accepted \
+             on loopback (127.0.0.1, ::1, localhost), e.g. for a local emulator.",
+            parsed.scheme(),
+            parsed.scheme()
+        )));
+    }
+    Ok(())
+}
+
 fn validate_base_url(variable: &'static str, url: &str) -> Result<String, ConfigError> {
     let trimmed = url.trim_end_matches('/');
     let parsed = reqwest::Url::parse(trimmed).map_err(|e| ConfigError::Invalid {
@@ -654,6 +762,132 @@ mod tests {
         assert!(err.to_string().contains("BINANCE_WS_API_URL"), "{err}");
         let off = config(&[("BINANCE_USER_STREAM", "0")]).expect("config");
         assert!(!off.user_stream && c.user_stream);
+    }
+
+    #[test]
+    fn hosts_are_judged_by_name() {
+        let production = [
+            "api.binance.com",
+            "api1.binance.com",
+            "api4.binance.com",
+            "api-gcp.binance.com",
+            "ws-api.binance.com",
+            "stream.binance.com",
+            "binance.com",
+            "API.Binance.COM",
+            "api.binance.com.",
+            "data-api.binance.vision",
+            "data-stream.binance.vision",
+        ];
+        for host in production {
+            assert!(is_production_binance_host(host), "{host}");
+        }
+        let not_production = [
+            "demo-api.binance.com",
+            "demo-ws-api.binance.com",
+            "demo-stream.binance.com",
+            "testnet.binance.vision",
+            "ws-api.testnet.binance.vision",
+            "stream.testnet.binance.vision",
+            "notbinance.com",
+            "binance.com.example",
+            "127.0.0.1",
+        ];
+        for host in not_production {
+            assert!(!is_production_binance_host(host), "{host}");
+        }
+        for host in ["127.0.0.1", "127.8.9.10", "[::1]", "localhost", "LOCALHOST"] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in ["10.0.0.1", "[::2]", "localhost.example", "api.binance.com", ""] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn a_testnet_or_demo_url_on_a_production_host_is_refused() {
+        let cases = [
+            ("BINANCE_TESTNET_BASE_URL", "https://api.binance.com"),
+            ("BINANCE_TESTNET_BASE_URL", "https://api3.binance.com/"),
+            ("BINANCE_TESTNET_BASE_URL", "https://data-api.binance.vision"),
+            ("BINANCE_DEMO_BASE_URL", "https://api-gcp.binance.com"),
+            ("BINANCE_TESTNET_WS_API_URL", "wss://ws-api.binance.com:443/ws-api/v3"),
+            ("BINANCE_DEMO_WS_API_URL", "wss://ws-api.binance.com/ws-api/v3"),
+            ("BINANCE_TESTNET_STREAM_URL", "wss://stream.binance.com:9443"),
+            ("BINANCE_DEMO_STREAM_URL", "wss://data-stream.binance.vision"),
+        ];
+        for (variable, url) in cases {
+            let err = config(&[(variable, url)]).expect_err(url).to_string();
+            assert!(err.contains(variable), "{variable}={url}: {err}");
+            assert!(err.contains("production host"), "{variable}={url}: {err}");
+            assert!(err.contains(&format!("Unset {variable}")), "{variable}={url}: {err}");
+        }
+        let allowed = [
+            ("BINANCE_DEMO_BASE_URL", "https://demo-api.binance.com"),
+            ("BINANCE_DEMO_WS_API_URL", "wss://demo-ws-api.binance.com/ws-api/v3"),
+            ("BINANCE_DEMO_STREAM_URL", "wss://demo-stream.binance.com:9443"),
+            ("BINANCE_TESTNET_BASE_URL", "https://testnet.binance.vision"),
+            ("BINANCE_TESTNET_BASE_URL", "http://127.0.0.1:9"),
+            ("BINANCE_BASE_URL", "https://api1.binance.com"),
+            ("BINANCE_WS_API_URL", "wss://ws-api.binance.com:443/ws-api/v3"),
+        ];
+        for (variable, url) in allowed {
+            config(&[(variable, url)]).unwrap_or_else(|e| panic!("{variable}={url}: {e}"));
+        }
+    }
+
+    #[test]
+    fn production_over_plain_text_is_loopback_only() {
+        let refused = [
+            ("BINANCE_BASE_URL", "http://api.binance.com"),
+            ("BINANCE_BASE_URL", "http://proxy.example:8080"),
+            ("BINANCE_BASE_URL", "http://10.0.0.5"),
+            ("BINANCE_WS_API_URL", "ws://ws-api.binance.com/ws-api/v3"),
+            ("BINANCE_STREAM_URL", "ws://192.168.1.2:9443"),
+        ];
+        for (variable, url) in refused {
+            let err = config(&[(variable, url)]).expect_err(url).to_string();
+            assert!(
+                err.contains(variable) && err.contains("unencrypted"),
+                "{variable}={url}: {err}"
+            );
+        }
+        let allowed = [
+            ("BINANCE_BASE_URL", "http://127.0.0.1:8080"),
+            ("BINANCE_BASE_URL", "http://localhost:8080"),
+            ("BINANCE_BASE_URL", "http://[::1]:8080"),
+            ("BINANCE_BASE_URL", "https://proxy.example"),
+            ("BINANCE_WS_API_URL", "ws://127.0.0.1:9/ws-api/v3"),
+            ("BINANCE_STREAM_URL", "ws://localhost:9"),
+        ];
+        for (variable, url) in allowed {
+            config(&[(variable, url)]).unwrap_or_else(|e| panic!("{variable}={url}: {e}"));
+        }
+    }
+
+    #[test]
+    fn production_approval_policy_and_the_removed_confirm_variable() {
+        assert_eq!(
+            config(&[]).expect("config").production_approval,
+            ProductionApproval::Auto
+        );
+        for (value, policy) in [
+            ("auto", ProductionApproval::Auto),
+            ("Required", ProductionApproval::Required),
+            ("typed", ProductionApproval::Typed),
+        ] {
+            let c = config(&[("BINANCE_PRODUCTION_APPROVAL", value)]).expect("config");
+            assert_eq!(c.production_approval, policy);
+        }
+        let err = config(&[("BINANCE_PRODUCTION_APPROVAL", "never")]).expect_err("unknown");
+        assert!(err.to_string().contains("BINANCE_PRODUCTION_APPROVAL"));
+        for value in ["argument", "elicitation"] {
+            let err = config(&[("BINANCE_CONFIRM", value)]).expect_err("removed").to_string();
+            assert!(
+                err.contains("BINANCE_CONFIRM") && err.contains("BINANCE_PRODUCTION_APPROVAL"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

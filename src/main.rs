@@ -18,6 +18,8 @@ Environment variables (all optional):
   BINANCE_BASE_URL          production REST base (default https://api.binance.com)
   BINANCE_TESTNET_BASE_URL  testnet REST base (default https://testnet.binance.vision)
   BINANCE_DEMO_BASE_URL     demo REST base (default https://demo-api.binance.com)
+                            A testnet/demo URL on a production Binance host, or a production URL over plain
+                            http:// or ws:// off loopback, is a configuration error: the server does not start.
   BINANCE_WS_API_URL, BINANCE_TESTNET_WS_API_URL, BINANCE_DEMO_WS_API_URL
                             WebSocket API of user-data events (default Binance's, or beside a custom *_BASE_URL)
   BINANCE_STREAM_URL, BINANCE_TESTNET_STREAM_URL, BINANCE_DEMO_STREAM_URL
@@ -31,8 +33,11 @@ Environment variables (all optional):
   BINANCE_CIRCUIT_COOLDOWN_MS  after 5 failures in a row, no request to that environment for this long (default 30000)
   BINANCE_READ_ONLY=1       register only read-only tools
   BINANCE_TOOLSETS          comma list of tool groups: market,test_order,order,account,memory,diagnostics
-  BINANCE_CONFIRM           elicitation (default: production orders are also approved by the human in the client) or argument
-  BINANCE_TRADE_MODE        live (default) or paper: orders are validated and tested, then filled on paper in the ledger
+  BINANCE_PRODUCTION_APPROVAL  auto (default: production orders are also approved by the human when the client can ask),
+                            required (every production write needs the human's yes in the client; refused when it cannot ask)
+                            or typed (as required, and the human types the side and symbol, e.g. BUY BTCUSDT)
+  BINANCE_CONFIRM           removed; setting it is a configuration error (use BINANCE_PRODUCTION_APPROVAL)
+  BINANCE_TRADE_MODE        live (default) or paper: orders are validated and tested, then filled on paper and recorded in state.db
   BINANCE_SNAPSHOT_MAX_AGE_SECS  a filters snapshot younger than this serves as exchangeInfo cache after a restart (default 900)
   RUST_LOG                  log filter; logs go to stderr only (default binance_mcp=info,rmcp=warn)
 
@@ -82,7 +87,9 @@ enum Command {
         #[arg(long, default_value_t = emulator::DEFAULT_WEIGHT_LIMIT_PER_MINUTE)]
         weight_limit: u32,
     },
-    /// Run one tool through the same MCP code path and print its structured result.
+    /// Run one tool through the same MCP code path and print its structured result. A production
+    /// write (order_place, order_list_place, cancels, order_amend) is asked on this terminal, and
+    /// refused when stdin is not a terminal.
     Call {
         /// Tool name, e.g. market_ticker_price.
         tool: String,

@@ -24,9 +24,9 @@ use rmcp::service::NotificationContext;
 use rmcp::service::RequestContext;
 use rmcp::{Peer, RoleServer, ServerHandler, prompt_handler, tool, tool_handler, tool_router};
 
-use crate::approval::{Approvals, Decision};
+use crate::approval::{ApprovalDetails, Approvals, Decision};
 use crate::binance::AlertLevel;
-use crate::config::{Config, ConfirmMode, Environment};
+use crate::config::{Config, Environment, ProductionApproval};
 use crate::guard;
 use crate::memory::incidents::in_tool;
 use crate::resources;
@@ -248,10 +248,7 @@ impl BinanceServer {
         } else {
             Approval::NotNeeded
         };
-        if env == Environment::Production
-            && args.confirm_production
-            && self.toolbox.config().confirm_mode == ConfirmMode::Elicitation
-        {
+        if env == Environment::Production && args.confirm_production {
             // Cheap local refusals first, so the human is never asked about an order the gate refuses anyway.
             let order = match args.to_order() {
                 Ok(o) => o,
@@ -260,10 +257,25 @@ impl BinanceServer {
             if let Err(e) = crate::tools::order::local_order_gate(&self.toolbox, env, &order) {
                 return respond::<PlaceOutput>(Err(e)).into();
             }
-            let action = format!("{} on production", describe_order(&order));
+            let money = match crate::tools::order::order_money_at_stake(&self.toolbox, env, &order).await {
+                Ok(money) => money,
+                Err(e) => return respond::<PlaceOutput>(Err(e)).into(),
+            };
+            let details = ApprovalDetails {
+                environment: env,
+                action: "place this order".into(),
+                legs: vec![describe_order(&order)],
+                worst_case_notional: money.worst_case_notional,
+                quote_asset: money.quote_asset,
+                day_total_after: money.day_total_after,
+                daily_limit: money.daily_limit,
+                self_trade_prevention: order.self_trade_prevention_mode.map(|m| m.as_str().to_owned()),
+                cancel_after_seconds: args.cancel_after_seconds,
+                typed_phrase: format!("{} {}", order.side.as_str(), order.symbol),
+            };
             let identity = guard::order_identity(&order);
             approval = match self
-                .human_approval::<PlaceOutput>(&ctx, "order_place", &action, &identity, request_state, input_responses)
+                .human_approval::<PlaceOutput>(&ctx, "order_place", &details, &identity, request_state, input_responses)
                 .await
             {
                 Ok(approval) => approval,
@@ -295,25 +307,44 @@ impl BinanceServer {
         } else {
             Approval::NotNeeded
         };
-        if env == Environment::Production
-            && args.confirm_production
-            && !args.test_only
-            && self.toolbox.config().confirm_mode == ConfirmMode::Elicitation
-        {
+        if env == Environment::Production && args.confirm_production && !args.test_only {
             // Cheap local refusals first, so the human is never asked about a list the gate refuses anyway.
             let plan = match args.plan() {
                 Ok(p) => p,
                 Err(e) => return respond::<OrderListOutput>(Err(e)).into(),
             };
-            if let Err(r) = crate::tools::order::local_gate(&self.toolbox, env, &plan) {
-                return respond::<OrderListOutput>(Err(r)).into();
+            if let Err(e) = crate::tools::order::local_gate(&self.toolbox, env, &plan) {
+                return respond::<OrderListOutput>(Err(e)).into();
             }
-            let action = format!("{} on production", plan.describe());
+            let money = match crate::tools::order::list_money_at_stake(&self.toolbox, env, &plan).await {
+                Ok(money) => money,
+                Err(e) => return respond::<OrderListOutput>(Err(e)).into(),
+            };
+            let details = ApprovalDetails {
+                environment: env,
+                action: format!("place this {} order list", plan.list_type.as_str().to_uppercase()),
+                legs: plan
+                    .legs
+                    .iter()
+                    .map(|(role, order)| format!("{}: {}", role.as_str(), describe_order(order)))
+                    .collect(),
+                worst_case_notional: money.worst_case_notional,
+                quote_asset: money.quote_asset,
+                day_total_after: money.day_total_after,
+                daily_limit: money.daily_limit,
+                self_trade_prevention: plan.stp.map(|m| m.as_str().to_owned()),
+                cancel_after_seconds: None,
+                // The side of the leg that executes first: the working leg, or the OCO pair.
+                typed_phrase: match plan.legs.first() {
+                    Some((_, first)) => format!("{} {}", first.side.as_str(), plan.symbol),
+                    None => plan.symbol.clone(),
+                },
+            };
             approval = match self
                 .human_approval::<OrderListOutput>(
                     &ctx,
                     "order_list_place",
-                    &action,
+                    &details,
                     &plan.identity(),
                     request_state,
                     input_responses,
@@ -336,9 +367,40 @@ impl BinanceServer {
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true),
         output_schema = schema_for_output::<OrderListOutput>()
     )]
-    async fn order_list_cancel(&self, Parameters(args): Parameters<OrderListCancelArgs>) -> CallToolResult {
+    async fn order_list_cancel(
+        &self,
+        Parameters(args): Parameters<OrderListCancelArgs>,
+        RequestState(request_state): RequestState,
+        InputResponses(input_responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        let symbol = args.symbol.trim().to_ascii_uppercase();
+        let list = match (&args.order_list_id, &args.list_client_order_id) {
+            (Some(id), _) => format!("order list {id}"),
+            (None, Some(client_id)) => format!("order list {client_id}"),
+            (None, None) => "an order list".to_owned(),
+        };
+        let write = ProductionWrite {
+            tool: "order_list_cancel",
+            environment: args.environment,
+            confirm_production: args.confirm_production,
+            action: "cancel this order list",
+            leg: format!("cancel {list} on {symbol}"),
+            typed_phrase: format!("CANCEL {symbol}"),
+            identity: format!(
+                "order_list_cancel|{symbol}|{:?}|{:?}",
+                args.order_list_id, args.list_client_order_id
+            ),
+        };
+        if let Some(answer) = self
+            .approve_write::<OrderListOutput>(&ctx, write, request_state, input_responses)
+            .await
+        {
+            return answer;
+        }
         self.run("order_list_cancel", order_list_cancel(&self.toolbox, args))
             .await
+            .into()
     }
 
     #[tool(
@@ -348,8 +410,33 @@ impl BinanceServer {
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true),
         output_schema = schema_for_output::<OrderOutput>()
     )]
-    async fn order_cancel(&self, Parameters(args): Parameters<OrderRefArgs>) -> CallToolResult {
-        self.run("order_cancel", order_cancel(&self.toolbox, args)).await
+    async fn order_cancel(
+        &self,
+        Parameters(args): Parameters<OrderRefArgs>,
+        RequestState(request_state): RequestState,
+        InputResponses(input_responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        let symbol = args.symbol.trim().to_ascii_uppercase();
+        let write = ProductionWrite {
+            tool: "order_cancel",
+            environment: args.environment,
+            confirm_production: args.confirm_production,
+            action: "cancel this order",
+            leg: format!(
+                "cancel {} on {symbol}",
+                order_named(args.order_id, args.client_order_id.as_deref())
+            ),
+            typed_phrase: format!("CANCEL {symbol}"),
+            identity: format!("order_cancel|{symbol}|{:?}|{:?}", args.order_id, args.client_order_id),
+        };
+        if let Some(answer) = self
+            .approve_write::<OrderOutput>(&ctx, write, request_state, input_responses)
+            .await
+        {
+            return answer;
+        }
+        self.run("order_cancel", order_cancel(&self.toolbox, args)).await.into()
     }
 
     #[tool(
@@ -359,8 +446,37 @@ impl BinanceServer {
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true),
         output_schema = schema_for_output::<AmendOutput>()
     )]
-    async fn order_amend(&self, Parameters(args): Parameters<AmendArgs>) -> CallToolResult {
-        self.run("order_amend", order_amend(&self.toolbox, args)).await
+    async fn order_amend(
+        &self,
+        Parameters(args): Parameters<AmendArgs>,
+        RequestState(request_state): RequestState,
+        InputResponses(input_responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        let symbol = args.symbol.trim().to_ascii_uppercase();
+        let new_quantity = args.new_quantity.0.normalize().to_string();
+        let write = ProductionWrite {
+            tool: "order_amend",
+            environment: args.environment,
+            confirm_production: args.confirm_production,
+            action: "reduce this order's quantity",
+            leg: format!(
+                "amend {} on {symbol} to quantity {new_quantity}",
+                order_named(args.order_id, args.client_order_id.as_deref())
+            ),
+            typed_phrase: format!("AMEND {symbol}"),
+            identity: format!(
+                "order_amend|{symbol}|{:?}|{:?}|{new_quantity}|{:?}",
+                args.order_id, args.client_order_id, args.new_client_order_id
+            ),
+        };
+        if let Some(answer) = self
+            .approve_write::<AmendOutput>(&ctx, write, request_state, input_responses)
+            .await
+        {
+            return answer;
+        }
+        self.run("order_amend", order_amend(&self.toolbox, args)).await.into()
     }
 
     #[tool(
@@ -370,9 +486,32 @@ impl BinanceServer {
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true),
         output_schema = schema_for_output::<OrdersOutput>()
     )]
-    async fn order_cancel_all(&self, Parameters(args): Parameters<SymbolScopeArgs>) -> CallToolResult {
+    async fn order_cancel_all(
+        &self,
+        Parameters(args): Parameters<SymbolScopeArgs>,
+        RequestState(request_state): RequestState,
+        InputResponses(input_responses): InputResponses,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        let symbol = args.symbol.trim().to_ascii_uppercase();
+        let write = ProductionWrite {
+            tool: "order_cancel_all",
+            environment: args.environment,
+            confirm_production: args.confirm_production,
+            action: "cancel every open order on this symbol",
+            leg: format!("cancel all open orders and order lists on {symbol}"),
+            typed_phrase: format!("CANCEL ALL {symbol}"),
+            identity: format!("order_cancel_all|{symbol}"),
+        };
+        if let Some(answer) = self
+            .approve_write::<OrdersOutput>(&ctx, write, request_state, input_responses)
+            .await
+        {
+            return answer;
+        }
         self.run("order_cancel_all", order_cancel_all(&self.toolbox, args))
             .await
+            .into()
     }
 
     #[tool(
@@ -592,31 +731,92 @@ impl BinanceServer {
         });
     }
 
-    /// Shows the human `action` (a production order or list) in the client: how it was approved,
-    /// or the answer to return at once (the 2026-07-28 input request, or the refusal, audited).
+    /// Shows the human `details` (a production order or list) in the client under
+    /// `BINANCE_PRODUCTION_APPROVAL`: how it was approved, or the answer to return at once (the
+    /// 2026-07-28 input request, or the refusal, audited).
     async fn human_approval<T: ToolOutput>(
         &self,
         ctx: &RequestContext<RoleServer>,
         tool: &str,
-        action: &str,
+        details: &ApprovalDetails,
         identity: &str,
         request_state: Option<String>,
         input_responses: Option<rmcp::model::InputResponses>,
     ) -> Result<Approval, CallToolResponse> {
+        let policy = self.toolbox.config().production_approval;
         match self
             .approvals
-            .decide(ctx, action, identity, request_state, input_responses)
+            .decide(ctx, policy, details, identity, request_state, input_responses)
             .await
         {
             Decision::Approved => Ok(Approval::Elicited),
             Decision::NotAsked => Ok(Approval::Argument),
             Decision::Ask(input_required) => Err(input_required.into()),
             Decision::Refused(r) => {
-                self.toolbox
-                    .audit()
-                    .confirmation(Environment::Production, tool, "elicitation_refused", action);
+                self.toolbox.audit().confirmation(
+                    Environment::Production,
+                    tool,
+                    if r.rule == "human_approval" {
+                        "elicitation_refused"
+                    } else {
+                        "approval_unavailable"
+                    },
+                    &details.legs.join("; "),
+                );
                 Err(respond::<T>(Err(r.into())).into())
             }
+        }
+    }
+
+    /// A production cancel or amend under `required` or `typed`: the human's yes in the client
+    /// too (under `auto`, `confirm_production: true` stands, as these writes take risk off the
+    /// book). `None` lets the call go on to the tool, which keeps its own checks; `Some` is the
+    /// answer to return at once.
+    async fn approve_write<T: ToolOutput>(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        write: ProductionWrite,
+        request_state: Option<String>,
+        input_responses: Option<rmcp::model::InputResponses>,
+    ) -> Option<CallToolResponse> {
+        let env = self.toolbox.signed_env(write.environment);
+        let policy = self.toolbox.config().production_approval;
+        if env != Environment::Production || !write.confirm_production || policy == ProductionApproval::Auto {
+            return None;
+        }
+        let details = ApprovalDetails {
+            environment: env,
+            action: write.action.to_owned(),
+            legs: vec![write.leg],
+            worst_case_notional: None,
+            quote_asset: None,
+            day_total_after: None,
+            daily_limit: None,
+            self_trade_prevention: None,
+            cancel_after_seconds: None,
+            typed_phrase: write.typed_phrase,
+        };
+        match self
+            .human_approval::<T>(
+                ctx,
+                write.tool,
+                &details,
+                &write.identity,
+                request_state,
+                input_responses,
+            )
+            .await
+        {
+            Ok(Approval::Elicited) => {
+                self.toolbox
+                    .audit()
+                    .confirmation(env, write.tool, "elicitation_accepted", &details.legs.join("; "));
+                None
+            }
+            // `decide` refuses a client that cannot ask under `required` and `typed`; should that
+            // ever change, fail closed.
+            Ok(_) => Some(respond::<T>(Err(crate::approval::cannot_ask(policy).into())).into()),
+            Err(answer) => Some(answer),
         }
     }
 
@@ -730,6 +930,30 @@ impl ServerHandler for BinanceServer {
                 .with_title("Binance Spot (safety-gated)"),
         )
         .with_instructions(INSTRUCTIONS)
+    }
+}
+
+/// A production cancel or amend to be approved (see `BinanceServer::approve_write`).
+struct ProductionWrite {
+    tool: &'static str,
+    environment: Option<Environment>,
+    confirm_production: bool,
+    /// What is asked, e.g. "cancel this order".
+    action: &'static str,
+    /// The one line the human reads.
+    leg: String,
+    /// What the human types under `typed`, e.g. `CANCEL BTCUSDT`.
+    typed_phrase: String,
+    /// The exact payload the approval is bound to.
+    identity: String,
+}
+
+/// An order as the human knows it: its Binance id or client id.
+fn order_named(order_id: Option<u64>, client_order_id: Option<&str>) -> String {
+    match (order_id, client_order_id) {
+        (Some(id), _) => format!("order {id}"),
+        (None, Some(client_id)) => format!("order {client_id}"),
+        (None, None) => "an order".to_owned(),
     }
 }
 

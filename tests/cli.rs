@@ -40,7 +40,7 @@ fn help_explains_every_environment_variable() {
         "BINANCE_HTTP_TIMEOUT_MS",
         "BINANCE_READ_ONLY",
         "BINANCE_TOOLSETS",
-        "BINANCE_CONFIRM",
+        "BINANCE_PRODUCTION_APPROVAL",
         "BINANCE_TRADE_MODE",
         "BINANCE_SNAPSHOT_MAX_AGE_SECS",
         "RUST_LOG",

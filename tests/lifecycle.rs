@@ -438,7 +438,7 @@ async fn market_streams_are_sampled_without_rest_weight() {
 async fn production_events_wait_for_the_first_order_the_human_confirmed() {
     let ex = Exchanges::start().await;
     let mut env = ex.env_with_production_keys();
-    env.push(("BINANCE_CONFIRM".into(), "argument".into()));
+    env.push(("BINANCE_PRODUCTION_APPROVAL".into(), "auto".into()));
     let mcp = connect(&env, &[]).await;
     subscribed(&mcp).await;
     let production = |status: &Value| {

@@ -77,7 +77,7 @@ impl ToolOutput for PlaceOutput {
 pub enum Approval {
     /// Not production.
     NotNeeded,
-    /// `confirm_production: true` (the client cannot ask the human, or BINANCE_CONFIRM=argument).
+    /// `confirm_production: true` (the client cannot ask the human, and BINANCE_PRODUCTION_APPROVAL=auto).
     Argument,
     /// The human approved the exact order in the client.
     Elicited,
