@@ -60,7 +60,14 @@ fn seed(store: &Store, n: usize, now_ms: i64) {
             shape: Some(format!("hist-shape-{}", order % 50)),
             symbol: Some("BTCUSDT".into()),
         });
-        for status in ["PARTIALLY_FILLED", "PARTIALLY_FILLED", "PARTIALLY_FILLED", "PARTIALLY_FILLED", "PARTIALLY_FILLED", "FILLED"] {
+        for status in [
+            "PARTIALLY_FILLED",
+            "PARTIALLY_FILLED",
+            "PARTIALLY_FILLED",
+            "PARTIALLY_FILLED",
+            "PARTIALLY_FILLED",
+            "FILLED",
+        ] {
             batch.push(LedgerEvent::ExchangeEvent {
                 at: String::new(),
                 at_ms,
@@ -156,7 +163,10 @@ fn main() {
         drop(store);
         let (mut server, _) = Server::spawn_in(&emu.url, home);
         server.initialize();
-        let book = server.call("market_book_ticker", json!({"symbol": "BTCUSDT", "environment": "testnet"}));
+        let book = server.call(
+            "market_book_ticker",
+            json!({"symbols": ["BTCUSDT"], "environment": "testnet"}),
+        );
         let bid: Decimal = book["result"]["structuredContent"]["books"][0]["bid_price"]
             .as_str()
             .and_then(|s| s.parse().ok())
@@ -166,15 +176,23 @@ fn main() {
         let mut samples = Vec::new();
         for i in 0..60 {
             let order = json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC",
-                "quantity": format!("0.000{}", 10 + i % 80), "price": price.to_string(), "environment": "testnet"});
+                "quantity": format!("0.000{}", 20 + i % 60), "price": price.to_string(), "environment": "testnet"});
             let t = Instant::now();
             server.call("order_test", order.clone());
             server.call("order_place", order);
             samples.push(t.elapsed());
             if i % 20 == 19 {
-                server.call("order_cancel_all", json!({"symbol": "BTCUSDT", "environment": "testnet"}));
+                server.call(
+                    "order_cancel_all",
+                    json!({"symbol": "BTCUSDT", "environment": "testnet"}),
+                );
             }
         }
-        println!("| {n} | {} | {} | {:.1} s |", ms(p50(samples)), ms(reserve), seeding.as_secs_f64());
+        println!(
+            "| {n} | {} | {} | {:.1} s |",
+            ms(p50(samples)),
+            ms(reserve),
+            seeding.as_secs_f64()
+        );
     }
 }

@@ -3,6 +3,7 @@ pub mod approval;
 pub mod binance;
 pub mod cli;
 pub mod config;
+pub mod desk;
 pub mod emulator;
 pub mod filters;
 pub mod guard;

@@ -188,7 +188,7 @@ async fn attempt(tb: &Toolbox, timer: &PendingTimer) -> Outcome {
         executed_qty,
         error: None,
     };
-    match client.cancel_order(&timer.symbol, &order).await {
+    match tb.desk().cancel_order(timer.environment, &timer.symbol, &order).await {
         Ok(report) => {
             let now = local_now_ms();
             if let Err(e) = tb.store().and_then(|store| {

@@ -171,4 +171,3 @@ pub fn time_calls(n: usize, mut f: impl FnMut()) -> (Duration, Duration) {
     }
     (percentile(&mut samples, 0.5), percentile(&mut samples, 0.99))
 }
-

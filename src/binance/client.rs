@@ -42,7 +42,7 @@ pub enum OrderRef {
 }
 
 impl OrderRef {
-    fn params(&self) -> (&'static str, String) {
+    pub(super) fn params(&self) -> (&'static str, String) {
         match self {
             OrderRef::Id(id) => ("orderId", id.to_string()),
             OrderRef::ClientId(id) => ("origClientOrderId", id.clone()),
@@ -381,14 +381,6 @@ impl BinanceClient {
         self.signed(Method::POST, "/api/v3/order/test", params).await
     }
 
-    /// `POST /api/v3/order` with a FULL response. Never retried: a failure without an answer
-    /// leaves the outcome unknown and the caller must reconcile by client order id.
-    pub async fn place_order(&self, order: &NewOrder) -> Result<OrderReport, BinanceError> {
-        let mut params = order_params(order);
-        params.push(("newOrderRespType", "FULL".into()));
-        self.signed(Method::POST, "/api/v3/order", params).await
-    }
-
     /// `GET /api/v3/order`.
     pub async fn query_order(&self, symbol: &str, order: &OrderRef) -> Result<OrderReport, BinanceError> {
         self.signed(
@@ -399,71 +391,6 @@ impl BinanceClient {
         .await
     }
 
-    /// `DELETE /api/v3/order`. Canceling a leg of an order list cancels the whole list and
-    /// Binance answers with the list: the named leg's report is returned, with its
-    /// `orderListId` telling that the others went too.
-    pub async fn cancel_order(&self, symbol: &str, order: &OrderRef) -> Result<OrderReport, BinanceError> {
-        let raw: serde_json::Value = self
-            .signed(
-                Method::DELETE,
-                "/api/v3/order",
-                vec![("symbol", symbol.to_owned()), order.params()],
-            )
-            .await?;
-        let report = match raw.get("orderReports").and_then(|r| r.as_array()) {
-            Some(legs) => legs
-                .iter()
-                .find(|leg| match order {
-                    OrderRef::Id(id) => leg.get("orderId").and_then(|v| v.as_u64()) == Some(*id),
-                    OrderRef::ClientId(c) => {
-                        let named = |key: &str| leg.get(key).and_then(|v| v.as_str()) == Some(c.as_str());
-                        named("origClientOrderId") || named("clientOrderId")
-                    }
-                })
-                .or(legs.first())
-                .cloned()
-                .unwrap_or(raw),
-            None => raw,
-        };
-        serde_json::from_value(report).map_err(|source| BinanceError::Decode {
-            environment: self.environment,
-            endpoint: "DELETE /api/v3/order".into(),
-            source,
-        })
-    }
-
-    /// `PUT /api/v3/order/amend/keepPriority` (weight 4): lowers an open order's quantity to
-    /// `new_qty`, keeping its `orderId` and queue position. Sent once, never retried.
-    pub async fn amend_order(
-        &self,
-        symbol: &str,
-        order: &OrderRef,
-        new_qty: Decimal,
-        new_client_order_id: Option<&str>,
-    ) -> Result<AmendResult, BinanceError> {
-        let mut params = vec![("symbol", symbol.to_owned()), order.params()];
-        push_opt(&mut params, "newClientOrderId", new_client_order_id);
-        params.push(("newQty", new_qty.normalize().to_string()));
-        self.signed(Method::PUT, "/api/v3/order/amend/keepPriority", params)
-            .await
-    }
-
-    /// `POST /api/v3/orderList/{oco,oto,otoco}` with FULL order reports. Never retried, like
-    /// a single order: a lost answer is reconciled by the list client id.
-    pub async fn place_order_list(
-        &self,
-        kind: &str,
-        mut params: Vec<(&'static str, String)>,
-    ) -> Result<OrderListReport, BinanceError> {
-        params.push(("newOrderRespType", "FULL".into()));
-        let path = match kind {
-            "oco" => "/api/v3/orderList/oco",
-            "oto" => "/api/v3/orderList/oto",
-            _ => "/api/v3/orderList/otoco",
-        };
-        self.signed(Method::POST, path, params).await
-    }
-
     /// `GET /api/v3/orderList` by list client id (weight 4).
     pub async fn query_order_list(&self, list: &OrderListRef) -> Result<OrderListReport, BinanceError> {
         let param = match list {
@@ -471,41 +398,6 @@ impl BinanceClient {
             OrderListRef::ClientId(id) => ("origClientOrderId", id.clone()),
         };
         self.signed(Method::GET, "/api/v3/orderList", vec![param]).await
-    }
-
-    /// `DELETE /api/v3/orderList`: cancels every order of the list.
-    pub async fn cancel_order_list(&self, symbol: &str, list: &OrderListRef) -> Result<OrderListReport, BinanceError> {
-        let param = match list {
-            OrderListRef::Id(id) => ("orderListId", id.to_string()),
-            OrderListRef::ClientId(id) => ("listClientOrderId", id.clone()),
-        };
-        self.signed(
-            Method::DELETE,
-            "/api/v3/orderList",
-            vec![("symbol", symbol.to_owned()), param],
-        )
-        .await
-    }
-
-    /// `DELETE /api/v3/openOrders`: cancels every open order (and order list) on a symbol.
-    /// Order lists come back as list objects; only the plain orders are returned typed.
-    pub async fn cancel_all(&self, symbol: &str) -> Result<Vec<OrderReport>, BinanceError> {
-        let raw: Vec<serde_json::Value> = self
-            .signed(
-                Method::DELETE,
-                "/api/v3/openOrders",
-                vec![("symbol", symbol.to_owned())],
-            )
-            .await?;
-        let mut orders = Vec::new();
-        for item in raw {
-            if let Some(reports) = item.get("orderReports").and_then(|r| r.as_array()) {
-                orders.extend(reports.iter().filter_map(|r| serde_json::from_value(r.clone()).ok()));
-            } else if let Ok(order) = serde_json::from_value(item) {
-                orders.push(order);
-            }
-        }
-        Ok(orders)
     }
 
     /// `GET /api/v3/openOrders` (weight 6 with a symbol, 80 without).
@@ -583,7 +475,7 @@ impl BinanceClient {
 
     /// Sends a signed request. A -1021 (timestamp outside recvWindow) means Binance rejected it
     /// before acting, so re-measuring the clock and sending once more is safe.
-    async fn signed<T: DeserializeOwned>(
+    pub(super) async fn signed<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -696,7 +588,7 @@ pub fn order_params(order: &NewOrder) -> Vec<(&'static str, String)> {
     params
 }
 
-fn push_opt<T: ToString>(params: &mut Vec<(&'static str, String)>, name: &'static str, value: Option<T>) {
+pub(super) fn push_opt<T: ToString>(params: &mut Vec<(&'static str, String)>, name: &'static str, value: Option<T>) {
     if let Some(v) = value {
         params.push((name, v.to_string()));
     }

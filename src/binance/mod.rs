@@ -9,6 +9,7 @@ pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod sign;
+pub mod trade;
 pub mod transport;
 pub mod ws_api;
 
@@ -17,4 +18,5 @@ pub use client::{
     BinanceClient, HistoryQuery, KlineQuery, OrderListRef, OrderRef, RequestObserver, SignedRequestRecord, Usage,
 };
 pub use error::{BinanceError, Unavailable};
+pub use trade::TradeClient;
 pub use transport::Resilience;

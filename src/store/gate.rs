@@ -68,14 +68,47 @@ pub struct ReservationRequest {
     pub what: &'static str,
 }
 
-/// A committed reservation: the test it consumed and the day's total with it.
-#[derive(Clone, Debug)]
+/// A committed reservation: the licence for one write, consumed by the desk when it sends
+/// (only the gate makes one: its fields are private, and it is neither `Clone` nor `Copy`).
+#[derive(Debug)]
 pub struct Reservation {
-    pub id: i64,
-    pub test_id: i64,
+    id: i64,
+    test_id: i64,
+    environment: Environment,
+    client_order_id: String,
+    day_total: Decimal,
+    daily_limit: Option<Decimal>,
+}
+
+impl Reservation {
+    /// The reservation's row in the store.
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// The passed test it consumed.
+    pub fn test_id(&self) -> i64 {
+        self.test_id
+    }
+
+    pub fn environment(&self) -> Environment {
+        self.environment
+    }
+
+    /// The client order id (or list client order id) the order goes out under.
+    pub fn client_order_id(&self) -> &str {
+        &self.client_order_id
+    }
+
     /// Today's notional in this environment and quote asset, this reservation included.
-    pub day_total: Decimal,
-    pub daily_limit: Option<Decimal>,
+    pub fn day_total(&self) -> Decimal {
+        self.day_total
+    }
+
+    /// The daily limit in force, if memory.md sets one for this environment and quote asset.
+    pub fn daily_limit(&self) -> Option<Decimal> {
+        self.daily_limit
+    }
 }
 
 impl Store {
@@ -230,6 +263,8 @@ fn decide(
     Ok(Ok(Reservation {
         id,
         test_id,
+        environment: env,
+        client_order_id: req.client_order_id.clone(),
         day_total: placed + req.worst_case_notional.unwrap_or_default(),
         daily_limit: limits.daily_limit,
     }))

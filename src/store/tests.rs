@@ -224,7 +224,7 @@ proptest! {
                     let total = day_total.entry(day).or_default();
                     *total += Decimal::from(notional);
                     prop_assert!(*total <= daily_limit, "day total {total} over {daily_limit}");
-                    prop_assert_eq!(reservation.day_total, *total);
+                    prop_assert_eq!(reservation.day_total(), *total);
                     *licensed.entry(identity).or_default() += 1;
                     let store = &stores[process as usize];
                     match answer {

@@ -34,9 +34,11 @@ pub const EXCHANGE_INFO_TTL: Duration = Duration::from_secs(10 * 60);
 #[derive(Debug)]
 pub struct Toolbox {
     config: Config,
-    production: BinanceClient,
-    testnet: BinanceClient,
-    demo: BinanceClient,
+    production: Arc<BinanceClient>,
+    testnet: Arc<BinanceClient>,
+    demo: Arc<BinanceClient>,
+    /// The only holder of the write endpoints.
+    desk: crate::desk::Desk,
     exchange_info: Mutex<HashMap<(Environment, String), CachedSymbol>>,
     rate_limits: Mutex<HashMap<Environment, Vec<RateLimit>>>,
     avg_prices: Mutex<HashMap<(Environment, String), (Decimal, Instant)>>,
@@ -68,15 +70,23 @@ impl Toolbox {
         let observer: Arc<dyn RequestObserver> = Arc::new(audit.clone());
         let alerts = Alerts::default().with_recorder(Arc::new(status::AlertIncidents::new(memory.clone())));
         let client = |env| {
-            BinanceClient::new(config.environment(env), config.recv_window_ms, timeout)
-                .with_resilience(Resilience::from_config(&config))
-                .with_alerts(alerts.clone())
-                .with_observer(observer.clone())
+            Arc::new(
+                BinanceClient::new(config.environment(env), config.recv_window_ms, timeout)
+                    .with_resilience(Resilience::from_config(&config))
+                    .with_alerts(alerts.clone())
+                    .with_observer(observer.clone()),
+            )
         };
+        let (production, testnet, demo) = (
+            client(Environment::Production),
+            client(Environment::Testnet),
+            client(Environment::Demo),
+        );
         Arc::new(Toolbox {
-            production: client(Environment::Production),
-            testnet: client(Environment::Testnet),
-            demo: client(Environment::Demo),
+            desk: crate::desk::Desk::new(production.clone(), testnet.clone(), demo.clone()),
+            production,
+            testnet,
+            demo,
             exchange_info: Mutex::new(HashMap::new()),
             rate_limits: Mutex::new(HashMap::new()),
             avg_prices: Mutex::new(HashMap::new()),
@@ -105,6 +115,12 @@ impl Toolbox {
         &self.user_streams
     }
 
+    /// The order desk: every write to an exchange goes through it.
+    pub fn desk(&self) -> &crate::desk::Desk {
+        &self.desk
+    }
+
+    /// The read client of an environment (it has no endpoint that can change an order).
     pub fn client(&self, env: Environment) -> &BinanceClient {
         match env {
             Environment::Production => &self.production,

@@ -213,8 +213,15 @@ pub async fn order_amend(tb: &Toolbox, args: AmendArgs) -> Result<AmendOutput, T
     }
     // Keep the client id unless a new one was asked for (Binance would generate a random one).
     let keep_client_id = new_client_order_id.unwrap_or_else(|| current.client_order_id.clone());
-    let result = client
-        .amend_order(&symbol, &OrderRef::Id(current.order_id), new_qty, Some(&keep_client_id))
+    let result = tb
+        .desk()
+        .amend_order(
+            env,
+            &symbol,
+            &OrderRef::Id(current.order_id),
+            new_qty,
+            Some(&keep_client_id),
+        )
         .await?;
     let amended = result.amended_order;
 

@@ -234,7 +234,7 @@ pub async fn order_list_place(
         what: "list",
     };
     // DESIGN §4 step 3, as for one order: one transaction checks and reserves.
-    tb.store()?.reserve(&request, &prefs, || {
+    let reservation = tb.store()?.reserve(&request, &prefs, || {
         guard::require_trading_allowed(tb.config(), tb.memory())
     })??;
     if env == Environment::Production {
@@ -246,8 +246,8 @@ pub async fn order_list_place(
         tb.audit().confirmation(env, tool, how, &plan.describe());
     }
     let sent = tb
-        .client(env)
-        .place_order_list(plan.list_type.as_str(), plan.params(&list_client_order_id))
+        .desk()
+        .place_order_list(reservation, plan.list_type.as_str(), |id| plan.params(id))
         .await;
     match sent {
         Ok(report) => {
@@ -513,7 +513,7 @@ pub async fn order_list_cancel(tb: &Toolbox, args: OrderListCancelArgs) -> Resul
             &format!("cancel order list {symbol} {list:?}"),
         );
     }
-    let report = tb.client(env).cancel_order_list(&symbol, &list).await?;
+    let report = tb.desk().cancel_order_list(env, &symbol, &list).await?;
     // Roles and kind come from the reservation, when this server placed the list.
     let (list_type, roles) = reserved_roles(tb, env, &report.list_client_order_id);
     let now = local_now_ms();

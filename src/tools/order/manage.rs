@@ -117,7 +117,7 @@ pub async fn order_cancel(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutpu
             &format!("cancel {symbol} {order_ref:?}"),
         );
     }
-    let report = tb.client(env).cancel_order(&symbol, &order_ref).await?;
+    let report = tb.desk().cancel_order(env, &symbol, &order_ref).await?;
     record_canceled(tb, env, &symbol, &report)?;
     Ok(order_output(env, report))
 }
@@ -211,7 +211,7 @@ pub async fn order_cancel_all(tb: &Toolbox, args: SymbolScopeArgs) -> Result<Ord
         tb.audit()
             .confirmation(env, "order_cancel_all", "argument", &format!("cancel all {symbol}"));
     }
-    let canceled = match tb.client(env).cancel_all(&symbol).await {
+    let canceled = match tb.desk().cancel_all(env, &symbol).await {
         Ok(c) => c,
         // Binance answers "Unknown order sent." when there is nothing to cancel.
         Err(e) if e.code() == Some(codes::CANCEL_REJECTED) => Vec::new(),

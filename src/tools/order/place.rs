@@ -237,7 +237,7 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
     };
     // DESIGN §4 step 3: kill switch, read-only, limits, one unused test, a new client id and
     // today's notional, checked and reserved in one transaction.
-    tb.store()?.reserve(&request, &prefs, || {
+    let reservation = tb.store()?.reserve(&request, &prefs, || {
         guard::require_trading_allowed(tb.config(), tb.memory())
     })??;
     if env == Environment::Production {
@@ -250,9 +250,9 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
             .confirmation(env, "order_place", how, &describe_order(&order));
     }
     if let Some(price) = paper_price {
-        return paper_fill(tb, env, order, client_order_id, price);
+        return paper_fill(tb, env, order, reservation, price);
     }
-    match tb.client(env).place_order(&order).await {
+    match tb.desk().place_order(reservation, order.clone()).await {
         Ok(report) => {
             let now = local_now_ms();
             let shape = guard::order_shape(&order);
@@ -599,13 +599,15 @@ async fn paper_price(tb: &Toolbox, env: Environment, order: &NewOrder) -> Result
     Ok(touch)
 }
 
+/// Paper mode: the reservation is used up by a simulated fill instead of a real order.
 fn paper_fill(
     tb: &Toolbox,
     env: Environment,
     order: NewOrder,
-    client_order_id: String,
+    reservation: crate::store::Reservation,
     price: Decimal,
 ) -> Result<PlaceOutput, ToolError> {
+    let client_order_id = reservation.client_order_id().to_owned();
     let quantity = match (order.quantity, order.quote_order_qty) {
         (Some(q), _) => q,
         (None, Some(quote)) if !price.is_zero() => (quote / price).round_dp(8),
