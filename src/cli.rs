@@ -299,6 +299,26 @@ pub async fn call(mut config: Config, with_emulator: bool, tool: &str, arguments
     code
 }
 
+/// One tool call through an in-process MCP session whose client is `handler`; None when the
+/// session itself failed (said on stderr).
+async fn call_as<H: ClientHandler>(
+    handler: H,
+    io: tokio::io::DuplexStream,
+    params: CallToolRequestParams,
+) -> Option<Result<rmcp::model::CallToolResult, rmcp::ServiceError>> {
+    match handler.serve(io).await {
+        Ok(client) => {
+            let result = client.call_tool(params).await;
+            let _ = client.cancel().await;
+            Some(result)
+        }
+        Err(e) => {
+            eprintln!("binance-mcp call: internal MCP session failed: {e}");
+            None
+        }
+    }
+}
+
 async fn call_in_process(
     config: Config,
     tool: &str,
@@ -315,29 +335,12 @@ async fn call_in_process(
     let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
     // Only a human at a terminal can answer the approval forms; otherwise the client cannot ask.
     let result = if at_terminal {
-        match TerminalApprover.serve(client_io).await {
-            Ok(client) => {
-                let result = client.call_tool(params).await;
-                let _ = client.cancel().await;
-                result
-            }
-            Err(e) => {
-                eprintln!("binance-mcp call: internal MCP session failed: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
+        call_as(TerminalApprover, client_io, params).await
     } else {
-        match ().serve(client_io).await {
-            Ok(client) => {
-                let result = client.call_tool(params).await;
-                let _ = client.cancel().await;
-                result
-            }
-            Err(e) => {
-                eprintln!("binance-mcp call: internal MCP session failed: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
+        call_as((), client_io, params).await
+    };
+    let Some(result) = result else {
+        return ExitCode::FAILURE;
     };
     let code = match result {
         Ok(result) => {
