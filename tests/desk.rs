@@ -111,6 +111,9 @@ async fn a_reused_client_order_id_never_buys_more_than_one_order() {
     let market = market_buy(&qty_within_limit(&price_near(&ask, "1.05", "0.01"), "0.3", "0.00001"));
     mcp.ok("order_test", market.clone()).await;
     let reused = with(market, "client_order_id", json!("X2"));
+    // A test under an id that already names an order is refused at once: no test is spent.
+    let early = mcp.err("order_test", reused.clone()).await;
+    assert!(early.contains("client_order_id_reused"), "{early}");
     // Binance answers -2010 (duplicate among open orders), or the gate refuses the reused id.
     let first = mcp.call("order_place", reused.clone()).await;
     mcp.ok(

@@ -164,6 +164,17 @@ impl Store {
             .map_err(|e| self.failed(e))
     }
 
+    /// Refuses an agent-given client order id that already names an order in `env` (for
+    /// `order_test`, so the agent learns before it spends a test; the placement checks again).
+    pub fn require_new_client_id(&self, env: Environment, id: &str) -> Result<Result<(), Refusal>, MemoryError> {
+        let used = client_id_used(&self.conn(), env, id).map_err(|e| self.failed(e))?;
+        Ok(if used {
+            Err(reused_client_id(env, id, true))
+        } else {
+            Ok(())
+        })
+    }
+
     /// Whether a payload of this shape passed a test in any of `envs`.
     pub fn shape_passed(&self, envs: &[Environment], shape: &str) -> Result<bool, MemoryError> {
         let conn = self.conn();

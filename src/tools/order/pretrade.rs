@@ -142,6 +142,7 @@ pub async fn order_test(tb: &Toolbox, args: OrderArgs) -> Result<TestOutput, Too
     args.cancel_after()?;
     if let Some(id) = &order.new_client_order_id {
         guard::client_order_id(Some(id))?;
+        tb.store()?.require_new_client_id(env, id)??;
     }
     let prefs = tb.preferences()?;
     let c = check(tb, "order_test", env, &order, true).await?;
