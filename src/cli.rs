@@ -522,8 +522,10 @@ fn health_lines(env: &crate::tools::status::EnvironmentStatus) -> Vec<String> {
 
 /// `binance-mcp halt [REASON]`: the kill switch on.
 pub fn halt(config: &Config, reason: &str) -> ExitCode {
-    match crate::memory::Memory::new(config.home.clone()).halt(reason) {
+    let memory = crate::memory::Memory::new(config.home.clone());
+    match memory.halt(reason) {
         Ok(path) => {
+            crate::memory::audit::Audit::new(memory).kill_switch("halt", reason);
             println!(
                 "Trading halted: {} exists. No order will be placed until `binance-mcp resume`.",
                 path.display()
@@ -539,8 +541,10 @@ pub fn halt(config: &Config, reason: &str) -> ExitCode {
 
 /// `binance-mcp resume`: the kill switch off.
 pub fn resume(config: &Config) -> ExitCode {
-    match crate::memory::Memory::new(config.home.clone()).resume() {
+    let memory = crate::memory::Memory::new(config.home.clone());
+    match memory.resume() {
         Ok(true) => {
+            crate::memory::audit::Audit::new(memory).kill_switch("resume", "lifted by the human");
             println!("Trading resumed: the HALT file was removed.");
             ExitCode::SUCCESS
         }
@@ -635,6 +639,39 @@ pub fn memory_journal(config: &Config, environment: Option<Environment>, limit: 
             ExitCode::FAILURE
         }
     }
+}
+
+/// `binance-mcp memory audit|orders`: the audit log, or the orders and lists the desk
+/// reserved, one readable line each, oldest first.
+pub fn memory_review(config: &Config, what: ReviewKind, filter: &crate::review::ReviewFilter) -> ExitCode {
+    let memory = crate::memory::Memory::new(config.home.clone());
+    let lines = match what {
+        ReviewKind::Audit => crate::review::audit_lines(&memory, filter),
+        ReviewKind::Orders => crate::review::order_lines(&memory, filter),
+    };
+    match lines {
+        Ok(lines) if lines.is_empty() => {
+            println!("nothing recorded yet that matches, in {}", config.home.display());
+            ExitCode::SUCCESS
+        }
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("binance-mcp memory: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Which record `memory_review` prints.
+#[derive(Clone, Copy, Debug)]
+pub enum ReviewKind {
+    Audit,
+    Orders,
 }
 
 /// `30m`, `12h`, `1d` -> milliseconds.

@@ -10,6 +10,7 @@ pub mod guard;
 pub mod memory;
 pub mod prompts;
 pub mod resources;
+pub mod review;
 pub mod server;
 pub mod store;
 pub mod timers;

@@ -132,6 +132,16 @@ enum MemoryCommand {
     },
     /// List snapshots, optionally of one symbol.
     Snapshots { symbol: Option<String> },
+    /// Print the audit log readably: signed requests, confirmations, gate refusals, halts.
+    Audit {
+        #[command(flatten)]
+        filter: ReviewArgs,
+    },
+    /// Print the orders and lists the desk reserved (state.db), with their outcomes.
+    Orders {
+        #[command(flatten)]
+        filter: ReviewArgs,
+    },
     /// Print the newest entries of the order journal (state.db), one JSON object per line.
     Journal {
         /// Only this environment: production, testnet or demo.
@@ -157,6 +167,34 @@ fn parse_market_start(value: &str) -> Result<i64, String> {
     let date = time::Date::parse(value, format).map_err(|e| format!("expected a date like 2026-01-01 ({e})"))?;
     let midnight = date.midnight().assume_utc();
     Ok(i64::try_from(midnight.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX))
+}
+
+/// Filters of `memory audit` and `memory orders`.
+#[derive(clap::Args)]
+struct ReviewArgs {
+    /// Only this environment: production, testnet or demo.
+    #[arg(long, value_parser = parse_environment)]
+    environment: Option<binance_mcp::config::Environment>,
+    /// Only this symbol, e.g. BTCUSDT.
+    #[arg(long)]
+    symbol: Option<String>,
+    /// Only this UTC day, YYYY-MM-DD.
+    #[arg(long)]
+    day: Option<String>,
+    /// How many lines, newest last.
+    #[arg(long, default_value_t = 100)]
+    limit: usize,
+}
+
+impl ReviewArgs {
+    fn filter(self) -> binance_mcp::review::ReviewFilter {
+        binance_mcp::review::ReviewFilter {
+            environment: self.environment,
+            symbol: self.symbol.map(|s| s.trim().to_uppercase()),
+            day: self.day,
+            limit: self.limit,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -248,6 +286,12 @@ fn main() -> ExitCode {
                 MemoryCommand::Show { file, since } => cli::memory_show(&config, &file, since.as_deref()),
                 MemoryCommand::Snapshots { symbol } => cli::memory_snapshots(&config, symbol.as_deref()),
                 MemoryCommand::Journal { environment, limit } => cli::memory_journal(&config, environment, limit),
+                MemoryCommand::Audit { filter } => {
+                    cli::memory_review(&config, cli::ReviewKind::Audit, &filter.filter())
+                }
+                MemoryCommand::Orders { filter } => {
+                    cli::memory_review(&config, cli::ReviewKind::Orders, &filter.filter())
+                }
             },
             Command::Emulator { .. } => ExitCode::SUCCESS,
         }

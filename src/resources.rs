@@ -1,5 +1,7 @@
 //! The memory folder as MCP resources: `binance://memory`, `binance://runbooks`,
-//! `binance://incidents`, and snapshots through the template `binance://snapshots/{+name}`.
+//! `binance://incidents`, the audit log and the desk's orders read back (`binance://audit`,
+//! `binance://orders`, the newest 200 of each, one line each), and snapshots through the
+//! template `binance://snapshots/{+name}`.
 
 use rmcp::ErrorData;
 use rmcp::model::{ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
@@ -8,6 +10,23 @@ use crate::tools::Toolbox;
 use crate::tools::memory::MemoryFile;
 
 const SNAPSHOT_PREFIX: &str = "binance://snapshots/";
+
+/// The read-back views: (uri, name, title).
+const REVIEWS: [(&str, &str, &str); 2] = [
+    (
+        "binance://audit",
+        "audit",
+        "Signed requests, confirmations, gate refusals and halts (newest 200)",
+    ),
+    (
+        "binance://orders",
+        "orders",
+        "Orders and lists the desk reserved, with their outcomes (newest 200)",
+    ),
+];
+
+/// How many lines a read-back resource shows.
+const REVIEW_LINES: usize = 200;
 
 const FILES: [(MemoryFile, &str, &str, &str); 3] = [
     (
@@ -46,6 +65,11 @@ pub fn list(tb: &Toolbox) -> Vec<Resource> {
                 .with_mime_type("text/markdown")
                 .with_size(size)
         })
+        .chain(REVIEWS.iter().map(|(uri, name, title)| {
+            Resource::new(*uri, *name)
+                .with_title(*title)
+                .with_mime_type("text/plain")
+        }))
         .collect()
 }
 
@@ -66,6 +90,21 @@ pub fn read(tb: &Toolbox, uri: &str) -> Result<ReadResourceResult, ErrorData> {
             ResourceContents::text(text, *uri).with_mime_type("text/markdown"),
         ]));
     }
+    if REVIEWS.iter().any(|(u, _, _)| *u == uri) {
+        let filter = crate::review::ReviewFilter {
+            limit: REVIEW_LINES,
+            ..Default::default()
+        };
+        let lines = if uri == "binance://audit" {
+            crate::review::audit_lines(tb.memory(), &filter)
+        } else {
+            crate::review::order_lines(tb.memory(), &filter)
+        }
+        .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        return Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(lines.join("\n"), uri).with_mime_type("text/plain"),
+        ]));
+    }
     if let Some(name) = uri.strip_prefix(SNAPSHOT_PREFIX) {
         // Clients may expand the template with the slashes percent-encoded.
         let name = name.replace("%2F", "/").replace("%2f", "/");
@@ -79,7 +118,7 @@ pub fn read(tb: &Toolbox, uri: &str) -> Result<ReadResourceResult, ErrorData> {
     }
     Err(ErrorData::resource_not_found(
         format!(
-            "unknown resource {uri}; the resources are binance://memory, binance://runbooks, binance://incidents and binance://snapshots/<name>"
+            "unknown resource {uri}; the resources are binance://memory, binance://runbooks, binance://incidents, binance://audit, binance://orders and binance://snapshots/<name>"
         ),
         None,
     ))

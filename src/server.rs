@@ -255,7 +255,8 @@ impl BinanceServer {
                 Err(e) => return respond::<PlaceOutput>(Err(e)).into(),
             };
             if let Err(e) = crate::tools::order::local_order_gate(&self.toolbox, env, &order) {
-                return respond::<PlaceOutput>(Err(e)).into();
+                // Through `run`, so the refusal is audited like any other.
+                return self.run("order_place", async { Err::<PlaceOutput, _>(e) }).await.into();
             }
             let money = match crate::tools::order::order_money_at_stake(&self.toolbox, env, &order).await {
                 Ok(money) => money,
@@ -314,7 +315,10 @@ impl BinanceServer {
                 Err(e) => return respond::<OrderListOutput>(Err(e)).into(),
             };
             if let Err(e) = crate::tools::order::local_gate(&self.toolbox, env, &plan) {
-                return respond::<OrderListOutput>(Err(e)).into();
+                return self
+                    .run("order_list_place", async { Err::<OrderListOutput, _>(e) })
+                    .await
+                    .into();
             }
             let money = match crate::tools::order::list_money_at_stake(&self.toolbox, env, &plan).await {
                 Ok(money) => money,
@@ -829,6 +833,9 @@ impl BinanceServer {
     async fn run<T: ToolOutput>(&self, tool: &str, call: impl Future<Output = Result<T, ToolError>>) -> CallToolResult {
         let before = self.toolbox.memory().generation();
         let result = in_tool(tool, call).await;
+        if let Err(ToolError::Refused(refusal)) = &result {
+            self.toolbox.audit().refusal(tool, refusal.rule, &refusal.reason);
+        }
         if self.toolbox.memory().generation() != before
             && let Some(peer) = self.peer.get().cloned()
         {

@@ -420,7 +420,7 @@ impl Side {
 
 /// A new Spot order, exactly as it would be sent to `POST /api/v3/order` (or `order/test`).
 /// Every amount is an exact decimal. Serialized with the tool argument names.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct NewOrder {
     pub symbol: String,
     pub side: Side,
@@ -441,7 +441,7 @@ pub struct NewOrder {
     pub trailing_delta: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iceberg_qty: Option<Decimal>,
-    /// `^[a-zA-Z0-9-_]{1,36}$`; the ledger key of the order.
+    /// `^[a-zA-Z0-9-_]{1,36}$`; the store's key of the order.
     #[serde(rename = "client_order_id", skip_serializing_if = "Option::is_none")]
     pub new_client_order_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

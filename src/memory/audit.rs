@@ -36,9 +36,57 @@ pub struct ConfirmationLine {
     pub action: String,
 }
 
+/// A refusal of the safety gate: what was asked, which rule said no, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct RefusalLine {
+    pub kind: &'static str,
+    pub at: String,
+    pub tool: String,
+    pub rule: String,
+    pub reason: String,
+}
+
+/// The kill switch set or lifted, and by whom.
+#[derive(Clone, Debug, Serialize)]
+pub struct KillSwitchLine {
+    pub kind: &'static str,
+    pub at: String,
+    /// `halt` or `resume`.
+    pub action: String,
+    /// The human's reason, or what set it (a production ban).
+    pub reason: String,
+}
+
 impl Audit {
     pub fn new(memory: Memory) -> Audit {
         Audit { memory }
+    }
+
+    /// A gate refusal: nothing was sent.
+    pub fn refusal(&self, tool: &str, rule: &str, reason: &str) {
+        self.append(&RefusalLine {
+            kind: "refusal",
+            at: now(),
+            tool: tool.to_owned(),
+            rule: rule.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// The kill switch was set (`halt`) or lifted (`resume`).
+    pub fn kill_switch(&self, action: &str, reason: &str) {
+        self.append(&KillSwitchLine {
+            kind: "kill_switch",
+            at: now(),
+            action: action.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
+
+    fn append<T: Serialize>(&self, line: &T) {
+        if let Err(e) = self.memory.append_jsonl(AUDIT_FILE, line) {
+            tracing::error!(error = %e, "could not write the audit log");
+        }
     }
 
     pub fn confirmation(&self, environment: Environment, tool: &str, confirmation: &str, action: &str) {
@@ -58,6 +106,24 @@ impl Audit {
 
 impl RequestObserver for Audit {
     fn failure(&self, error: &BinanceError, action: &str) {
+        // A production IP ban means something is hammering the real account's API: stop
+        // trading until the human has looked (seed 002), rather than resume when the ban ends.
+        if let BinanceError::Api {
+            environment: Environment::Production,
+            status: 418,
+            msg,
+            ..
+        } = error
+            && !self.memory.is_halted()
+        {
+            let reason = format!(
+                "production IP ban (HTTP 418: {msg}); set by binance-mcp, lift it with `binance-mcp resume` once the cause is understood"
+            );
+            match self.memory.halt(&reason) {
+                Ok(_) => self.kill_switch("halt", &reason),
+                Err(e) => tracing::error!(error = %e, "could not set the kill switch after a production ban"),
+            }
+        }
         let Some(incident) = Incident::from_error(error, action) else {
             return;
         };

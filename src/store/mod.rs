@@ -37,6 +37,33 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// One order (or list) the desk reserved, as the human reads it back.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ReservedOrder {
+    /// ms since epoch.
+    pub at_ms: i64,
+    pub environment: Environment,
+    pub client_order_id: String,
+    pub symbol: String,
+    pub quote_asset: Option<String>,
+    /// The worst-case notional counted against the limits (decimal string).
+    pub worst_case_notional: Option<String>,
+    /// `accepted`, `rejected`, `unknown`, `absent`, `paper`, or none while it was being sent.
+    pub outcome: Option<String>,
+    /// The order (or list) as reserved.
+    pub payload: Value,
+}
+
+/// Which reserved orders `binance-mcp memory orders` wants.
+#[derive(Clone, Debug, Default)]
+pub struct OrderFilter {
+    pub environment: Option<Environment>,
+    pub symbol: Option<String>,
+    /// [start, end) in ms since epoch.
+    pub between_ms: Option<(i64, i64)>,
+    pub limit: usize,
+}
+
 /// Which journaled events `order_events` wants.
 #[derive(Clone, Debug, Default)]
 pub struct EventFilter {
@@ -237,6 +264,46 @@ impl Store {
         )
         .optional()
         .map(|body| body.and_then(|b| serde_json::from_str(&b).ok()))
+        .map_err(|e| self.failed(e))
+    }
+
+    /// The newest reserved orders and lists matching `filter`, oldest first.
+    pub fn reserved_orders(&self, filter: &OrderFilter) -> Result<Vec<ReservedOrder>, MemoryError> {
+        let conn = self.conn();
+        let (from, to) = filter.between_ms.unwrap_or((i64::MIN, i64::MAX));
+        (|| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT at_ms, environment, client_order_id, symbol, quote_asset, notional, outcome, body
+                 FROM reservations
+                 WHERE (?1 IS NULL OR environment = ?1) AND (?2 IS NULL OR symbol = ?2) AND at_ms >= ?3 AND at_ms < ?4
+                 ORDER BY at_ms DESC, id DESC LIMIT ?5",
+            )?;
+            let mut rows = stmt
+                .query_map(
+                    params![
+                        filter.environment.map(Environment::as_str),
+                        filter.symbol.as_deref(),
+                        from,
+                        to,
+                        filter.limit as i64
+                    ],
+                    |r| {
+                        Ok(ReservedOrder {
+                            at_ms: r.get(0)?,
+                            environment: env_of(&r.get::<_, String>(1)?),
+                            client_order_id: r.get(2)?,
+                            symbol: r.get(3)?,
+                            quote_asset: r.get(4)?,
+                            worst_case_notional: r.get(5)?,
+                            outcome: r.get(6)?,
+                            payload: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
+                        })
+                    },
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.reverse();
+            Ok(rows)
+        })()
         .map_err(|e| self.failed(e))
     }
 

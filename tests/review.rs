@@ -1,0 +1,117 @@
+//! The human's side of the record: every gate refusal and halt is in the audit, readable in a
+//! terminal (`binance-mcp memory audit|orders`) and as resources; a production ban halts
+//! trading until the human resumes.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+fn memory_cli(home: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(BIN)
+        .arg("memory")
+        .args(args)
+        .env_clear()
+        .env("BINANCE_HOME", home)
+        .output()
+        .expect("binance-mcp memory");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[tokio::test]
+async fn refusals_and_orders_are_readable_from_the_terminal() {
+    let ex = Exchanges::start().await;
+    let mcp = connect(&ex.env(), &[]).await;
+    let (bid, _) = mcp.book("BTCUSDT", "testnet").await;
+    let price = price_near(&bid, "0.9", "0.01");
+    let order = json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC",
+        "quantity": qty_within_limit(&price, "0.3", "0.00001"), "price": price, "environment": "testnet"});
+    // No test: refused, and the refusal is audited.
+    let refused = mcp.err("order_place", order.clone()).await;
+    assert!(refused.contains("test_before_real"), "{refused}");
+    let placed = mcp.test_and_place(order).await;
+    let client = placed["client_order_id"].as_str().expect("client id");
+
+    let audit = memory_cli(mcp.home.path(), &["audit"]);
+    assert!(audit.contains("refused order_place (test_before_real)"), "{audit}");
+    assert!(
+        audit.contains("testnet request POST /api/v3/order -> HTTP 200"),
+        "{audit}"
+    );
+    let orders = memory_cli(
+        mcp.home.path(),
+        &["orders", "--environment", "testnet", "--symbol", "btcusdt"],
+    );
+    assert!(orders.contains(client) && orders.contains("accepted"), "{orders}");
+    assert!(orders.contains("BUY") && orders.contains("LIMIT GTC"), "{orders}");
+    let elsewhere = memory_cli(mcp.home.path(), &["orders", "--environment", "production"]);
+    assert!(!elsewhere.contains(client), "{elsewhere}");
+    let other_day = memory_cli(mcp.home.path(), &["orders", "--day", "2020-01-01"]);
+    assert!(other_day.contains("nothing recorded yet"), "{other_day}");
+
+    // The same, as resources.
+    let read = |uri: &'static str| {
+        let client = &mcp.client;
+        async move {
+            client
+                .read_resource(rmcp::model::ReadResourceRequestParams::new(uri))
+                .await
+                .expect("read resource")
+        }
+    };
+    let text = |r: rmcp::model::ReadResourceResult| format!("{:?}", r.contents);
+    assert!(text(read("binance://audit").await).contains("test_before_real"));
+    assert!(text(read("binance://orders").await).contains(client));
+}
+
+#[tokio::test]
+async fn a_production_ban_halts_trading_until_the_human_resumes() {
+    let ex = Exchanges::start().await;
+    let mcp = connect(&ex.env_with_production_keys(), &[]).await;
+    set_faults(
+        &ex.production.base_url,
+        json!({"status_once": {"status": 418, "retry_after_secs": 600}}),
+    )
+    .await;
+    let banned = mcp
+        .err(
+            "market_ticker_price",
+            json!({"symbols": ["BTCUSDT"], "environment": "production"}),
+        )
+        .await;
+    assert!(banned.contains("418"), "{banned}");
+    assert!(
+        mcp.home.path().join("HALT").exists(),
+        "a production 418 sets the kill switch"
+    );
+    let audit = memory_cli(mcp.home.path(), &["audit"]);
+    assert!(audit.contains("kill switch halt: production IP ban"), "{audit}");
+    // Testnet orders stop too, until the human resumes.
+    let (bid, _) = mcp.book("BTCUSDT", "testnet").await;
+    let price = price_near(&bid, "0.9", "0.01");
+    let order = json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC",
+        "quantity": qty_within_limit(&price, "0.3", "0.00001"), "price": price, "environment": "testnet"});
+    mcp.ok("order_test", order.clone()).await;
+    let halted = mcp.err("order_place", order).await;
+    assert!(halted.contains("kill_switch"), "{halted}");
+}
+
+#[tokio::test]
+async fn a_testnet_ban_does_not_halt() {
+    let ex = Exchanges::start().await;
+    let mcp = connect(&ex.env(), &[]).await;
+    set_faults(
+        &ex.testnet.base_url,
+        json!({"status_once": {"status": 418, "retry_after_secs": 600}}),
+    )
+    .await;
+    let banned = mcp
+        .err(
+            "market_ticker_price",
+            json!({"symbols": ["BTCUSDT"], "environment": "testnet"}),
+        )
+        .await;
+    assert!(banned.contains("418"), "{banned}");
+    assert!(!mcp.home.path().join("HALT").exists());
+}
