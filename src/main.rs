@@ -107,6 +107,10 @@ enum Command {
         /// Why, for whoever reads the file later.
         #[arg(default_value = "halted by the human")]
         reason: String,
+        /// Also cancel every open order and order list in each environment with keys
+        /// (production only after a yes on this terminal).
+        #[arg(long)]
+        cancel_open: bool,
     },
     /// Kill switch off: remove ~/binance/HALT.
     Resume,
@@ -279,7 +283,8 @@ fn main() -> ExitCode {
                 emulator,
             } => cli::call(config, emulator, &tool, &arguments).await,
             Command::Doctor => cli::doctor(config).await,
-            Command::Halt { reason } => cli::halt(&config, &reason),
+            Command::Halt { reason, cancel_open } if cancel_open => cli::halt_and_cancel(config, &reason).await,
+            Command::Halt { reason, .. } => cli::halt(&config, &reason),
             Command::Resume => cli::resume(&config),
             Command::Memory { what } => match what {
                 MemoryCommand::Path => cli::memory_path(&config),

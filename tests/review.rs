@@ -115,3 +115,55 @@ async fn a_testnet_ban_does_not_halt() {
     assert!(banned.contains("418"), "{banned}");
     assert!(!mcp.home.path().join("HALT").exists());
 }
+
+#[tokio::test]
+async fn halt_cancel_open_leaves_no_open_order_and_asks_before_production() {
+    let ex = Exchanges::start().await;
+    let env = ex.env_with_production_keys();
+    let mcp = connect(&env, &[]).await;
+    let (bid, _) = mcp.book("BTCUSDT", "testnet").await;
+    for factor in ["0.9", "0.85"] {
+        let price = price_near(&bid, factor, "0.01");
+        mcp.test_and_place(
+            json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC",
+            "quantity": qty_within_limit(&price, "0.2", "0.00001"), "price": price, "environment": "testnet"}),
+        )
+        .await;
+    }
+    let (eth_bid, _) = mcp.book("ETHUSDT", "testnet").await;
+    let eth_price = price_near(&eth_bid, "0.9", "0.01");
+    mcp.test_and_place(
+        json!({"symbol": "ETHUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC",
+        "quantity": qty_within_limit(&eth_price, "0.2", "0.0001"), "price": eth_price, "environment": "testnet"}),
+    )
+    .await;
+    let open = mcp.ok("order_open_list", json!({"environment": "testnet"})).await;
+    assert_eq!(open["count"], 3, "{open}");
+
+    let out = std::process::Command::new(BIN)
+        .args(["halt", "runaway agent", "--cancel-open"])
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("BINANCE_HOME", mcp.home.path())
+        .env("BINANCE_USER_STREAM", "0")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("halt --cancel-open");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(mcp.home.path().join("HALT").exists(), "{stdout}");
+    assert!(
+        stdout.contains("testnet: canceled 2 open order(s) on BTCUSDT"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("testnet: canceled 1 open order(s) on ETHUSDT"),
+        "{stdout}"
+    );
+    // Without a terminal nobody confirmed production: it is left alone, and the exit says so.
+    assert!(stdout.contains("production: nothing canceled"), "{stdout}");
+    assert!(!out.status.success());
+    let open = mcp.ok("order_open_list", json!({"environment": "testnet"})).await;
+    assert_eq!(open["count"], 0, "{open}");
+    let audit = memory_cli(mcp.home.path(), &["audit"]);
+    assert!(audit.contains("kill switch halt: runaway agent"), "{audit}");
+}

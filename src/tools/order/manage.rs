@@ -223,6 +223,26 @@ pub async fn order_cancel_all(tb: &Toolbox, args: SymbolScopeArgs) -> Result<Ord
     Ok(orders_output(env, canceled))
 }
 
+/// The emergency stop's cancel (`binance-mcp halt --cancel-open`): every open order and order
+/// list in `env`, symbol by symbol, each cancel journaled. Returns (symbol, orders canceled).
+pub async fn cancel_every_open_order(tb: &Toolbox, env: Environment) -> Result<Vec<(String, usize)>, ToolError> {
+    let open = tb.client(env).open_orders(None).await?;
+    let symbols: std::collections::BTreeSet<String> = open.iter().map(|o| o.symbol.clone()).collect();
+    let mut done = Vec::new();
+    for symbol in symbols {
+        let canceled = match tb.desk().cancel_all(env, &symbol).await {
+            Ok(c) => c,
+            Err(e) if e.code() == Some(codes::CANCEL_REJECTED) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        for report in &canceled {
+            record_canceled(tb, env, &symbol, report)?;
+        }
+        done.push((symbol, canceled.len()));
+    }
+    Ok(done)
+}
+
 pub async fn order_open_list(tb: &Toolbox, args: OpenOrdersArgs) -> Result<OrdersOutput, ToolError> {
     let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_open_list")?;
