@@ -97,24 +97,32 @@ impl BinanceServer {
             ),
         };
         let tb = self.toolbox();
-        let symbols = vec![args.symbol.clone()];
+        let symbol = Some(args.symbol.clone());
         let (stats, book, rules, avg) = tokio::join!(
             market::ticker_24h(
                 tb,
                 Ticker24hArgs {
-                    symbols: symbols.clone(),
-                    window_size: None,
-                    environment
+                    symbol: symbol.clone(),
+                    environment,
+                    ..Ticker24hArgs::default()
                 }
             ),
             market::book_ticker(
                 tb,
                 SymbolsArgs {
-                    symbols: symbols.clone(),
-                    environment
+                    symbol: symbol.clone(),
+                    environment,
+                    ..SymbolsArgs::default()
                 }
             ),
-            market::exchange_info(tb, ExchangeInfoArgs { symbols, environment }),
+            market::exchange_info(
+                tb,
+                ExchangeInfoArgs {
+                    symbol,
+                    environment,
+                    ..ExchangeInfoArgs::default()
+                }
+            ),
             market::avg_price(
                 tb,
                 AvgPriceArgs {

@@ -15,8 +15,9 @@ use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::{InputResponses, RequestState, schema_for_output};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
-    CallToolResponse, CallToolResult, ContentBlock, Implementation, ListResourceTemplatesResult, ListResourcesResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
+    CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, CompletionInfo, ContentBlock,
+    Implementation, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, Reference, ServerCapabilities, ServerConfig,
 };
 #[allow(deprecated)] // MCP logging (SEP-2577)
 use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam, SetLevelRequestParams};
@@ -922,14 +923,44 @@ impl ServerHandler for BinanceServer {
         resources::read(&self.toolbox, &request.uri).map(Into::into)
     }
 
+    /// Autocomplete for prompt arguments that name a symbol or an environment (see
+    /// `tools::complete`); other arguments get no values.
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        if let Reference::Prompt(prompt) = &request.r#ref
+            && !self.prompt_router.has_route(&prompt.name)
+        {
+            return Err(ErrorData::invalid_params(
+                format!("no prompt named {:?}", prompt.name),
+                None,
+            ));
+        }
+        let given = request.context.and_then(|c| c.arguments).unwrap_or_default();
+        let found =
+            crate::tools::complete::complete(&self.toolbox, &request.argument.name, &request.argument.value, &given)
+                .await;
+        let has_more = found.has_more();
+        let total = u32::try_from(found.total).unwrap_or(u32::MAX);
+        CompletionInfo::with_pagination(found.values, Some(total), has_more)
+            .map(CompleteResult::new)
+            .map_err(|e| ErrorData::internal_error(e, None))
+    }
+
+    /// Every capability the server has: a client asks only for what is announced here (this
+    /// is also the `server/discover` answer).
     #[allow(deprecated)] // enable_logging: MCP logging (SEP-2577)
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
             ServerCapabilities::builder()
                 .enable_tools()
+                .enable_prompts()
                 .enable_resources()
                 .enable_resources_list_changed()
                 .enable_logging()
+                .enable_completions()
                 .build(),
         )
         .with_server_info(

@@ -409,11 +409,41 @@ async fn a_read_survives_a_dropped_connection() {
     assert_eq!(env_status(&status, "production")["retries"], 1);
 }
 
+/// The first logging notification whose text contains `needle` (waits up to 5 s).
+async fn alert_containing(notes: &Notes, needle: &str) -> LoggingMessageNotificationParam {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let found = notes
+            .0
+            .lock()
+            .expect("notes")
+            .iter()
+            .find(|n| n.data.to_string().contains(needle))
+            .cloned();
+        if let Some(n) = found {
+            return n;
+        }
+        let seen: Vec<String> = notes
+            .0
+            .lock()
+            .expect("notes")
+            .iter()
+            .map(|n| n.data.to_string())
+            .collect();
+        assert!(
+            Instant::now() < deadline,
+            "no logging notification with {needle:?}: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn an_order_is_never_resent_after_a_5xx() {
     let emu = emulator(17, &[]).await;
     let home = tempfile::tempdir().expect("home");
-    let mcp = server((), &env_for(&emu.base_url, &[]), home.path()).await;
+    let notes = Notes::default();
+    let mcp = server(notes.clone(), &env_for(&emu.base_url, &[]), home.path()).await;
     let order =
         json!({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001", "environment": "testnet"});
     ok(&mcp, "order_test", order.clone()).await;
@@ -432,6 +462,55 @@ async fn an_order_is_never_resent_after_a_5xx() {
         log.iter().any(|r| r["method"] == "GET" && r["path"] == "/api/v3/order"),
         "reconciled by a query"
     );
+    // The client hears of the lost answer as an error.
+    let alert = alert_containing(&notes, "order placement answer lost on testnet").await;
+    assert_eq!(serde_json::to_value(alert.level).expect("level"), "error");
+    assert!(alert.data.to_string().contains("did NOT resend"), "{:?}", alert.data);
+}
+
+#[tokio::test]
+async fn a_lost_list_answer_raises_the_same_error_as_a_lost_order() {
+    let emu = emulator(19, &[]).await;
+    let home = tempfile::tempdir().expect("home");
+    let notes = Notes::default();
+    let mcp = server(notes.clone(), &env_for(&emu.base_url, &[]), home.path()).await;
+    let book = ok(
+        &mcp,
+        "market_book_ticker",
+        json!({"symbol": "BTCUSDT", "environment": "testnet"}),
+    )
+    .await;
+    let (bid, ask) = (
+        book["books"][0]["bid_price"].as_str().expect("bid"),
+        book["books"][0]["ask_price"].as_str().expect("ask"),
+    );
+    let above = price_near(ask, "1.05", "0.01");
+    let bracket = |test_only: bool| {
+        json!({
+            "list_type": "oco", "symbol": "BTCUSDT", "side": "SELL", "environment": "testnet",
+            "quantity": qty_within_limit(&above, "0.4", "0.00001"),
+            "list_client_order_id": "lost-list-1", "test_only": test_only,
+            "legs": [
+                {"role": "above", "type": "LIMIT_MAKER", "price": above},
+                {"role": "below", "type": "STOP_LOSS_LIMIT", "stop_price": price_near(bid, "0.95", "0.01"),
+                 "price": price_near(bid, "0.94", "0.01"), "time_in_force": "GTC"}
+            ]
+        })
+    };
+    ok(&mcp, "order_list_place", bracket(true)).await;
+    set_faults(&emu.base_url, json!({"execute_then_503": 1})).await;
+
+    let placed = ok(&mcp, "order_list_place", bracket(false)).await;
+    assert_eq!(placed["list_status"], "EXECUTING", "{placed}");
+    let alert = alert_containing(&notes, "order list placement answer lost on testnet").await;
+    assert_eq!(serde_json::to_value(alert.level).expect("level"), "error");
+    assert_eq!(alert.logger.as_deref(), Some("binance.testnet"));
+    assert!(
+        alert.data.to_string().contains("did NOT resend the oco list"),
+        "{:?}",
+        alert.data
+    );
+    assert!(incidents(home.path()).contains("did NOT resend the oco list"));
 }
 
 #[tokio::test]

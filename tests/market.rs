@@ -203,7 +203,7 @@ async fn bad_arguments_are_errors_and_the_server_keeps_serving() {
         .await;
     mcp.err("market_order_book", json!({"symbol": "BTCUSDT", "limit": 6000}))
         .await;
-    mcp.err("market_ticker_price", json!({"symbol": "BTCUSDT"})).await;
+    mcp.err("market_ticker_price", json!({"pair": "BTCUSDT"})).await;
     mcp.err("market_klines", json!({"symbol": "BTCUSDT", "interval": "2m"}))
         .await;
     mcp.err(
@@ -229,6 +229,42 @@ async fn bad_arguments_are_errors_and_the_server_keeps_serving() {
     // Still serving.
     let out = mcp.ok("market_avg_price", json!({"symbol": "BTCUSDT"})).await;
     assert_eq!(out["symbol"], "BTCUSDT");
+}
+
+#[tokio::test]
+async fn list_tools_take_one_symbol_or_a_list_as_binance_does() {
+    let ex = Exchanges::start().await;
+    let mcp = connect(&ex.env(), &[]).await;
+    for (tool, list_field) in [
+        ("market_ticker_price", "prices"),
+        ("market_book_ticker", "books"),
+        ("market_ticker_24h", "tickers"),
+        ("market_exchange_info", "symbols"),
+    ] {
+        let one = mcp.ok(tool, json!({"symbol": "btcusdt"})).await;
+        let listed = one[list_field].as_array().unwrap_or_else(|| panic!("{tool}: {one}"));
+        assert_eq!(listed.len(), 1, "{tool}: {one}");
+        assert_eq!(listed[0]["symbol"], "BTCUSDT", "{tool}: {one}");
+        let many = mcp.ok(tool, json!({"symbols": ["BTCUSDT", "ETHUSDT"]})).await;
+        assert_eq!(many[list_field].as_array().map(Vec::len), Some(2), "{tool}: {many}");
+        let both = mcp
+            .err(tool, json!({"symbol": "BTCUSDT", "symbols": ["ETHUSDT"]}))
+            .await;
+        assert!(both.contains("not both"), "{tool}: {both}");
+    }
+    // The schema shows both spellings.
+    let tools = mcp.client.list_all_tools().await.expect("tools/list");
+    for name in [
+        "market_ticker_price",
+        "market_book_ticker",
+        "market_ticker_24h",
+        "market_exchange_info",
+    ] {
+        let tool = tools.iter().find(|t| t.name == name).expect("listed");
+        let props = tool.input_schema.get("properties").expect("properties");
+        assert_eq!(props["symbol"]["type"], "string", "{name}");
+        assert_eq!(props["symbols"]["type"], "array", "{name}");
+    }
 }
 
 #[tokio::test]

@@ -4,7 +4,9 @@
 mod common;
 
 use common::*;
-use rmcp::model::{GetPromptRequestParams, ReadResourceRequestParams};
+use std::collections::HashMap;
+
+use rmcp::model::{CompletionContext, GetPromptRequestParams, ReadResourceRequestParams};
 use serde_json::json;
 
 #[tokio::test]
@@ -196,6 +198,82 @@ async fn prompts_are_listed_and_filled() {
         .get_prompt(GetPromptRequestParams::new("review_incidents"))
         .await
         .expect("review_incidents");
+}
+
+#[tokio::test]
+async fn a_client_that_reads_the_capabilities_finds_the_prompts_and_completes_their_arguments() {
+    let ex = Exchanges::start().await;
+    let mcp = connect(&ex.env(), &[]).await;
+    let info = mcp.client.peer_info().expect("the initialize result");
+    let capabilities = &info.capabilities;
+    assert!(capabilities.prompts.is_some(), "{capabilities:?}");
+    assert!(capabilities.completions.is_some(), "{capabilities:?}");
+    let prompts = mcp.client.list_all_prompts().await.expect("prompts/list");
+    let mut names: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["market_brief", "review_incidents", "safe_order"]);
+
+    let before = count_requests(&ex.production.base_url, "GET", "/api/v3/exchangeInfo").await;
+    let symbols = mcp
+        .client
+        .complete_prompt_argument("market_brief", "symbol", "BT", None)
+        .await
+        .expect("completion/complete");
+    assert!(symbols.values.iter().any(|v| v == "BTCUSDT"), "{symbols:?}");
+    assert!(symbols.values.iter().all(|v| v.starts_with("BT")), "{symbols:?}");
+    assert!(symbols.values.len() <= 100, "{symbols:?}");
+    // Keystrokes cost no weight: the listing was fetched once.
+    for typed in ["B", "BTC", "btcu", ""] {
+        let found = mcp
+            .client
+            .complete_prompt_simple("market_brief", "symbol", typed)
+            .await
+            .expect("completion/complete");
+        assert!(found.len() <= 100 && !found.is_empty(), "{typed:?}: {found:?}");
+    }
+    assert_eq!(
+        count_requests(&ex.production.base_url, "GET", "/api/v3/exchangeInfo").await,
+        before + 1
+    );
+    let environments = mcp
+        .client
+        .complete_prompt_simple("market_brief", "environment", "te")
+        .await
+        .expect("completion/complete");
+    assert_eq!(environments, ["testnet"]);
+    // An environment already given picks the listing the symbols come from.
+    let testnet_before = count_requests(&ex.testnet.base_url, "GET", "/api/v3/exchangeInfo").await;
+    let on_testnet = mcp
+        .client
+        .complete_prompt_argument(
+            "market_brief",
+            "symbol",
+            "eth",
+            Some(CompletionContext::with_arguments(HashMap::from([(
+                "environment".to_owned(),
+                "testnet".to_owned(),
+            )]))),
+        )
+        .await
+        .expect("completion/complete");
+    assert!(on_testnet.values.iter().any(|v| v == "ETHUSDT"), "{on_testnet:?}");
+    assert_eq!(
+        count_requests(&ex.testnet.base_url, "GET", "/api/v3/exchangeInfo").await,
+        testnet_before + 1
+    );
+    // Free text completes to nothing; a prompt that does not exist is an error.
+    let free = mcp
+        .client
+        .complete_prompt_simple("safe_order", "order", "buy")
+        .await
+        .expect("completion/complete");
+    assert!(free.is_empty(), "{free:?}");
+    assert!(
+        mcp.client
+            .complete_prompt_simple("no_such_prompt", "symbol", "BT")
+            .await
+            .is_err()
+    );
 }
 
 #[test]

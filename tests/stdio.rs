@@ -101,7 +101,10 @@ async fn initialize_reports_our_name_and_negotiates_each_version() {
         assert_eq!(r["result"]["protocolVersion"], version);
         assert_eq!(r["result"]["serverInfo"]["name"], "binance-mcp");
         assert_eq!(r["result"]["serverInfo"]["version"], env!("CARGO_PKG_VERSION"));
-        assert!(r["result"]["capabilities"]["tools"].is_object());
+        // Every capability the server has is announced: a client asks only for those.
+        for capability in ["tools", "resources", "prompts", "logging", "completions"] {
+            assert!(r["result"]["capabilities"][capability].is_object(), "{capability}: {r}");
+        }
         assert!(r["result"]["instructions"].as_str().unwrap_or("").contains("testnet"));
     }
 }
@@ -122,6 +125,9 @@ async fn the_2026_07_28_lifecycle_works_without_initialize() {
         .as_array()
         .unwrap_or_else(|| panic!("no supportedVersions: {r}"));
     assert!(versions.iter().any(|v| v == "2026-07-28"), "{r}");
+    for capability in ["tools", "resources", "prompts", "completions"] {
+        assert!(r["result"]["capabilities"][capability].is_object(), "{capability}: {r}");
+    }
     raw.send(&json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"market_avg_price","arguments":{"symbol":"BTCUSDT"},"_meta": meta}}).to_string()).await;
     let r = raw.response(2).await;
     assert_eq!(r["result"]["structuredContent"]["environment"], "production", "{r}");

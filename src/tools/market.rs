@@ -31,6 +31,18 @@ pub(crate) fn market_env(tb: &Toolbox, env: Option<Environment>) -> Environment 
     })
 }
 
+/// The symbols a market tool is asked for: `symbols` (a list) or `symbol` (one), as Binance
+/// takes them on these endpoints; never both.
+pub(crate) fn wanted_symbols(symbol: Option<&str>, symbols: &[String], max: usize) -> Result<Vec<String>, ToolError> {
+    match symbol {
+        Some(_) if !symbols.is_empty() => Err(ToolError::invalid(
+            "give one of symbol (one symbol) or symbols (a list), not both",
+        )),
+        Some(one) => Ok(vec![normalize_symbol(one)?]),
+        None => normalize_symbols(symbols, max),
+    }
+}
+
 // ---- market_server_time ---------------------------------------------------------------------
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -80,8 +92,12 @@ pub async fn server_time(tb: &Toolbox, args: ServerTimeArgs) -> Result<ServerTim
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExchangeInfoArgs {
-    /// One to 20 symbols, e.g. ["BTCUSDT"].
+    /// One to 20 symbols, e.g. ["BTCUSDT"] (or symbol).
+    #[serde(default)]
     pub symbols: Vec<String>,
+    /// One symbol instead of symbols.
+    #[serde(default)]
+    pub symbol: Option<String>,
     /// default production (filters differ between environments)
     #[serde(default)]
     pub environment: Option<Environment>,
@@ -153,10 +169,10 @@ impl ToolOutput for ExchangeInfoOutput {
 
 pub async fn exchange_info(tb: &Toolbox, args: ExchangeInfoArgs) -> Result<ExchangeInfoOutput, ToolError> {
     let env = market_env(tb, args.environment);
-    let symbols = normalize_symbols(&args.symbols, 20)?;
+    let symbols = wanted_symbols(args.symbol.as_deref(), &args.symbols, 20)?;
     if symbols.is_empty() {
         return Err(ToolError::invalid(
-            "give at least one symbol, e.g. {\"symbols\": [\"BTCUSDT\"]}",
+            "give at least one symbol, e.g. {\"symbol\": \"BTCUSDT\"} or {\"symbols\": [\"BTCUSDT\"]}",
         ));
     }
     let fetch = tb.symbols(env, &symbols).await?;
@@ -201,6 +217,9 @@ pub struct SymbolsArgs {
     /// e.g. ["BTCUSDT","ETHUSDT"], at most 100; absent: all (first 100 listed)
     #[serde(default)]
     pub symbols: Vec<String>,
+    /// One symbol instead of symbols.
+    #[serde(default)]
+    pub symbol: Option<String>,
     /// default production
     #[serde(default)]
     pub environment: Option<Environment>,
@@ -241,7 +260,7 @@ impl ToolOutput for TickerPriceOutput {
 
 pub async fn ticker_price(tb: &Toolbox, args: SymbolsArgs) -> Result<TickerPriceOutput, ToolError> {
     let env = market_env(tb, args.environment);
-    let symbols = normalize_symbols(&args.symbols, 100)?;
+    let symbols = wanted_symbols(args.symbol.as_deref(), &args.symbols, 100)?;
     let prices = tb.client(env).ticker_price(&symbols).await?;
     let total = prices.len();
     Ok(TickerPriceOutput {
@@ -294,7 +313,7 @@ impl ToolOutput for BookTickerOutput {
 
 pub async fn book_ticker(tb: &Toolbox, args: SymbolsArgs) -> Result<BookTickerOutput, ToolError> {
     let env = market_env(tb, args.environment);
-    let symbols = normalize_symbols(&args.symbols, 100)?;
+    let symbols = wanted_symbols(args.symbol.as_deref(), &args.symbols, 100)?;
     let books = tb.client(env).book_ticker(&symbols).await?;
     let total = books.len();
     Ok(BookTickerOutput {
@@ -321,8 +340,12 @@ pub async fn book_ticker(tb: &Toolbox, args: SymbolsArgs) -> Result<BookTickerOu
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ticker24hArgs {
-    /// One to 100 symbols, e.g. ["BTCUSDT"].
+    /// One to 100 symbols, e.g. ["BTCUSDT"] (or symbol).
+    #[serde(default)]
     pub symbols: Vec<String>,
+    /// One symbol instead of symbols.
+    #[serde(default)]
+    pub symbol: Option<String>,
     /// Rolling window instead of 24h: 1m..59m, 1h..23h or 1d..7d (e.g. "4h").
     #[serde(default)]
     pub window_size: Option<String>,
@@ -396,10 +419,10 @@ pub fn validate_window_size(raw: &str) -> Result<String, ToolError> {
 
 pub async fn ticker_24h(tb: &Toolbox, args: Ticker24hArgs) -> Result<Ticker24hOutput, ToolError> {
     let env = market_env(tb, args.environment);
-    let symbols = normalize_symbols(&args.symbols, 100)?;
+    let symbols = wanted_symbols(args.symbol.as_deref(), &args.symbols, 100)?;
     if symbols.is_empty() {
         return Err(ToolError::invalid(
-            "give at least one symbol, e.g. {\"symbols\": [\"BTCUSDT\"]}",
+            "give at least one symbol, e.g. {\"symbol\": \"BTCUSDT\"} or {\"symbols\": [\"BTCUSDT\"]}",
         ));
     }
     let (window, tickers) = match args.window_size.as_deref() {
@@ -954,6 +977,31 @@ mod tests {
         assert!(validate_window_size("8d").is_err());
         assert!(validate_window_size("1w").is_err());
         assert!(validate_window_size("h").is_err());
+    }
+
+    #[test]
+    fn symbol_or_symbols_but_not_both() {
+        let list = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            wanted_symbols(Some("btcusdt"), &[], 20).expect("one"),
+            list(&["BTCUSDT"])
+        );
+        assert_eq!(
+            wanted_symbols(None, &list(&["BTCUSDT", "ethusdt"]), 20).expect("many"),
+            list(&["BTCUSDT", "ETHUSDT"])
+        );
+        assert!(wanted_symbols(None, &[], 20).expect("none").is_empty());
+        let both = wanted_symbols(Some("BTCUSDT"), &list(&["ETHUSDT"]), 20).expect_err("both");
+        assert!(both.to_string().contains("not both"), "{both}");
+        assert!(wanted_symbols(Some("BTC/USDT"), &[], 20).is_err());
+        // Both spellings parse; a one-symbol argument is a string, as Binance takes it.
+        let one: SymbolsArgs = serde_json::from_value(serde_json::json!({"symbol": "BTCUSDT"})).expect("symbol");
+        assert_eq!(one.symbol.as_deref(), Some("BTCUSDT"));
+        let info: ExchangeInfoArgs = serde_json::from_value(serde_json::json!({"symbol": "BTCUSDT"})).expect("symbol");
+        assert!(info.symbols.is_empty());
+        let stats: Ticker24hArgs =
+            serde_json::from_value(serde_json::json!({"symbols": ["BTCUSDT"], "window_size": "4h"})).expect("symbols");
+        assert!(stats.symbol.is_none());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod amount;
+pub mod complete;
 pub mod market;
 pub mod market_stream;
 pub mod memory;
@@ -50,6 +51,8 @@ pub struct Toolbox {
     snapshots: Snapshots,
     user_streams: crate::user_stream::UserStreams,
     timers: crate::timers::Timers,
+    /// Symbol listings for argument completion (fetched once per environment).
+    listings: complete::Listings,
 }
 
 /// How long an average price is reused for filter checks.
@@ -95,6 +98,7 @@ impl Toolbox {
             snapshots: Snapshots::new(memory.clone()),
             user_streams: crate::user_stream::UserStreams::default(),
             timers: crate::timers::Timers::default(),
+            listings: complete::Listings::default(),
             audit,
             memory,
             config,

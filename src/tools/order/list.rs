@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::list_plan::{ListType, PlannedList, list_worst_case_notional};
 use super::place::{
-    Approval, RECONCILE_BACKOFF_MS, is_unknown_outcome, record_incident, record_reconciled, record_rejected,
-    record_unknown,
+    Approval, RECONCILE_BACKOFF_MS, is_unknown_outcome, record_reconciled, record_rejected, record_unknown,
+    report_lost_answer,
 };
 use super::{OrderListArgs, check, check_limits, describe_order, notional, refuse_invalid};
 use crate::binance::clock::local_now_ms;
@@ -274,16 +274,17 @@ pub async fn order_list_place(
         }
         Err(e) if is_unknown_outcome(&e) => {
             record_unknown(tb, env, &list_client_order_id, &e)?;
-            let out = reconcile_list(tb, env, &plan, &list_client_order_id, &e).await?;
-            if let Some(mut incident) = crate::memory::incidents::Incident::from_error(&e, "") {
-                incident.action = format!(
-                    "did NOT resend the {} list; queried it by list client id: {}",
-                    plan.list_type.as_str(),
-                    out.list_status.as_deref().unwrap_or("UNKNOWN")
-                );
-                record_incident(tb, &incident);
-            }
-            Ok(out)
+            let out = reconcile_list(tb, env, &plan, &list_client_order_id, &e).await;
+            let list = plan.list_type.as_str();
+            let action = match &out {
+                Ok(o) => format!(
+                    "did NOT resend the {list} list; queried it by list client id: {}",
+                    o.list_status.as_deref().unwrap_or("UNKNOWN")
+                ),
+                Err(err) => format!("did NOT resend the {list} list; reconciliation failed: {err}"),
+            };
+            report_lost_answer(tb, env, &e, "order list placement", action);
+            out
         }
         Err(e) => {
             record_rejected(

@@ -141,8 +141,24 @@ pub(super) fn record_rejected(
     Ok(())
 }
 
+/// An answer lost after sending and then reconciled: incidents.md says what happened and what
+/// was done (`action`), and the client hears of it as an error alert (an MCP logging
+/// notification), because an order whose fate was unknown is a critical event. `what` names the
+/// write, e.g. "order placement"; the order and list paths both report through here.
+pub(super) fn report_lost_answer(tb: &Toolbox, env: Environment, error: &BinanceError, what: &str, action: String) {
+    if let Some(mut incident) = crate::memory::incidents::Incident::from_error(error, "") {
+        incident.action = action.clone();
+        record_incident(tb, &incident);
+    }
+    tb.client(env).alerts().raise(Alert::new(
+        AlertLevel::Error,
+        env,
+        format!("{what} answer lost on {env}: {action}"),
+    ));
+}
+
 /// incidents.md is best effort here: the order's outcome is already in the ledger.
-pub(super) fn record_incident(tb: &Toolbox, incident: &crate::memory::incidents::Incident) {
+fn record_incident(tb: &Toolbox, incident: &crate::memory::incidents::Incident) {
     if let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(incident) {
         tracing::warn!(error = %err, "could not write incidents.md");
     }
@@ -294,22 +310,14 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
             if let Ok(placed) = out.as_mut() {
                 arm_cancel_timer(tb, env, placed, cancel_after)?;
             }
-            if let Some(mut incident) = crate::memory::incidents::Incident::from_error(&e, "") {
-                incident.action = match &out {
-                    Ok(o) => format!(
-                        "did NOT resend; queried the order by client id: outcome {}, status {}",
-                        o.outcome, o.status
-                    ),
-                    Err(err) => format!("did NOT resend; reconciliation failed: {err}"),
-                };
-                record_incident(tb, &incident);
-                // An order whose fate was unknown is a critical event: the client hears of it too.
-                tb.client(env).alerts().raise(Alert::new(
-                    AlertLevel::Error,
-                    env,
-                    format!("order placement answer lost on {env}: {}", incident.action),
-                ));
-            }
+            let action = match &out {
+                Ok(o) => format!(
+                    "did NOT resend; queried the order by client id: outcome {}, status {}",
+                    o.outcome, o.status
+                ),
+                Err(err) => format!("did NOT resend; reconciliation failed: {err}"),
+            };
+            report_lost_answer(tb, env, &e, "order placement", action);
             out
         }
         Err(e) => {
