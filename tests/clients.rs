@@ -1,6 +1,7 @@
-//! Third-party MCP clients against the real binary: the official Python MCP SDK and the MCP
-//! Inspector CLI. Both are pinned in tests/clients/ and installed by .ci/run; a missing install
-//! fails with the command to run, never skips.
+//! Third-party MCP clients against the real binary: the official Python MCP SDK, the MCP
+//! Inspector CLI and Claude Code's `claude mcp list` health check. All are pinned in
+//! tests/clients/ and installed by .ci/run; a missing install fails with the command to run,
+//! never skips.
 
 mod common;
 
@@ -134,6 +135,128 @@ fn mcp_inspector_cli_lists_and_calls_tools() {
         resources["resources"].as_array().is_some_and(|r| r.len() == 3),
         "{resources}"
     );
+    assert!(
+        home.path().join("binance/memory.md").exists(),
+        "the memory folder went somewhere else"
+    );
+}
+
+/// Claude Code's native binary from the pinned npm package. Its postinstall copies the platform
+/// package's binary over `bin/claude.exe`; should an npm that runs no install scripts leave the
+/// placeholder there, the platform package's own binary is the same program.
+fn claude_code() -> std::path::PathBuf {
+    let modules = clients_dir().join("node_modules/@anthropic-ai");
+    let platform = match (std::env::consts::OS, std::env::consts::ARCH) {
+        ("linux", "x86_64") => "claude-code-linux-x64/claude",
+        ("linux", "aarch64") => "claude-code-linux-arm64/claude",
+        ("macos", "aarch64") => "claude-code-darwin-arm64/claude",
+        ("macos", "x86_64") => "claude-code-darwin-x64/claude",
+        _ => "claude-code/bin/claude.exe",
+    };
+    [modules.join("claude-code/bin/claude.exe"), modules.join(platform)]
+        .into_iter()
+        .find(|bin| {
+            Command::new(bin)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("Claude Code"))
+        })
+        .unwrap_or_else(|| panic!("Claude Code is missing: run `npm ci --prefix tests/clients`"))
+}
+
+/// `claude` in a temporary project with a temporary HOME, offline: no login, no telemetry, no
+/// update check (with these settings it opens no connection at all; only the server it checks
+/// talks to its own loopback emulator).
+fn claude(bin: &Path, home: &Path, project: &Path, args: &[&str]) -> String {
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(project)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("DISABLE_TELEMETRY", "1")
+        .args(args);
+    let out = run_bounded(cmd, Duration::from_secs(90), "claude");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "claude {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Claude Code's own MCP connection log of a server, for failure messages.
+fn claude_mcp_logs(home: &Path, server: &str) -> String {
+    let mut logs = String::new();
+    let cache = home.join(".cache/claude-cli-nodejs");
+    for project in std::fs::read_dir(&cache).into_iter().flatten().flatten() {
+        let dir = project.path().join(format!("mcp-logs-{server}"));
+        for file in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            logs.push_str(&std::fs::read_to_string(file.path()).unwrap_or_default());
+        }
+    }
+    logs
+}
+
+#[test]
+fn claude_code_health_check_shows_the_server_connected() {
+    let bin = claude_code();
+    let home = tempfile::tempdir().expect("home");
+    let project = tempfile::tempdir().expect("project");
+    // Registered as users do (`claude mcp add`, local scope: ~/.claude.json under this project).
+    // A project .mcp.json would show as "Pending approval" and never be connected to.
+    claude(
+        &bin,
+        home.path(),
+        project.path(),
+        &[
+            "mcp",
+            "add",
+            "--scope",
+            "local",
+            "binance",
+            "--",
+            BIN,
+            "serve",
+            "--emulator",
+        ],
+    );
+    // A server that cannot start, so that "Connected" is known to be a real check.
+    claude(
+        &bin,
+        home.path(),
+        project.path(),
+        &[
+            "mcp",
+            "add",
+            "--scope",
+            "local",
+            "broken",
+            "--",
+            BIN,
+            "no-such-subcommand",
+        ],
+    );
+    let list = claude(&bin, home.path(), project.path(), &["mcp", "list"]);
+    let line = |name: &str| {
+        list.lines()
+            .find(|l| l.starts_with(&format!("{name}: ")))
+            .unwrap_or_else(|| panic!("`claude mcp list` does not show {name}:\n{list}"))
+            .to_owned()
+    };
+    let binance = line("binance");
+    assert!(
+        binance.ends_with("Connected") && !binance.contains("Failed"),
+        "Claude Code does not see binance-mcp connected:\n{list}\nits MCP log:\n{}",
+        claude_mcp_logs(home.path(), "binance")
+    );
+    assert!(line("broken").contains("Failed to connect"), "{list}");
+
+    let get = claude(&bin, home.path(), project.path(), &["mcp", "get", "binance"]);
+    assert!(get.contains("Status: ✔ Connected"), "{get}");
+    // The server got the temporary HOME: its memory folder is there, not in the real home.
     assert!(
         home.path().join("binance/memory.md").exists(),
         "the memory folder went somewhere else"
