@@ -883,6 +883,39 @@ impl BinanceServer {
 #[tool_handler(router = self.tool_router)]
 #[prompt_handler(router = self.prompt_router)]
 impl ServerHandler for BinanceServer {
+    /// 2026-07-28 sessions hear of resource-list changes through `subscriptions/listen` (the
+    /// resources advertise `listChanged`); nothing else changes while the server runs.
+    fn accepted_subscription_filter(
+        &self,
+        _requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        Some(
+            rmcp::model::SubscriptionFilter::builder()
+                .resources_list_changed()
+                .build(),
+        )
+    }
+
+    async fn listen(&self, context: rmcp::service::SubscriptionContext) -> Result<(), ErrorData> {
+        let mut changes = self.toolbox.memory().changes();
+        loop {
+            tokio::select! {
+                () = context.cancelled() => return Ok(()),
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                    if context.accepted().resources_list_changed == Some(true)
+                        && let Err(e) = context.sink().notify_resource_list_changed().await
+                    {
+                        tracing::debug!(error = %e, "resource list subscription closed");
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         if self.peer.set(context.peer.clone()).is_ok() {
             self.forward_alerts(context.peer);

@@ -132,7 +132,7 @@ fn mcp_inspector_cli_lists_and_calls_tools() {
     assert_eq!(result["structuredContent"]["order"]["quantity"], "0.001", "{result}");
     let resources = inspector(&["--method", "resources/list"], home.path());
     assert!(
-        resources["resources"].as_array().is_some_and(|r| r.len() == 3),
+        resources["resources"].as_array().is_some_and(|r| r.len() == 5),
         "{resources}"
     );
     assert!(

@@ -566,18 +566,7 @@ fn listen_for_list_changes(session: &mut Session, capabilities: &Value) {
             || (m["method"] == "notifications/subscriptions/acknowledged"
                 && m["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == json!(id))
     });
-    if let Some(error) = first.get("error") {
-        // KNOWN: the server advertises `resources.listChanged: true` but does not implement
-        // `subscriptions/listen` (rmcp's `ServerHandler::accepted_subscription_filter` is left at
-        // its default `None`), so rmcp answers -32601 "subscriptions/listen" and a 2026-07-28
-        // client (Claude Code 2.1.332 negotiates this revision) never receives
-        // `notifications/resources/list_changed`. Fix in src/server.rs: implement
-        // `accepted_subscription_filter` (resourcesListChanged) and `listen`. Until then this
-        // one answer is tolerated, and only this one: any other error fails.
-        assert_eq!(error["code"], -32601, "subscriptions/listen failed: {error}");
-        eprintln!("KNOWN: subscriptions/listen is not implemented: {error}");
-        return;
-    }
+    assert!(first.get("error").is_none(), "subscriptions/listen failed: {first}");
     assert!(
         first.get("id").is_none(),
         "subscriptions/listen ended before it was acknowledged: {first}"
@@ -590,6 +579,13 @@ fn listen_for_list_changes(session: &mut Session, capabilities: &Value) {
         assert!(
             filter.contains_key(key),
             "acknowledged {key}, which was not asked for: {first}"
+        );
+    }
+    if filter.contains_key("resourcesListChanged") {
+        assert_eq!(
+            honoured.get("resourcesListChanged"),
+            Some(&json!(true)),
+            "the advertised resources.listChanged is not honoured: {first}"
         );
     }
     session.listening.push(id);

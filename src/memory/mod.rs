@@ -52,24 +52,29 @@ pub const ROTATE_BYTES: u64 = 16 * 1024 * 1024;
 pub struct Memory {
     home: PathBuf,
     /// Bumped on every write, so the server can tell clients that resources changed.
-    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    generation: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Memory {
     pub fn new(home: impl Into<PathBuf>) -> Memory {
         Memory {
             home: home.into(),
-            generation: Default::default(),
+            generation: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         }
     }
 
     /// A counter that changes whenever this process writes to the folder.
     pub fn generation(&self) -> u64 {
-        self.generation.load(std::sync::atomic::Ordering::Relaxed)
+        *self.generation.borrow()
+    }
+
+    /// Wakes on every write of this process to the folder (for resource-list subscriptions).
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generation.subscribe()
     }
 
     pub(crate) fn touched(&self) {
-        self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.generation.send_modify(|g| *g += 1);
     }
 
     pub fn home(&self) -> &Path {
