@@ -1,7 +1,8 @@
 //! Third-party MCP clients against the real binary: the official Python MCP SDK, the MCP
 //! Inspector CLI and Claude Code's `claude mcp list` health check. All are pinned in
-//! tests/clients/ and installed by .ci/run; a missing install fails with the command to run,
-//! never skips.
+//! tests/clients/ and installed by the tests themselves, once, under `target/`
+//! (`common::installed`); an install that cannot be done fails with the command to run, never
+//! skips.
 
 mod common;
 
@@ -11,6 +12,12 @@ use std::time::{Duration, Instant};
 
 use common::BIN;
 
+/// Where the pinned Node clients are installed (their `node_modules`).
+fn node_dir() -> std::path::PathBuf {
+    common::installed::node_clients()
+}
+
+/// The pinned clients' sources: scripts and pins.
 fn clients_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
 }
@@ -38,12 +45,14 @@ fn run_bounded(mut cmd: Command, limit: Duration, what: &str) -> Output {
 
 #[test]
 fn official_python_sdk_runs_the_whole_workflow() {
-    let probe = Command::new("python3").args(["-c", "import mcp"]).output();
+    let python = common::installed::python();
+    let probe = Command::new(&python).args(["-c", "import mcp"]).output();
     assert!(
         probe.as_ref().is_ok_and(|o| o.status.success()),
-        "the Python MCP SDK is missing: run `python3 -m pip install -r tests/clients/requirements.txt`"
+        "the Python MCP SDK is missing from {}",
+        python.display()
     );
-    let mut cmd = Command::new("python3");
+    let mut cmd = Command::new(&python);
     cmd.arg(clients_dir().join("python_smoke.py")).arg(BIN);
     let out = run_bounded(cmd, Duration::from_secs(180), "python_smoke.py");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -60,12 +69,9 @@ fn official_python_sdk_runs_the_whole_workflow() {
 }
 
 fn inspector(args: &[&str], home: &Path) -> serde_json::Value {
-    let dir = clients_dir();
+    let dir = node_dir();
     let cli = dir.join("node_modules/@modelcontextprotocol/inspector-cli/build/index.js");
-    assert!(
-        cli.exists(),
-        "the MCP Inspector CLI is missing: run `npm ci --prefix tests/clients`"
-    );
+    assert!(cli.exists(), "the MCP Inspector CLI is missing from {}", dir.display());
     let mut cmd = Command::new("node");
     // The CLI looks for ../package.json relative to its working directory. It passes the server
     // only a default environment (HOME, PATH, ...), so a temporary HOME keeps the memory folder
@@ -145,7 +151,7 @@ fn mcp_inspector_cli_lists_and_calls_tools() {
 /// package's binary over `bin/claude.exe`; should an npm that runs no install scripts leave the
 /// placeholder there, the platform package's own binary is the same program.
 fn claude_code() -> std::path::PathBuf {
-    let modules = clients_dir().join("node_modules/@anthropic-ai");
+    let modules = node_dir().join("node_modules/@anthropic-ai");
     let platform = match (std::env::consts::OS, std::env::consts::ARCH) {
         ("linux", "x86_64") => "claude-code-linux-x64/claude",
         ("linux", "aarch64") => "claude-code-linux-arm64/claude",
@@ -161,7 +167,7 @@ fn claude_code() -> std::path::PathBuf {
                 .output()
                 .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("Claude Code"))
         })
-        .unwrap_or_else(|| panic!("Claude Code is missing: run `npm ci --prefix tests/clients`"))
+        .unwrap_or_else(|| panic!("Claude Code is missing from {}", modules.display()))
 }
 
 /// `claude` in a temporary project with a temporary HOME, offline: no login, no telemetry, no

@@ -5,8 +5,11 @@
 //! * python-binance 1.0.37 runs `tests/third_party/python_binance_ws_check.py`: its user data
 //!   socket over the WebSocket API, a trade stream, a combined stream and its depth cache.
 //!
-//! Each fails, never skips, when python3 or its package is missing:
-//! `pip install -r tests/third_party/requirements.txt -r tests/third_party/ws_requirements.txt`.
+//! The pinned packages are installed by the test itself, once, into a venv under `target/`
+//! (`common::installed`); each fails, never skips, when that cannot be done, with the command
+//! that would do it.
+
+mod common;
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -15,7 +18,6 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_binance-mcp");
 /// Made-up credentials: the emulator accepts exactly these.
 const KEY: &str = "thirdPartyKey000000000000000000000000000000000000000000000000001";
 const SECRET: &str = "thirdPartySecret00000000000000000000000000000000000000000000001";
@@ -57,7 +59,7 @@ impl PythonClient {
     /// python3 must exist and import the pinned version.
     async fn require(&self) {
         let install = self.install;
-        let probe = Command::new("python3")
+        let probe = Command::new(common::installed::python())
             .args(["-c", self.probe])
             .stdin(Stdio::null())
             .output()
@@ -78,7 +80,7 @@ impl PythonClient {
 
     /// Runs the check script against `base_url` and returns its stdout; it must succeed.
     async fn check(&self, base_url: &str) -> String {
-        let run = Command::new("python3")
+        let run = Command::new(common::installed::python())
             .args([self.script, base_url, KEY, SECRET])
             .stdin(Stdio::null())
             .kill_on_drop(true)
@@ -101,7 +103,7 @@ impl PythonClient {
 
 /// `binance-mcp emulator` with the made-up account, and its base URL.
 async fn emulator() -> (Child, String) {
-    let mut emulator = Command::new(BIN)
+    let mut emulator = Command::new(common::BIN)
         .args(["emulator", "--api-key", KEY, "--api-secret", SECRET])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())

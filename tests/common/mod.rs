@@ -1,6 +1,8 @@
 //! Shared test harness: the real binary, the emulator as a child process, an rmcp client over stdio.
 #![allow(dead_code)]
 
+pub mod installed;
+
 use std::process::Stdio;
 use std::time::Duration;
 
