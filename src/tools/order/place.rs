@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{OrderArgs, check, describe_order, notional, refuse_invalid};
-use crate::binance::alert::{Alert, AlertLevel};
+use crate::binance::alert::{Alert, AlertKind, AlertLevel};
 use crate::binance::clock::local_now_ms;
 use crate::binance::error::codes;
 use crate::binance::model::{NewOrder, OrderReport, OrderType, Side, SymbolInfo};
@@ -304,11 +304,18 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
                 };
                 record_incident(tb, &incident);
                 // An order whose fate was unknown is a critical event: the client hears of it too.
-                tb.client(env).alerts().raise(Alert::new(
-                    AlertLevel::Error,
-                    env,
-                    format!("order placement answer lost on {env}: {}", incident.action),
-                ));
+                // The incident above is the record; the alert carries the same facts.
+                tb.client(env).alerts().raise(
+                    Alert::new(
+                        AlertLevel::Error,
+                        env,
+                        AlertKind::OrderAnswerLost,
+                        format!("order placement answer lost on {env}: {}", incident.action),
+                    )
+                    .with_endpoint(incident.endpoint.clone())
+                    .with_answer(incident.http_status, incident.code)
+                    .with_action(incident.action.clone()),
+                );
             }
             out
         }
