@@ -4,20 +4,21 @@
 //! output into structured content plus a text block (a summary line, then the same JSON) so
 //! that clients which ignore `structuredContent` still give the agent the data.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use rmcp::ErrorData;
 use rmcp::handler::server::router::prompt::PromptRouter;
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::handler::server::tool::{InputResponses, RequestState, schema_for_output};
+use rmcp::handler::server::tool::{InputResponses, RequestState, ToolCallContext, schema_for_output};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
-    CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, CompletionInfo, ContentBlock,
-    Implementation, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, Reference, ServerCapabilities, ServerConfig,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, CompletionInfo,
+    ContentBlock, Implementation, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, Reference, ServerCapabilities, ServerConfig,
 };
 #[allow(deprecated)] // MCP logging (SEP-2577)
 use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam, SetLevelRequestParams};
@@ -26,7 +27,7 @@ use rmcp::service::RequestContext;
 use rmcp::{Peer, RoleServer, ServerHandler, prompt_handler, tool, tool_handler, tool_router};
 
 use crate::approval::{ApprovalDetails, Approvals, Decision};
-use crate::binance::AlertLevel;
+use crate::binance::{Alert, AlertLevel};
 use crate::config::{Config, Environment, ProductionApproval};
 use crate::guard;
 use crate::memory::incidents::in_tool;
@@ -67,6 +68,9 @@ pub struct BinanceServer {
     peer: Arc<OnceLock<Peer<RoleServer>>>,
     /// Minimum level of alerts sent as logging notifications (`logging/setLevel`; warning until set).
     log_level: Arc<AtomicU8>,
+    /// The alerts (`Alert::seq`) 2026-07-28 requests have carried to the client, so each
+    /// reaches it once; only the latest are kept, as only the latest can come again.
+    delivered_alerts: Arc<Mutex<BTreeSet<u64>>>,
     tool_router: ToolRouter<Self>,
     prompt_router: PromptRouter<Self>,
 }
@@ -693,6 +697,7 @@ impl BinanceServer {
             approvals: Arc::new(Approvals::default()),
             peer: Arc::default(),
             log_level: Arc::new(AtomicU8::new(WARNING_RANK)),
+            delivered_alerts: Arc::default(),
             tool_router,
             prompt_router: Self::prompt_router(),
         }
@@ -716,24 +721,72 @@ impl BinanceServer {
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 };
-                let level = match alert.level {
-                    AlertLevel::Notice => LoggingLevel::Notice,
-                    AlertLevel::Warning => LoggingLevel::Warning,
-                    AlertLevel::Error => LoggingLevel::Error,
-                };
-                if level_rank(level) < minimum.load(Ordering::Relaxed) {
+                if level_rank(logging_level(alert.level)) < minimum.load(Ordering::Relaxed) {
                     continue;
                 }
-                let param = LoggingMessageNotificationParam::new(level, serde_json::Value::String(alert.message))
-                    .with_logger(alert.logger);
-                if tokio::time::timeout(Duration::from_secs(2), peer.notify_logging_message(param))
-                    .await
-                    .is_err()
-                {
-                    tracing::warn!("the MCP client did not take a log notification within 2 s");
-                }
+                notify_alert(&peer, alert).await;
             }
         });
+    }
+
+    /// Runs a 2026-07-28 request that asked for log messages at `minimum` or above (`_meta`
+    /// `io.modelcontextprotocol/logLevel`): the revision allows notifications only for such a
+    /// request, on its own stream, so the alerts raised while it runs go out before its answer,
+    /// preceded by those raised since the last delivery, when no request could carry them
+    /// (a dropped stream or a timer between calls). Each alert reaches the client once.
+    #[allow(deprecated)] // MCP logging (SEP-2577)
+    async fn with_request_alerts<R>(
+        &self,
+        minimum: LoggingLevel,
+        peer: &Peer<RoleServer>,
+        call: impl Future<Output = R>,
+    ) -> R {
+        // Every environment's client raises on the same hub.
+        let alerts = self.toolbox.client(Environment::Testnet).alerts().clone();
+        // Subscribed before the backlog is read, so nothing falls in between (the claim below
+        // drops what arrives both ways).
+        let mut raised = alerts.subscribe();
+        let minimum = level_rank(minimum);
+        for alert in alerts.recent() {
+            self.deliver(peer, minimum, alert).await;
+        }
+        let mut call = std::pin::pin!(call);
+        let mut hub_open = true;
+        let result = loop {
+            tokio::select! {
+                result = &mut call => break result,
+                received = raised.recv(), if hub_open => match received {
+                    Ok(alert) => self.deliver(peer, minimum, alert).await,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "alerts dropped before reaching the MCP client");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => hub_open = false,
+                },
+            }
+        };
+        while let Ok(alert) = raised.try_recv() {
+            self.deliver(peer, minimum, alert).await;
+        }
+        result
+    }
+
+    /// Sends `alert` for the current request when it is at or above `minimum` and no request
+    /// has carried it yet.
+    async fn deliver(&self, peer: &Peer<RoleServer>, minimum: u8, alert: Alert) {
+        if level_rank(logging_level(alert.level)) < minimum {
+            return;
+        }
+        {
+            let mut delivered = self.delivered_alerts.lock().unwrap_or_else(|p| p.into_inner());
+            if !delivered.insert(alert.seq) {
+                return;
+            }
+            // `Alerts::recent` gives back no more than the last 32; a lagging receiver skips.
+            while delivered.len() > 256 {
+                delivered.pop_first();
+            }
+        }
+        notify_alert(peer, alert).await;
     }
 
     /// Shows the human `details` (a production order or list) in the client under
@@ -922,6 +975,24 @@ impl ServerHandler for BinanceServer {
         }
     }
 
+    /// Every tool call, through the router. A 2026-07-28 request that asked for log messages
+    /// in its `_meta` hears of the alerts (see `with_request_alerts`); earlier revisions get
+    /// them from the session's forwarder (`logging/setLevel`).
+    #[allow(deprecated)] // MCP logging (SEP-2577)
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let asked = request_log_level(&context);
+        let peer = context.peer.clone();
+        let call = self.tool_router.call(ToolCallContext::new(self, request, context));
+        match asked {
+            Some(minimum) => self.with_request_alerts(minimum, &peer, call).await,
+            None => call.await,
+        }
+    }
+
     #[allow(deprecated)] // MCP logging (SEP-2577)
     async fn set_level(
         &self,
@@ -1025,6 +1096,43 @@ fn order_named(order_id: Option<u64>, client_order_id: Option<&str>) -> String {
         (Some(id), _) => format!("order {id}"),
         (None, Some(client_id)) => format!("order {client_id}"),
         (None, None) => "an order".to_owned(),
+    }
+}
+
+/// The MCP logging level of an alert.
+#[allow(deprecated)] // MCP logging (SEP-2577)
+fn logging_level(level: AlertLevel) -> LoggingLevel {
+    match level {
+        AlertLevel::Notice => LoggingLevel::Notice,
+        AlertLevel::Warning => LoggingLevel::Warning,
+        AlertLevel::Error => LoggingLevel::Error,
+    }
+}
+
+/// The level a 2026-07-28 (or later) request asked for log messages at, in its `_meta`; `None`
+/// for earlier revisions (their session level is `logging/setLevel`'s) and for a request that
+/// did not ask, which must get none.
+#[allow(deprecated)] // MCP logging (SEP-2577)
+fn request_log_level(context: &RequestContext<RoleServer>) -> Option<LoggingLevel> {
+    context
+        .protocol_version()
+        .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
+        .then(|| context.meta.log_level())
+        .flatten()
+}
+
+/// One alert as a logging notification (the message as data, `binance.<environment>` as the
+/// logger), given at most 2 s so a slow client never holds anything up.
+#[allow(deprecated)] // MCP logging (SEP-2577)
+async fn notify_alert(peer: &Peer<RoleServer>, alert: Alert) {
+    let param =
+        LoggingMessageNotificationParam::new(logging_level(alert.level), serde_json::Value::String(alert.message))
+            .with_logger(alert.logger);
+    if tokio::time::timeout(Duration::from_secs(2), peer.notify_logging_message(param))
+        .await
+        .is_err()
+    {
+        tracing::warn!("the MCP client did not take a log notification within 2 s");
     }
 }
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::binance::alert::{Alert, AlertLevel};
+use crate::binance::alert::{Alert, AlertKind, AlertLevel};
 use crate::binance::clock::local_now_ms;
-use crate::binance::error::codes;
+use crate::binance::error::{Unavailable, codes};
 use crate::binance::{BinanceError, OrderRef};
 use crate::memory::journal::PendingTimer;
 use crate::memory::ledger::LedgerEvent;
@@ -19,6 +19,8 @@ use crate::tools::{Toolbox, utc};
 /// Shortest and longest timer `order_place` accepts.
 pub const MIN_CANCEL_AFTER_SECS: u32 = 1;
 pub const MAX_CANCEL_AFTER_SECS: u32 = 7 * 24 * 3600;
+/// The request a timer sends.
+const CANCEL_ENDPOINT: &str = "DELETE /api/v3/order";
 /// Delays between attempts when Binance cannot be reached at the due time.
 const RETRY_DELAYS: [Duration; 4] = [
     Duration::from_secs(1),
@@ -105,12 +107,42 @@ struct Outcome {
     status: Option<String>,
     executed_qty: Option<rust_decimal::Decimal>,
     error: Option<String>,
+    /// Why a cancel failed, as data: the request, HTTP status and Binance code.
+    failure: Option<Failure>,
+}
+
+/// The failed request of a timer, for its alert and incident.
+#[derive(Debug, PartialEq, Eq)]
+struct Failure {
+    endpoint: String,
+    http_status: Option<u16>,
+    code: Option<i64>,
+    /// Whether trying again within [`RETRY_DELAYS`] can succeed.
+    retry_helps: bool,
+}
+
+/// Whether trying a cancel again within [`RETRY_DELAYS`] can succeed: after no answer, a 5XX, a
+/// rate limit or a clock rejection, yes; after a rejection of the request itself (a key, a
+/// signature, a malformed request) or during a ban (2 minutes at least), no.
+fn retry_helps(e: &BinanceError) -> bool {
+    match e {
+        BinanceError::Transport { .. } | BinanceError::Decode { .. } => true,
+        BinanceError::Api { status, code, .. } => *status >= 500 || *status == 429 || *code == codes::INVALID_TIMESTAMP,
+        BinanceError::Http { status, .. } => *status >= 500 || *status == 429,
+        BinanceError::EnvironmentDisabled { reason, .. } => {
+            matches!(
+                reason,
+                Unavailable::RateLimited { .. } | Unavailable::CircuitOpen { .. }
+            )
+        }
+        BinanceError::MissingCredentials { .. } => false,
+    }
 }
 
 async fn run(tb: &Toolbox, timer: &PendingTimer) {
     let mut result = attempt(tb, timer).await;
     for delay in RETRY_DELAYS {
-        if result.outcome != "failed" {
+        if result.outcome != "failed" || result.failure.as_ref().is_some_and(|f| !f.retry_helps) {
             break;
         }
         tokio::time::sleep(delay).await;
@@ -137,9 +169,10 @@ async fn run(tb: &Toolbox, timer: &PendingTimer) {
         .executed_qty
         .map(|q| format!(", {} filled", q.normalize()))
         .unwrap_or_default();
-    let (level, message) = match result.outcome {
+    let (level, kind, message) = match result.outcome {
         "canceled" => (
             AlertLevel::Notice,
+            AlertKind::CancelTimerRan,
             format!(
                 "cancel timer: canceled the unfilled rest of {} order {} ({}){filled}",
                 timer.symbol, timer.order_id, timer.client_order_id
@@ -147,6 +180,7 @@ async fn run(tb: &Toolbox, timer: &PendingTimer) {
         ),
         "already_closed" => (
             AlertLevel::Notice,
+            AlertKind::CancelTimerRan,
             format!(
                 "cancel timer: {} order {} had already ended ({}){filled}; nothing canceled",
                 timer.symbol,
@@ -156,6 +190,7 @@ async fn run(tb: &Toolbox, timer: &PendingTimer) {
         ),
         _ => (
             AlertLevel::Error,
+            AlertKind::CancelTimerFailed,
             format!(
                 "cancel timer FAILED: {} order {} may still be open ({}); cancel it with order_cancel",
                 timer.symbol,
@@ -164,12 +199,26 @@ async fn run(tb: &Toolbox, timer: &PendingTimer) {
             ),
         ),
     };
-    let alert = Alert::new(level, env, message);
-    let alert = if level == AlertLevel::Error {
-        alert.with_incident()
-    } else {
-        alert
-    };
+    let mut alert = Alert::new(level, env, kind, message).with_endpoint(CANCEL_ENDPOINT);
+    if let Some(failure) = &result.failure {
+        alert = alert
+            .with_endpoint(failure.endpoint.clone())
+            .with_answer(failure.http_status, failure.code)
+            .with_action(if failure.retry_helps {
+                format!(
+                    "retried the cancel {} times over {} s, then gave up and warned the agent (MCP log notification)",
+                    RETRY_DELAYS.len(),
+                    RETRY_DELAYS.iter().sum::<Duration>().as_secs()
+                )
+            } else {
+                "did not retry (another try cannot help after this answer) and warned the agent (MCP log notification)"
+                    .to_owned()
+            });
+    }
+    if kind == AlertKind::CancelTimerFailed {
+        // Nothing else records that the order may still be open.
+        alert = alert.with_incident();
+    }
     tb.client(env).alerts().raise(alert);
 }
 
@@ -181,12 +230,19 @@ async fn attempt(tb: &Toolbox, timer: &PendingTimer) -> Outcome {
         status: None,
         executed_qty: None,
         error: Some(e.to_string()),
+        failure: Some(Failure {
+            endpoint: e.endpoint().unwrap_or(CANCEL_ENDPOINT).to_owned(),
+            http_status: e.status(),
+            code: e.code(),
+            retry_helps: retry_helps(e),
+        }),
     };
     let closed = |status: Option<String>, executed_qty| Outcome {
         outcome: "already_closed",
         status,
         executed_qty,
         error: None,
+        failure: None,
     };
     match tb.desk().cancel_order(timer.environment, &timer.symbol, &order).await {
         Ok(report) => {
@@ -208,6 +264,7 @@ async fn attempt(tb: &Toolbox, timer: &PendingTimer) -> Outcome {
                 status: report.status,
                 executed_qty: report.executed_qty,
                 error: None,
+                failure: None,
             }
         }
         // -2011: nothing to cancel; the order filled, was canceled or expired meanwhile.
@@ -220,5 +277,55 @@ async fn attempt(tb: &Toolbox, timer: &PendingTimer) -> Outcome {
             }
         }
         Err(e) => failed(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Environment;
+
+    #[test]
+    fn only_failures_that_can_pass_soon_are_retried() {
+        let api = |status: u16, code: i64| BinanceError::Api {
+            environment: Environment::Testnet,
+            endpoint: CANCEL_ENDPOINT.into(),
+            status,
+            code,
+            msg: String::new(),
+            retry_after_secs: None,
+        };
+        let refused = |reason| BinanceError::EnvironmentDisabled {
+            environment: Environment::Testnet,
+            reason,
+            now_ms: 0,
+        };
+        let http = |status| BinanceError::Http {
+            environment: Environment::Testnet,
+            endpoint: CANCEL_ENDPOINT.into(),
+            status,
+            body: String::new(),
+            retry_after_secs: None,
+        };
+        for (error, retry) in [
+            (api(503, codes::UNKNOWN), true),
+            (api(429, codes::TOO_MANY_REQUESTS), true),
+            (api(400, codes::INVALID_TIMESTAMP), true),
+            (http(502), true),
+            (
+                refused(Unavailable::CircuitOpen {
+                    failures: 5,
+                    retry_at_ms: 0,
+                }),
+                true,
+            ),
+            (api(418, codes::TOO_MANY_REQUESTS), false),
+            (api(401, codes::REJECTED_MBX_KEY), false),
+            (api(400, codes::INVALID_SIGNATURE), false),
+            (http(400), false),
+            (refused(Unavailable::Banned { until_ms: 0 }), false),
+        ] {
+            assert_eq!(retry_helps(&error), retry, "{error}");
+        }
     }
 }

@@ -24,7 +24,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::binance::OrderRef;
-use crate::binance::alert::{Alert, AlertLevel};
+use crate::binance::alert::{Alert, AlertKind, AlertLevel};
 use crate::binance::clock::local_now_ms;
 use crate::binance::sign::KeyType;
 use crate::binance::ws_api::{Incoming, WsApiConnection, WsApiError, signed_params};
@@ -177,17 +177,19 @@ fn production_orders_to_follow(tb: &Toolbox) -> bool {
             .is_ok_and(|timers| timers.iter().any(|t| t.environment == Environment::Production))
 }
 
-/// Until when the environment refuses requests (a ban, a `Retry-After`, an open circuit), if it does.
-fn blocked_until(tb: &Toolbox, env: Environment) -> Option<i64> {
+/// Until when the environment refuses requests (a ban, a `Retry-After`, an open circuit), if it
+/// does, and Binance's time now: both on Binance's clock, like every time the client keeps.
+fn blocked_until(tb: &Toolbox, env: Environment) -> Option<(i64, i64)> {
     let client = tb.client(env);
     let budget = client.budget();
     let (_, _, circuit_until) = client.circuit();
-    let now = local_now_ms();
+    let now = client.clock().now_ms();
     [budget.banned_until_ms, budget.retry_after_until_ms, circuit_until]
         .into_iter()
         .flatten()
         .filter(|until| *until > now)
         .max()
+        .map(|until| (until, now))
 }
 
 /// How a subscribed session ended without an error.
@@ -204,7 +206,7 @@ async fn supervise(tb: Arc<Toolbox>, env: Environment) {
     // Set by a -1021: the next attempt measures the clock offset first.
     let mut clock_suspect = false;
     loop {
-        if let Some(until) = blocked_until(&tb, env) {
+        if let Some((until, now)) = blocked_until(&tb, env) {
             streams.update(env, |s| {
                 s.state = "waiting".into();
                 s.detail = Some(format!(
@@ -212,7 +214,7 @@ async fn supervise(tb: Arc<Toolbox>, env: Environment) {
                     utc(until)
                 ));
             });
-            let wait = u64::try_from(until - local_now_ms()).unwrap_or(0) + 250;
+            let wait = u64::try_from(until - now).unwrap_or(0) + 250;
             tokio::time::sleep(Duration::from_millis(wait)).await;
             continue;
         }
@@ -239,13 +241,19 @@ async fn supervise(tb: Arc<Toolbox>, env: Environment) {
                 let was_subscribed = streams.status(env).state == "subscribed";
                 streams.update(env, |s| s.detail = Some(message.clone()));
                 if was_subscribed {
-                    tb.client(env).alerts().raise(Alert::new(
-                        AlertLevel::Warning,
-                        env,
-                        format!(
-                            "user-data events on {env} interrupted ({message}); reconnecting, open orders will be reconciled by REST"
-                        ),
-                    ));
+                    // No failed REST request reports this, so the alert is the incident.
+                    tb.client(env).alerts().raise(
+                        Alert::new(
+                            AlertLevel::Warning,
+                            env,
+                            AlertKind::UserStreamInterrupted,
+                            format!(
+                                "user-data events on {env} interrupted ({message}); reconnecting, open orders will be reconciled by REST"
+                            ),
+                        )
+                        .with_endpoint(format!("WebSocket API {}", tb.config().environment(env).ws_api_url))
+                        .with_incident(),
+                    );
                 }
                 backoff(failures)
             }
@@ -281,7 +289,7 @@ async fn session(
         client
             .charge_websocket(weight)
             .await
-            .map_err(|e| WsApiError::Refused(e.describe(env)))
+            .map_err(|e| WsApiError::Refused(e.describe(env, client.clock().now_ms())))
     };
     if *clock_suspect {
         *clock_suspect = false;

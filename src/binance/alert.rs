@@ -1,10 +1,14 @@
-//! Alerts: critical events (a ban, an open circuit, clock drift; unknown order outcomes from the
-//! order tool) that a human should see now. Every alert is logged with `tracing`, kept in a
-//! short list for `server_status`, handed to an optional recorder (incidents.md) and broadcast
-//! to subscribers (the MCP edge forwards them as logging notifications). Nothing here blocks:
-//! a slow or absent subscriber only misses alerts.
+//! Alerts: critical events (a ban, an open circuit, clock drift, a dropped user-data stream, a
+//! failed cancel timer, a lost order answer) that a human should see now. Every alert is logged
+//! with `tracing`, kept in a short list for `server_status`, handed to an optional recorder
+//! (incidents.md) and broadcast to subscribers (the MCP edge forwards them as logging
+//! notifications). An alert says what happened as data: its [`AlertKind`], the endpoint, the
+//! Binance code and HTTP status when there are any, and a fix hint, so an incident is written
+//! from those fields and never filed under a stand-in cause. Nothing here blocks: a slow or
+//! absent subscriber only misses alerts.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -25,30 +29,134 @@ pub enum AlertLevel {
     Error,
 }
 
+/// What happened: the cause an alert (and its incident) is filed under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// The local clock is more than 1 s off Binance's.
+    ClockDrift,
+    /// Binance banned this IP (HTTP 418).
+    Ban,
+    /// Binance asked for no request (or no order) before a time (429, -1015, `Retry-After`).
+    RateLimit,
+    /// Transport failures or 5XX in a row: requests are refused for a cool-down.
+    CircuitOpen,
+    /// The user-data event subscription (WebSocket API) dropped; it reconnects by itself.
+    UserStreamInterrupted,
+    /// A `cancel_after_seconds` timer canceled its order, or found it already ended.
+    CancelTimerRan,
+    /// A `cancel_after_seconds` timer could not cancel its order: it may still be open.
+    CancelTimerFailed,
+    /// An order or list was sent and its answer lost (timeout, 5XX, -1006/-1007).
+    OrderAnswerLost,
+}
+
+impl AlertKind {
+    /// A few words for an incident heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            AlertKind::ClockDrift => "clock drift",
+            AlertKind::Ban => "IP banned",
+            AlertKind::RateLimit => "rate limited",
+            AlertKind::CircuitOpen => "circuit open",
+            AlertKind::UserStreamInterrupted => "user-data stream interrupted",
+            AlertKind::CancelTimerRan => "cancel timer ran",
+            AlertKind::CancelTimerFailed => "cancel timer failed",
+            AlertKind::OrderAnswerLost => "order answer lost",
+        }
+    }
+
+    /// The usual fix, when the raiser knows no better one.
+    pub fn hint(self) -> &'static str {
+        match self {
+            AlertKind::ClockDrift => {
+                "Sync the system clock (NTP, e.g. `timedatectl set-ntp true`); until then signed requests rely on the measured offset."
+            }
+            AlertKind::Ban => {
+                "Send nothing to this environment until the ban ends (the server refuses meanwhile, also after a restart); then poll less and batch symbols: bans come from ignoring 429s."
+            }
+            AlertKind::RateLimit => {
+                "Wait until the time given; ask for several symbols per call and avoid polling to use less weight."
+            }
+            AlertKind::CircuitOpen => {
+                "Binance is not answering: check the network and the base URL (`binance-mcp doctor`); the server tries one request again after the cool-down."
+            }
+            AlertKind::UserStreamInterrupted => {
+                "Nothing to do if it reconnects (server_status user_stream); fills meanwhile are reconciled by REST. If it stays down, check the network and the WebSocket API URL (`binance-mcp doctor`)."
+            }
+            AlertKind::CancelTimerRan => "Nothing to do: the order's rest was canceled as asked.",
+            AlertKind::CancelTimerFailed => {
+                "The order may still be open: check it with order_status and cancel it with order_cancel; see the endpoint and code for why the cancel failed."
+            }
+            AlertKind::OrderAnswerLost => {
+                "The server queried the order by client id instead of resending: check order_status before placing anything again."
+            }
+        }
+    }
+
+    /// What the server did about it, for incidents.md, when the raiser says nothing more.
+    fn action(self) -> &'static str {
+        match self {
+            AlertKind::ClockDrift => {
+                "warned the agent (MCP log notification); signed requests carry the corrected time"
+            }
+            AlertKind::UserStreamInterrupted => {
+                "warned the agent; reconnecting with backoff, open orders are reconciled by REST after the reconnect"
+            }
+            AlertKind::CancelTimerFailed => {
+                "retried the cancel while that could help, then gave up and warned the agent (MCP log notification)"
+            }
+            _ => "warned the agent (MCP log notification)",
+        }
+    }
+}
+
 /// One critical event.
 #[derive(Clone, Debug, Serialize)]
 pub struct Alert {
     pub level: AlertLevel,
+    pub kind: AlertKind,
     /// Where it comes from, e.g. `binance.testnet`.
     pub logger: String,
     /// What happened and what the server does about it, in plain words.
     pub message: String,
     pub environment: Environment,
+    /// The request or channel concerned, e.g. `DELETE /api/v3/order`, when there is one.
+    pub endpoint: Option<String>,
+    /// The HTTP status Binance answered with, when there was an answer.
+    pub http_status: Option<u16>,
+    /// The Binance error code, when Binance sent one.
+    pub code: Option<i64>,
+    /// What the human or agent should do about it.
+    pub hint: String,
+    /// What the server did about it.
+    pub action: String,
     /// When, in ms since epoch (local clock).
     pub at_ms: i64,
-    /// Also write an incident (for events no failed request reports, like clock drift).
+    /// Raised order on this hub (from 1), so each alert is delivered once per session.
+    #[serde(skip)]
+    pub seq: u64,
+    /// Also write an incident (for events no failed request reports).
     #[serde(skip)]
     pub incident: bool,
 }
 
 impl Alert {
-    pub fn new(level: AlertLevel, environment: Environment, message: impl Into<String>) -> Alert {
+    /// An alert of `kind`, with the kind's usual hint and action until told otherwise.
+    pub fn new(level: AlertLevel, environment: Environment, kind: AlertKind, message: impl Into<String>) -> Alert {
         Alert {
             level,
+            kind,
             logger: format!("binance.{environment}"),
             message: message.into(),
             environment,
+            endpoint: None,
+            http_status: None,
+            code: None,
+            hint: kind.hint().to_owned(),
+            action: kind.action().to_owned(),
             at_ms: super::clock::local_now_ms(),
+            seq: 0,
             incident: false,
         }
     }
@@ -56,6 +164,31 @@ impl Alert {
     /// Marks the alert to be written to incidents.md as well.
     pub fn with_incident(mut self) -> Alert {
         self.incident = true;
+        self
+    }
+
+    /// The request or channel concerned, e.g. `GET /api/v3/time`.
+    pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Alert {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// The HTTP status and Binance code of the answer, as far as there was one.
+    pub fn with_answer(mut self, http_status: Option<u16>, code: Option<i64>) -> Alert {
+        self.http_status = http_status;
+        self.code = code;
+        self
+    }
+
+    /// A better fix hint than the kind's usual one.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Alert {
+        self.hint = hint.into();
+        self
+    }
+
+    /// What the server did, when it is more than the kind's usual action.
+    pub fn with_action(mut self, action: impl Into<String>) -> Alert {
+        self.action = action.into();
         self
     }
 }
@@ -70,6 +203,8 @@ pub trait AlertRecorder: Send + Sync + std::fmt::Debug {
 pub struct Alerts {
     sender: broadcast::Sender<Alert>,
     recent: Arc<Mutex<VecDeque<Alert>>>,
+    /// The last `seq` given out.
+    last_seq: Arc<AtomicU64>,
     recorder: Option<Arc<dyn AlertRecorder>>,
 }
 
@@ -78,6 +213,7 @@ impl Default for Alerts {
         Alerts {
             sender: broadcast::channel(KEEP).0,
             recent: Arc::default(),
+            last_seq: Arc::default(),
             recorder: None,
         }
     }
@@ -91,23 +227,30 @@ impl Alerts {
     }
 
     /// Logs, keeps, records and broadcasts an alert.
-    pub fn raise(&self, alert: Alert) {
+    pub fn raise(&self, mut alert: Alert) {
         match alert.level {
-            AlertLevel::Notice => tracing::info!(environment = %alert.environment, "{}", alert.message),
-            AlertLevel::Warning => tracing::warn!(environment = %alert.environment, "{}", alert.message),
-            AlertLevel::Error => tracing::error!(environment = %alert.environment, "{}", alert.message),
+            AlertLevel::Notice => {
+                tracing::info!(environment = %alert.environment, kind = ?alert.kind, "{}", alert.message)
+            }
+            AlertLevel::Warning => {
+                tracing::warn!(environment = %alert.environment, kind = ?alert.kind, "{}", alert.message)
+            }
+            AlertLevel::Error => {
+                tracing::error!(environment = %alert.environment, kind = ?alert.kind, "{}", alert.message)
+            }
         }
         if alert.incident
             && let Some(recorder) = &self.recorder
         {
             recorder.record(&alert);
         }
-        if let Ok(mut recent) = self.recent.lock() {
-            if recent.len() >= KEEP {
-                recent.pop_front();
-            }
-            recent.push_back(alert.clone());
+        // Numbered, kept and sent under one lock, so `recent` and the channel agree on the order.
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        alert.seq = self.last_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        if recent.len() >= KEEP {
+            recent.pop_front();
         }
+        recent.push_back(alert.clone());
         // No subscriber is not an error: the alert is still logged and kept.
         let _ = self.sender.send(alert);
     }
@@ -146,14 +289,22 @@ mod tests {
         let kept = Arc::new(Kept::default());
         let alerts = Alerts::default().with_recorder(kept.clone());
         let mut rx = alerts.subscribe();
-        alerts.raise(Alert::new(AlertLevel::Error, Environment::Testnet, "banned"));
-        alerts.raise(Alert::new(AlertLevel::Warning, Environment::Demo, "drift").with_incident());
+        alerts.raise(Alert::new(
+            AlertLevel::Error,
+            Environment::Testnet,
+            AlertKind::Ban,
+            "banned",
+        ));
+        alerts
+            .raise(Alert::new(AlertLevel::Warning, Environment::Demo, AlertKind::ClockDrift, "drift").with_incident());
         let first = rx.recv().await.expect("alert");
         assert_eq!(
             (first.level, first.logger.as_str()),
             (AlertLevel::Error, "binance.testnet")
         );
+        assert_eq!((first.kind, first.seq), (AlertKind::Ban, 1));
         assert_eq!(alerts.recent().len(), 2);
+        assert_eq!(alerts.recent()[1].seq, 2);
         assert_eq!(kept.0.lock().expect("lock").as_slice(), ["drift"]);
     }
 
@@ -161,7 +312,12 @@ mod tests {
     fn raising_without_subscribers_is_fine_and_bounded() {
         let alerts = Alerts::default();
         for i in 0..100 {
-            alerts.raise(Alert::new(AlertLevel::Warning, Environment::Production, format!("{i}")));
+            alerts.raise(Alert::new(
+                AlertLevel::Warning,
+                Environment::Production,
+                AlertKind::RateLimit,
+                format!("{i}"),
+            ));
         }
         let recent = alerts.recent();
         assert_eq!(recent.len(), KEEP);

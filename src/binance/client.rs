@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 
-use super::alert::{Alert, AlertLevel, Alerts};
+use super::alert::{Alert, AlertKind, AlertLevel, Alerts};
 use super::circuit::Circuit;
 use super::clock::{Clock, local_now_ms};
 use super::error::{BinanceError, codes};
@@ -169,9 +169,10 @@ impl BinanceClient {
         self.governor.budget(self.clock.now_ms())
     }
 
-    /// The circuit breaker: state, consecutive failures, end of the cool-down (ms since epoch).
+    /// The circuit breaker: state, consecutive failures, end of the cool-down (ms since epoch,
+    /// Binance's clock, like the budget's times).
     pub fn circuit(&self) -> (super::circuit::CircuitState, u32, Option<i64>) {
-        self.circuit.status(local_now_ms())
+        self.circuit.status(self.clock.now_ms())
     }
 
     pub fn environment(&self) -> Environment {
@@ -248,8 +249,10 @@ impl BinanceClient {
                 Alert::new(
                     AlertLevel::Warning,
                     self.environment,
+                    AlertKind::ClockDrift,
                     format!("clock drift on {}: {warning}", self.environment),
                 )
+                .with_endpoint("GET /api/v3/time")
                 .with_incident(),
             );
         }

@@ -151,14 +151,20 @@ pub enum BinanceError {
     /// The environment cannot be used right now and nothing was sent: switched off by
     /// `BINANCE_TESTNET=1`, banned by Binance (418), inside a rate-limit wait, or unreachable
     /// (circuit open). See [`Unavailable`].
-    #[error("{}", reason.describe(*environment))]
+    #[error("{}", reason.describe(*environment, *now_ms))]
     EnvironmentDisabled {
         environment: Environment,
         reason: Unavailable,
+        /// Binance's time when the request was refused (ms since epoch, by the measured
+        /// offset), the clock every time in `reason` is on.
+        now_ms: i64,
     },
 }
 
-/// Why requests to an environment are refused before sending. Times are ms since epoch.
+/// Why requests to an environment are refused before sending. Times are ms since epoch on
+/// Binance's clock (the local clock corrected by the measured offset), like every time the
+/// client shows: a ban's end comes from Binance, and mixing it with local times would put the
+/// two sides of one message on different clocks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unavailable {
     /// Production is switched off by `BINANCE_TESTNET=1`.
@@ -184,28 +190,31 @@ impl Unavailable {
         }
     }
 
-    pub fn describe(&self, environment: Environment) -> String {
+    /// The refusal in words; `now_ms` is Binance's time now, for the "(in N s)".
+    pub fn describe(&self, environment: Environment, now_ms: i64) -> String {
         match self {
             Unavailable::TestnetOnly => format!("the {environment} environment is disabled by BINANCE_TESTNET=1"),
             Unavailable::Banned { until_ms } => format!(
                 "Binance banned this IP on {environment} (HTTP 418) until {}; no request was sent",
-                plain_time(*until_ms)
+                plain_time(*until_ms, now_ms)
             ),
             Unavailable::RateLimited { retry_at_ms, why } => format!(
                 "{environment} rate limit: {why}; no request was sent, retry after {}",
-                plain_time(*retry_at_ms)
+                plain_time(*retry_at_ms, now_ms)
             ),
             Unavailable::CircuitOpen { failures, retry_at_ms } => format!(
                 "binance {environment} unreachable {failures} times in a row; not trying again until {}",
-                plain_time(*retry_at_ms)
+                plain_time(*retry_at_ms, now_ms)
             ),
         }
     }
 }
 
-/// `12:34:56 UTC (in 23 s)` for a time within a day from now, else with the date.
-pub fn plain_time(ms: i64) -> String {
-    let now = super::clock::local_now_ms();
+/// `12:34:56 UTC (in 23 s)` for a time within a day of `now_ms`, else with the date. Both are
+/// ms since epoch on the same clock (the client's: Binance's, by the measured offset), so the
+/// time shown and the seconds left agree.
+pub fn plain_time(ms: i64, now_ms: i64) -> String {
+    let now = now_ms;
     let text = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
         .and_then(|t| {
@@ -252,6 +261,17 @@ impl BinanceError {
         }
     }
 
+    /// The request concerned (`DELETE /api/v3/order`), when one was sent.
+    pub fn endpoint(&self) -> Option<&str> {
+        match self {
+            BinanceError::Api { endpoint, .. }
+            | BinanceError::Http { endpoint, .. }
+            | BinanceError::Transport { endpoint, .. }
+            | BinanceError::Decode { endpoint, .. } => Some(endpoint),
+            BinanceError::MissingCredentials { .. } | BinanceError::EnvironmentDisabled { .. } => None,
+        }
+    }
+
     /// The HTTP status, when there was an answer.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -291,7 +311,7 @@ impl BinanceError {
             BinanceError::MissingCredentials { key_var, secret_var, key_path_var, .. } => format!(
                 "Ask the human to set {key_var} and {secret_var} (or {key_path_var}, the path of an Ed25519 private key file) in the MCP client's env for this server, then restart it. Keys are never tool arguments."
             ),
-            BinanceError::EnvironmentDisabled { environment, reason } => match reason {
+            BinanceError::EnvironmentDisabled { environment, reason, .. } => match reason {
                 Unavailable::TestnetOnly => {
                     "Use environment \"testnet\", or unset BINANCE_TESTNET to enable production.".into()
                 }
@@ -312,6 +332,27 @@ impl BinanceError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_times_count_down_on_the_clock_they_are_given() {
+        // 2026-11-25 12:00:00 UTC, and 23.5 s later.
+        let now = 1_795_608_000_000;
+        assert_eq!(plain_time(now + 23_500, now), "12:00:23 UTC (in 24 s)");
+        assert_eq!(plain_time(now - 5_000, now), "11:59:55 UTC");
+        assert_eq!(
+            plain_time(now + 2 * 86_400_000, now),
+            "2026-11-27 12:00:00 UTC (in 172800 s)"
+        );
+        let refused = BinanceError::EnvironmentDisabled {
+            environment: Environment::Testnet,
+            reason: Unavailable::Banned { until_ms: now + 60_000 },
+            now_ms: now,
+        };
+        assert_eq!(
+            refused.to_string(),
+            "Binance banned this IP on testnet (HTTP 418) until 12:01:00 UTC (in 60 s); no request was sent"
+        );
+    }
 
     #[test]
     fn every_common_code_has_a_hint() {

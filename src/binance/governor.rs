@@ -1,7 +1,9 @@
 //! The request budget of one environment, shared by every server process on the machine (two
 //! agents on one IP share one Binance budget): used weight and order counts per clock-aligned
-//! window, a `Retry-After` in force and any ban, in `ratelimit.json` in the memory folder,
-//! read-modify-written under an exclusive file lock. The file is advisory and tiny, so it is
+//! window, a `Retry-After` in force and any ban, in `ratelimit.json` in the memory folder, one
+//! entry per environment and base URL (`"testnet https://testnet.binance.vision"`: a ban is a
+//! host's), read-modify-written under an exclusive file lock. Times are ms since epoch on
+//! Binance's clock. The file is advisory and tiny, so it is
 //! never fsynced; if it cannot be used, the process keeps the same state in memory.
 //!
 //! Before a request: refuse while banned, wait (at most `max_wait`) or refuse inside a
@@ -300,16 +302,29 @@ impl Governor {
         f(self.entry(&mut all))
     }
 
+    /// The entry's key in the file: the environment and its base URL. A budget and a ban belong
+    /// to a host, so a process pointed at another URL for the same environment (an emulator, a
+    /// proxy) keeps its own entry instead of resetting this one.
+    fn key(&self) -> String {
+        format!("{} {}", self.environment, self.base_url)
+    }
+
     fn entry<'a>(&self, all: &'a mut BTreeMap<String, EnvState>) -> &'a mut EnvState {
-        let state = all.entry(self.environment.as_str().to_owned()).or_default();
-        if state.base_url != self.base_url {
-            // Another host is another budget.
-            *state = EnvState {
-                base_url: self.base_url.clone(),
-                ..EnvState::default()
-            };
+        let key = self.key();
+        // Files written before the key named the URL kept one entry per environment: this URL
+        // takes it over when it was written for it (a ban survives the upgrade).
+        if !all.contains_key(&key)
+            && all
+                .get(self.environment.as_str())
+                .is_some_and(|old| old.base_url == self.base_url)
+            && let Some(old) = all.remove(self.environment.as_str())
+        {
+            all.insert(key.clone(), old);
         }
-        state
+        all.entry(key).or_insert_with(|| EnvState {
+            base_url: self.base_url.clone(),
+            ..EnvState::default()
+        })
     }
 
     fn warn_once(&self, path: &Path, error: &std::io::Error) {
@@ -643,6 +658,55 @@ mod tests {
         assert!(other.admit(weight(1), now).await.is_ok());
         let moved = Governor::new(Environment::Testnet, "http://y", Some(dir.path()), Duration::ZERO);
         assert!(moved.admit(weight(1), now).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn each_base_url_keeps_its_own_entry_and_processes_on_one_url_share_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let now = || T0 + 1_000;
+        let official = Governor::new(Environment::Testnet, "http://x", Some(dir.path()), Duration::ZERO);
+        let until = official.ban(Some(T0 + 600_000), T0);
+        // A second process for the same environment on another host: its own budget...
+        let proxy = Governor::new(Environment::Testnet, "http://y", Some(dir.path()), Duration::ZERO);
+        proxy.admit(weight(1), now).await.expect("not banned on another host");
+        proxy.retry_after(T0 + 30_000, false);
+        // ...which neither resets the first host's ban nor takes it.
+        let official_again = Governor::new(Environment::Testnet, "http://x", Some(dir.path()), Duration::ZERO);
+        assert_eq!(
+            official_again.admit(weight(1), now).await.expect_err("still banned"),
+            Unavailable::Banned { until_ms: until }
+        );
+        assert_eq!(official_again.budget(T0 + 2_000).retry_after_until_ms, None);
+        let proxy_again = Governor::new(Environment::Testnet, "http://y", Some(dir.path()), Duration::ZERO);
+        assert_eq!(proxy_again.budget(T0 + 2_000).retry_after_until_ms, Some(T0 + 30_000));
+        assert_eq!(proxy_again.budget(T0 + 2_000).banned_until_ms, None);
+        let text = std::fs::read_to_string(dir.path().join(STATE_FILE)).expect("state");
+        let all: BTreeMap<String, EnvState> = serde_json::from_str(&text).expect("json");
+        assert_eq!(
+            all.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["testnet http://x", "testnet http://y"]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_entry_keyed_by_environment_alone_is_taken_over_by_its_url() {
+        let dir = tempfile::tempdir().expect("dir");
+        let old = BTreeMap::from([(
+            "testnet".to_owned(),
+            EnvState {
+                base_url: "http://x".into(),
+                banned_until_ms: T0 + 600_000,
+                ..EnvState::default()
+            },
+        )]);
+        std::fs::write(dir.path().join(STATE_FILE), serde_json::to_string(&old).expect("json")).expect("write");
+        let other = Governor::new(Environment::Testnet, "http://y", Some(dir.path()), Duration::ZERO);
+        assert!(other.admit(weight(1), || T0).await.is_ok());
+        let same = Governor::new(Environment::Testnet, "http://x", Some(dir.path()), Duration::ZERO);
+        assert!(matches!(
+            same.admit(weight(1), || T0).await,
+            Err(Unavailable::Banned { .. })
+        ));
     }
 
     #[tokio::test]

@@ -13,7 +13,7 @@ pub mod trade;
 pub mod transport;
 pub mod ws_api;
 
-pub use alert::{Alert, AlertLevel, AlertRecorder, Alerts};
+pub use alert::{Alert, AlertKind, AlertLevel, AlertRecorder, Alerts};
 pub use client::{
     BinanceClient, HistoryQuery, KlineQuery, OrderListRef, OrderRef, RequestObserver, SignedRequestRecord, Usage,
 };

@@ -14,9 +14,8 @@ use backon::{ExponentialBuilder, Retryable};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::alert::{Alert, AlertLevel};
+use super::alert::{Alert, AlertKind, AlertLevel};
 use super::client::{BinanceClient, SignedRequestRecord, error_from_body};
-use super::clock::local_now_ms;
 use super::error::{BinanceError, Unavailable, codes, plain_time};
 use super::limits::{banned_until_ms, parse_usage_header, request_cost};
 use super::sign::{Credentials, encode_params, signed_query};
@@ -144,13 +143,16 @@ impl BinanceClient {
     }
 
     fn circuit_closed(&self) -> bool {
-        self.circuit.status(local_now_ms()).0 != super::circuit::CircuitState::Open
+        self.circuit.status(self.clock.now_ms()).0 != super::circuit::CircuitState::Open
     }
 
+    /// A refusal before sending; its times are on Binance's clock, like the governor's and the
+    /// circuit's.
     fn refusal(&self, reason: Unavailable) -> BinanceError {
         BinanceError::EnvironmentDisabled {
             environment: self.environment,
             reason,
+            now_ms: self.clock.now_ms(),
         }
     }
 
@@ -171,7 +173,8 @@ impl BinanceClient {
             .admit(cost, || self.clock.now_ms())
             .await
             .map_err(|r| self.refusal(r))?;
-        let permit = self.circuit.admit(local_now_ms()).map_err(|r| self.refusal(r))?;
+        // The circuit keeps Binance's time too, so its cool-down shows on the same clock as a ban.
+        let permit = self.circuit.admit(self.clock.now_ms()).map_err(|r| self.refusal(r))?;
         let endpoint = format!("{method} {path}");
         let (query, unsigned) = match credentials {
             Some(c) => {
@@ -206,7 +209,7 @@ impl BinanceClient {
                     // It may have arrived: keep the weight counted.
                     self.governor.settle(&ticket, &[], false, now);
                 }
-                self.circuit_failure(permit.failure(local_now_ms()));
+                self.circuit_failure(permit.failure(self.clock.now_ms()), &endpoint);
                 self.record_attempt(elapsed, false, &[]);
                 Err(BinanceError::Transport {
                     environment: self.environment,
@@ -219,7 +222,7 @@ impl BinanceClient {
                 let ok = answer.status.is_success();
                 self.governor.settle(&ticket, &answer.usage, ok, now);
                 if answer.status.is_server_error() {
-                    self.circuit_failure(permit.failure(local_now_ms()));
+                    self.circuit_failure(permit.failure(self.clock.now_ms()), &endpoint);
                 } else {
                     permit.success();
                 }
@@ -298,25 +301,58 @@ impl BinanceClient {
         }
     }
 
-    fn circuit_failure(&self, opened_until: Option<i64>) {
+    fn circuit_failure(&self, opened_until: Option<i64>, endpoint: &str) {
         if let Some(until) = opened_until {
-            let (_, failures, _) = self.circuit.status(local_now_ms());
-            self.alerts.raise(Alert::new(
-                AlertLevel::Error,
-                self.environment,
-                format!(
-                    "binance {} unreachable {failures} times in a row; not trying again until {}",
+            let now = self.clock.now_ms();
+            let (_, failures, _) = self.circuit.status(now);
+            self.alerts.raise(
+                Alert::new(
+                    AlertLevel::Error,
                     self.environment,
-                    plain_time(until)
-                ),
-            ));
+                    AlertKind::CircuitOpen,
+                    format!(
+                        "binance {} unreachable {failures} times in a row; not trying again until {}",
+                        self.environment,
+                        plain_time(until, now)
+                    ),
+                )
+                .with_endpoint(endpoint),
+            );
         }
     }
 
-    /// Remembers a 429 (no request inside its Retry-After) or a 418 ban (persisted).
+    /// Remembers a 429 (no request inside its Retry-After) or a 418 ban (persisted). `now_ms`
+    /// is Binance's time: a ban's end in the 418 message is on Binance's clock, and a
+    /// `Retry-After` counts from Binance's now, so every time kept and shown is on that clock.
     fn penalize(&self, error: &BinanceError, now_ms: i64) {
         let code = error.code();
         let limited = matches!(code, Some(codes::TOO_MANY_REQUESTS | codes::TOO_MANY_ORDERS));
+        let env = self.environment;
+        let endpoint = error.endpoint().unwrap_or_default().to_owned();
+        let rate_limited = |until: i64, orders_only: bool| {
+            self.governor.retry_after(until, orders_only);
+            self.count_rate_limited();
+            self.alerts.raise(
+                Alert::new(
+                    AlertLevel::Warning,
+                    env,
+                    AlertKind::RateLimit,
+                    format!(
+                        "Binance rate-limited {env} (HTTP {}{}): no {} to {env} before {}",
+                        error.status().unwrap_or_default(),
+                        code.map(|c| format!(", {c}")).unwrap_or_default(),
+                        if orders_only { "new order" } else { "request" },
+                        plain_time(until, now_ms)
+                    ),
+                )
+                .with_endpoint(endpoint.clone())
+                .with_answer(error.status(), code)
+                .with_action(format!(
+                    "refused further requests to {env} until {}",
+                    plain_time(until, now_ms)
+                )),
+            );
+        };
         match error.status() {
             Some(418) => {
                 let from_message = match error {
@@ -326,15 +362,20 @@ impl BinanceClient {
                 let from_header = error.retry_after_secs().map(|s| now_ms + s as i64 * 1000);
                 let until = self.governor.ban(from_message.or(from_header), now_ms);
                 self.count_rate_limited();
-                self.alerts.raise(Alert::new(
-                    AlertLevel::Error,
-                    self.environment,
-                    format!(
-                        "Binance banned this IP on {env} (HTTP 418) until {}: the server sends nothing to {env} until then, also after a restart",
-                        plain_time(until),
-                        env = self.environment
-                    ),
-                ));
+                self.alerts.raise(
+                    Alert::new(
+                        AlertLevel::Error,
+                        env,
+                        AlertKind::Ban,
+                        format!(
+                            "Binance banned this IP on {env} (HTTP 418) until {}: the server sends nothing to {env} until then, also after a restart",
+                            plain_time(until, now_ms)
+                        ),
+                    )
+                    .with_endpoint(endpoint.clone())
+                    .with_answer(error.status(), code)
+                    .with_action(format!("refused further requests to {env} until {}", plain_time(until, now_ms))),
+                );
             }
             Some(429) => {
                 let until = match error.retry_after_secs() {
@@ -342,13 +383,11 @@ impl BinanceClient {
                     // No Retry-After: the minute window has to pass.
                     None => super::limits::window_start(now_ms, 60_000) + 60_000,
                 };
-                self.governor.retry_after(until, code == Some(codes::TOO_MANY_ORDERS));
-                self.count_rate_limited();
+                rate_limited(until, code == Some(codes::TOO_MANY_ORDERS));
             }
             _ if limited => {
                 let until = now_ms + error.retry_after_secs().unwrap_or(10) as i64 * 1000;
-                self.governor.retry_after(until, code == Some(codes::TOO_MANY_ORDERS));
-                self.count_rate_limited();
+                rate_limited(until, code == Some(codes::TOO_MANY_ORDERS));
             }
             _ => {}
         }
@@ -366,17 +405,19 @@ impl BinanceClient {
         let now = self.clock.now_ms();
         let budget = self.governor.budget(now);
         match (error.status(), budget.banned_until_ms, budget.retry_after_until_ms) {
-            (Some(418), Some(until), _) => format!("refused further requests to {env} until {}", plain_time(until)),
+            (Some(418), Some(until), _) => {
+                format!("refused further requests to {env} until {}", plain_time(until, now))
+            }
             (Some(429), _, Some(until)) => {
                 format!(
                     "returned the error to the agent; no request to {env} until {}",
-                    plain_time(until)
+                    plain_time(until, now)
                 )
             }
-            _ => match self.circuit.status(local_now_ms()) {
+            _ => match self.circuit.status(now) {
                 (super::circuit::CircuitState::Open, failures, Some(until)) => format!(
                     "returned the error to the agent; {env} failed {failures} times in a row, so no request until {}",
-                    plain_time(until)
+                    plain_time(until, now)
                 ),
                 _ => "returned the error to the agent".to_owned(),
             },
@@ -406,6 +447,7 @@ mod tests {
         let refused = BinanceError::EnvironmentDisabled {
             environment: Environment::Testnet,
             reason: Unavailable::Banned { until_ms: 0 },
+            now_ms: 0,
         };
         assert!(!retryable_read(&refused));
     }

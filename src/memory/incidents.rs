@@ -6,8 +6,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::{Memory, MemoryError};
-use crate::binance::BinanceError;
 use crate::binance::clock::local_now_ms;
+use crate::binance::{Alert, BinanceError};
 use crate::config::Environment;
 
 pub const INCIDENTS_FILE: &str = "incidents.md";
@@ -31,8 +31,11 @@ pub fn current_tool() -> Option<String> {
 /// What happened, for one entry.
 #[derive(Clone, Debug)]
 pub struct Incident {
+    /// The cause in a few words (`cancel timer failed`, `IP banned`) for events that are not one
+    /// failed request; `None` for a request's failure, which its code or status names.
+    pub cause: Option<String>,
     pub environment: Environment,
-    /// e.g. `GET /api/v3/exchangeInfo`.
+    /// e.g. `GET /api/v3/exchangeInfo`; empty when no request or channel is concerned.
     pub endpoint: String,
     pub http_status: Option<u16>,
     /// The Binance code, when Binance sent one.
@@ -50,7 +53,11 @@ impl Incident {
             (None, Some(s)) => format!("http{s}"),
             (None, None) => "transport".to_owned(),
         };
-        format!("{}|{code}|{}", self.environment, self.endpoint)
+        match &self.cause {
+            // An event is counted with its own kind: a failed timer is not a failed read.
+            Some(cause) => format!("{}|{cause}|{code}|{}", self.environment, self.endpoint),
+            None => format!("{}|{code}|{}", self.environment, self.endpoint),
+        }
     }
 }
 
@@ -86,17 +93,23 @@ const MARK: &str = "<!-- incident ";
 
 fn entry(i: &Incident, key: &str, now: i64) -> String {
     let at = human_time(now);
-    let what = match (i.code, i.http_status) {
-        (Some(code), _) => format!("Binance {code}"),
-        (None, Some(status)) => format!("HTTP {status}"),
+    let answer = match (i.code, i.http_status) {
+        (Some(code), _) => Some(format!("Binance {code}")),
+        (None, Some(status)) => Some(format!("HTTP {status}")),
+        (None, None) => None,
+    };
+    let what = match (&i.cause, answer) {
+        (Some(cause), Some(answer)) => format!("{cause} · {answer}"),
+        (Some(cause), None) => cause.clone(),
+        (None, Some(answer)) => answer,
         (None, None) => "transport failure".to_owned(),
     };
+    let endpoint = if i.endpoint.is_empty() { "(none)" } else { &i.endpoint };
     let tool = current_tool().unwrap_or_else(|| "(none)".to_owned());
     let status = i.http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
     format!(
         "\n## {at} · {env} · {what}\n{MARK}key=\"{key}\" last_ms={now} count=1 -->\n- tool: {tool}\n- endpoint: {endpoint}{status}\n- message: {message}\n- server action: {action}\n- fix hint: {hint}\n- occurrences: 1 (last {at})\n",
         env = i.environment,
-        endpoint = i.endpoint,
         message = one_line(&i.message),
         action = lasting(&i.action),
         hint = i.hint,
@@ -178,6 +191,21 @@ pub fn human_time(ms: i64) -> String {
 }
 
 impl Incident {
+    /// The entry for an alert that asked for one: filed under the alert's own kind, endpoint,
+    /// status, code and hint, never under a stand-in.
+    pub fn from_alert(alert: &Alert) -> Incident {
+        Incident {
+            cause: Some(alert.kind.title().to_owned()),
+            environment: alert.environment,
+            endpoint: alert.endpoint.clone().unwrap_or_default(),
+            http_status: alert.http_status,
+            code: alert.code,
+            message: alert.message.clone(),
+            action: alert.action.clone(),
+            hint: alert.hint.clone(),
+        }
+    }
+
     /// The entry for a client error (none for configuration problems: nothing was sent).
     pub fn from_error(error: &BinanceError, action: &str) -> Option<Incident> {
         let (environment, endpoint, http_status, code, message) = match error {
@@ -216,6 +244,7 @@ impl Incident {
             BinanceError::MissingCredentials { .. } | BinanceError::EnvironmentDisabled { .. } => return None,
         };
         Some(Incident {
+            cause: None,
             environment,
             endpoint,
             http_status,
@@ -233,6 +262,7 @@ mod tests {
 
     fn incident(code: i64) -> Incident {
         Incident {
+            cause: None,
             environment: Environment::Testnet,
             endpoint: "GET /api/v3/ticker/price".into(),
             http_status: Some(400),
@@ -275,6 +305,47 @@ mod tests {
         );
         assert!(!text.contains("(in 23 s)"), "{text}");
         assert!(text.contains("- occurrences: 2"), "{text}");
+    }
+
+    #[test]
+    fn alerts_are_filed_under_their_own_cause_endpoint_code_and_hint() {
+        use crate::binance::{AlertKind, AlertLevel};
+        let dir = tempfile::tempdir().expect("dir");
+        let incidents = Incidents::new(Memory::new(dir.path()));
+        let timer = Alert::new(
+            AlertLevel::Error,
+            Environment::Testnet,
+            AlertKind::CancelTimerFailed,
+            "cancel timer FAILED: BTCUSDT order 7 may still be open",
+        )
+        .with_endpoint("DELETE /api/v3/order")
+        .with_answer(Some(401), Some(-2015));
+        let drift = Alert::new(
+            AlertLevel::Warning,
+            Environment::Testnet,
+            AlertKind::ClockDrift,
+            "clock drift on testnet",
+        )
+        .with_endpoint("GET /api/v3/time");
+        incidents.record(&Incident::from_alert(&timer)).expect("record");
+        incidents.record(&Incident::from_alert(&drift)).expect("record");
+        let text = std::fs::read_to_string(dir.path().join(INCIDENTS_FILE)).expect("read");
+        let (timer_entry, drift_entry) = text.split_at(text.find("· clock drift").expect("drift entry"));
+        assert!(
+            timer_entry.contains("· testnet · cancel timer failed · Binance -2015\n"),
+            "{text}"
+        );
+        assert!(
+            timer_entry.contains("- endpoint: DELETE /api/v3/order (HTTP 401)"),
+            "{text}"
+        );
+        assert!(timer_entry.contains("check it with order_status"), "{text}");
+        assert!(
+            !timer_entry.contains("-1021") && !timer_entry.contains("system clock"),
+            "{text}"
+        );
+        assert!(drift_entry.contains("- endpoint: GET /api/v3/time\n"), "{text}");
+        assert!(drift_entry.contains("Sync the system clock"), "{text}");
     }
 
     #[test]

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{ToolError, ToolOutput, Toolbox, utc};
 use crate::binance::circuit::CircuitState;
-use crate::binance::error::codes;
 use crate::binance::limits::Counter;
 use crate::binance::{Alert, AlertRecorder};
 use crate::config::Environment;
@@ -231,7 +230,8 @@ pub fn server_status(tb: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStat
     })
 }
 
-/// Writes the alerts that no failed request reports (clock drift) to incidents.md.
+/// Writes the alerts that no failed request reports (clock drift, a dropped user-data stream, a
+/// failed cancel timer) to incidents.md, each under its own kind, endpoint, code and hint.
 #[derive(Debug)]
 pub struct AlertIncidents {
     incidents: Incidents,
@@ -247,17 +247,7 @@ impl AlertIncidents {
 
 impl AlertRecorder for AlertIncidents {
     fn record(&self, alert: &Alert) {
-        // Filed under -1021, the error a drifting clock causes when it is not corrected.
-        let incident = Incident {
-            environment: alert.environment,
-            endpoint: "GET /api/v3/time".to_owned(),
-            http_status: None,
-            code: Some(codes::INVALID_TIMESTAMP),
-            message: alert.message.clone(),
-            action: "warned the agent (MCP log notification); signed requests carry the corrected time".to_owned(),
-            hint: "Sync the system clock (NTP, e.g. `timedatectl set-ntp true`); until then signed requests rely on the measured offset.".to_owned(),
-        };
-        if let Err(e) = self.incidents.record(&incident) {
+        if let Err(e) = self.incidents.record(&Incident::from_alert(alert)) {
             tracing::error!(error = %e, "could not write incidents.md");
         }
     }

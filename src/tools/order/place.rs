@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{OrderArgs, check, describe_order, notional, refuse_invalid};
-use crate::binance::alert::{Alert, AlertLevel};
+use crate::binance::alert::{Alert, AlertKind, AlertLevel};
 use crate::binance::clock::local_now_ms;
 use crate::binance::error::codes;
 use crate::binance::model::{NewOrder, OrderReport, OrderType, Side, SymbolInfo};
@@ -146,15 +146,22 @@ pub(super) fn record_rejected(
 /// notification), because an order whose fate was unknown is a critical event. `what` names the
 /// write, e.g. "order placement"; the order and list paths both report through here.
 pub(super) fn report_lost_answer(tb: &Toolbox, env: Environment, error: &BinanceError, what: &str, action: String) {
-    if let Some(mut incident) = crate::memory::incidents::Incident::from_error(error, "") {
-        incident.action = action.clone();
-        record_incident(tb, &incident);
-    }
-    tb.client(env).alerts().raise(Alert::new(
+    let mut alert = Alert::new(
         AlertLevel::Error,
         env,
+        AlertKind::OrderAnswerLost,
         format!("{what} answer lost on {env}: {action}"),
-    ));
+    )
+    .with_action(action.clone());
+    // The incident is the record; the alert carries the same facts to the client.
+    if let Some(mut incident) = crate::memory::incidents::Incident::from_error(error, "") {
+        incident.action = action;
+        record_incident(tb, &incident);
+        alert = alert
+            .with_endpoint(incident.endpoint.clone())
+            .with_answer(incident.http_status, incident.code);
+    }
+    tb.client(env).alerts().raise(alert);
 }
 
 /// incidents.md is best effort here: the order's outcome is already in the ledger.
