@@ -302,6 +302,11 @@ async fn typed_needs_the_side_and_symbol_typed_by_the_human() {
         "Self-trade prevention: EXPIRE_MAKER",
         "600 s",
         "type exactly: BUY BTCUSDT",
+        // The money at stake, from the desk: the worst case and the day's total against the limit.
+        "Worst case: up to ",
+        " USDT committed",
+        "Today's production total after this: ",
+        "(daily limit 500 USDT)",
     ] {
         assert!(message.contains(needle), "{needle:?} not in {message}");
     }
