@@ -1,6 +1,6 @@
 //! Cancel timers of `order_place … cancel_after_seconds`: when a timer is due, whatever the
 //! order has not filled is canceled and the outcome is journaled and announced. Timers live in
-//! the ledger (`cancel_timer_set` / `cancel_timer_done`), so a restarted server resumes the ones
+//! the store (`cancel_timer_set` / `cancel_timer_done`), so a restarted server resumes the ones
 //! still pending, and one whose order ended meanwhile only records that it had nothing to do.
 
 use std::sync::{Arc, Mutex};
@@ -47,8 +47,8 @@ impl Default for Timers {
 }
 
 impl Timers {
-    /// Hands a timer (already in the ledger) to the running task. Without one (the `call`
-    /// command), the next `serve` picks it up from the ledger.
+    /// Hands a timer (already in the store) to the running task. Without one (the `call`
+    /// command), the next `serve` picks it up from the store.
     pub fn schedule(&self, timer: PendingTimer) {
         let _ = self.sender.send(timer);
     }
@@ -59,25 +59,25 @@ impl Timers {
     }
 }
 
-/// Resumes the ledger's pending timers and runs new ones as `order_place` schedules them.
+/// Resumes the store's pending timers and runs new ones as `order_place` schedules them.
 pub fn start(tb: &Arc<Toolbox>) {
     let Some(mut receiver) = tb.timers().receiver.lock().ok().and_then(|mut r| r.take()) else {
         return;
     };
     let tb = tb.clone();
-    // Reading the ledger happens in the task, off the start-up path.
+    // Reading the store happens in the task, off the start-up path.
     tokio::spawn(async move {
         let pending = match tb.store().and_then(|store| store.pending_timers()) {
             Ok(pending) => pending,
             Err(e) => {
-                tracing::error!(error = %e, "cannot read the ledger: pending cancel timers not resumed");
+                tracing::error!(error = %e, "cannot read the store: pending cancel timers not resumed");
                 Vec::new()
             }
         };
         if !pending.is_empty() {
-            tracing::info!(count = pending.len(), "resuming cancel timers from the ledger");
+            tracing::info!(count = pending.len(), "resuming cancel timers from the store");
         }
-        // A timer armed while the ledger was being read arrives both ways: it runs once.
+        // A timer armed while the store was being read arrives both ways: it runs once.
         let mut started = std::collections::HashSet::new();
         for timer in pending {
             if started.insert((timer.environment, timer.order_id)) {

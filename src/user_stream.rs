@@ -1,17 +1,17 @@
 //! The user-data subscription of each environment with keys: a background WebSocket API
 //! connection that journals every event Binance pushes (`executionReport`, `listStatus`,
-//! `outboundAccountPosition`, `balanceUpdate`, `eventStreamTerminated`) to the ledger.
+//! `outboundAccountPosition`, `balanceUpdate`, `eventStreamTerminated`) to the store.
 //!
 //! Binance removed the listenKey flow in 2026; events come only over the WebSocket API. HMAC
 //! and RSA keys subscribe with `userDataStream.subscribe.signature`; Ed25519 keys log the
 //! session on (`session.logon`) and then `userDataStream.subscribe`. A dropped connection is
 //! reopened with exponential backoff, a connection is renewed before Binance's 24-hour limit,
-//! and after every (re)subscription the orders the ledger believes open are reconciled by REST,
+//! and after every (re)subscription the orders the store believes open are reconciled by REST,
 //! so an event missed in a gap is still journaled. Nothing here blocks the server's start.
 //!
 //! Testnet and demo subscribe at start. Production subscribes only once the human has agreed
 //! to a production order in this session (an accepted `order_place` / `order_list_place` with
-//! `confirm_production: true`), or at start when the ledger holds production orders the server
+//! `confirm_production: true`), or at start when the store holds production orders the server
 //! placed and believes open (or cancel timers to run): a signed production call is never made
 //! for nothing the human confirmed. No connection is opened while the environment is banned,
 //! inside a `Retry-After`, or behind an open circuit breaker.
@@ -147,7 +147,7 @@ pub fn start(tb: &Arc<Toolbox>) {
             continue;
         }
         let tb_task = tb.clone();
-        // Reading the ledger happens in the task, off the start-up path.
+        // Reading the store happens in the task, off the start-up path.
         let task = tokio::spawn(async move {
             if env == Environment::Production && !production_orders_to_follow(&tb_task) {
                 let streams = tb_task.user_streams().clone();
@@ -165,7 +165,7 @@ pub fn start(tb: &Arc<Toolbox>) {
     }
 }
 
-/// Whether the ledger holds production orders this server placed and believes open, or
+/// Whether the store holds production orders this server placed and believes open, or
 /// production cancel timers: following them was part of what the human confirmed.
 fn production_orders_to_follow(tb: &Toolbox) -> bool {
     let Ok(store) = tb.store() else { return false };
@@ -383,7 +383,7 @@ async fn session(
     }
 }
 
-/// Writes one event to the ledger with the fields the journal's questions need.
+/// Writes one event to the store with the fields the journal's questions need.
 pub fn journal(tb: &Toolbox, env: Environment, event: Value) {
     let kind = event.get("e").and_then(Value::as_str).unwrap_or("unknown").to_owned();
     let text = |key: &str| event.get(key).and_then(Value::as_str).map(str::to_owned);
@@ -438,7 +438,7 @@ pub fn record_reconciliation(
     Ok(())
 }
 
-/// Compares the orders the ledger believes open with Binance's answer and journals every
+/// Compares the orders the store believes open with Binance's answer and journals every
 /// difference as a `reconciliation` event. Returns how many orders it journaled.
 pub async fn reconcile(tb: &Toolbox, env: Environment) -> Result<usize, crate::tools::ToolError> {
     let believed = tb.store()?.open_orders_believed(env)?;

@@ -167,3 +167,37 @@ async fn halt_cancel_open_leaves_no_open_order_and_asks_before_production() {
     let audit = memory_cli(mcp.home.path(), &["audit"]);
     assert!(audit.contains("kill switch halt: runaway agent"), "{audit}");
 }
+
+#[tokio::test]
+async fn the_first_production_list_of_a_shape_gets_a_runbook_entry() {
+    let ex = Exchanges::start().await;
+    let mcp = connect(&ex.env_with_production_keys(), &[]).await;
+    let bracket = |env: &str, bid: &str, ask: &str, test_only: bool| {
+        let quantity = qty_within_limit(&price_near(ask, "1.05", "0.01"), "0.4", "0.00001");
+        json!({
+            "list_type": "oco", "symbol": "BTCUSDT", "side": "SELL", "quantity": quantity,
+            "environment": env, "test_only": test_only, "confirm_production": env == "production",
+            "legs": [
+                {"role": "above", "type": "LIMIT_MAKER", "price": price_near(ask, "1.05", "0.01")},
+                {"role": "below", "type": "STOP_LOSS_LIMIT", "stop_price": price_near(bid, "0.95", "0.01"),
+                 "price": price_near(bid, "0.94", "0.01"), "time_in_force": "GTC"}
+            ]
+        })
+    };
+    let (bid, ask) = mcp.book("BTCUSDT", "testnet").await;
+    mcp.ok("order_list_place", bracket("testnet", &bid, &ask, true)).await;
+    let (bid, ask) = mcp.book("BTCUSDT", "production").await;
+    mcp.ok("order_list_place", bracket("production", &bid, &ask, true))
+        .await;
+    let placed = mcp
+        .ok("order_list_place", bracket("production", &bid, &ask, false))
+        .await;
+    assert_eq!(placed["list_status"], "EXECUTING", "{placed}");
+    let runbooks = std::fs::read_to_string(mcp.home.path().join("runbooks.md")).expect("runbooks");
+    assert!(
+        runbooks.contains("first production OCO list of this shape"),
+        "{runbooks}"
+    );
+    assert!(runbooks.contains("reconcile: the list is EXECUTING"), "{runbooks}");
+    assert!(runbooks.contains("Filters used:"), "{runbooks}");
+}

@@ -16,6 +16,10 @@ use crate::config::Environment;
 
 pub const SNAPSHOT_DIR: &str = "snapshots";
 
+/// How many validation captures are kept per environment and symbol (`checks/`); older ones are
+/// removed as new ones are written, so the folder cannot grow without limit.
+pub const CHECKS_KEPT: usize = 200;
+
 /// One listed snapshot.
 #[derive(Clone, Debug, Serialize, JsonSchema, PartialEq, Eq)]
 pub struct SnapshotEntry {
@@ -129,6 +133,7 @@ impl Snapshots {
             .collect();
         let file = format!("{}-{tool}.json", stamp(local_now_ms()));
         write_atomic(&self.memory, &dir, &file, &pretty(capture))?;
+        prune_oldest(&dir, CHECKS_KEPT);
         Ok(format!("{}/{symbol}/checks/{file}", env.as_str()))
     }
 
@@ -275,9 +280,48 @@ fn show(v: Option<&Value>) -> String {
     }
 }
 
+/// Removes all but the newest `keep` captures in `dir` (names start with their UTC stamp, so
+/// they sort by age). Best effort: a capture that cannot be removed stays.
+fn prune_oldest(dir: &std::path::Path, keep: usize) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    let mut names: Vec<std::path::PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    if names.len() <= keep {
+        return;
+    }
+    names.sort();
+    for old in &names[..names.len() - keep] {
+        if let Err(e) = fs::remove_file(old) {
+            tracing::debug!(file = %old.display(), error = %e, "could not prune an old capture");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_newest_checks_are_kept() {
+        let dir = tempfile::tempdir().expect("dir");
+        for i in 0..12 {
+            fs::write(
+                dir.path().join(format!("2026-12-05T10-00-{i:02}Z-order_test.json")),
+                b"{}",
+            )
+            .expect("write");
+        }
+        prune_oldest(dir.path(), 5);
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .expect("read")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        left.sort();
+        assert_eq!(left.len(), 5);
+        assert!(left[0].starts_with("2026-12-05T10-00-07Z"), "{left:?}");
+    }
     use serde_json::json;
 
     fn symbol(tick: &str) -> Value {

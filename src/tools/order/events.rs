@@ -1,5 +1,5 @@
 //! `order_events`: what the exchange reported about orders, read from the journal in the
-//! ledger (user-data events and reconciliations); and the journal check `order_status` adds to
+//! store (user-data events and reconciliations); and the journal check `order_status` adds to
 //! Binance's REST answer.
 
 use rust_decimal::Decimal;

@@ -2,7 +2,7 @@
 //! gate as a single order: every leg is validated against the filters, every leg is tested at
 //! Binance (`test_only: true`; Binance has no test endpoint for lists, so each leg is tested as
 //! the order it will become), production needs confirmation and a rehearsal of the list's shape,
-//! client ids are reserved in the ledger before sending, and a lost answer is reconciled by the
+//! client ids are reserved in the store before sending, and a lost answer is reconciled by the
 //! list client id, never re-sent.
 
 use std::time::Duration;
@@ -233,6 +233,7 @@ pub async fn order_list_place(
         rehearsal_required,
         what: "list",
     };
+    let first_of_shape = env == Environment::Production && !tb.store()?.shape_accepted(env, &shape)?;
     // DESIGN §4 step 3, as for one order: one transaction checks and reserves.
     let reservation = tb.store()?.reserve(&request, &prefs, || {
         guard::require_trading_allowed(tb.config(), tb.memory())
@@ -251,7 +252,7 @@ pub async fn order_list_place(
         .await;
     match sent {
         Ok(report) => {
-            record_accepted(tb, env, &plan, &report, Some(shape))?;
+            record_accepted(tb, env, &plan, &report, Some(shape.clone()))?;
             let confirmed = tb
                 .client(env)
                 .query_order_list(&OrderListRef::ClientId(list_client_order_id.clone()))
@@ -260,6 +261,21 @@ pub async fn order_list_place(
             let status = confirmed
                 .map(|q| q.list_order_status)
                 .unwrap_or_else(|_| report.list_order_status.clone());
+            if first_of_shape {
+                super::place::append_runbook(
+                    tb,
+                    &format!("first production {} list of this shape: {shape}", plan.list_type.as_str().to_uppercase()),
+                    &[
+                        "order_list_place with test_only: true: every leg passed the local filters and Binance's test (the shape was rehearsed on testnet or demo before)".to_owned(),
+                        format!("order_list_place: {}, list client order id {list_client_order_id}", plan.describe()),
+                        format!(
+                            "reconcile: the list is {status}{}",
+                            super::place::provisional_note(provisional)
+                        ),
+                    ],
+                    &symbol_info,
+                );
+            }
             Ok(OrderListOutput {
                 environment: env,
                 mode: "live".into(),
@@ -343,7 +359,7 @@ async fn test_list(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result
     })
 }
 
-/// Every leg goes to the ledger as an accepted order, so events and reconciliations follow it.
+/// Every leg goes to the store as an accepted order, so events and reconciliations follow it.
 fn record_accepted(
     tb: &Toolbox,
     env: Environment,

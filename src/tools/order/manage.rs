@@ -322,7 +322,7 @@ pub async fn order_history(tb: &Toolbox, args: HistoryArgs) -> Result<OrdersOutp
     Ok(orders_output(env, orders))
 }
 
-/// A cancel goes to the ledger under the client id of the canceled order.
+/// A cancel goes to the store under the client id of the canceled order.
 fn record_canceled(tb: &Toolbox, env: Environment, symbol: &str, report: &OrderReport) -> Result<(), ToolError> {
     let now = local_now_ms();
     tb.store()?.record(&LedgerEvent::OrderCanceled {

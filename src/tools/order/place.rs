@@ -1,4 +1,4 @@
-//! `order_place`: the gate, the ledger, the request, and reconciliation of unknown outcomes;
+//! `order_place`: the gate, the store, the request, and reconciliation of unknown outcomes;
 //! paper fills and the first-success runbook.
 
 use std::time::Duration;
@@ -53,7 +53,7 @@ pub struct CancelTimer {
     /// UTC time the unfilled rest is canceled.
     pub due_at: String,
     pub due_ms: i64,
-    /// False under `binance-mcp call`: the timer waits in the ledger for the next `serve`.
+    /// False under `binance-mcp call`: the timer waits in the store for the next `serve`.
     pub running: bool,
 }
 
@@ -117,7 +117,7 @@ pub(super) fn record_unknown(
     Ok(())
 }
 
-/// Binance refused: an incident saying what the server did, and the refusal in the ledger
+/// Binance refused: an incident saying what the server did, and the refusal in the store
 /// (which gives the test back).
 pub(super) fn record_rejected(
     tb: &Toolbox,
@@ -164,7 +164,7 @@ pub(super) fn report_lost_answer(tb: &Toolbox, env: Environment, error: &Binance
     tb.client(env).alerts().raise(alert);
 }
 
-/// incidents.md is best effort here: the order's outcome is already in the ledger.
+/// incidents.md is best effort here: the order's outcome is already in the store.
 fn record_incident(tb: &Toolbox, incident: &crate::memory::incidents::Incident) {
     if let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(incident) {
         tracing::warn!(error = %err, "could not write incidents.md");
@@ -393,6 +393,40 @@ fn arm_cancel_timer(
 
 /// The first time an order shape succeeds in production, its steps go to runbooks.md.
 fn write_runbook(tb: &Toolbox, out: &PlaceOutput, symbol: &SymbolInfo) {
+    append_runbook(
+        tb,
+        &format!(
+            "first production order of this shape: {}",
+            guard::order_shape(&out.order)
+        ),
+        &[
+            "order_validate: passed the local filters".to_owned(),
+            "order_test: passed on production (and this shape was rehearsed on testnet or demo before)".to_owned(),
+            format!(
+                "order_place: {}, client order id {}",
+                describe_order(&out.order),
+                out.client_order_id
+            ),
+            format!(
+                "reconcile: order_status says {}{}",
+                out.status,
+                provisional_note(out.provisional)
+            ),
+        ],
+        symbol,
+    );
+}
+
+pub(super) fn provisional_note(provisional: bool) -> &'static str {
+    if provisional {
+        " (provisional: not yet confirmed by a query)"
+    } else {
+        ""
+    }
+}
+
+/// Appends a runbook entry: a dated title, the numbered steps that worked, the filters used.
+pub(super) fn append_runbook(tb: &Toolbox, title: &str, steps: &[String], symbol: &SymbolInfo) {
     let at = crate::memory::incidents::human_time(local_now_ms());
     let rules: Vec<String> = symbol
         .filters
@@ -400,18 +434,15 @@ fn write_runbook(tb: &Toolbox, out: &PlaceOutput, symbol: &SymbolInfo) {
         .map(crate::filters::SymbolFilter::describe)
         .map(|r| format!("  - {r}"))
         .collect();
+    let steps: Vec<String> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| format!("{}. {step}", i + 1))
+        .collect();
     let text = format!(
-        "\n## {at} · first production order of this shape: {shape}\n_Written automatically by binance-mcp._\n\n1. order_validate: passed the local filters\n2. order_test: passed on production (and this shape was rehearsed on testnet or demo before)\n3. order_place: {desc}, client order id {id}\n4. reconcile: order_status says {status}{prov}\n\nFilters used:\n{rules}\n",
-        shape = guard::order_shape(&out.order),
-        desc = describe_order(&out.order),
-        id = out.client_order_id,
-        status = out.status,
-        prov = if out.provisional {
-            " (provisional: not yet confirmed by a query)"
-        } else {
-            ""
-        },
-        rules = rules.join("\n"),
+        "\n## {at} · {title}\n_Written automatically by binance-mcp._\n\n{}\n\nFilters used:\n{}\n",
+        steps.join("\n"),
+        rules.join("\n"),
     );
     if let Err(e) = tb.memory().append_text("runbooks.md", &text) {
         tracing::warn!(error = %e, "could not write runbooks.md");
