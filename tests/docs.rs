@@ -227,3 +227,85 @@ async fn tool_contract_matches_its_snapshot() {
     let listed = serde_json::to_string(&tools).expect("json").len();
     assert!(listed / 4 < 8000, "tools/list is about {} tokens", listed / 4);
 }
+
+/// What the skill says is not built, and the evidence in the code that it is still absent: a
+/// claim that stops being true (or a new claim without evidence) fails here, so the skill never
+/// tells the agent the server cannot do what it does.
+#[test]
+fn what_the_skill_says_is_not_built_is_really_absent() {
+    let tools = read(SNAPSHOT);
+    let client = read("src/binance/client.rs") + &read("src/binance/trade.rs");
+    let signing = read("src/binance/sign.rs");
+    let lists = read("src/tools/order/list.rs");
+    let evidence: [(&str, bool); 5] = [
+        (
+            "cancel-replace",
+            !tools.contains("cancel_replace") && !client.contains("cancelReplace"),
+        ),
+        (
+            "OPO/OPOCO lists",
+            !tools.contains("\"opo\"") && !tools.contains("\"opoco\""),
+        ),
+        (
+            "SOR orders",
+            !tools.contains("order_sor") && !client.contains("/api/v3/sor/"),
+        ),
+        // An RSA key file is recognised only to be refused with its own error.
+        ("RSA keys", signing.contains("return Err(KeyError::Rsa)")),
+        (
+            "paper fills of order lists",
+            lists.contains("paper mode does not simulate order lists"),
+        ),
+    ];
+    let skill = read("SKILL.md");
+    let section = skill
+        .split("## Not built yet")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("SKILL.md has a \"Not built yet\" section");
+    let listed = section.split_once(':').map(|(_, list)| list).unwrap_or(section);
+    let claims: Vec<String> = listed
+        .split(',')
+        .map(|c| {
+            c.split('(')
+                .next()
+                .unwrap_or(c)
+                .trim()
+                .trim_end_matches('.')
+                .trim()
+                .to_owned()
+        })
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert!(!claims.is_empty(), "no claims parsed from: {section}");
+    for claim in &claims {
+        let found = evidence.iter().find(|(name, _)| name == claim);
+        let (_, still_absent) = found.unwrap_or_else(|| {
+            panic!(
+                "SKILL.md says {claim:?} is not built, but tests/docs.rs has no evidence for it: add how to check it"
+            )
+        });
+        assert!(
+            still_absent,
+            "SKILL.md says {claim:?} is not built, but the code now has it: update the skill"
+        );
+    }
+    // The pages point at that one list instead of keeping their own.
+    for (page, text) in skill_pages() {
+        for heading in text.lines().filter(|l| l.starts_with('#')) {
+            let own_list = ["not supported", "not built"]
+                .iter()
+                .any(|p| heading.to_lowercase().contains(p));
+            assert!(
+                !own_list,
+                "skill/{page} keeps its own list ({heading}): point at SKILL.md's"
+            );
+        }
+        for line in text.lines().filter(|l| l.contains("does not exist in this server")) {
+            assert!(
+                claims.iter().any(|c| line.to_lowercase().contains(&c.to_lowercase())),
+                "skill/{page} says something does not exist that SKILL.md does not list: {line}"
+            );
+        }
+    }
+}
