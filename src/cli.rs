@@ -443,6 +443,19 @@ pub async fn doctor(config: Config) -> ExitCode {
         }
     );
     println!(
+        "trade mode: {}",
+        match status.trade_mode {
+            crate::config::TradeMode::Live => "live: orders go to the exchange",
+            crate::config::TradeMode::Paper =>
+                "PAPER: orders are tested for real, then filled on paper (BINANCE_TRADE_MODE=paper)",
+        }
+    );
+    for unknown in unknown_variables(toolbox.config()) {
+        println!(
+            "unknown variable: {unknown} is set but binance-mcp does not read it (misspelt? see `binance-mcp --help`)"
+        );
+    }
+    println!(
         "read-only: {}; tool groups: {}; recvWindow: {} ms; signed calls default to {}",
         if status.read_only { "yes" } else { "no" },
         status.toolsets.join(","),
@@ -582,6 +595,16 @@ fn confirm_on_terminal(question: &str) -> bool {
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes" | "YES")
+}
+
+/// `BINANCE_*` variables set in this environment that the configuration never asked for.
+fn unknown_variables(config: &Config) -> Vec<String> {
+    let mut unknown: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| name.starts_with("BINANCE_") && !config.variables_read.contains(name))
+        .collect();
+    unknown.sort();
+    unknown
 }
 
 /// `binance-mcp resume`: the kill switch off.

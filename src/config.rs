@@ -194,6 +194,9 @@ pub struct Config {
     /// `BINANCE_SNAPSHOT_MAX_AGE_SECS`: a filters snapshot younger than this serves as the
     /// exchangeInfo cache after a restart (0 disables).
     pub snapshot_max_age_secs: u64,
+    /// Every variable this configuration asked for: `doctor` reports the `BINANCE_*` ones set in
+    /// the environment that are not among them (a misspelling is otherwise silently ignored).
+    pub variables_read: std::collections::BTreeSet<String>,
 }
 
 /// Default of `BINANCE_SNAPSHOT_MAX_AGE_SECS`.
@@ -233,7 +236,7 @@ impl ProductionApproval {
 pub enum TradeMode {
     /// Orders are sent to Binance (default).
     Live,
-    /// Orders are validated and tested for real, then filled on paper in the ledger.
+    /// Orders are validated and tested for real, then filled on paper in the store.
     Paper,
 }
 
@@ -256,7 +259,21 @@ impl Config {
 
     /// Builds a configuration from any variable lookup (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        let get = |name: &str| {
+            asked.borrow_mut().insert(name.to_owned());
+            lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        };
+        // The seeds' name for paper mode: refused with the right name rather than ignored, so
+        // nobody believes they are on paper while orders go to the exchange.
+        if let Some(value) = lookup("TRADE_MODE").filter(|v| !v.trim().is_empty()) {
+            return Err(ConfigError::Invalid {
+                variable: "TRADE_MODE",
+                value,
+                reason: "binance-mcp reads BINANCE_TRADE_MODE (live or paper); set that instead and unset TRADE_MODE"
+                    .into(),
+            });
+        }
         let testnet_compat = parse_flag(get("BINANCE_TESTNET").as_deref(), "BINANCE_TESTNET")?;
 
         let environment = |env: Environment| -> Result<EnvironmentConfig, ConfigError> {
@@ -454,6 +471,7 @@ impl Config {
             production_approval,
             trade_mode,
             snapshot_max_age_secs,
+            variables_read: asked.borrow().clone(),
         })
     }
 

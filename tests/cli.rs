@@ -81,7 +81,10 @@ fn call_reports_tool_errors_and_bad_json() {
 #[tokio::test]
 async fn doctor_describes_the_configuration_without_secrets() {
     let ex = Exchanges::start().await;
-    let env = ex.env();
+    let mut env = ex.env();
+    // The seeds' name for the WebSocket base: not ours, so doctor says so.
+    env.push(("BINANCE_WS_BASE".into(), "wss://example.invalid".into()));
+    env.push(("BINANCE_TRADE_MODE".into(), "paper".into()));
     let out = tokio::task::spawn_blocking(move || run(&["doctor"], &env))
         .await
         .expect("join");
@@ -95,6 +98,8 @@ async fn doctor_describes_the_configuration_without_secrets() {
         "clock offset",
         "keys set",
         "no keys (set BINANCE_API_KEY and BINANCE_API_SECRET)",
+        "trade mode: PAPER",
+        "unknown variable: BINANCE_WS_BASE is set but binance-mcp does not read it",
     ] {
         assert!(text.contains(needle), "doctor output lacks {needle:?}:\n{text}");
     }
@@ -102,6 +107,17 @@ async fn doctor_describes_the_configuration_without_secrets() {
     assert!(
         !text.contains(TEST_SECRET) && !text.contains(TEST_KEY),
         "doctor leaked a credential:\n{text}"
+    );
+}
+
+#[test]
+fn the_seeds_trade_mode_variable_is_refused_not_ignored() {
+    let out = run(&["doctor"], &[("TRADE_MODE".into(), "paper".into())]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("TRADE_MODE") && err.contains("BINANCE_TRADE_MODE"),
+        "{err}"
     );
 }
 

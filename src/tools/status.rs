@@ -98,6 +98,8 @@ pub struct ServerStatusOutput {
     pub toolsets: Vec<String>,
     /// True when every environment points at the embedded emulator (serve --emulator).
     pub emulated: bool,
+    /// `live`: orders go to the exchange; `paper`: they are tested for real, then filled on paper.
+    pub trade_mode: crate::config::TradeMode,
     /// The memory folder (BINANCE_HOME or ~/binance).
     pub memory_folder: String,
     pub recv_window_ms: u64,
@@ -131,10 +133,15 @@ impl ToolOutput for ServerStatusOutput {
             })
             .collect();
         format!(
-            "{} {}{}: {}",
+            "{} {}{}{}: {}",
             self.server,
             self.version,
             if self.read_only { " read-only" } else { "" },
+            if self.trade_mode == crate::config::TradeMode::Paper {
+                " PAPER mode"
+            } else {
+                ""
+            },
             envs.join(", ")
         )
     }
@@ -223,6 +230,7 @@ pub fn server_status(tb: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStat
         read_only: config.read_only,
         toolsets: config.toolsets.clone(),
         emulated: config.emulated,
+        trade_mode: config.trade_mode,
         memory_folder: config.home.display().to_string(),
         recv_window_ms: config.recv_window_ms,
         default_signed_environment: tb.signed_env(None),
