@@ -192,6 +192,24 @@ fn the_claude_code_plugin_matches_its_schema_and_carries_the_skill() {
     assert_eq!(server["args"][0], "serve");
 }
 
+/// Claude Code's own validator (the pinned CLI from tests/clients/), offline with a temporary
+/// HOME: it also checks what no schema says, such as every `${user_config.…}` being declared.
+#[test]
+fn claude_code_validates_the_plugin_and_its_marketplace() {
+    let claude = installed::node_clients().join("node_modules/.bin/claude");
+    let home = tempfile::tempdir().expect("temp home");
+    let out = run(Command::new(claude)
+        .args(["plugin", "validate", "."])
+        .current_dir(repo(""))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("DISABLE_TELEMETRY", "1"));
+    assert!(out.contains("Validation passed"), "{out}");
+}
+
 #[test]
 fn the_registry_entry_matches_the_published_server_schema() {
     assert_valid("tests/schemas/registry/server.schema.json", "server.json");
