@@ -119,3 +119,48 @@ pub fn node_clients() -> PathBuf {
         )
     })
 }
+
+/// A venv at `root()/name` with the packages of `requirements` (pinned) installed.
+fn venv_with(name: &str, requirements: &str, what: &str) -> PathBuf {
+    let pins = vec![repo(requirements)];
+    let venv = root().join(name);
+    let fix = format!(
+        "python3 -m venv {0} && {0}/bin/python -m pip install -r {requirements}",
+        venv.display()
+    );
+    installed_once(&venv, &pins, what, |dir| {
+        run(Command::new("python3").arg("-m").arg("venv").arg(dir), &fix)?;
+        run(
+            Command::new(dir.join("bin/python"))
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+                .arg(&pins[0]),
+            &fix,
+        )
+    })
+}
+
+/// The pinned maturin (packaging/requirements.txt), which builds the Python wheel.
+pub fn maturin() -> PathBuf {
+    venv_with("maturin", "packaging/requirements.txt", "the pinned maturin").join("bin/maturin")
+}
+
+/// The pinned MCP Bundle CLI (`mcpb`, from packaging/package-lock.json, by `npm ci`).
+pub fn mcpb() -> PathBuf {
+    let pins = vec![repo("packaging/package.json"), repo("packaging/package-lock.json")];
+    let dir = root().join("mcpb");
+    let fix = format!("npm ci --prefix packaging  (or into {})", dir.display());
+    installed_once(&dir, &pins, "the pinned MCP Bundle CLI", |dir| {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        for pin in &pins {
+            let name = pin.file_name().expect("file name");
+            std::fs::copy(pin, dir.join(name)).map_err(|e| e.to_string())?;
+        }
+        run(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+                .arg(dir),
+            &fix,
+        )
+    })
+    .join("node_modules/.bin/mcpb")
+}
