@@ -715,7 +715,9 @@ pub fn memory_review(config: &Config, what: ReviewKind, filter: &crate::review::
     let memory = crate::memory::Memory::new(config.home.clone());
     let lines = match what {
         ReviewKind::Audit => crate::review::audit_lines(&memory, filter),
-        ReviewKind::Orders => crate::review::order_lines(&memory, filter),
+        ReviewKind::Orders => {
+            crate::store::Store::open(&memory).and_then(|store| crate::review::order_lines(&store, filter))
+        }
     };
     match lines {
         Ok(lines) if lines.is_empty() => {

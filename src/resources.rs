@@ -98,7 +98,7 @@ pub fn read(tb: &Toolbox, uri: &str) -> Result<ReadResourceResult, ErrorData> {
         let lines = if uri == "binance://audit" {
             crate::review::audit_lines(tb.memory(), &filter)
         } else {
-            crate::review::order_lines(tb.memory(), &filter)
+            tb.store().and_then(|store| crate::review::order_lines(store, &filter))
         }
         .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         return Ok(ReadResourceResult::new(vec![

@@ -81,17 +81,17 @@ pub fn audit_lines(memory: &Memory, filter: &ReviewFilter) -> Result<Vec<String>
 }
 
 /// The orders and lists the desk reserved that match, oldest first, one readable line each.
-pub fn order_lines(memory: &Memory, filter: &ReviewFilter) -> Result<Vec<String>, MemoryError> {
-    Ok(reserved_orders(memory, filter)?.iter().map(order_line).collect())
+pub fn order_lines(store: &Store, filter: &ReviewFilter) -> Result<Vec<String>, MemoryError> {
+    Ok(reserved_orders(store, filter)?.iter().map(order_line).collect())
 }
 
 /// The reserved orders that match, as data.
-pub fn reserved_orders(memory: &Memory, filter: &ReviewFilter) -> Result<Vec<ReservedOrder>, MemoryError> {
+pub fn reserved_orders(store: &Store, filter: &ReviewFilter) -> Result<Vec<ReservedOrder>, MemoryError> {
     let between_ms = match &filter.day {
         Some(day) => Some(day_bounds(day)?),
         None => None,
     };
-    Store::open(memory)?.reserved_orders(&OrderFilter {
+    store.reserved_orders(&OrderFilter {
         environment: filter.environment,
         symbol: filter.symbol.clone(),
         between_ms,

@@ -7,18 +7,6 @@ mod common;
 use common::*;
 use serde_json::json;
 
-fn memory_cli(home: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new(BIN)
-        .arg("memory")
-        .args(args)
-        .env_clear()
-        .env("BINANCE_HOME", home)
-        .output()
-        .expect("binance-mcp memory");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8")
-}
-
 #[tokio::test]
 async fn refusals_and_orders_are_readable_from_the_terminal() {
     let ex = Exchanges::start().await;

@@ -350,17 +350,12 @@ fn order_events(conn: &Connection, env: Environment, order_id: u64) -> rusqlite:
 
 /// Journals `event` and updates the tables it changes; the caller holds the transaction.
 fn apply(conn: &Connection, event: &LedgerEvent) -> rusqlite::Result<()> {
-    journal_only(conn, event)?;
-    let env = event_env(event).as_str();
-    apply_effects(conn, env, event)
+    let env = journal_only(conn, event)?;
+    apply_effects(conn, env.as_str(), event)
 }
 
-fn event_env(event: &LedgerEvent) -> Environment {
-    EventRow::of(event).env
-}
-
-/// Appends `event` to the journal without touching the other tables.
-fn journal_only(conn: &Connection, event: &LedgerEvent) -> rusqlite::Result<()> {
+/// Appends `event` to the journal without touching the other tables; returns its environment.
+fn journal_only(conn: &Connection, event: &LedgerEvent) -> rusqlite::Result<Environment> {
     let row = EventRow::of(event);
     let body = serde_json::to_string(event).unwrap_or_default();
     conn.prepare_cached(
@@ -377,7 +372,7 @@ fn journal_only(conn: &Connection, event: &LedgerEvent) -> rusqlite::Result<()> 
         row.status,
         body
     ])?;
-    Ok(())
+    Ok(row.env)
 }
 
 fn apply_effects(conn: &Connection, env: &str, event: &LedgerEvent) -> rusqlite::Result<()> {

@@ -74,14 +74,51 @@ fn run(cmd: &mut Command, fix: &str) -> Result<(), String> {
 /// The Python of a venv holding the pinned Python clients (the official MCP SDK, Binance's
 /// connector, python-binance).
 pub fn python() -> PathBuf {
-    let pins: Vec<PathBuf> = REQUIREMENTS.iter().map(|r| repo(r)).collect();
-    let venv = root().join("venv");
+    venv_with("venv", &REQUIREMENTS, "the pinned Python test clients").join("bin/python")
+}
+
+/// A folder whose `node_modules` holds the pinned Node clients (the MCP Inspector CLI, Claude
+/// Code), installed by `npm ci` from tests/clients/package-lock.json.
+pub fn node_clients() -> PathBuf {
+    npm_ci_once("node", "tests/clients", "the pinned Node test clients")
+}
+
+/// `npm ci` of `source`'s package.json and lock into `root()/name`, once per lock.
+fn npm_ci_once(name: &str, source: &str, what: &str) -> PathBuf {
+    let pins = vec![
+        repo(&format!("{source}/package.json")),
+        repo(&format!("{source}/package-lock.json")),
+    ];
+    let dir = root().join(name);
+    let fix = format!(
+        "mkdir -p {0} && cp {source}/package.json {source}/package-lock.json {0}/ && npm ci --prefix {0}",
+        dir.display()
+    );
+    installed_once(&dir, &pins, what, |dir| {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        for pin in &pins {
+            let name = pin.file_name().expect("file name");
+            std::fs::copy(pin, dir.join(name)).map_err(|e| e.to_string())?;
+        }
+        run(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+                .arg(dir),
+            &fix,
+        )
+    })
+}
+
+/// A venv at `root()/name` with the packages of the pinned `requirements` files installed.
+fn venv_with(name: &str, requirements: &[&str], what: &str) -> PathBuf {
+    let pins: Vec<PathBuf> = requirements.iter().map(|r| repo(r)).collect();
+    let venv = root().join(name);
     let fix = format!(
         "python3 -m venv {0} && {0}/bin/python -m pip install -r {1}",
         venv.display(),
-        REQUIREMENTS.join(" -r ")
+        requirements.join(" -r ")
     );
-    installed_once(&venv, &pins, "the pinned Python test clients", |dir| {
+    installed_once(&venv, &pins, what, |dir| {
         run(Command::new("python3").arg("-m").arg("venv").arg(dir), &fix)?;
         let mut pip = Command::new(dir.join("bin/python"));
         pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]);
@@ -90,77 +127,14 @@ pub fn python() -> PathBuf {
         }
         run(&mut pip, &fix)
     })
-    .join("bin/python")
-}
-
-/// A folder whose `node_modules` holds the pinned Node clients (the MCP Inspector CLI, Claude
-/// Code), installed by `npm ci` from tests/clients/package-lock.json.
-pub fn node_clients() -> PathBuf {
-    let pins = vec![
-        repo("tests/clients/package.json"),
-        repo("tests/clients/package-lock.json"),
-    ];
-    let dir = root().join("node");
-    let fix = format!(
-        "mkdir -p {0} && cp tests/clients/package.json tests/clients/package-lock.json {0}/ && npm ci --prefix {0}",
-        dir.display()
-    );
-    installed_once(&dir, &pins, "the pinned Node test clients", |dir| {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        for pin in &pins {
-            let name = pin.file_name().expect("file name");
-            std::fs::copy(pin, dir.join(name)).map_err(|e| e.to_string())?;
-        }
-        run(
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-                .arg(dir),
-            &fix,
-        )
-    })
-}
-
-/// A venv at `root()/name` with the packages of `requirements` (pinned) installed.
-fn venv_with(name: &str, requirements: &str, what: &str) -> PathBuf {
-    let pins = vec![repo(requirements)];
-    let venv = root().join(name);
-    let fix = format!(
-        "python3 -m venv {0} && {0}/bin/python -m pip install -r {requirements}",
-        venv.display()
-    );
-    installed_once(&venv, &pins, what, |dir| {
-        run(Command::new("python3").arg("-m").arg("venv").arg(dir), &fix)?;
-        run(
-            Command::new(dir.join("bin/python"))
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
-                .arg(&pins[0]),
-            &fix,
-        )
-    })
 }
 
 /// The pinned maturin (packaging/requirements.txt), which builds the Python wheel.
 pub fn maturin() -> PathBuf {
-    venv_with("maturin", "packaging/requirements.txt", "the pinned maturin").join("bin/maturin")
+    venv_with("maturin", &["packaging/requirements.txt"], "the pinned maturin").join("bin/maturin")
 }
 
 /// The pinned MCP Bundle CLI (`mcpb`, from packaging/package-lock.json, by `npm ci`).
 pub fn mcpb() -> PathBuf {
-    let pins = vec![repo("packaging/package.json"), repo("packaging/package-lock.json")];
-    let dir = root().join("mcpb");
-    let fix = format!("npm ci --prefix packaging  (or into {})", dir.display());
-    installed_once(&dir, &pins, "the pinned MCP Bundle CLI", |dir| {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        for pin in &pins {
-            let name = pin.file_name().expect("file name");
-            std::fs::copy(pin, dir.join(name)).map_err(|e| e.to_string())?;
-        }
-        run(
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-                .arg(dir),
-            &fix,
-        )
-    })
-    .join("node_modules/.bin/mcpb")
+    npm_ci_once("mcpb", "packaging", "the pinned MCP Bundle CLI").join("node_modules/.bin/mcpb")
 }

@@ -112,21 +112,27 @@ pub fn qty_within_limit(price: &str, share: &str, step: &str) -> String {
     qty.normalize().to_string()
 }
 
-/// The order journal of a memory folder as the human reads it (`binance-mcp memory journal`):
-/// one JSON object per line.
-pub fn journal(home: &std::path::Path) -> String {
+/// `binance-mcp memory ARGS` on a memory folder, as the human runs it; its stdout.
+pub fn memory_cli(home: &std::path::Path, args: &[&str]) -> String {
     let out = std::process::Command::new(BIN)
-        .args(["memory", "journal", "--limit", "100000"])
+        .arg("memory")
+        .args(args)
         .env_clear()
         .env("BINANCE_HOME", home)
         .output()
-        .expect("binance-mcp memory journal");
+        .expect("binance-mcp memory");
     assert!(
         out.status.success(),
-        "memory journal failed: {}",
+        "memory {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// The order journal of a memory folder as the human reads it (`binance-mcp memory journal`):
+/// one JSON object per line.
+pub fn journal(home: &std::path::Path) -> String {
+    memory_cli(home, &["journal", "--limit", "100000"])
 }
 
 /// Three emulated exchanges (one per environment, different seeds) and the env vars pointing at them.

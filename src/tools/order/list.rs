@@ -130,24 +130,16 @@ pub async fn list_money_at_stake(
     env: Environment,
     plan: &PlannedList,
 ) -> Result<super::place::MoneyAtStake, ToolError> {
-    let mut checked = Vec::new();
-    for (_, order) in &plan.legs {
-        checked.push(check(tb, "order_list_place", env, order, false).await?);
-    }
-    let symbol = checked
-        .first()
-        .map(|c| c.symbol.clone())
-        .ok_or_else(|| ToolError::internal("a list without legs"))?;
-    super::place::MoneyAtStake::of(tb, env, &symbol, list_notional(plan, &checked))
+    let (symbol, reference) = super::rules_and_reference(tb, env, &plan.symbol).await?;
+    super::place::MoneyAtStake::of(tb, env, &symbol, list_notional(plan, reference))
 }
 
-/// The list's worst-case notional from its checked legs.
-fn list_notional(plan: &PlannedList, checked: &[super::Checked]) -> Option<rust_decimal::Decimal> {
+/// The list's worst-case notional; every leg trades the list's symbol, so one reference price.
+fn list_notional(plan: &PlannedList, reference: Option<rust_decimal::Decimal>) -> Option<rust_decimal::Decimal> {
     let legs: Vec<_> = plan
         .legs
         .iter()
-        .zip(checked)
-        .map(|((role, order), c)| (*role, notional(order, c.reference_price)))
+        .map(|(role, order)| (*role, notional(order, reference)))
         .collect();
     list_worst_case_notional(&legs)
 }
@@ -186,7 +178,7 @@ pub async fn order_list_place(
         .first()
         .map(|c| c.symbol.clone())
         .ok_or_else(|| ToolError::internal("a list without legs"))?;
-    let worst_case = list_notional(&plan, &checked);
+    let worst_case = list_notional(&plan, checked.first().and_then(|c| c.reference_price));
     if args.test_only {
         // The human's limits bind the test too, as with order_test: a pass means placeable.
         let prefs = tb.preferences()?;
@@ -234,18 +226,7 @@ pub async fn order_list_place(
         what: "list",
     };
     let first_of_shape = env == Environment::Production && !tb.store()?.shape_accepted(env, &shape)?;
-    // DESIGN §4 step 3, as for one order: one transaction checks and reserves.
-    let reservation = tb.store()?.reserve(&request, &prefs, || {
-        guard::require_trading_allowed(tb.config(), tb.memory())
-    })??;
-    if env == Environment::Production {
-        let how = if approval == Approval::Elicited {
-            "elicitation_accepted"
-        } else {
-            "argument"
-        };
-        tb.audit().confirmation(env, tool, how, &plan.describe());
-    }
+    let reservation = super::place::reserve(tb, &request, &prefs, approval, tool, &plan.describe())?;
     let sent = tb
         .desk()
         .place_order_list(reservation, plan.list_type.as_str(), |id| plan.params(id))

@@ -181,6 +181,27 @@ fn check_limits(
     Ok(())
 }
 
+/// The symbol's rules and its reference price (None when it cannot be had), from the caches.
+async fn rules_and_reference(
+    tb: &Toolbox,
+    env: Environment,
+    symbol: &str,
+) -> Result<(SymbolInfo, Option<Decimal>), ToolError> {
+    let mut fetch = tb.symbols(env, &[symbol.to_owned()]).await?;
+    let info = fetch
+        .infos
+        .pop()
+        .ok_or_else(|| ToolError::internal("exchangeInfo returned no symbol"))?;
+    let reference_price = match tb.reference_price(env, symbol).await {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::warn!(error = %e, "no reference price; PERCENT_PRICE and MARKET notional stay unchecked");
+            None
+        }
+    };
+    Ok((info, reference_price))
+}
+
 /// Local filter validation, captured in snapshots/. `with_open_orders` adds the MAX_NUM_*
 /// checks (a signed read).
 async fn check(
@@ -190,18 +211,7 @@ async fn check(
     order: &NewOrder,
     with_open_orders: bool,
 ) -> Result<Checked, ToolError> {
-    let mut fetch = tb.symbols(env, std::slice::from_ref(&order.symbol)).await?;
-    let symbol = fetch
-        .infos
-        .pop()
-        .ok_or_else(|| ToolError::internal("exchangeInfo returned no symbol"))?;
-    let reference_price = match tb.reference_price(env, &order.symbol).await {
-        Ok(p) => Some(p),
-        Err(e) => {
-            tracing::warn!(error = %e, "no reference price; PERCENT_PRICE and MARKET notional stay unchecked");
-            None
-        }
-    };
+    let (symbol, reference_price) = rules_and_reference(tb, env, &order.symbol).await?;
     let open_orders = if with_open_orders {
         let open = tb.client(env).open_orders(Some(&order.symbol)).await?;
         Some(OpenOrderCounts {

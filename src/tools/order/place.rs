@@ -200,11 +200,36 @@ impl MoneyAtStake {
     }
 }
 
-/// The money an order puts at stake, for the human's approval (a filter check with cached
-/// rules; the placement checks everything again).
+/// The money an order puts at stake, for the human's approval (cached rules and reference
+/// price; the placement validates and captures everything itself).
 pub async fn order_money_at_stake(tb: &Toolbox, env: Environment, order: &NewOrder) -> Result<MoneyAtStake, ToolError> {
-    let c = check(tb, "order_place", env, order, false).await?;
-    MoneyAtStake::of(tb, env, &c.symbol, notional(order, c.reference_price))
+    let (symbol, reference) = super::rules_and_reference(tb, env, &order.symbol).await?;
+    MoneyAtStake::of(tb, env, &symbol, notional(order, reference))
+}
+
+/// DESIGN §4 step 3 for an order or a list: kill switch, read-only, limits, one unused test, a
+/// new client id and today's notional, checked and reserved in one transaction; a production
+/// reservation is audited with how the human confirmed it.
+pub(super) fn reserve(
+    tb: &Toolbox,
+    request: &ReservationRequest,
+    prefs: &crate::memory::preferences::Preferences,
+    approval: Approval,
+    tool: &str,
+    description: &str,
+) -> Result<crate::store::Reservation, ToolError> {
+    let reservation = tb.store()?.reserve(request, prefs, || {
+        guard::require_trading_allowed(tb.config(), tb.memory())
+    })??;
+    if request.environment == Environment::Production {
+        let how = if approval == Approval::Elicited {
+            "elicitation_accepted"
+        } else {
+            "argument"
+        };
+        tb.audit().confirmation(request.environment, tool, how, description);
+    }
+    Ok(reservation)
 }
 
 /// The gate's checks that need no Binance call, run before the human is asked: never ask about
@@ -258,20 +283,7 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
         rehearsal_required,
         what: "order",
     };
-    // DESIGN §4 step 3: kill switch, read-only, limits, one unused test, a new client id and
-    // today's notional, checked and reserved in one transaction.
-    let reservation = tb.store()?.reserve(&request, &prefs, || {
-        guard::require_trading_allowed(tb.config(), tb.memory())
-    })??;
-    if env == Environment::Production {
-        let how = if approval == Approval::Elicited {
-            "elicitation_accepted"
-        } else {
-            "argument"
-        };
-        tb.audit()
-            .confirmation(env, "order_place", how, &describe_order(&order));
-    }
+    let reservation = reserve(tb, &request, &prefs, approval, "order_place", &describe_order(&order))?;
     if let Some(price) = paper_price {
         return paper_fill(tb, env, order, reservation, price);
     }
