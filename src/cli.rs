@@ -17,9 +17,9 @@ use rmcp::service::{RequestContext, RoleClient};
 use rmcp::{ClientHandler, ServiceExt, transport};
 
 use crate::config::{Config, Environment, ProductionApproval};
-use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::server::BinanceServer;
 use crate::tools::status::{ServerStatusArgs, server_status};
+use spot_emulator::{self as emulator, EmulatorConfig, EmulatorHandle};
 
 /// Logs go to stderr, never stdout (stdout is the JSON-RPC channel).
 pub fn init_logging(default_filter: &str) {

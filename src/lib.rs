@@ -4,7 +4,6 @@ pub mod binance;
 pub mod cli;
 pub mod config;
 pub mod desk;
-pub mod emulator;
 pub mod filters;
 pub mod guard;
 pub mod memory;

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use clap::{ArgGroup, Parser, Subcommand};
 
+use binance_mcp::cli;
 use binance_mcp::config::Config;
-use binance_mcp::{cli, emulator};
+use spot_emulator as emulator;
 
 const ENVIRONMENT_HELP: &str = "\
 Environment variables (all optional):

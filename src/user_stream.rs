@@ -487,7 +487,7 @@ pub async fn reconcile(tb: &Toolbox, env: Environment) -> Result<usize, crate::t
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::emulator::{self, EmulatorConfig};
+    use spot_emulator::{self as emulator, EmulatorConfig};
 
     const KEY: &str = "streamkey0000000000000000000000000000000000000000000000000000001";
     const SECRET: &str = "streamsecret00000000000000000000000000000000000000000000000000001";

@@ -408,7 +408,7 @@ mod tests {
 
     #[test]
     fn accounts_open_with_configured_balances() {
-        let config = crate::emulator::EmulatorConfig::new(1).with_account("k", "s");
+        let config = crate::EmulatorConfig::new(1).with_account("k", "s");
         let exchange = Exchange::new(&config.accounts, 5);
         let account = exchange.account("k").unwrap();
         assert_eq!(account.balances.len(), config.accounts[0].balances.len());
