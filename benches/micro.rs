@@ -3,11 +3,11 @@
 use std::hint::black_box;
 use std::str::FromStr;
 
-use binance_mcp::binance::model::{NewOrder, OrderType, Side, SymbolInfo, TimeInForce};
-use binance_mcp::binance::sign::{Credentials, encode_params, signed_query};
-use binance_mcp::filters::{OpenOrderCounts, ValidationContext, validate};
 use criterion::{Criterion, criterion_group, criterion_main};
 use rust_decimal::Decimal;
+use spot_client::sign::{Credentials, encode_params, signed_query};
+use spot_filters::{OpenOrderCounts, ValidationContext, validate};
+use spot_types::model::{NewOrder, OrderType, Side, SymbolInfo, TimeInForce};
 
 fn symbol() -> SymbolInfo {
     serde_json::from_value(serde_json::json!({
@@ -53,7 +53,7 @@ fn benches(c: &mut Criterion) {
         "benchkey",
         "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
     );
-    let params = binance_mcp::binance::client::order_params(&order());
+    let params = spot_client::client::order_params(&order());
     c.bench_function("sign an order payload (encode + HMAC-SHA256)", |b| {
         b.iter(|| signed_query(&creds, &encode_params(black_box(&params))))
     });

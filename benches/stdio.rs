@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use binance_mcp::binance::sign::{Credentials, encode_params, signed_query};
 use serde_json::json;
+use spot_client::sign::{Credentials, encode_params, signed_query};
 
 mod common;
 
@@ -115,7 +115,7 @@ fn main() {
             ("price", "50000".into()),
             ("computeCommissionRates", "true".into()),
             ("recvWindow", "5000".into()),
-            ("timestamp", binance_mcp::binance::clock::local_now_ms().to_string()),
+            ("timestamp", spot_client::clock::local_now_ms().to_string()),
         ];
         let query = signed_query(&creds, &encode_params(&params));
         runtime.block_on(async {

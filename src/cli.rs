@@ -68,7 +68,7 @@ impl Playground {
             let handle = emulator::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), emulator_config).await?;
             let ec = config.environment_mut(env);
             ec.point_at(&handle.base_url());
-            ec.credentials = Some(crate::binance::sign::Credentials::new(key, secret));
+            ec.credentials = Some(spot_client::sign::Credentials::new(key, secret));
             ec.credentials_incomplete = false;
             ec.enabled = true;
             tracing::info!(environment = %env, base_url = %handle.base_url(), "emulated exchange started");
@@ -382,7 +382,7 @@ pub async fn doctor(config: Config) -> ExitCode {
         async move {
             // A bare client: no incidents, no audit lines, no shared rate-limit state for a probe.
             let config = toolbox.config();
-            let client = crate::binance::BinanceClient::new(
+            let client = spot_client::BinanceClient::new(
                 config.environment(env),
                 config.recv_window_ms,
                 std::time::Duration::from_millis(config.http_timeout_ms),
@@ -395,7 +395,7 @@ pub async fn doctor(config: Config) -> ExitCode {
                     env,
                     format!(
                         "not probed: Binance asked for no requests until {}",
-                        crate::tools::utc(until)
+                        spot_types::time::utc(until)
                     ),
                 );
             }
@@ -475,7 +475,7 @@ pub async fn doctor(config: Config) -> ExitCode {
                 env.api_key_masked.clone().unwrap_or_default()
             )
         } else {
-            let vars = env.environment.variables();
+            let vars = crate::config::variables(env.environment);
             format!(
                 "no keys (set {} and {}), or {} and {} for an Ed25519 key",
                 vars.api_key, vars.api_secret, vars.api_key, vars.private_key_path
@@ -647,7 +647,7 @@ pub fn memory_show(config: &Config, file: &str, since: Option<&str>) -> ExitCode
     };
     let cutoff = match since.map(parse_period) {
         None => None,
-        Some(Some(ms)) => Some(crate::binance::clock::local_now_ms() - ms),
+        Some(Some(ms)) => Some(spot_client::clock::local_now_ms() - ms),
         Some(None) => {
             eprintln!("binance-mcp memory show: --since takes a period like 30m, 12h, 1d or 7d");
             return ExitCode::from(2);

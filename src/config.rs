@@ -2,29 +2,17 @@
 //!
 //! Nothing else in the crate reads the process environment; everything receives a [`Config`].
 
-use std::fmt;
 use std::path::PathBuf;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use zeroize::Zeroizing;
 
-use crate::binance::sign::Credentials;
-
-/// Production REST base.
-pub const PRODUCTION_BASE_URL: &str = "https://api.binance.com";
-/// Spot testnet REST base.
-pub const TESTNET_BASE_URL: &str = "https://testnet.binance.vision";
-/// Demo-mode REST base.
-pub const DEMO_BASE_URL: &str = "https://demo-api.binance.com";
-/// Binance's WebSocket API and market stream hosts (reference §1.2–1.4).
-pub const PRODUCTION_WS_API_URL: &str = "wss://ws-api.binance.com:443/ws-api/v3";
-pub const TESTNET_WS_API_URL: &str = "wss://ws-api.testnet.binance.vision/ws-api/v3";
-pub const DEMO_WS_API_URL: &str = "wss://demo-ws-api.binance.com/ws-api/v3";
-pub const PRODUCTION_STREAM_URL: &str = "wss://stream.binance.com:9443";
-pub const TESTNET_STREAM_URL: &str = "wss://stream.testnet.binance.vision";
-pub const DEMO_STREAM_URL: &str = "wss://demo-stream.binance.com:9443";
+pub use spot_client::endpoint::{CredentialNames, EnvironmentConfig, WebSocketUrls};
+use spot_client::sign::Credentials;
+pub use spot_types::Environment;
+pub use spot_types::environment::*;
 
 /// Default `recvWindow` in milliseconds.
 pub const DEFAULT_RECV_WINDOW_MS: u64 = 5_000;
@@ -33,97 +21,40 @@ pub const MAX_RECV_WINDOW_MS: u64 = 60_000;
 /// Default HTTP request timeout in milliseconds.
 pub const DEFAULT_HTTP_TIMEOUT_MS: u64 = 10_000;
 /// Default timeout of establishing a connection, in milliseconds.
-pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = spot_client::transport::DEFAULT_CONNECT_TIMEOUT_MS;
 /// Default cool-down of an open circuit breaker, in milliseconds.
 pub const DEFAULT_CIRCUIT_COOLDOWN_MS: u64 = 30_000;
 
 /// Every tool group the server can register (`BINANCE_TOOLSETS`).
 pub const TOOLSETS: &[&str] = &["market", "test_order", "order", "account", "memory", "diagnostics"];
 
-/// One of the three Binance Spot environments.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[schemars(inline)]
-pub enum Environment {
-    /// Real money. Signed calls go through the safety gate.
-    Production,
-    /// Spot testnet: fake funds, its own (unreal) order books.
-    Testnet,
-    /// Demo mode: fake funds, live-like market data.
-    Demo,
-}
-
-impl Environment {
-    /// All environments, in the order they are reported.
-    pub const ALL: [Environment; 3] = [Environment::Production, Environment::Testnet, Environment::Demo];
-
-    /// The lowercase name used in arguments and output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Environment::Production => "production",
-            Environment::Testnet => "testnet",
-            Environment::Demo => "demo",
-        }
-    }
-
-    /// Names of the variables that hold this environment's key, secret or private key file, and base URL.
-    pub fn variables(self) -> EnvironmentVariables {
-        match self {
-            Environment::Production => EnvironmentVariables {
-                api_key: "BINANCE_API_KEY",
-                api_secret: "BINANCE_API_SECRET",
-                private_key_path: "BINANCE_PRIVATE_KEY_PATH",
-                base_url: "BINANCE_BASE_URL",
-                ws_api_url: "BINANCE_WS_API_URL",
-                stream_url: "BINANCE_STREAM_URL",
-            },
-            Environment::Testnet => EnvironmentVariables {
-                api_key: "BINANCE_TESTNET_API_KEY",
-                api_secret: "BINANCE_TESTNET_API_SECRET",
-                private_key_path: "BINANCE_TESTNET_PRIVATE_KEY_PATH",
-                base_url: "BINANCE_TESTNET_BASE_URL",
-                ws_api_url: "BINANCE_TESTNET_WS_API_URL",
-                stream_url: "BINANCE_TESTNET_STREAM_URL",
-            },
-            Environment::Demo => EnvironmentVariables {
-                api_key: "BINANCE_DEMO_API_KEY",
-                api_secret: "BINANCE_DEMO_API_SECRET",
-                private_key_path: "BINANCE_DEMO_PRIVATE_KEY_PATH",
-                base_url: "BINANCE_DEMO_BASE_URL",
-                ws_api_url: "BINANCE_DEMO_WS_API_URL",
-                stream_url: "BINANCE_DEMO_STREAM_URL",
-            },
-        }
-    }
-
-    fn default_base_url(self) -> &'static str {
-        match self {
-            Environment::Production => PRODUCTION_BASE_URL,
-            Environment::Testnet => TESTNET_BASE_URL,
-            Environment::Demo => DEMO_BASE_URL,
-        }
-    }
-
-    fn default_ws_api_url(self) -> &'static str {
-        match self {
-            Environment::Production => PRODUCTION_WS_API_URL,
-            Environment::Testnet => TESTNET_WS_API_URL,
-            Environment::Demo => DEMO_WS_API_URL,
-        }
-    }
-
-    fn default_stream_url(self) -> &'static str {
-        match self {
-            Environment::Production => PRODUCTION_STREAM_URL,
-            Environment::Testnet => TESTNET_STREAM_URL,
-            Environment::Demo => DEMO_STREAM_URL,
-        }
-    }
-}
-
-impl fmt::Display for Environment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// Names of the variables that hold this environment's key, secret or private key file, and base URL.
+pub fn variables(env: Environment) -> EnvironmentVariables {
+    match env {
+        Environment::Production => EnvironmentVariables {
+            api_key: "BINANCE_API_KEY",
+            api_secret: "BINANCE_API_SECRET",
+            private_key_path: "BINANCE_PRIVATE_KEY_PATH",
+            base_url: "BINANCE_BASE_URL",
+            ws_api_url: "BINANCE_WS_API_URL",
+            stream_url: "BINANCE_STREAM_URL",
+        },
+        Environment::Testnet => EnvironmentVariables {
+            api_key: "BINANCE_TESTNET_API_KEY",
+            api_secret: "BINANCE_TESTNET_API_SECRET",
+            private_key_path: "BINANCE_TESTNET_PRIVATE_KEY_PATH",
+            base_url: "BINANCE_TESTNET_BASE_URL",
+            ws_api_url: "BINANCE_TESTNET_WS_API_URL",
+            stream_url: "BINANCE_TESTNET_STREAM_URL",
+        },
+        Environment::Demo => EnvironmentVariables {
+            api_key: "BINANCE_DEMO_API_KEY",
+            api_secret: "BINANCE_DEMO_API_SECRET",
+            private_key_path: "BINANCE_DEMO_PRIVATE_KEY_PATH",
+            base_url: "BINANCE_DEMO_BASE_URL",
+            ws_api_url: "BINANCE_DEMO_WS_API_URL",
+            stream_url: "BINANCE_DEMO_STREAM_URL",
+        },
     }
 }
 
@@ -139,25 +70,6 @@ pub struct EnvironmentVariables {
     pub ws_api_url: &'static str,
     /// Market streams base URL (`/ws/<stream>` and `/stream?streams=` are appended).
     pub stream_url: &'static str,
-}
-
-/// Where one environment lives and how to sign for it.
-#[derive(Clone, Debug)]
-pub struct EnvironmentConfig {
-    pub environment: Environment,
-    /// REST base URL without a trailing slash, e.g. `https://api.binance.com`.
-    pub base_url: String,
-    /// WebSocket API URL, e.g. `wss://ws-api.binance.com:443/ws-api/v3`.
-    pub ws_api_url: String,
-    /// Market streams base URL without a trailing slash, e.g. `wss://stream.binance.com:9443`.
-    pub stream_url: String,
-    /// `None` when the key, or both the secret and the private key file, are not set.
-    pub credentials: Option<Credentials>,
-    /// True when only one of key and secret (or private key file) is set: reported, never
-    /// guessed around.
-    pub credentials_incomplete: bool,
-    /// False when production is switched off by `BINANCE_TESTNET=1`.
-    pub enabled: bool,
 }
 
 /// The whole configuration of one server process.
@@ -252,6 +164,16 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The clients' resilience: rate-limit state shared in the memory folder, timeouts and
+    /// cool-down from the configuration.
+    pub fn resilience(&self) -> spot_client::Resilience {
+        spot_client::Resilience {
+            state_dir: Some(self.home.clone()),
+            connect_timeout: std::time::Duration::from_millis(self.connect_timeout_ms),
+            circuit_cooldown: std::time::Duration::from_millis(self.circuit_cooldown_ms),
+            ..spot_client::Resilience::default()
+        }
+    }
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
@@ -277,7 +199,7 @@ impl Config {
         let testnet_compat = parse_flag(get("BINANCE_TESTNET").as_deref(), "BINANCE_TESTNET")?;
 
         let environment = |env: Environment| -> Result<EnvironmentConfig, ConfigError> {
-            let vars = env.variables();
+            let vars = variables(env);
             let custom_base_url = get(vars.base_url)
                 .map(|url| validate_base_url(vars.base_url, &url))
                 .transpose()?;
@@ -314,7 +236,7 @@ impl Config {
             if testnet_compat && env == Environment::Testnet && key.is_none() && secret.is_none() && key_path.is_none()
             {
                 // The skill's convention: with BINANCE_TESTNET=1 the plain keys are testnet keys.
-                let plain = Environment::Production.variables();
+                let plain = variables(Environment::Production);
                 key = get(plain.api_key);
                 secret = get(plain.api_secret);
                 key_path = get(plain.private_key_path).map(|p| (plain.private_key_path, p));
@@ -350,6 +272,11 @@ impl Config {
                 stream_url,
                 credentials,
                 credentials_incomplete,
+                credential_names: CredentialNames {
+                    api_key: vars.api_key,
+                    api_secret: vars.api_secret,
+                    private_key_path: vars.private_key_path,
+                },
                 enabled: !(testnet_compat && env == Environment::Production),
             })
         };
@@ -562,47 +489,6 @@ fn parse_toolsets(list: &str) -> Result<Vec<String>, ConfigError> {
     Ok(groups)
 }
 
-/// The WebSocket API and market stream URLs of one environment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WebSocketUrls {
-    pub ws_api: String,
-    pub streams: String,
-}
-
-impl WebSocketUrls {
-    /// Binance's own URLs for `env`.
-    pub fn default_for(env: Environment) -> WebSocketUrls {
-        WebSocketUrls {
-            ws_api: env.default_ws_api_url().to_owned(),
-            streams: env.default_stream_url().to_owned(),
-        }
-    }
-
-    /// The URLs served beside a REST base URL, as the emulator serves them:
-    /// `http://host:port` → `ws://host:port/ws-api/v3` and `ws://host:port`.
-    pub fn beside(base_url: &str) -> WebSocketUrls {
-        let root = base_url.trim_end_matches('/');
-        let root = match root.strip_prefix("https://") {
-            Some(rest) => format!("wss://{rest}"),
-            None => format!("ws://{}", root.strip_prefix("http://").unwrap_or(root)),
-        };
-        WebSocketUrls {
-            ws_api: format!("{root}/ws-api/v3"),
-            streams: root,
-        }
-    }
-}
-
-impl EnvironmentConfig {
-    /// Points the environment at another exchange (the embedded emulator): REST and WebSockets.
-    pub fn point_at(&mut self, base_url: &str) {
-        let urls = WebSocketUrls::beside(base_url);
-        self.base_url = base_url.trim_end_matches('/').to_owned();
-        self.ws_api_url = urls.ws_api;
-        self.stream_url = urls.streams;
-    }
-}
-
 fn validate_ws_url(variable: &'static str, url: &str) -> Result<String, ConfigError> {
     let trimmed = url.trim_end_matches('/');
     let parsed = reqwest::Url::parse(trimmed).map_err(|e| ConfigError::Invalid {
@@ -666,7 +552,7 @@ fn check_destination(env: Environment, variable: &'static str, url: &str, defaul
         reason,
     };
     if env != Environment::Production && is_production_binance_host(host) {
-        let production = Environment::Production.variables();
+        let production = variables(Environment::Production);
         return Err(refuse(format!(
             "{host} is a Binance production host (real money), and {variable} configures {env}: \
              {env} keys must never become real-money calls. Unset {variable} to use {default}, or \
@@ -924,7 +810,7 @@ mod tests {
 
     #[test]
     fn private_key_path_gives_ed25519_credentials_per_environment() {
-        use crate::binance::sign::KeyType;
+        use spot_client::sign::KeyType;
         let dir = tempfile::tempdir().expect("tempdir");
         let pem = key_file(&dir, "ed.pem", DOC_ED25519_PEM);
         let c = config(&[

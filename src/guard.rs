@@ -14,9 +14,9 @@ use rand::distr::Alphanumeric;
 
 use rust_decimal::Decimal;
 
-use crate::binance::model::NewOrder;
 use crate::config::{Config, Environment};
 use crate::memory::Memory;
+use spot_types::model::NewOrder;
 
 /// How long a passed `order_test` licenses the identical `order_place`.
 pub const TEST_VALIDITY: Duration = Duration::from_secs(5 * 60);
@@ -304,7 +304,7 @@ pub fn broken_preferences(error: &crate::memory::preferences::FrontMatterError) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binance::model::{OrderType, Side, TimeInForce};
+    use spot_types::model::{OrderType, Side, TimeInForce};
     use std::str::FromStr;
 
     fn order(qty: &str) -> NewOrder {

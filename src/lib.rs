@@ -1,10 +1,8 @@
 //! binance-mcp: a safe MCP server for Binance Spot, and the local exchange emulator it is tested against.
 pub mod approval;
-pub mod binance;
 pub mod cli;
 pub mod config;
 pub mod desk;
-pub mod filters;
 pub mod guard;
 pub mod memory;
 pub mod prompts;

@@ -106,13 +106,13 @@ fn order_line(o: &ReservedOrder) -> String {
             list.to_uppercase(),
             o.payload.get("legs").and_then(Value::as_array).map_or(0, Vec::len)
         ),
-        None => serde_json::from_value::<crate::binance::model::NewOrder>(o.payload.clone())
+        None => serde_json::from_value::<spot_types::model::NewOrder>(o.payload.clone())
             .map(|order| crate::tools::order::describe_order(&order))
             .unwrap_or_else(|_| o.symbol.clone()),
     };
     format!(
         "{}  {:<10} {:<8} {:<9} worst case {} {}  [{}]  {what}",
-        crate::tools::utc(o.at_ms),
+        spot_types::time::utc(o.at_ms),
         o.environment.as_str(),
         o.symbol,
         o.outcome.as_deref().unwrap_or("sending"),

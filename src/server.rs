@@ -27,10 +27,8 @@ use rmcp::service::RequestContext;
 use rmcp::{Peer, RoleServer, ServerHandler, prompt_handler, tool, tool_handler, tool_router};
 
 use crate::approval::{ApprovalDetails, Approvals, Decision};
-use crate::binance::{Alert, AlertLevel};
 use crate::config::{Config, Environment, ProductionApproval};
 use crate::guard;
-use crate::memory::incidents::in_tool;
 use crate::resources;
 use crate::tools::account::*;
 use crate::tools::market::*;
@@ -38,8 +36,10 @@ use crate::tools::market_stream::*;
 use crate::tools::memory::*;
 use crate::tools::order::*;
 use crate::tools::schema::{compact_input, make_portable, shallow_output};
+use crate::tools::scope::in_tool;
 use crate::tools::status::*;
 use crate::tools::{ToolError, ToolOutput, Toolbox};
+use spot_client::{Alert, AlertLevel};
 
 /// What every agent is told on connect: the rules the server enforces, in a few lines.
 pub const INSTRUCTIONS: &str = "Binance Spot through a safety gate. Market tools (market_*) read public data, production by default; every result names the environment that answered. \

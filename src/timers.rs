@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::binance::alert::{Alert, AlertKind, AlertLevel};
-use crate::binance::clock::local_now_ms;
-use crate::binance::error::{Unavailable, codes};
-use crate::binance::{BinanceError, OrderRef};
 use crate::memory::journal::PendingTimer;
 use crate::memory::ledger::LedgerEvent;
 use crate::tools::{Toolbox, utc};
+use spot_client::alert::{Alert, AlertKind, AlertLevel};
+use spot_client::clock::local_now_ms;
+use spot_client::error::{Unavailable, codes};
+use spot_client::{BinanceError, OrderRef};
 
 /// Shortest and longest timer `order_place` accepts.
 pub const MIN_CANCEL_AFTER_SECS: u32 = 1;

@@ -23,15 +23,15 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::binance::OrderRef;
-use crate::binance::alert::{Alert, AlertKind, AlertLevel};
-use crate::binance::clock::local_now_ms;
-use crate::binance::sign::KeyType;
-use crate::binance::ws_api::{Incoming, WsApiConnection, WsApiError, signed_params};
 use crate::config::Environment;
 use crate::memory::journal::{event_executed_qty, is_final_status};
 use crate::memory::ledger::LedgerEvent;
 use crate::tools::{Toolbox, utc};
+use spot_client::OrderRef;
+use spot_client::alert::{Alert, AlertKind, AlertLevel};
+use spot_client::clock::local_now_ms;
+use spot_client::sign::KeyType;
+use spot_client::ws_api::{Incoming, WsApiConnection, WsApiError, signed_params};
 
 /// Binance closes a connection after 24 h; renewing earlier keeps the gap under our control.
 const RENEW_AFTER: Duration = Duration::from_secs(23 * 3600 + 30 * 60);
@@ -306,7 +306,7 @@ async fn session(
     // -1021 measures the offset and the next attempt, a second later, signs with it. No REST
     // call is spent on the clock while it is right.
     let mut late = |e: WsApiError| {
-        if e.code() == Some(crate::binance::error::codes::INVALID_TIMESTAMP) {
+        if e.code() == Some(spot_client::error::codes::INVALID_TIMESTAMP) {
             *clock_suspect = true;
         }
         e
@@ -421,7 +421,7 @@ pub fn journal(tb: &Toolbox, env: Environment, event: Value) {
 pub fn record_reconciliation(
     tb: &Toolbox,
     env: Environment,
-    report: &crate::binance::model::OrderReport,
+    report: &spot_types::model::OrderReport,
 ) -> Result<(), crate::tools::ToolError> {
     let now = local_now_ms();
     tb.store()?.record(&LedgerEvent::ExchangeEvent {

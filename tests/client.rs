@@ -4,10 +4,10 @@ mod common;
 
 use std::time::Duration;
 
-use binance_mcp::binance::BinanceClient;
-use binance_mcp::binance::sign::Credentials;
-use binance_mcp::config::{Environment, EnvironmentConfig};
+use binance_mcp::config::{CredentialNames, Environment, EnvironmentConfig};
 use common::*;
+use spot_client::BinanceClient;
+use spot_client::sign::Credentials;
 
 fn client(base_url: &str, secret: &str) -> BinanceClient {
     let config = EnvironmentConfig {
@@ -17,6 +17,11 @@ fn client(base_url: &str, secret: &str) -> BinanceClient {
         stream_url: String::new(),
         credentials: Some(Credentials::new(TEST_KEY, secret)),
         credentials_incomplete: false,
+        credential_names: CredentialNames {
+            api_key: "BINANCE_TESTNET_API_KEY",
+            api_secret: "BINANCE_TESTNET_API_SECRET",
+            private_key_path: "BINANCE_TESTNET_PRIVATE_KEY_PATH",
+        },
         enabled: true,
     };
     BinanceClient::new(&config, 5000, Duration::from_secs(5))
@@ -65,6 +70,11 @@ async fn unknown_key_is_rejected_with_2015() {
         stream_url: String::new(),
         credentials: Some(Credentials::new("someoneelse", TEST_SECRET)),
         credentials_incomplete: false,
+        credential_names: CredentialNames {
+            api_key: "BINANCE_TESTNET_API_KEY",
+            api_secret: "BINANCE_TESTNET_API_SECRET",
+            private_key_path: "BINANCE_TESTNET_PRIVATE_KEY_PATH",
+        },
         enabled: true,
     };
     let err = BinanceClient::new(&config, 5000, Duration::from_secs(5))
@@ -85,6 +95,11 @@ async fn missing_keys_name_the_variables() {
         stream_url: String::new(),
         credentials: None,
         credentials_incomplete: false,
+        credential_names: CredentialNames {
+            api_key: "BINANCE_TESTNET_API_KEY",
+            api_secret: "BINANCE_TESTNET_API_SECRET",
+            private_key_path: "BINANCE_TESTNET_PRIVATE_KEY_PATH",
+        },
         enabled: true,
     };
     let err = BinanceClient::new(&config, 5000, Duration::from_secs(5))

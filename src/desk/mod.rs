@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use crate::binance::model::{AmendResult, NewOrder, OrderListReport, OrderReport};
-use crate::binance::{BinanceClient, BinanceError, OrderListRef, OrderRef, TradeClient};
 use crate::config::Environment;
 use crate::store::Reservation;
+use spot_client::{BinanceClient, BinanceError, OrderListRef, OrderRef, TradeClient};
+use spot_types::model::{AmendResult, NewOrder, OrderListReport, OrderReport};
 
 /// The write endpoints of every environment.
 #[derive(Debug)]

@@ -4,8 +4,8 @@ use serde::Serialize;
 
 use super::Memory;
 use super::incidents::{Incident, Incidents};
-use crate::binance::{BinanceError, RequestObserver, SignedRequestRecord};
 use crate::config::Environment;
+use spot_client::{BinanceError, RequestObserver, SignedRequestRecord};
 
 pub const AUDIT_FILE: &str = "audit.jsonl";
 
@@ -13,6 +13,8 @@ pub const AUDIT_FILE: &str = "audit.jsonl";
 #[derive(Clone, Debug)]
 pub struct Audit {
     memory: Memory,
+    /// Names the tool whose call is running, for the incidents a failed request files.
+    tool_of_this_task: fn() -> Option<String>,
 }
 
 #[derive(Serialize)]
@@ -58,8 +60,18 @@ pub struct KillSwitchLine {
 }
 
 impl Audit {
+    /// An audit whose incidents name no tool (the command line's).
     pub fn new(memory: Memory) -> Audit {
-        Audit { memory }
+        Audit {
+            memory,
+            tool_of_this_task: || None,
+        }
+    }
+
+    /// Files each request's incident under the tool `tool_of_this_task` names.
+    pub fn naming_tools_with(mut self, tool_of_this_task: fn() -> Option<String>) -> Audit {
+        self.tool_of_this_task = tool_of_this_task;
+        self
     }
 
     /// A gate refusal: nothing was sent.
@@ -124,9 +136,10 @@ impl RequestObserver for Audit {
                 Err(e) => tracing::error!(error = %e, "could not set the kill switch after a production ban"),
             }
         }
-        let Some(incident) = Incident::from_error(error, action) else {
+        let Some(mut incident) = Incident::from_error(error, action) else {
             return;
         };
+        incident.tool = (self.tool_of_this_task)();
         if let Err(e) = Incidents::new(self.memory.clone()).record(&incident) {
             tracing::error!(error = %e, "could not write incidents.md");
         }
@@ -145,5 +158,5 @@ impl RequestObserver for Audit {
 }
 
 fn now() -> String {
-    crate::tools::utc(crate::binance::clock::local_now_ms())
+    spot_types::time::utc(spot_client::clock::local_now_ms())
 }

@@ -2,35 +2,22 @@
 //! the same code on the same endpoint and environment within [`REPEAT_WINDOW`] is counted on
 //! the existing entry instead of appended again.
 
-use std::future::Future;
 use std::time::Duration;
 
 use super::{Memory, MemoryError};
-use crate::binance::clock::local_now_ms;
-use crate::binance::{Alert, BinanceError};
 use crate::config::Environment;
+use spot_client::clock::local_now_ms;
+use spot_client::{Alert, BinanceError};
 
 pub const INCIDENTS_FILE: &str = "incidents.md";
 /// Repeats closer together than this are counted, not appended.
 pub const REPEAT_WINDOW: Duration = Duration::from_secs(10 * 60);
 
-tokio::task_local! {
-    static CURRENT_TOOL: String;
-}
-
-/// Runs `fut` with `tool` recorded as the tool in any incident it causes.
-pub async fn in_tool<F: Future>(tool: &str, fut: F) -> F::Output {
-    CURRENT_TOOL.scope(tool.to_owned(), fut).await
-}
-
-/// The tool whose call is running on this task, if any.
-pub fn current_tool() -> Option<String> {
-    CURRENT_TOOL.try_with(|t| t.clone()).ok()
-}
-
 /// What happened, for one entry.
 #[derive(Clone, Debug)]
 pub struct Incident {
+    /// The tool whose call caused it, when one did (the caller knows; memory does not).
+    pub tool: Option<String>,
     /// The cause in a few words (`cancel timer failed`, `IP banned`) for events that are not one
     /// failed request; `None` for a request's failure, which its code or status names.
     pub cause: Option<String>,
@@ -105,7 +92,7 @@ fn entry(i: &Incident, key: &str, now: i64) -> String {
         (None, None) => "transport failure".to_owned(),
     };
     let endpoint = if i.endpoint.is_empty() { "(none)" } else { &i.endpoint };
-    let tool = current_tool().unwrap_or_else(|| "(none)".to_owned());
+    let tool = i.tool.as_deref().unwrap_or("(none)");
     let status = i.http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
     format!(
         "\n## {at} · {env} · {what}\n{MARK}key=\"{key}\" last_ms={now} count=1 -->\n- tool: {tool}\n- endpoint: {endpoint}{status}\n- message: {message}\n- server action: {action}\n- fix hint: {hint}\n- occurrences: 1 (last {at})\n",
@@ -184,7 +171,7 @@ fn one_line(s: &str) -> String {
 
 /// `2026-11-25 10:00:00 UTC`.
 pub fn human_time(ms: i64) -> String {
-    let t = crate::tools::utc(ms);
+    let t = spot_types::time::utc(ms);
     let date = t.get(..10).unwrap_or(&t);
     let clock = t.get(11..19).unwrap_or("");
     format!("{date} {clock} UTC")
@@ -195,6 +182,7 @@ impl Incident {
     /// status, code and hint, never under a stand-in.
     pub fn from_alert(alert: &Alert) -> Incident {
         Incident {
+            tool: None,
             cause: Some(alert.kind.title().to_owned()),
             environment: alert.environment,
             endpoint: alert.endpoint.clone().unwrap_or_default(),
@@ -244,6 +232,7 @@ impl Incident {
             BinanceError::MissingCredentials { .. } | BinanceError::EnvironmentDisabled { .. } => return None,
         };
         Some(Incident {
+            tool: None,
             cause: None,
             environment,
             endpoint,
@@ -262,6 +251,7 @@ mod tests {
 
     fn incident(code: i64) -> Incident {
         Incident {
+            tool: None,
             cause: None,
             environment: Environment::Testnet,
             endpoint: "GET /api/v3/ticker/price".into(),
@@ -309,7 +299,7 @@ mod tests {
 
     #[test]
     fn alerts_are_filed_under_their_own_cause_endpoint_code_and_hint() {
-        use crate::binance::{AlertKind, AlertLevel};
+        use spot_client::{AlertKind, AlertLevel};
         let dir = tempfile::tempdir().expect("dir");
         let incidents = Incidents::new(Memory::new(dir.path()));
         let timer = Alert::new(

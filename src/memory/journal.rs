@@ -9,8 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::ledger::{LedgerEvent, LedgerView};
-use crate::binance::model::decimal_field;
 use crate::config::Environment;
+use spot_types::model::decimal_field;
 
 /// Order statuses after which nothing more happens to an order.
 pub fn is_final_status(status: &str) -> bool {

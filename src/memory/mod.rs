@@ -201,7 +201,7 @@ impl Memory {
         let path = self.home.join(HALT_FILE);
         let text = format!(
             "Trading halted at {} by `binance-mcp halt`.\nReason: {reason}\nWhile this file exists no order is placed; cancels and reads still work.\nRemove it (or run `binance-mcp resume`) to allow orders again.\n",
-            crate::tools::utc(crate::binance::clock::local_now_ms())
+            spot_types::time::utc(spot_client::clock::local_now_ms())
         );
         fs::write(&path, text).map_err(|e| MemoryError::io(&path, e))?;
         restrict(&path, 0o600).map_err(|e| MemoryError::io(&path, e))?;
@@ -236,7 +236,7 @@ fn rotate_if_large(path: &Path) -> io::Result<()> {
     file.lock()?;
     // Another process may have rotated it while we waited for the lock.
     if fs::metadata(path).map(|m| m.len()).unwrap_or(0) >= ROTATE_BYTES {
-        let stamp = crate::tools::utc(crate::binance::clock::local_now_ms()).replace(':', "-");
+        let stamp = spot_types::time::utc(spot_client::clock::local_now_ms()).replace(':', "-");
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("log");
         fs::rename(path, path.with_file_name(format!("{stem}.{stamp}.jsonl")))?;
     }

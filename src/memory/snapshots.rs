@@ -11,8 +11,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Memory, MemoryError, write_atomic};
-use crate::binance::clock::local_now_ms;
 use crate::config::Environment;
+use spot_client::clock::local_now_ms;
 
 pub const SNAPSHOT_DIR: &str = "snapshots";
 
@@ -109,7 +109,7 @@ impl Snapshots {
         let doc = serde_json::json!({
             "environment": env.as_str(),
             "symbol": symbol,
-            "fetched_at": crate::tools::utc(now),
+            "fetched_at": spot_types::time::utc(now),
             "fetched_at_ms": now,
             "changes_since_previous": changes,
             "symbol_info": raw,

@@ -260,7 +260,7 @@ fn decide(
         .execute(params![env.as_str(), client, id])?;
     }
     let journal = LedgerEvent::OrderReserved {
-        at: crate::tools::utc(req.now_ms),
+        at: spot_types::time::utc(req.now_ms),
         at_ms: req.now_ms,
         environment: env,
         client_order_id: req.client_order_id.clone(),

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::order::history_query;
 use super::{ToolError, ToolOutput, Toolbox, normalize_symbol, utc};
-use crate::binance::model::{AccountTrade, CommissionDiscount, CommissionRates, OrderRateLimit};
 use crate::config::Environment;
 use crate::guard;
+use spot_types::model::{AccountTrade, CommissionDiscount, CommissionRates, OrderRateLimit};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -8,10 +8,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{ToolError, ToolOutput, Toolbox, normalize_symbol, normalize_symbols, utc};
-use crate::binance::KlineQuery;
-use crate::binance::model::{RateLimit, Trade};
 use crate::config::Environment;
-use crate::filters::SymbolFilter;
+use spot_client::KlineQuery;
+use spot_filters::SymbolFilter;
+use spot_types::model::{RateLimit, Trade};
 
 /// Book levels per side returned in a result.
 pub const MAX_BOOK_LEVELS: usize = 50;
@@ -549,7 +549,7 @@ pub async fn order_book(tb: &Toolbox, args: OrderBookArgs) -> Result<OrderBookOu
         }
         _ => (None, None, None),
     };
-    let level = |l: &crate::binance::model::PriceLevel| BookLevel {
+    let level = |l: &spot_types::model::PriceLevel| BookLevel {
         price: l.0.normalize(),
         qty: l.1.normalize(),
     };

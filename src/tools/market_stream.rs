@@ -13,9 +13,9 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::market::market_env;
-use crate::binance::model::decimal_field;
 use crate::config::Environment;
 use crate::tools::{ToolError, ToolOutput, Toolbox};
+use spot_types::model::decimal_field;
 
 pub const MAX_STREAMS: usize = 5;
 pub const MAX_SECONDS: u32 = 30;

@@ -164,7 +164,7 @@ pub fn memory_append(tb: &Toolbox, args: MemoryAppendArgs) -> Result<MemoryAppen
         .filter(|t| !t.is_empty());
     let heading = format!(
         "\n## {} · {} (written by the agent)\n\n",
-        human_time(crate::binance::clock::local_now_ms()),
+        human_time(spot_client::clock::local_now_ms()),
         title.unwrap_or_else(|| "note".into())
     );
     let text = format!("{heading}{body}\n");

@@ -9,6 +9,7 @@ pub mod market_stream;
 pub mod memory;
 pub mod order;
 pub mod schema;
+pub mod scope;
 pub mod status;
 
 use std::collections::HashMap;
@@ -19,14 +20,14 @@ use serde::Serialize;
 
 use rust_decimal::Decimal;
 
-use crate::binance::model::{RateLimit, SymbolInfo};
-use crate::binance::{Alerts, BinanceClient, BinanceError, RequestObserver, Resilience};
 use crate::config::{Config, Environment};
 use crate::guard::Refusal;
 use crate::memory::audit::Audit;
 use crate::memory::preferences::{Preferences, parse_preferences};
 use crate::memory::snapshots::Snapshots;
 use crate::memory::{Memory, MemoryError};
+use spot_client::{Alerts, BinanceClient, BinanceError, RequestObserver};
+use spot_types::model::{RateLimit, SymbolInfo};
 
 /// How long a symbol's exchangeInfo is reused before it is fetched again.
 pub const EXCHANGE_INFO_TTL: Duration = Duration::from_secs(10 * 60);
@@ -69,13 +70,13 @@ impl Toolbox {
     pub fn new(config: Config) -> Arc<Toolbox> {
         let timeout = Duration::from_millis(config.http_timeout_ms);
         let memory = Memory::new(config.home.clone());
-        let audit = Audit::new(memory.clone());
+        let audit = Audit::new(memory.clone()).naming_tools_with(scope::current_tool);
         let observer: Arc<dyn RequestObserver> = Arc::new(audit.clone());
         let alerts = Alerts::default().with_recorder(Arc::new(status::AlertIncidents::new(memory.clone())));
         let client = |env| {
             Arc::new(
                 BinanceClient::new(config.environment(env), config.recv_window_ms, timeout)
-                    .with_resilience(Resilience::from_config(&config))
+                    .with_resilience(config.resilience())
                     .with_alerts(alerts.clone())
                     .with_observer(observer.clone()),
             )
@@ -150,7 +151,7 @@ impl Toolbox {
             })
             .collect();
         if let Some(found) = from_snapshots.filter(|f| !f.is_empty()) {
-            let now_ms = crate::binance::clock::local_now_ms();
+            let now_ms = spot_client::clock::local_now_ms();
             let mut cache = self
                 .exchange_info
                 .lock()
@@ -449,13 +450,7 @@ pub fn normalize_symbols(raw: &[String], max: usize) -> Result<Vec<String>, Tool
     Ok(out)
 }
 
-/// Milliseconds since the epoch as an RFC 3339 UTC string.
-pub fn utc(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| ms.to_string())
-}
+pub use spot_types::time::utc;
 
 #[cfg(test)]
 mod tests {

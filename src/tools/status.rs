@@ -7,12 +7,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{ToolError, ToolOutput, Toolbox, utc};
-use crate::binance::circuit::CircuitState;
-use crate::binance::limits::Counter;
-use crate::binance::{Alert, AlertRecorder};
 use crate::config::Environment;
 use crate::memory::Memory;
 use crate::memory::incidents::{Incident, Incidents, human_time};
+use spot_client::circuit::CircuitState;
+use spot_client::limits::Counter;
+use spot_client::{Alert, AlertRecorder};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -158,7 +158,7 @@ pub fn server_status(tb: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStat
             let usage = client.usage();
             let budget = client.budget();
             let (circuit, consecutive_failures, open_until) = client.circuit();
-            let vars = env.variables();
+            let vars = crate::config::variables(env);
             EnvironmentStatus {
                 environment: env,
                 base_url: ec.base_url.clone(),
@@ -255,7 +255,9 @@ impl AlertIncidents {
 
 impl AlertRecorder for AlertIncidents {
     fn record(&self, alert: &Alert) {
-        if let Err(e) = self.incidents.record(&Incident::from_alert(alert)) {
+        let mut incident = Incident::from_alert(alert);
+        incident.tool = crate::tools::scope::current_tool();
+        if let Err(e) = self.incidents.record(&incident) {
             tracing::error!(error = %e, "could not write incidents.md");
         }
     }

@@ -5,15 +5,15 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::binance::OrderRef;
-use crate::binance::clock::local_now_ms;
-use crate::binance::model::AmendedOrder;
 use crate::config::Environment;
-use crate::filters::{SymbolFilter, is_step_multiple};
 use crate::guard;
 use crate::memory::ledger::LedgerEvent;
 use crate::tools::amount::Amount;
 use crate::tools::{ToolError, ToolOutput, Toolbox, normalize_symbol, utc};
+use spot_client::OrderRef;
+use spot_client::clock::local_now_ms;
+use spot_filters::{SymbolFilter, is_step_multiple};
+use spot_types::model::AmendedOrder;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -7,13 +7,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::binance::HistoryQuery;
-use crate::binance::model::{OrderReport, decimal_field};
 use crate::config::Environment;
 use crate::memory::journal::{JournalFill, event_executed_qty};
 use crate::memory::ledger::LedgerEvent;
 use crate::tools::{ToolError, ToolOutput, Toolbox, normalize_symbol};
 use crate::user_stream::UserStreamStatus;
+use spot_client::HistoryQuery;
+use spot_types::model::{OrderReport, decimal_field};
 
 const DEFAULT_EVENTS: usize = 20;
 const MAX_EVENTS: usize = 200;

@@ -16,15 +16,15 @@ use super::place::{
     report_lost_answer,
 };
 use super::{OrderListArgs, check, check_limits, describe_order, notional, refuse_invalid};
-use crate::binance::clock::local_now_ms;
-use crate::binance::error::codes;
-use crate::binance::model::OrderListReport;
-use crate::binance::{BinanceError, OrderListRef};
 use crate::config::{Environment, TradeMode};
 use crate::guard::{self, TEST_VALIDITY};
 use crate::memory::ledger::LedgerEvent;
 use crate::store::ReservationRequest;
 use crate::tools::{ToolError, ToolOutput, Toolbox, normalize_symbol, utc};
+use spot_client::clock::local_now_ms;
+use spot_client::error::codes;
+use spot_client::{BinanceError, OrderListRef};
+use spot_types::model::OrderListReport;
 
 /// One leg in the output.
 #[derive(Debug, Serialize, JsonSchema)]

@@ -8,11 +8,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::describe_order;
-use crate::binance::model::{NewOrder, OrderType, Side, StpMode, TimeInForce};
 use crate::config::Environment;
 use crate::guard;
 use crate::tools::amount::Amount;
 use crate::tools::{ToolError, normalize_symbol};
+use spot_types::model::{NewOrder, OrderType, Side, StpMode, TimeInForce};
 
 /// The list kinds Binance offers under `/api/v3/orderList/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

@@ -4,14 +4,14 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::binance::clock::local_now_ms;
-use crate::binance::error::codes;
-use crate::binance::model::OrderReport;
-use crate::binance::{HistoryQuery, OrderRef};
 use crate::config::Environment;
 use crate::guard;
 use crate::memory::ledger::LedgerEvent;
 use crate::tools::{ToolError, ToolOutput, Toolbox, normalize_symbol, utc};
+use spot_client::clock::local_now_ms;
+use spot_client::error::codes;
+use spot_client::{HistoryQuery, OrderRef};
+use spot_types::model::OrderReport;
 
 // ---- order_cancel / order_status ------------------------------------------------------------
 

@@ -22,14 +22,14 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::binance::clock::local_now_ms;
-use crate::binance::model::{NewOrder, OrderType, Side, StpMode, SymbolInfo, TimeInForce};
 use crate::config::Environment;
-use crate::filters::{OpenOrderCounts, Validation, ValidationContext, validate};
 use crate::guard;
 use crate::memory::preferences::Preferences;
 use crate::tools::amount::Amount;
 use crate::tools::{ToolError, Toolbox, normalize_symbol, utc};
+use spot_client::clock::local_now_ms;
+use spot_filters::{OpenOrderCounts, Validation, ValidationContext, validate};
+use spot_types::model::{NewOrder, OrderType, Side, StpMode, SymbolInfo, TimeInForce};
 
 /// The order payload shared by order_validate, order_test and order_place: the identical
 /// arguments go through all three.

@@ -8,16 +8,16 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{OrderArgs, check, describe_order, notional, refuse_invalid};
-use crate::binance::alert::{Alert, AlertKind, AlertLevel};
-use crate::binance::clock::local_now_ms;
-use crate::binance::error::codes;
-use crate::binance::model::{NewOrder, OrderReport, OrderType, Side, SymbolInfo};
-use crate::binance::{BinanceError, OrderRef};
 use crate::config::{Environment, TradeMode};
 use crate::guard;
 use crate::memory::ledger::LedgerEvent;
 use crate::store::ReservationRequest;
 use crate::tools::{ToolError, ToolOutput, Toolbox, utc};
+use spot_client::alert::{Alert, AlertKind, AlertLevel};
+use spot_client::clock::local_now_ms;
+use spot_client::error::codes;
+use spot_client::{BinanceError, OrderRef};
+use spot_types::model::{NewOrder, OrderReport, OrderType, Side, SymbolInfo};
 
 // ---- order_place ----------------------------------------------------------------------------
 
@@ -127,7 +127,7 @@ pub(super) fn record_rejected(
     action: &str,
 ) -> Result<(), ToolError> {
     if let Some(incident) = crate::memory::incidents::Incident::from_error(error, action) {
-        record_incident(tb, &incident);
+        record_incident(tb, incident);
     }
     let now = local_now_ms();
     tb.store()?.record(&LedgerEvent::OrderRejected {
@@ -156,7 +156,7 @@ pub(super) fn report_lost_answer(tb: &Toolbox, env: Environment, error: &Binance
     // The incident is the record; the alert carries the same facts to the client.
     if let Some(mut incident) = crate::memory::incidents::Incident::from_error(error, "") {
         incident.action = action;
-        record_incident(tb, &incident);
+        record_incident(tb, incident.clone());
         alert = alert
             .with_endpoint(incident.endpoint.clone())
             .with_answer(incident.http_status, incident.code);
@@ -165,8 +165,9 @@ pub(super) fn report_lost_answer(tb: &Toolbox, env: Environment, error: &Binance
 }
 
 /// incidents.md is best effort here: the order's outcome is already in the store.
-fn record_incident(tb: &Toolbox, incident: &crate::memory::incidents::Incident) {
-    if let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(incident) {
+fn record_incident(tb: &Toolbox, mut incident: crate::memory::incidents::Incident) {
+    incident.tool = crate::tools::scope::current_tool();
+    if let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(&incident) {
         tracing::warn!(error = %err, "could not write incidents.md");
     }
 }
@@ -443,7 +444,7 @@ pub(super) fn append_runbook(tb: &Toolbox, title: &str, steps: &[String], symbol
     let rules: Vec<String> = symbol
         .filters
         .iter()
-        .map(crate::filters::SymbolFilter::describe)
+        .map(spot_filters::SymbolFilter::describe)
         .map(|r| format!("  - {r}"))
         .collect();
     let steps: Vec<String> = steps

@@ -5,12 +5,12 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{OrderArgs, check, check_limits, describe_order, notional, refuse_invalid};
-use crate::binance::clock::local_now_ms;
-use crate::binance::model::{CommissionDiscount, CommissionRates, NewOrder, Side};
 use crate::config::Environment;
 use crate::guard::{self, TEST_VALIDITY};
 use crate::memory::ledger::LedgerEvent;
 use crate::tools::{ToolError, ToolOutput, Toolbox, utc};
+use spot_client::clock::local_now_ms;
+use spot_types::model::{CommissionDiscount, CommissionRates, NewOrder, Side};
 
 // ---- order_validate -------------------------------------------------------------------------
 
@@ -18,7 +18,7 @@ use crate::tools::{ToolError, ToolOutput, Toolbox, utc};
 pub struct ValidateOutput {
     pub environment: Environment,
     pub valid: bool,
-    pub violations: Vec<crate::filters::Violation>,
+    pub violations: Vec<spot_filters::Violation>,
     /// Rules that cannot be checked locally (Binance still checks them).
     pub unchecked: Vec<String>,
     /// The order as given.
@@ -74,7 +74,7 @@ pub async fn order_validate(tb: &Toolbox, args: OrderArgs) -> Result<ValidateOut
             .symbol
             .filters
             .iter()
-            .map(crate::filters::SymbolFilter::describe)
+            .map(spot_filters::SymbolFilter::describe)
             .collect(),
     })
 }

@@ -6,7 +6,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::step::show;
 use super::{Findings, Violation};
-use crate::binance::model::{NewOrder, OrderType, SymbolInfo, TimeInForce};
+use spot_types::model::{NewOrder, OrderType, SymbolInfo, TimeInForce};
 
 /// What an order type needs besides `quantity`, and whether it takes `icebergQty`.
 struct Shape {
@@ -313,7 +313,7 @@ fn precision(order: &NewOrder, symbol: &SymbolInfo, out: &mut Findings) {
 mod tests {
     use super::super::fixtures::{btcusdt, dec, happy, order};
     use super::*;
-    use crate::binance::model::{Side, StpMode};
+    use spot_types::model::{Side, StpMode};
 
     fn findings(order: &NewOrder, symbol: &SymbolInfo) -> Findings {
         let mut out = Findings::default();

@@ -16,10 +16,11 @@ use super::clock::{Clock, local_now_ms};
 use super::error::{BinanceError, codes};
 use super::governor::{Budget, Governor};
 use super::limits::{Cost, Limits};
-use super::model::*;
 use super::sign::Credentials;
 use super::transport::Resilience;
-use crate::config::{Environment, EnvironmentConfig};
+use crate::endpoint::{CredentialNames, EnvironmentConfig};
+use spot_types::Environment;
+use spot_types::model::*;
 
 pub use super::metrics::Usage;
 
@@ -98,6 +99,7 @@ pub struct BinanceClient {
     pub(super) environment: Environment,
     pub(super) base_url: String,
     credentials: Option<Credentials>,
+    credential_names: CredentialNames,
     pub(super) enabled: bool,
     pub(super) recv_window_ms: u64,
     timeout: Duration,
@@ -119,6 +121,7 @@ impl BinanceClient {
             environment: config.environment,
             base_url: config.base_url.clone(),
             credentials: config.credentials.clone(),
+            credential_names: config.credential_names,
             enabled: config.enabled,
             recv_window_ms,
             timeout,
@@ -485,12 +488,12 @@ impl BinanceClient {
         params: Vec<(&str, String)>,
     ) -> Result<T, BinanceError> {
         let credentials = self.credentials.as_ref().ok_or_else(|| {
-            let vars = self.environment.variables();
+            let names = self.credential_names;
             BinanceError::MissingCredentials {
                 environment: self.environment,
-                key_var: vars.api_key,
-                secret_var: vars.api_secret,
-                key_path_var: vars.private_key_path,
+                key_var: names.api_key,
+                secret_var: names.api_secret,
+                key_path_var: names.private_key_path,
             }
         })?;
         let mut retried = false;

@@ -1,6 +1,6 @@
 //! The request budget of one environment, shared by every server process on the machine (two
 //! agents on one IP share one Binance budget): used weight and order counts per clock-aligned
-//! window, a `Retry-After` in force and any ban, in `ratelimit.json` in the memory folder, one
+//! window, a `Retry-After` in force and any ban, in `ratelimit.json` in the caller's state folder, one
 //! entry per environment and base URL (`"testnet https://testnet.binance.vision"`: a ban is a
 //! host's), read-modify-written under an exclusive file lock. Times are ms since epoch on
 //! Binance's clock. The file is advisory and tiny, so it is
@@ -25,9 +25,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::Unavailable;
 use super::limits::{Cost, Counter, Limits, interval_label, window_start};
-use crate::config::Environment;
+use spot_types::Environment;
 
-/// The state file in the memory folder.
+/// The state file in the state folder.
 pub const STATE_FILE: &str = "ratelimit.json";
 /// A request may use a limit up to this share, in percent; the rest absorbs other users of
 /// the IP and clock differences.
@@ -473,7 +473,7 @@ fn write_back(file: &mut File, before: &str, all: &BTreeMap<String, EnvState>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binance::limits::Window;
+    use crate::limits::Window;
 
     const MIN: i64 = 60_000;
     const T0: i64 = 1_800_000_000_000; // a minute boundary
@@ -712,11 +712,9 @@ mod tests {
     #[tokio::test]
     async fn a_short_wait_is_waited_out() {
         let g = Governor::new(Environment::Testnet, "http://x", None, Duration::from_secs(1));
-        let start = crate::binance::clock::local_now_ms();
+        let start = crate::clock::local_now_ms();
         g.retry_after(start + 300, false);
-        g.admit(weight(1), crate::binance::clock::local_now_ms)
-            .await
-            .expect("waited");
-        assert!(crate::binance::clock::local_now_ms() - start >= 300);
+        g.admit(weight(1), crate::clock::local_now_ms).await.expect("waited");
+        assert!(crate::clock::local_now_ms() - start >= 300);
     }
 }

@@ -7,7 +7,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::bounds::Bounds;
 use super::step::{round_to_step_down, round_to_step_up, show};
 use super::{Findings, OpenOrderCounts, SymbolFilter, Validation, ValidationContext, Violation, order_rules};
-use crate::binance::model::{NewOrder, OrderType, Side, SymbolInfo};
+use spot_types::model::{NewOrder, OrderType, Side, SymbolInfo};
 
 /// Checks `order` against its symbol: status, order type and its fields, then every filter in
 /// exchangeInfo order. Never sends anything; `valid` is true only with no violation.

@@ -1,5 +1,5 @@
 //! The write half of the Spot REST API: placing, amending and canceling orders and order
-//! lists. Only the order desk (`crate::desk`) holds a [`TradeClient`]; everything else reads
+//! lists. Only the order desk (binance-mcp's `desk`) holds a [`TradeClient`]; everything else reads
 //! through [`BinanceClient`], which has no method that can change an order. Writes are sent
 //! once and never retried: a failure without an answer is an unknown outcome for the caller
 //! to reconcile.
@@ -11,8 +11,8 @@ use rust_decimal::Decimal;
 
 use super::client::{BinanceClient, OrderListRef, OrderRef, order_params, push_opt};
 use super::error::BinanceError;
-use super::model::{AmendResult, NewOrder, OrderListReport, OrderReport};
-use crate::config::Environment;
+use spot_types::Environment;
+use spot_types::model::{AmendResult, NewOrder, OrderListReport, OrderReport};
 
 /// The endpoints that place, amend or cancel orders, over the same transport, budget, clock
 /// and circuit as the environment's read client.

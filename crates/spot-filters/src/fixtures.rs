@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use std::str::FromStr;
 
-use crate::binance::model::{NewOrder, OrderType, Side, SymbolInfo, TimeInForce};
+use spot_types::model::{NewOrder, OrderType, Side, SymbolInfo, TimeInForce};
 
 pub(super) fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).expect("decimal")

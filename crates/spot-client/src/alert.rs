@@ -14,12 +14,12 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::config::Environment;
+use spot_types::Environment;
 
 /// How many alerts `recent` keeps, and how many a lagging subscriber may fall behind.
 const KEEP: usize = 32;
 
-/// Severity, in MCP logging-level names.
+/// Severity of an alert; whoever forwards alerts maps it to its own levels (the MCP edge: logging levels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AlertLevel {
@@ -97,16 +97,14 @@ impl AlertKind {
     /// What the server did about it, for incidents.md, when the raiser says nothing more.
     fn action(self) -> &'static str {
         match self {
-            AlertKind::ClockDrift => {
-                "warned the agent (MCP log notification); signed requests carry the corrected time"
-            }
+            AlertKind::ClockDrift => "warned the agent (alert); signed requests carry the corrected time",
             AlertKind::UserStreamInterrupted => {
                 "warned the agent; reconnecting with backoff, open orders are reconciled by REST after the reconnect"
             }
             AlertKind::CancelTimerFailed => {
-                "retried the cancel while that could help, then gave up and warned the agent (MCP log notification)"
+                "retried the cancel while that could help, then gave up and warned the agent (alert)"
             }
-            _ => "warned the agent (MCP log notification)",
+            _ => "warned the agent (alert)",
         }
     }
 }

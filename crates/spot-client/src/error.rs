@@ -1,6 +1,6 @@
 //! Errors of the REST client: the HTTP status, the Binance code and message, and what to do.
 
-use crate::config::Environment;
+use spot_types::Environment;
 
 /// Binance error codes the server reacts to or explains (see the official `errors.md`).
 pub mod codes {

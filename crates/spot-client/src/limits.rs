@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::RateLimit;
+use spot_types::model::RateLimit;
 
 /// Milliseconds in a second, minute, hour and day.
 const SECOND_MS: i64 = 1_000;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::super::fixtures::{btcusdt, dec, happy};
 use super::*;
-use crate::binance::model::TimeInForce;
+use spot_types::model::TimeInForce;
 
 const ALL_TYPES: [OrderType; 7] = [
     OrderType::Limit,

@@ -19,7 +19,9 @@ use super::client::{BinanceClient, SignedRequestRecord, error_from_body};
 use super::error::{BinanceError, Unavailable, codes, plain_time};
 use super::limits::{banned_until_ms, parse_usage_header, request_cost};
 use super::sign::{Credentials, encode_params, signed_query};
-use crate::config::Config;
+
+/// Default timeout of establishing a connection, in milliseconds.
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
 
 /// How a client copes with limits and faults.
 #[derive(Clone, Debug)]
@@ -44,25 +46,12 @@ impl Default for Resilience {
     fn default() -> Resilience {
         Resilience {
             state_dir: None,
-            connect_timeout: Duration::from_millis(crate::config::DEFAULT_CONNECT_TIMEOUT_MS),
+            connect_timeout: Duration::from_millis(DEFAULT_CONNECT_TIMEOUT_MS),
             circuit_threshold: super::circuit::DEFAULT_THRESHOLD,
             circuit_cooldown: super::circuit::DEFAULT_COOLDOWN,
             max_wait: super::governor::DEFAULT_MAX_WAIT,
             read_retries: 3,
             read_budget: Duration::from_secs(10),
-        }
-    }
-}
-
-impl Resilience {
-    /// The server's settings: state shared in the memory folder, timeouts and cool-down from
-    /// the configuration.
-    pub fn from_config(config: &Config) -> Resilience {
-        Resilience {
-            state_dir: Some(config.home.clone()),
-            connect_timeout: Duration::from_millis(config.connect_timeout_ms),
-            circuit_cooldown: Duration::from_millis(config.circuit_cooldown_ms),
-            ..Resilience::default()
         }
     }
 }
@@ -428,7 +417,7 @@ impl BinanceClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Environment;
+    use spot_types::Environment;
 
     #[test]
     fn only_transport_failures_5xx_and_429_are_retried() {

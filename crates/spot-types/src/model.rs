@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 
-use crate::filters::SymbolFilter;
+use crate::filter::SymbolFilter;
 
 /// `GET /api/v3/time`.
 #[derive(Clone, Debug, Deserialize)]
@@ -70,7 +70,7 @@ pub struct SymbolInfo {
     pub amend_allowed: bool,
     #[serde(default)]
     pub is_spot_trading_allowed: bool,
-    #[serde(default, deserialize_with = "crate::filters::deserialize_filters")]
+    #[serde(default, deserialize_with = "crate::filter::deserialize_filters")]
     pub filters: Vec<SymbolFilter>,
     #[serde(default)]
     pub permission_sets: Vec<Vec<String>>,

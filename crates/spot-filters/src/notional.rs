@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::step::{round_to_step_down, round_to_step_up, show};
 use super::validate::Check;
 use super::{Findings, SymbolFilter, Violation};
-use crate::binance::model::OrderType;
+use spot_types::model::OrderType;
 
 /// NOTIONAL, or MIN_NOTIONAL as a NOTIONAL without a maximum; a zero bound is off.
 struct NotionalRule {
