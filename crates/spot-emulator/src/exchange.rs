@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use super::EmulatorAccount;
 use super::auth::AccountKey;
 use super::order_count::OrderCount;
-use super::order_list::OrderList;
+use super::order_list_model::OrderList;
 use super::order_model::{Fill, Order, Side, Status};
 use super::symbols::SymbolSpec;
 

@@ -1,8 +1,9 @@
-//! Local Binance Spot emulator (axum): the public API (`EmulatorConfig`, `spawn`, `router`),
-//! the shared state and the route table. Faithful to the official docs: same paths,
-//! parameters, JSON shapes, error codes and messages, weights and signed-request checks;
-//! orders match against the seeded market (see `matching`). Test hooks (request log, fault
-//! injection) live under `/emulator/` and are described in `hooks`.
+//! Local Binance Spot emulator (axum): the public API (`EmulatorConfig`, `spawn`, `router`,
+//! `EmulatorState` with its read-only market view), the shared state and the route table.
+//! Faithful to the official docs: same paths, parameters, JSON shapes, error codes and
+//! messages, weights and signed-request checks; orders match against the seeded market (see
+//! `matching`). Test hooks (request log, fault injection) live under `/emulator/` and are
+//! described in `hooks`. The black-box tests are in `tests/emulator/`.
 //!
 //! On the same port as REST:
 //! * `GET /ws-api/v3`: the WebSocket API (`ws_api`, `ws_methods`): `ping`, `time`,
@@ -30,20 +31,21 @@ mod general;
 mod hooks;
 mod market;
 mod market_data;
+mod market_view;
 mod matching;
 mod order_count;
 mod order_json;
-mod order_list;
 mod order_list_json;
+mod order_list_model;
 mod order_list_params;
 mod order_list_placement;
 mod order_list_queries;
-mod order_lists;
+mod order_list_trading;
 mod order_model;
 mod order_params;
 mod order_queries;
 mod order_rules;
-mod orders;
+mod order_trading;
 mod params;
 mod settlement;
 mod stream_feeds;
@@ -60,28 +62,12 @@ mod ws_api;
 mod ws_conn;
 mod ws_methods;
 
+// The in-crate tests of the modules above share the request helpers of the black-box tests
+// (`tests/emulator/`), so both kinds drive the router the same way; only the public API is used.
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod order_flow_tests;
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod order_list_cancel_tests;
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod order_list_tests;
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod order_tests;
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod trading_harness;
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, dead_code)]
+#[path = "../tests/emulator/support/testkit.rs"]
 mod testkit;
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod ws_tests;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -101,8 +87,9 @@ pub use auth::AccountKey;
 pub use clock::Clock;
 pub use error::ApiError;
 pub use exchange::{Account, Balance, Exchange};
-pub use market::DEFAULT_MARKET_START_MS;
-pub use order_list::{ContingencyType, ListKind, ListOrderStatus, ListStatusType, OrderList};
+pub use market::{Book, DEFAULT_MARKET_START_MS, Trade};
+pub use market_view::MarketView;
+pub use order_list_model::{ContingencyType, ListKind, ListOrderStatus, ListStatusType, OrderList};
 
 /// Documented production weight limit per IP and minute.
 pub const DEFAULT_WEIGHT_LIMIT_PER_MINUTE: u32 = 6000;
@@ -238,6 +225,11 @@ impl EmulatorState {
         &self.config
     }
 
+    /// The seeded market, read-only: what the emulator shows at any server instant.
+    pub fn market(&self) -> MarketView<'_> {
+        MarketView::new(&self.market)
+    }
+
     /// The mutable exchange state. Never hold the guard across an `.await`.
     pub fn exchange(&self) -> MutexGuard<'_, Exchange> {
         self.exchange.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -279,15 +271,15 @@ pub fn router(state: Arc<EmulatorState>) -> Router {
         .route("/api/v3/account/commission", get(commission::account_commission))
         .route(
             "/api/v3/order",
-            post(orders::new_order)
+            post(order_trading::new_order)
                 .get(order_queries::query_order)
-                .delete(orders::cancel_order),
+                .delete(order_trading::cancel_order),
         )
-        .route("/api/v3/order/test", post(orders::test_order))
+        .route("/api/v3/order/test", post(order_trading::test_order))
         .route("/api/v3/order/amend/keepPriority", put(amend::amend_keep_priority))
         .route(
             "/api/v3/openOrders",
-            get(order_queries::open_orders).delete(orders::cancel_open_orders),
+            get(order_queries::open_orders).delete(order_trading::cancel_open_orders),
         )
         .route("/api/v3/allOrders", get(order_queries::all_orders))
         .route("/api/v3/myTrades", get(order_queries::my_trades))
@@ -296,12 +288,12 @@ pub fn router(state: Arc<EmulatorState>) -> Router {
         .route("/ws", get(streams::raw_empty))
         .route("/ws/{*streams}", get(streams::raw))
         .route("/stream", get(streams::combined))
-        .route("/api/v3/orderList/oco", post(order_lists::place_oco))
-        .route("/api/v3/orderList/oto", post(order_lists::place_oto))
-        .route("/api/v3/orderList/otoco", post(order_lists::place_otoco))
+        .route("/api/v3/orderList/oco", post(order_list_trading::place_oco))
+        .route("/api/v3/orderList/oto", post(order_list_trading::place_oto))
+        .route("/api/v3/orderList/otoco", post(order_list_trading::place_otoco))
         .route(
             "/api/v3/orderList",
-            delete(order_lists::cancel_order_list).get(order_list_queries::query_order_list),
+            delete(order_list_trading::cancel_order_list).get(order_list_queries::query_order_list),
         )
         .route("/api/v3/openOrderList", get(order_list_queries::open_order_lists))
         .route("/api/v3/allOrderList", get(order_list_queries::all_order_lists))

@@ -56,17 +56,22 @@ pub struct Instrument {
 /// One synthetic trade (`GET /api/v3/trades` row).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trade {
+    /// Trade id (`id`): consecutive per symbol, from 0 at the market genesis (2017-07-14T02:40:00Z).
     pub id: u64,
+    /// Price in quote asset, on the tick.
     pub price: Decimal,
+    /// Quantity in base asset, on the step.
     pub qty: Decimal,
     /// ms since epoch.
     pub time: i64,
+    /// `isBuyerMaker`: true when the trade printed at the bid.
     pub is_buyer_maker: bool,
 }
 
 /// An order-book snapshot (`GET /api/v3/depth`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Book {
+    /// `lastUpdateId`: grows with time.
     pub last_update_id: u64,
     /// Best first, descending prices.
     pub bids: Vec<(Decimal, Decimal)>,

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::order_json::{Canceled, Placed};
-use super::order_list::OrderList;
+use super::order_list_model::OrderList;
 use super::order_model::Order;
 
 /// One `orders[]` entry.

@@ -6,7 +6,7 @@
 //! syntax and `newOrderRespType`.
 
 use super::error::{ApiError, code};
-use super::order_list::ListKind;
+use super::order_list_model::ListKind;
 use super::order_model::{OrderType, RespType, Side};
 use super::order_params::{NewOrder, check_client_order_id, parse_new_order};
 use super::params::Params;

@@ -15,7 +15,7 @@ use super::matching::{
     start_order,
 };
 use super::order_count::OrderLimits;
-use super::order_list::{ListOrderStatus, ListStatusType, OrderList};
+use super::order_list_model::{ListOrderStatus, ListStatusType, OrderList};
 use super::order_list_params::{Leg, LegRole, ListRequest};
 use super::order_model::{Order, OrderType, Side, Status};
 
@@ -195,7 +195,7 @@ fn check_price_relationship(legs: &[Leg], last: Decimal) -> Result<(), ApiError>
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::super::order_list::ListKind;
+    use super::super::order_list_model::ListKind;
     use super::super::order_list_params::parse_list;
     use super::super::params::Params;
     use super::super::symbols::default_symbols;

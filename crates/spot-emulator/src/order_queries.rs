@@ -1,6 +1,7 @@
 //! Order and trade queries (USER_DATA, signed): `GET /api/v3/order`, `/openOrders`,
 //! `/allOrders`, `/myTrades`, `/rateLimit/order`. Each first settles the account's resting
-//! orders against the market (see `matching`).
+//! orders against the market (see `settlement`). Also the signed-query preamble, `startTime` /
+//! `endTime` and paging the order-list queries share.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use super::error::{ApiError, code};
 use super::market_data::instrument;
 use super::order_json::{Queried, TradeRow, queried, trade_rows};
 use super::order_model::Order;
-use super::orders::{Lookup, lookup, order_ids};
+use super::order_trading::{Lookup, lookup, order_ids};
 use super::params::Params;
 
 const DAY_MS: i64 = 86_400_000;

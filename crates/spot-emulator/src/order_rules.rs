@@ -1,6 +1,6 @@
 //! The emulator's own symbol-filter checks for a new order (`filters.md`), in the order the
 //! symbol lists its filters, each failing with -1013 `Filter failure: <FILTER>`; then the
-//! self-trade-prevention mode check. Shares no code with the client's `filters` module.
+//! self-trade-prevention mode check. Shares no code with the client's filters (the `spot-filters` crate).
 
 use rust_decimal::Decimal;
 

@@ -1,4 +1,5 @@
-//! The emulator's listed symbols: typed filters (for later order validation) and market-model parameters.
+//! The emulator's listed symbols: typed filters (checked by `order_rules`, shown by `general`'s
+//! exchangeInfo) and market-model parameters.
 
 use rust_decimal::Decimal;
 

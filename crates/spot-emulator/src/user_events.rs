@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::exchange::Balance;
-use super::order_list::OrderList;
+use super::order_list_model::OrderList;
 use super::order_model::{Order, Status};
 use super::time_unit::TimeUnit;
 use super::wire::fixed8;

@@ -5,9 +5,9 @@ use axum::http::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use super::testkit::send;
-use super::trading_harness::*;
-use super::wire::fixed8;
+use super::support::decimals::fixed8;
+use super::support::testkit::send;
+use super::support::trading::*;
 
 #[tokio::test]
 async fn resting_limit_fills_as_maker_when_the_price_moves_through_it() {

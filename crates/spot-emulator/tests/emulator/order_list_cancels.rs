@@ -6,7 +6,7 @@ use axum::http::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::trading_harness::*;
+use super::support::trading::*;
 
 #[tokio::test]
 async fn cancel_by_list_by_leg_and_all() {

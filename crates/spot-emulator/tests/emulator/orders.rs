@@ -5,8 +5,8 @@ use axum::http::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use super::trading_harness::*;
-use super::wire::fixed8;
+use super::support::decimals::fixed8;
+use super::support::trading::*;
 
 #[tokio::test]
 async fn limit_rests_locks_then_cancel_releases_exactly() {
@@ -239,8 +239,7 @@ async fn limit_crossing_the_book_fills_as_taker_up_to_its_price() {
 async fn ioc_and_fok_expire_what_the_book_cannot_fill() {
     let ex = Ex::new();
     let bid = ex.bid("BTCUSDT");
-    let inst = ex.state.market.instrument("BTCUSDT").unwrap();
-    let top = ex.state.market.book(inst, T0, 1).bids[0].1;
+    let top = ex.state.market().book("BTCUSDT", T0, 1).unwrap().bids[0].1;
     assert!(top < d("0.5"));
 
     let (status, _, fok) = ex

@@ -6,8 +6,8 @@ use axum::http::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::trading_harness::*;
-use super::wire::fixed8;
+use super::support::decimals::fixed8;
+use super::support::trading::*;
 
 #[tokio::test]
 async fn sell_oco_bracket_locks_once_and_a_filled_take_profit_expires_the_stop() {

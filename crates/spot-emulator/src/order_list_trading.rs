@@ -22,12 +22,12 @@ use super::market::Instrument;
 use super::market_data::instrument;
 use super::matching::reference_price;
 use super::order_json::{canceled, placed};
-use super::order_list::ListKind;
 use super::order_list_json::{CanceledList, PlacedListJson, with_reports};
+use super::order_list_model::ListKind;
 use super::order_list_params::{ListRequest, list_param_names, parse_list};
 use super::order_model::Order;
 use super::order_rules::{RuleContext, check_filters, stp_mode};
-use super::orders::{ORDER_COUNT_1D_HEADER, ORDER_COUNT_10S_HEADER, cancel_client_order_id, unknown_key};
+use super::order_trading::{ORDER_COUNT_1D_HEADER, ORDER_COUNT_10S_HEADER, cancel_client_order_id, unknown_key};
 use super::params::Params;
 
 /// `POST /api/v3/orderList/oco`.

@@ -3,7 +3,8 @@
 //! cancels the whole list, answered as a list). Validation order: signature and timing,
 //! unread parameters (-1104), parameters (-11xx), symbol filters (-1013), STP mode (-1013), then
 //! the matching engine (unfilled order count -1015, duplicate id / balance / would-take /
-//! would-trigger -2010).
+//! would-trigger -2010). Also what the other order endpoints share: finding an order by
+//! `orderId` / `origClientOrderId`, the cancel's client order id, the order-count headers.
 
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ use super::market_data::instrument;
 use super::matching::{generate_client_order_id, reference_price};
 use super::order_json::{Placed, canceled, placed};
 use super::order_list_json::CancelRow;
-use super::order_lists::cancel_whole_list;
+use super::order_list_trading::cancel_whole_list;
 use super::order_model::{Order, Status};
 use super::order_params::{NEW_ORDER_PARAMS, NewOrder, check_client_order_id, parse_new_order};
 use super::order_rules::{RuleContext, check_filters, stp_mode};

@@ -1,4 +1,7 @@
-//! Test helpers: build a router and send one in-process request with `oneshot` (no socket).
+//! Test helpers: build a router and send one in-process request with `oneshot` (no socket),
+//! and sign a payload with the hmac crate. Shared by the black-box tests of `tests/emulator/`
+//! and the in-crate tests of `src/` (which include this file as `crate::testkit`): in both the
+//! parent module provides `EmulatorConfig`, `EmulatorState` and `router`, all public API.
 
 use std::sync::Arc;
 

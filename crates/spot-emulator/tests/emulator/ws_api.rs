@@ -1,178 +1,19 @@
-//! WebSocket tests against a served emulator on 127.0.0.1:0 with a real client
-//! (tokio-tungstenite): the WebSocket API and its User Data Stream events, the market streams,
-//! keepalive and the `ws_down_ms` fault. Every wait is bounded; expected values come from REST
-//! answers and the market model, never from the event code.
-
-use std::time::Duration;
+//! The WebSocket API against a served emulator: logon and User Data Stream subscriptions, their
+//! `executionReport` / `outboundAccountPosition` / `eventStreamTerminated` events, documented
+//! errors, request weight shared with REST, and fills on the background tick. Every wait is
+//! bounded; expected values come from REST answers and the market model, never from the event code.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use ed25519_dalek::{Signer, SigningKey};
-use futures_util::{SinkExt, StreamExt};
+use ed25519_dalek::Signer;
+use futures_util::SinkExt;
+use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
+use sha2::Sha256;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::auth::{AccountKey, verify_hmac};
-use super::testkit::sign;
-use super::{EmulatorConfig, EmulatorHandle, spawn};
-
-const KEY: &str = "wsHmacKey0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS";
-const SECRET: &str = "wsHmacSecret0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP";
-const ED_KEY: &str = "wsEdKey0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU";
-const WAIT: Duration = Duration::from_secs(10);
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-fn ed_signing_key() -> SigningKey {
-    SigningKey::from_bytes(&[9u8; 32])
-}
-
-fn config() -> EmulatorConfig {
-    super::testkit::fixed_market(
-        EmulatorConfig::new(11)
-            .with_account(KEY, SECRET)
-            .with_keyed_account(ED_KEY, AccountKey::Ed25519(ed_signing_key().verifying_key())),
-    )
-}
-
-/// A served emulator and an HTTP client for its REST side.
-struct Emu {
-    handle: EmulatorHandle,
-    http: reqwest::Client,
-}
-
-impl Emu {
-    async fn start(config: EmulatorConfig) -> Emu {
-        let handle = spawn("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
-        Emu {
-            handle,
-            http: reqwest::Client::builder().timeout(WAIT).build().unwrap(),
-        }
-    }
-
-    fn ws_url(&self, path: &str) -> String {
-        format!("ws://{}{path}", self.handle.local_addr())
-    }
-
-    fn now(&self) -> i64 {
-        self.handle.state().clock.now_ms()
-    }
-
-    async fn connect(&self, path: &str) -> Socket {
-        let (socket, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(self.ws_url(path)))
-            .await
-            .expect("connect in time")
-            .expect("upgrade accepted");
-        socket
-    }
-
-    /// A signed REST request with the HMAC account: (status, JSON body).
-    async fn rest(&self, method: reqwest::Method, path: &str, query: &str) -> (u16, Value) {
-        let signed = sign(&format!("{query}&timestamp={}", self.now()), SECRET);
-        let url = format!("{}{path}?{signed}", self.handle.base_url());
-        let response = self
-            .http
-            .request(method, url)
-            .header("X-MBX-APIKEY", KEY)
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let url = format!("{}{path}", self.handle.base_url());
-        self.http.get(url).send().await.unwrap().json().await.unwrap()
-    }
-
-    async fn post_faults(&self, faults: Value) {
-        let url = format!("{}/emulator/faults", self.handle.base_url());
-        assert!(
-            self.http
-                .post(url)
-                .json(&faults)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .is_success()
-        );
-    }
-}
-
-/// The next text frame as JSON (pings and pongs skipped); panics on close or after [`WAIT`].
-async fn next_json(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(WAIT, socket.next())
-            .await
-            .expect("a frame in time")
-            .expect("connection open")
-            .expect("no protocol error");
-        match message {
-            Message::Text(text) => return serde_json::from_str(text.as_str()).unwrap(),
-            Message::Ping(_) | Message::Pong(_) => {}
-            other => panic!("unexpected frame {other:?}"),
-        }
-    }
-}
-
-/// Frames up to and including the first one `done` accepts.
-async fn until(socket: &mut Socket, done: impl Fn(&Value) -> bool) -> Vec<Value> {
-    let mut frames = Vec::new();
-    loop {
-        let frame = next_json(socket).await;
-        let last = done(&frame);
-        frames.push(frame);
-        if last {
-            return frames;
-        }
-    }
-}
-
-/// Sends a request; returns the frames before its answer and the answer.
-async fn call(socket: &mut Socket, id: &str, method: &str, params: Value) -> (Vec<Value>, Value) {
-    let request = json!({"id": id, "method": method, "params": params});
-    socket.send(Message::text(request.to_string())).await.unwrap();
-    let mut frames = until(socket, |f| f["id"] == id).await;
-    let answer = frames.pop().unwrap();
-    (frames, answer)
-}
-
-/// `userDataStream.subscribe.signature` params for the HMAC account.
-fn hmac_subscription(timestamp: i64) -> Value {
-    let payload = format!("apiKey={KEY}&timestamp={timestamp}");
-    let signed = sign(&payload, SECRET);
-    let signature = signed.rsplit_once("signature=").unwrap().1;
-    json!({"apiKey": KEY, "timestamp": timestamp, "signature": signature})
-}
-
-/// Ed25519-signed params: sorted `name=value` pairs, base64 signature.
-fn ed_signed(mut params: serde_json::Map<String, Value>) -> Value {
-    let mut pairs: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-        .collect();
-    pairs.sort();
-    let payload = pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    let signature = BASE64.encode(ed_signing_key().sign(payload.as_bytes()).to_bytes());
-    params.insert("signature".into(), Value::String(signature));
-    Value::Object(params)
-}
-
-fn event(frame: &Value) -> &Value {
-    &frame["event"]
-}
-
-fn is_event(frame: &Value, kind: &str) -> bool {
-    frame["event"]["e"] == kind
-}
+use super::support::testkit::sign;
+use super::support::ws::*;
 
 #[tokio::test]
 async fn subscribe_signature_then_a_market_order_gives_new_trade_and_position() {
@@ -326,8 +167,7 @@ async fn ed25519_logon_subscribe_then_logout_ends_the_subscription() {
     // A REST order signed with the same Ed25519 key reaches the subscription.
     let price = {
         let state = emu.handle.state();
-        let inst = state.market.instrument("ETHUSDT").unwrap();
-        state.market.best_bid(inst, emu.now()) * rust_decimal::Decimal::new(9, 1)
+        state.market().best_bid("ETHUSDT", emu.now()).unwrap() * rust_decimal::Decimal::new(9, 1)
     };
     let price = price.round_dp(2);
     let query = format!(
@@ -373,7 +213,9 @@ async fn ed25519_logon_subscribe_then_logout_ends_the_subscription() {
     // An HMAC key cannot log on: Binance answers its signature as invalid.
     let payload = format!("apiKey={KEY}&timestamp={}", emu.now());
     let signature = sign(&payload, SECRET).rsplit_once("signature=").unwrap().1.to_owned();
-    assert!(verify_hmac(SECRET, payload.as_bytes(), &signature));
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(payload.as_bytes());
+    assert!(mac.verify_slice(&hex::decode(&signature).unwrap()).is_ok());
     let params = json!({"apiKey": KEY, "timestamp": emu.now(), "signature": signature});
     let (_, refused) = call(&mut socket, "l2", "session.logon", params).await;
     assert_eq!(
@@ -521,11 +363,11 @@ async fn a_resting_limit_fills_on_the_background_tick_without_any_rest_call() {
     let t0 = state.clock.now_ms();
     state.clock.freeze_at_ms(t0);
     // The bid now, and the first synthetic trade after now that prints below it.
-    let inst = state.market.instrument("BTCUSDT").unwrap();
-    let price = state.market.best_bid(inst, t0);
-    let mut id = state.market.last_trade_at_or_before(inst, t0).unwrap() + 1;
+    let market = state.market();
+    let price = market.best_bid("BTCUSDT", t0).unwrap();
+    let mut id = market.last_trade_at_or_before("BTCUSDT", t0).unwrap() + 1;
     let through = loop {
-        let trade = state.market.trade(inst, id);
+        let trade = market.trade("BTCUSDT", id).unwrap();
         if trade.price < price {
             break trade;
         }
@@ -588,8 +430,7 @@ async fn amend_and_cancel_give_replaced_then_canceled() {
     .await;
     let price = {
         let state = emu.handle.state();
-        let inst = state.market.instrument("BTCUSDT").unwrap();
-        (state.market.best_bid(inst, emu.now()) * rust_decimal::Decimal::new(9, 1)).round_dp(2)
+        (state.market().best_bid("BTCUSDT", emu.now()).unwrap() * rust_decimal::Decimal::new(9, 1)).round_dp(2)
     };
     let (status, placed) = emu
         .rest(
@@ -713,189 +554,5 @@ async fn unsubscribe_sends_event_stream_terminated_before_its_answer() {
     )
     .await;
     assert_eq!(answer["result"], json!({"subscriptionId": 1}));
-    emu.handle.shutdown().await;
-}
-
-/// True when the connection ends (closed, reset or EOF) within [`WAIT`], reading past any
-/// frames still in flight.
-async fn ends(socket: &mut Socket) -> bool {
-    tokio::time::timeout(WAIT, async {
-        loop {
-            match socket.next().await {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
-                Some(Ok(_)) => {}
-            }
-        }
-    })
-    .await
-    .unwrap_or(false)
-}
-
-#[tokio::test]
-async fn ws_down_drops_every_websocket_and_refuses_upgrades() {
-    let emu = Emu::start(config()).await;
-    let mut api = emu.connect("/ws-api/v3").await;
-    let mut stream = emu.connect("/ws/btcusdt@trade").await;
-    emu.post_faults(json!({"ws_down_ms": 1_500})).await;
-    assert!(ends(&mut api).await && ends(&mut stream).await);
-    let refused = tokio_tungstenite::connect_async(emu.ws_url("/ws-api/v3")).await;
-    match refused {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 503),
-        other => panic!("expected HTTP 503, got {other:?}"),
-    }
-    // REST is unaffected.
-    assert!(emu.get("/api/v3/time").await["serverTime"].is_i64());
-    let log = emu.get("/emulator/requests").await;
-    assert!(
-        log.as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["method"] == "GET" && e["path"] == "/ws-api/v3" && e["status"] == 503),
-        "{log}"
-    );
-    tokio::time::sleep(Duration::from_millis(1_600)).await;
-    let mut back = emu.connect("/ws-api/v3").await;
-    let (_, pong) = call(&mut back, "p", "ping", json!({})).await;
-    assert_eq!(pong["status"], 200);
-
-    emu.post_faults(json!({"ws_down_ms": 60_000})).await;
-    assert!(ends(&mut back).await);
-    let url = format!("{}/emulator/faults", emu.handle.base_url());
-    emu.http.delete(url).send().await.unwrap();
-    emu.connect("/stream?streams=btcusdt@trade").await;
-    emu.handle.shutdown().await;
-}
-
-#[tokio::test]
-async fn raw_and_combined_streams_deliver_documented_payloads() {
-    let emu = Emu::start(config()).await;
-    let mut raw = emu.connect("/ws/btcusdt@trade").await;
-    let trade = next_json(&mut raw).await;
-    let keys: Vec<&str> = trade.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys.len(), 9, "{trade}");
-    for key in ["e", "E", "s", "t", "p", "q", "T", "m", "M"] {
-        assert!(trade.get(key).is_some(), "{key} in {trade}");
-    }
-    assert_eq!(
-        (trade["e"].as_str(), trade["s"].as_str()),
-        (Some("trade"), Some("BTCUSDT"))
-    );
-    let rest = emu.get("/api/v3/trades?symbol=BTCUSDT&limit=1000").await;
-    let same = rest
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == trade["t"])
-        .expect("REST shows the trade");
-    assert_eq!(
-        (&same["price"], &same["qty"], &same["time"]),
-        (&trade["p"], &trade["q"], &trade["T"])
-    );
-    assert_eq!(same["isBuyerMaker"], trade["m"]);
-
-    raw.send(Message::text(
-        r#"{"method":"SUBSCRIBE","params":["ethusdt@miniTicker"],"id":1}"#,
-    ))
-    .await
-    .unwrap();
-    let answer = until(&mut raw, |f| f.get("id").is_some()).await.pop().unwrap();
-    assert_eq!(answer, json!({"result": null, "id": 1}));
-    raw.send(Message::text(r#"{"method":"LIST_SUBSCRIPTIONS","id":3}"#))
-        .await
-        .unwrap();
-    let answer = until(&mut raw, |f| f.get("id").is_some()).await.pop().unwrap();
-    assert_eq!(
-        answer,
-        json!({"result": ["btcusdt@trade", "ethusdt@miniTicker"], "id": 3})
-    );
-    let mini = until(&mut raw, |f| f["e"] == "24hrMiniTicker").await.pop().unwrap();
-    assert_eq!(mini["s"], "ETHUSDT");
-    for key in ["E", "c", "o", "h", "l", "v", "q"] {
-        assert!(mini.get(key).is_some(), "{key} in {mini}");
-    }
-
-    let mut combined = emu
-        .connect("/stream?streams=btcusdt@bookTicker/ethbtc@depth5/bnbusdt@kline_1s")
-        .await;
-    let mut seen = std::collections::BTreeSet::new();
-    while seen.len() < 3 {
-        let frame = next_json(&mut combined).await;
-        let stream = frame["stream"].as_str().unwrap().to_owned();
-        let data = &frame["data"];
-        match stream.as_str() {
-            "btcusdt@bookTicker" => {
-                assert_eq!(data["s"], "BTCUSDT");
-                for key in ["u", "b", "B", "a", "A"] {
-                    assert!(data.get(key).is_some(), "{key} in {data}");
-                }
-            }
-            "ethbtc@depth5" => {
-                assert!(data["lastUpdateId"].is_u64());
-                assert_eq!(data["bids"].as_array().unwrap().len(), 5);
-                assert_eq!(data["asks"].as_array().unwrap().len(), 5);
-            }
-            "bnbusdt@kline_1s" => {
-                assert_eq!(
-                    (data["e"].as_str(), data["k"]["i"].as_str()),
-                    (Some("kline"), Some("1s"))
-                );
-                assert_eq!(data["k"]["T"].as_i64().unwrap() - data["k"]["t"].as_i64().unwrap(), 999);
-            }
-            other => panic!("unexpected stream {other}"),
-        }
-        seen.insert(stream);
-    }
-    emu.handle.shutdown().await;
-}
-
-#[tokio::test]
-async fn server_pings_and_closes_at_the_configured_lifetime() {
-    let mut config = config();
-    config.ws_ping_interval = Duration::from_millis(100);
-    config.ws_pong_timeout = Duration::from_millis(400);
-    config.ws_max_lifetime = Duration::from_millis(1_200);
-    let emu = Emu::start(config).await;
-
-    // A client that reads (and so answers pings) lives until the lifetime ends.
-    let mut socket = emu.connect("/ws-api/v3").await;
-    let (mut pings, close) = tokio::time::timeout(WAIT, async {
-        let mut pings = 0;
-        loop {
-            match socket.next().await {
-                Some(Ok(Message::Ping(_))) => pings += 1,
-                Some(Ok(Message::Close(frame))) => return (pings, frame),
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-    })
-    .await
-    .unwrap();
-    assert!(pings >= 5, "{pings} pings");
-    assert_eq!(close.unwrap().code, CloseCode::Normal);
-
-    emu.handle.shutdown().await;
-
-    // A client that never reads never answers pings: closed after the pong timeout, long
-    // before its lifetime. (The close frame may be lost: reading it, the client first tries
-    // to answer the pings on a socket the server has already closed.)
-    let mut config = self::config();
-    config.ws_ping_interval = Duration::from_millis(100);
-    config.ws_pong_timeout = Duration::from_millis(300);
-    config.ws_max_lifetime = Duration::from_secs(600);
-    let emu = Emu::start(config).await;
-    let mut silent = emu.connect("/ws/btcusdt@trade").await;
-    tokio::time::sleep(Duration::from_millis(900)).await;
-    let ended = tokio::time::timeout(WAIT, async {
-        loop {
-            match silent.next().await {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
-                None | Some(Err(_)) => return Some(CloseCode::Policy),
-                Some(Ok(_)) => pings += 1,
-            }
-        }
-    })
-    .await
-    .unwrap();
-    assert_eq!(ended, Some(CloseCode::Policy));
     emu.handle.shutdown().await;
 }

@@ -10,9 +10,10 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::testkit::{send, sign};
-use super::wire::floor_to_step;
-use super::{EmulatorConfig, EmulatorState, router};
+use spot_emulator::{EmulatorConfig, EmulatorState, router};
+
+use super::decimals::floor_to_step;
+use super::testkit::{fixed_market, send, sign};
 
 pub const KEY: &str = "orderTestKey0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP";
 pub const SECRET: &str = "orderTestSecret0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM";
@@ -108,7 +109,7 @@ impl Ex {
     }
 
     pub fn with(change: impl FnOnce(&mut EmulatorConfig)) -> Self {
-        let mut config = super::testkit::fixed_market(EmulatorConfig::new(7).with_account(KEY, SECRET));
+        let mut config = fixed_market(EmulatorConfig::new(7).with_account(KEY, SECRET));
         change(&mut config);
         let state = Arc::new(EmulatorState::new(config));
         state.clock.freeze_at_ms(T0);
@@ -178,50 +179,31 @@ impl Ex {
     }
 
     pub fn bid(&self, symbol: &str) -> Decimal {
-        let inst = self.state.market.instrument(symbol).unwrap();
-        self.state.market.best_bid(inst, self.now())
+        self.state.market().best_bid(symbol, self.now()).unwrap()
     }
 
     pub fn ask(&self, symbol: &str) -> Decimal {
-        self.bid(symbol)
-            + self
-                .state
-                .market
-                .instrument(symbol)
-                .unwrap()
-                .spec
-                .price_filter
-                .tick_size
+        self.bid(symbol) + self.state.market().tick_size(symbol).unwrap()
     }
 
     pub fn last(&self, symbol: &str) -> Decimal {
-        let market = &self.state.market;
-        let inst = market.instrument(symbol).unwrap();
-        market
-            .trade(inst, market.last_trade_at_or_before(inst, self.now()).unwrap())
-            .price
+        let market = self.state.market();
+        let id = market.last_trade_at_or_before(symbol, self.now()).unwrap();
+        market.trade(symbol, id).unwrap().price
     }
 
     /// `value` floored to the symbol's tick.
     pub fn tick(&self, symbol: &str, value: Decimal) -> Decimal {
-        let tick = self
-            .state
-            .market
-            .instrument(symbol)
-            .unwrap()
-            .spec
-            .price_filter
-            .tick_size;
+        let tick = self.state.market().tick_size(symbol).unwrap();
         floor_to_step(value, tick).normalize()
     }
 
     /// Time of the first synthetic trade after now (within 6 h) whose price satisfies `pred`.
     pub fn first_trade_when(&self, symbol: &str, pred: impl Fn(Decimal) -> bool) -> (i64, Decimal) {
-        let market = &self.state.market;
-        let inst = market.instrument(symbol).unwrap();
-        let first = market.first_trade_at_or_after(inst, self.now() + 1);
+        let market = self.state.market();
+        let first = market.first_trade_at_or_after(symbol, self.now() + 1).unwrap();
         (first..first + 6 * 3600 * 4)
-            .map(|id| market.trade(inst, id))
+            .map(|id| market.trade(symbol, id).unwrap())
             .find(|t| pred(t.price))
             .map(|t| (t.time, t.price))
             .expect("the seeded market gets there within 6 hours")
