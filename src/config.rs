@@ -58,6 +58,16 @@ pub fn variables(env: Environment) -> EnvironmentVariables {
     }
 }
 
+/// The variables a missing key is reported by, in the client's terms.
+pub fn credential_names(env: Environment) -> CredentialNames {
+    let vars = variables(env);
+    CredentialNames {
+        api_key: vars.api_key,
+        api_secret: vars.api_secret,
+        private_key_path: vars.private_key_path,
+    }
+}
+
 /// The variable names for one environment.
 #[derive(Clone, Copy, Debug)]
 pub struct EnvironmentVariables {
@@ -272,11 +282,7 @@ impl Config {
                 stream_url,
                 credentials,
                 credentials_incomplete,
-                credential_names: CredentialNames {
-                    api_key: vars.api_key,
-                    api_secret: vars.api_secret,
-                    private_key_path: vars.private_key_path,
-                },
+                credential_names: credential_names(env),
                 enabled: !(testnet_compat && env == Environment::Production),
             })
         };

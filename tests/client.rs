@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use binance_mcp::config::{CredentialNames, Environment, EnvironmentConfig};
+use binance_mcp::config::{Environment, EnvironmentConfig, credential_names};
 use common::*;
 use spot_client::BinanceClient;
 use spot_client::sign::Credentials;
@@ -17,11 +17,7 @@ fn client(base_url: &str, secret: &str) -> BinanceClient {
         stream_url: String::new(),
         credentials: Some(Credentials::new(TEST_KEY, secret)),
         credentials_incomplete: false,
-        credential_names: CredentialNames {
-            api_key: "BINANCE_TESTNET_API_KEY",
-            api_secret: "BINANCE_TESTNET_API_SECRET",
-            private_key_path: "BINANCE_TESTNET_PRIVATE_KEY_PATH",
-        },
+        credential_names: credential_names(Environment::Testnet),
         enabled: true,
     };
     BinanceClient::new(&config, 5000, Duration::from_secs(5))
@@ -70,11 +66,7 @@ async fn unknown_key_is_rejected_with_2015() {
         stream_url: String::new(),
         credentials: Some(Credentials::new("someoneelse", TEST_SECRET)),
         credentials_incomplete: false,
-        credential_names: CredentialNames {
-            api_key: "BINANCE_TESTNET_API_KEY",
-            api_secret: "BINANCE_TESTNET_API_SECRET",
-            private_key_path: "BINANCE_TESTNET_PRIVATE_KEY_PATH",
-        },
+        credential_names: credential_names(Environment::Testnet),
         enabled: true,
     };
     let err = BinanceClient::new(&config, 5000, Duration::from_secs(5))
@@ -95,11 +87,7 @@ async fn missing_keys_name_the_variables() {
         stream_url: String::new(),
         credentials: None,
         credentials_incomplete: false,
-        credential_names: CredentialNames {
-            api_key: "BINANCE_TESTNET_API_KEY",
-            api_secret: "BINANCE_TESTNET_API_SECRET",
-            private_key_path: "BINANCE_TESTNET_PRIVATE_KEY_PATH",
-        },
+        credential_names: credential_names(Environment::Demo),
         enabled: true,
     };
     let err = BinanceClient::new(&config, 5000, Duration::from_secs(5))
