@@ -69,7 +69,7 @@ pub struct ListLeg {
     /// working and pending only
     #[serde(default)]
     pub side: Option<Side>,
-    /// working and oto pending only (opo/opoco pending orders sell what working bought)
+    /// working, and oto's pending
     #[serde(default)]
     pub quantity: Option<Amount>,
     #[serde(default)]
@@ -91,8 +91,7 @@ pub struct ListLeg {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderListArgs {
-    /// oco (above+below), oto (working+pending), otoco (working, then above+below); opo/opoco:
-    /// as oto/otoco, working BUY, pending SELL of what it bought (no pending quantity)
+    /// oco (above+below), oto (working+pending), otoco (working, then above+below), opo/opoco (as oto/otoco, pending sells what working bought)
     pub list_type: ListType,
     /// e.g. BTCUSDT
     pub symbol: String,
@@ -684,6 +683,68 @@ mod tests {
         }
         assert!(!names.contains(&"side") && !names.contains(&"aboveType"));
         assert_eq!(plan.legs.len(), 3);
+    }
+
+    fn opo() -> OrderListArgs {
+        OrderListArgs {
+            list_type: ListType::Opo,
+            symbol: "BTCUSDT".into(),
+            side: None,
+            quantity: None,
+            legs: vec![
+                ListLeg {
+                    side: Some(Side::Buy),
+                    quantity: amount("0.01"),
+                    price: amount("99000"),
+                    time_in_force: Some(TimeInForce::Gtc),
+                    ..leg(Role::Working, OrderType::Limit)
+                },
+                ListLeg {
+                    price: amount("105000"),
+                    ..leg(Role::Pending, OrderType::LimitMaker)
+                },
+            ],
+            list_client_order_id: None,
+            self_trade_prevention_mode: None,
+            test_only: false,
+            environment: None,
+            confirm_production: false,
+        }
+    }
+
+    #[test]
+    fn an_opo_sells_what_it_buys_without_sending_a_pending_quantity() {
+        let plan = opo().plan().expect("plan");
+        let params = plan.params("opo-1");
+        let names: Vec<&str> = params.iter().map(|(n, _)| *n).collect();
+        assert!(names.contains(&"pendingSide") && names.contains(&"workingQuantity"));
+        assert!(!names.contains(&"pendingQuantity"), "{names:?}");
+        // Checked and tested at the working quantity, the most it can sell.
+        let (_, pending) = &plan.legs[1];
+        assert_eq!((pending.side, pending.quantity), (Side::Sell, Some(Decimal::new(1, 2))));
+        assert!(plan.describe().contains("at most"), "{}", plan.describe());
+        let refused = |change: fn(&mut OrderListArgs)| {
+            let mut args = opo();
+            change(&mut args);
+            args.plan().expect_err("refused").to_string()
+        };
+        assert!(refused(|a| a.legs[0].side = Some(Side::Sell)).contains("-1222"));
+        assert!(refused(|a| a.legs[1].side = Some(Side::Buy)).contains("-1223"));
+        assert!(refused(|a| a.legs[1].quantity = amount("0.01")).contains("-1225"));
+
+        let mut opoco = bracket();
+        opoco.list_type = ListType::Opoco;
+        opoco.side = None;
+        opoco.quantity = None;
+        opoco.legs.insert(0, opo().legs.remove(0));
+        let plan = opoco.plan().expect("opoco");
+        let params = plan.params("x");
+        let get = |k: &str| params.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("pendingSide"), Some("SELL"));
+        assert_eq!(get("pendingAboveType"), Some("LIMIT_MAKER"));
+        assert_eq!(get("pendingQuantity"), None);
+        assert_eq!(plan.legs.len(), 3);
+        assert!(plan.check_pair_prices(Decimal::from(100_000)).is_ok());
     }
 
     #[test]
