@@ -142,3 +142,45 @@ async fn sql_keywords_are_refused_locally_and_a_firewall_block_is_explained() {
     assert_eq!(blocked.len(), 1, "{log:?}");
     assert_eq!(blocked[0]["weight"], 0, "the firewall answers before the API charges");
 }
+
+#[tokio::test]
+async fn a_server_shutdown_notice_reconnects_the_user_data_subscription_without_an_alert() {
+    let ex = Exchanges::start().await;
+    let mcp = connect(&ex.env(), &[]).await;
+    let testnet = |status: &Value| {
+        status["environments"]
+            .as_array()
+            .and_then(|all| all.iter().find(|e| e["environment"] == "testnet"))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let user_stream = |status: &Value| testnet(status)["user_stream"].clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while user_stream(&mcp.ok("server_status", json!({})).await)["state"] != "subscribed" {
+        assert!(tokio::time::Instant::now() < deadline, "never subscribed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    set_faults(&ex.testnet.base_url, json!({"server_shutdown": true})).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        let status = mcp.ok("server_status", json!({})).await;
+        let stream = user_stream(&status);
+        if stream["subscriptions"].as_u64() >= Some(2) && stream["state"] == "subscribed" {
+            break status;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no reconnect: {status}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let alerts = testnet(&status)["alerts"].clone();
+    assert!(alerts.is_array(), "{status}");
+    assert!(
+        !alerts.to_string().contains("interrupted"),
+        "a planned reconnect is not an interruption: {alerts}"
+    );
+    let subscribes = emulator_requests(&ex.testnet.base_url)
+        .await
+        .into_iter()
+        .filter(|r| r["method"] == "userDataStream.subscribe.signature" && r["status"] == 200)
+        .count();
+    assert_eq!(subscribes, 2);
+}

@@ -217,3 +217,31 @@ async fn opo_lists_that_binance_would_refuse_are_refused_before_sending() {
         "no leg was tested either"
     );
 }
+
+#[tokio::test]
+async fn an_opo_whose_answer_is_lost_is_found_by_its_client_id_and_not_sent_again() {
+    let ex = Exchanges::start().await;
+    let mcp = connect(&ex.env(), &[]).await;
+    let (bid, ask) = mcp.book("BTCUSDT", "testnet").await;
+    mcp.ok("order_list_place", opo(&bid, &ask, "0.45", true)).await;
+    set_faults(&ex.testnet.base_url, json!({"execute_then_503": 1})).await;
+    let placed = mcp.ok("order_list_place", opo(&bid, &ask, "0.45", false)).await;
+    assert_eq!(
+        (&placed["list_status"], &placed["provisional"]),
+        (&json!("EXECUTING"), &json!(false)),
+        "{placed}"
+    );
+    assert!(
+        placed["next_step"]
+            .as_str()
+            .is_some_and(|s| s.contains("found by its client id")),
+        "{placed}"
+    );
+    assert_eq!(
+        count_requests(&ex.testnet.base_url, "POST", "/api/v3/orderList/opo").await,
+        1,
+        "the list was sent once, never again"
+    );
+    let incidents = std::fs::read_to_string(mcp.home.path().join("incidents.md")).expect("incidents");
+    assert!(incidents.contains("did NOT resend the opo list"), "{incidents}");
+}
