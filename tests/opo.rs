@@ -43,6 +43,9 @@ fn opo(bid: &str, ask: &str, share: &str, test_only: bool) -> Value {
     })
 }
 
+/// One change to a list's arguments.
+type Change = fn(&mut Value);
+
 fn leg<'a>(placed: &'a Value, role: &str) -> &'a Value {
     placed["legs"]
         .as_array()
@@ -183,16 +186,16 @@ async fn opo_lists_that_binance_would_refuse_are_refused_before_sending() {
     let ex = Exchanges::start().await;
     let mcp = connect(&ex.env(), &[]).await;
     let (bid, ask) = mcp.book("BTCUSDT", "testnet").await;
-    let refused = |change: &dyn Fn(&mut Value)| {
+    let refused = |change: Change| {
         let mut list = opo(&bid, &ask, "0.45", true);
         change(&mut list);
         list
     };
-    let cases: [(&dyn Fn(&mut Value), &str); 4] = [
-        (&|l| l["legs"][0]["side"] = json!("SELL"), "-1222"),
-        (&|l| l["legs"][1]["side"] = json!("BUY"), "-1223"),
-        (&|l| l["legs"][1]["quantity"] = json!("0.001"), "-1225"),
-        (&|l| l["quantity"] = json!("0.001"), "quantity"),
+    let cases: [(Change, &str); 4] = [
+        (|l| l["legs"][0]["side"] = json!("SELL"), "-1222"),
+        (|l| l["legs"][1]["side"] = json!("BUY"), "-1223"),
+        (|l| l["legs"][1]["quantity"] = json!("0.001"), "-1225"),
+        (|l| l["quantity"] = json!("0.001"), "quantity"),
     ];
     for (change, expected) in cases {
         let err = mcp.err("order_list_place", refused(change)).await;
