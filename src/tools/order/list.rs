@@ -106,7 +106,7 @@ fn leg_outcomes(plan: &PlannedList, report: Option<&OrderListReport>) -> Vec<Lis
                 role: role.as_str().to_owned(),
                 client_order_id: client,
                 order_id,
-                order: describe_order(order),
+                order: plan.describe_leg(*role, order),
                 status,
             }
         })
@@ -352,7 +352,7 @@ async fn test_list(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result
                 role: role.as_str().to_owned(),
                 client_order_id: None,
                 order_id: None,
-                order: describe_order(order),
+                order: plan.describe_leg(*role, order),
                 status: Some("TEST_PASSED".into()),
             })
             .collect(),

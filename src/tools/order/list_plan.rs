@@ -456,19 +456,22 @@ impl PlannedList {
         self.list_type.pays_the_other() && role != Role::Working
     }
 
+    /// One leg in words; an OPO/OPOCO pending order says its quantity is an upper bound.
+    pub fn describe_leg(&self, role: Role, order: &NewOrder) -> String {
+        let note = if self.quantity_follows_working(role) {
+            " (at most: sells what the working order receives, net of commission)"
+        } else {
+            ""
+        };
+        format!("{}{note}", describe_order(order))
+    }
+
     /// One line a human can approve.
     pub fn describe(&self) -> String {
         let legs: Vec<String> = self
             .legs
             .iter()
-            .map(|(role, order)| {
-                let note = if self.quantity_follows_working(*role) {
-                    " (at most: sells what the working order receives, net of commission)"
-                } else {
-                    ""
-                };
-                format!("{}: {}{note}", role.as_str(), describe_order(order))
-            })
+            .map(|(role, order)| format!("{}: {}", role.as_str(), self.describe_leg(*role, order)))
             .collect();
         format!(
             "{} {} [{}]",
