@@ -75,8 +75,7 @@ async fn a_unicode_symbol_works_end_to_end() {
         "{sent}"
     );
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
+    eventually("the order's user-data event", Duration::from_secs(15), || async {
         let out = mcp
             .ok(
                 "order_events",
@@ -84,12 +83,9 @@ async fn a_unicode_symbol_works_end_to_end() {
             )
             .await;
         let events = out["events"].as_array().cloned().unwrap_or_default();
-        if events.iter().any(|e| e["order_id"] == order_id) {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no event for {order_id}: {out}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        events.iter().any(|e| e["order_id"] == order_id).then_some(())
+    })
+    .await;
 
     let snapshots = mcp.ok("snapshot_list", json!({"symbol": UNICODE})).await;
     let entries = snapshots["snapshots"].as_array().expect("snapshots");
@@ -155,22 +151,18 @@ async fn a_server_shutdown_notice_reconnects_the_user_data_subscription_without_
             .unwrap_or_default()
     };
     let user_stream = |status: &Value| testnet(status)["user_stream"].clone();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while user_stream(&mcp.ok("server_status", json!({})).await)["state"] != "subscribed" {
-        assert!(tokio::time::Instant::now() < deadline, "never subscribed");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    eventually("the subscription", Duration::from_secs(15), || async {
+        let status = mcp.ok("server_status", json!({})).await;
+        (user_stream(&status)["state"] == "subscribed").then_some(())
+    })
+    .await;
     set_faults(&ex.testnet.base_url, json!({"server_shutdown": true})).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    let status = loop {
+    let status = eventually("the planned reconnect", Duration::from_secs(15), || async {
         let status = mcp.ok("server_status", json!({})).await;
         let stream = user_stream(&status);
-        if stream["subscriptions"].as_u64() >= Some(2) && stream["state"] == "subscribed" {
-            break status;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no reconnect: {status}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+        (stream["subscriptions"].as_u64() >= Some(2) && stream["state"] == "subscribed").then_some(status)
+    })
+    .await;
     let alerts = testnet(&status)["alerts"].clone();
     assert!(alerts.is_array(), "{status}");
     assert!(

@@ -13,8 +13,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 /// Made-up credentials: the emulator accepts exactly these.
 const KEY: &str = "officialSdkKey00000000000000000000000000000000000000000000000001";
@@ -43,26 +42,6 @@ async fn require_sdk() {
         "binance-sdk-spot=={VERSION} is required (found {found:?}; {}); run: pip install -r tests/third_party/sdk_requirements.txt",
         String::from_utf8_lossy(&probe.stderr).trim()
     );
-}
-
-/// `binance-mcp emulator` with the made-up account, and its base URL.
-async fn emulator() -> (Child, String) {
-    let mut emulator = Command::new(common::BIN)
-        .args(["emulator", "--api-key", KEY, "--api-secret", SECRET])
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn binance-mcp emulator");
-    let stdout = emulator.stdout.take().expect("emulator stdout");
-    let base_url = tokio::time::timeout(STEP, BufReader::new(stdout).lines().next_line())
-        .await
-        .expect("the emulator printed its base URL in time")
-        .expect("read the emulator's stdout")
-        .expect("a first line with the base URL");
-    (emulator, base_url)
 }
 
 /// Runs the check script in `mode`; returns its JSON line, which must say ok.
@@ -107,7 +86,8 @@ async fn request_log(base_url: &str) -> Vec<Value> {
 #[tokio::test]
 async fn the_official_sdk_places_and_cancels_an_opo_and_follows_its_events() {
     require_sdk().await;
-    let (mut emulator, base_url) = emulator().await;
+    let mut emulator = common::start_emulator_with(4, &["--api-key", KEY, "--api-secret", SECRET]).await;
+    let base_url = emulator.base_url.clone();
     let result = check(&base_url, "opo").await;
     let events: Vec<&str> = result["events"]
         .as_array()
@@ -133,7 +113,7 @@ async fn the_official_sdk_places_and_cancels_an_opo_and_follows_its_events() {
         (&subscription["status"], &subscription["verified_key_type"]),
         (&Value::from(200), &Value::from("HMAC"))
     );
-    emulator.kill().await.expect("stop the emulator");
+    emulator.child.kill().await.expect("stop the emulator");
 }
 
 /// referencePrice, myFilters and executionRules come with the reference-price branch
@@ -142,8 +122,8 @@ async fn the_official_sdk_places_and_cancels_an_opo_and_follows_its_events() {
 #[ignore = "needs the emulator's referencePrice, myFilters and executionRules (api2026-prices branch)"]
 async fn the_official_sdk_reads_reference_prices_filters_and_execution_rules() {
     require_sdk().await;
-    let (mut emulator, base_url) = emulator().await;
-    let result = check(&base_url, "prices").await;
+    let mut emulator = common::start_emulator_with(4, &["--api-key", KEY, "--api-secret", SECRET]).await;
+    let result = check(&emulator.base_url, "prices").await;
     assert_eq!(result["referencePrice"]["symbol"], "BTCUSDT", "{result}");
-    emulator.kill().await.expect("stop the emulator");
+    emulator.child.kill().await.expect("stop the emulator");
 }

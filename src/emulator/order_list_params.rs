@@ -145,11 +145,17 @@ pub fn parse_list(kind: ListKind, params: &Params, spec: &SymbolSpec) -> Result<
     if kind.pays_the_other() {
         check_pays_the_other(params)?;
     }
+    // An OPO's pending legs read `workingQuantity` as their quantity: the most they can sell.
+    let pending = if kind.pays_the_other() {
+        ("pendingSide", "workingQuantity")
+    } else {
+        ("pendingSide", "pendingQuantity")
+    };
     let legs = match kind {
         ListKind::Oco => oco_pair(params, spec, ("above", "below"), ("side", "quantity"), false)?,
-        ListKind::Oto => {
+        ListKind::Oto | ListKind::Opo => {
             let working = working_leg(params, spec)?;
-            let pending = leg(params, spec, "pending", ("pendingSide", "pendingQuantity"))?;
+            let pending = leg(params, spec, "pending", pending)?;
             vec![
                 working,
                 Leg {
@@ -158,40 +164,10 @@ pub fn parse_list(kind: ListKind, params: &Params, spec: &SymbolSpec) -> Result<
                 },
             ]
         }
-        ListKind::Otoco => {
+        ListKind::Otoco | ListKind::Opoco => {
             let working = working_leg(params, spec)?;
             let mut legs = vec![working];
-            legs.extend(oco_pair(
-                params,
-                spec,
-                ("pendingAbove", "pendingBelow"),
-                ("pendingSide", "pendingQuantity"),
-                true,
-            )?);
-            legs
-        }
-        // The pending legs read `workingQuantity` as their quantity: the most they can sell.
-        ListKind::Opo => {
-            let working = working_leg(params, spec)?;
-            let pending = leg(params, spec, "pending", ("pendingSide", "workingQuantity"))?;
-            vec![
-                working,
-                Leg {
-                    role: LegRole::Pending,
-                    order: pending,
-                },
-            ]
-        }
-        ListKind::Opoco => {
-            let working = working_leg(params, spec)?;
-            let mut legs = vec![working];
-            legs.extend(oco_pair(
-                params,
-                spec,
-                ("pendingAbove", "pendingBelow"),
-                ("pendingSide", "workingQuantity"),
-                true,
-            )?);
+            legs.extend(oco_pair(params, spec, ("pendingAbove", "pendingBelow"), pending, true)?);
             legs
         }
     };
