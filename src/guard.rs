@@ -190,30 +190,50 @@ pub struct Limits {
     pub daily_limit: Option<Decimal>,
 }
 
-/// The client order id to send: the agent's, when it matches Binance's pattern, else a new one.
+/// The client order id to send: the agent's, when it matches Binance's pattern and holds no
+/// SQL keyword (Binance's firewall answers those with 403), else a new one, which never holds one.
 pub fn client_order_id(given: Option<&str>) -> Result<String, Refusal> {
     match given {
         Some(id) => {
             let ok =
                 (1..=36).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if ok {
-                Ok(id.to_owned())
-            } else {
-                Err(Refusal::new(
+            if !ok {
+                return Err(Refusal::new(
                     "client_order_id",
                     format!("client_order_id {id:?} does not match ^[a-zA-Z0-9-_]{{1,36}}$"),
                     "Use 1 to 36 letters, digits, '-' or '_', or leave it out and one is generated.",
-                ))
+                ));
             }
+            if let Some(keyword) = spot_client::waf::sql_keyword(id) {
+                return Err(Refusal::new(
+                    "client_order_id_sql_keyword",
+                    format!(
+                        "client_order_id {id:?} contains the SQL keyword {keyword}: Binance's firewall blocks such requests with HTTP 403 (nothing executes, and repeated blocks can ban the IP)"
+                    ),
+                    "Choose an id without SQL keywords (SELECT, INSERT, UPDATE, DELETE, DROP, UNION, ALTER, CREATE, TRUNCATE, EXEC, DECLARE, SLEEP, WAITFOR, BENCHMARK, in any case), or leave it out and one is generated.",
+                ));
+            }
+            Ok(id.to_owned())
         }
-        None => Ok(format!(
+        None => Ok(generated_client_order_id()),
+    }
+}
+
+/// `bmcp-` and 22 random letters and digits, drawn again in the rare case they spell a SQL
+/// keyword (e.g. "drop" or "exec" by chance).
+fn generated_client_order_id() -> String {
+    loop {
+        let id = format!(
             "bmcp-{}",
             rand::rng()
                 .sample_iter(&Alphanumeric)
                 .take(22)
                 .map(char::from)
                 .collect::<String>()
-        )),
+        );
+        if spot_client::waf::sql_keyword(&id).is_none() {
+            return id;
+        }
     }
 }
 
@@ -402,5 +422,20 @@ mod tests {
         assert!(client_order_id(Some("my-order_1")).is_ok());
         assert!(client_order_id(Some("has space")).is_err());
         assert!(client_order_id(Some(&"x".repeat(37))).is_err());
+    }
+
+    #[test]
+    fn sql_keywords_never_leave_in_a_client_order_id() {
+        let refused = client_order_id(Some("grid-Select-1")).expect_err("a SQL keyword");
+        assert_eq!(refused.rule, "client_order_id_sql_keyword");
+        assert!(
+            refused.to_string().contains("SELECT") && refused.to_string().contains("403"),
+            "{refused}"
+        );
+        // Enough draws that a generator without the check would have spelled one by now.
+        for _ in 0..100_000 {
+            let id = client_order_id(None).expect("generated");
+            assert!(spot_client::waf::sql_keyword(&id).is_none(), "{id}");
+        }
     }
 }

@@ -295,8 +295,8 @@ impl BinanceServer {
 
     #[tool(
         name = "order_list_place",
-        title = "Place an order list (OCO, OTO, OTOCO)",
-        description = "Brackets. oco: side, quantity, legs above+below (SELL: take-profit LIMIT_MAKER above, STOP_LOSS_LIMIT below). oto: legs working (LIMIT) + pending, each with side and quantity. otoco: working leg, then side, quantity, above+below. Call with test_only: true first, then identically without it within 5 min; production gate as order_place.",
+        title = "Place an order list (OCO, OTO, OTOCO, OPO, OPOCO)",
+        description = "Brackets. oco: side, quantity, legs above+below (SELL: take-profit LIMIT_MAKER above, STOP_LOSS_LIMIT below). oto: legs working (LIMIT) + pending, each with side and quantity. otoco: working leg, then side, quantity, above+below. opo/opoco: as oto/otoco, working BUY, pending SELL without quantity. Call with test_only: true first, then identically without it within 5 min; production gate as order_place.",
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true),
         output_schema = schema_for_output::<OrderListOutput>()
     )]
@@ -372,7 +372,7 @@ impl BinanceServer {
     #[tool(
         name = "order_list_cancel",
         title = "Cancel an order list",
-        description = "Cancel every open order of one order list (OCO/OTO/OTOCO) by order_list_id or list_client_order_id.",
+        description = "Cancel every open order of one order list (OCO/OTO/OTOCO/OPO/OPOCO) by order_list_id or list_client_order_id.",
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true),
         output_schema = schema_for_output::<OrderListOutput>()
     )]

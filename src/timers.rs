@@ -135,7 +135,8 @@ fn retry_helps(e: &BinanceError) -> bool {
                 Unavailable::RateLimited { .. } | Unavailable::CircuitOpen { .. }
             )
         }
-        BinanceError::MissingCredentials { .. } => false,
+        // The firewall blocks the same request again.
+        BinanceError::MissingCredentials { .. } | BinanceError::Waf { .. } => false,
     }
 }
 

@@ -5,8 +5,9 @@
 //! Binance removed the listenKey flow in 2026; events come only over the WebSocket API. HMAC
 //! and RSA keys subscribe with `userDataStream.subscribe.signature`; Ed25519 keys log the
 //! session on (`session.logon`) and then `userDataStream.subscribe`. A dropped connection is
-//! reopened with exponential backoff, a connection is renewed before Binance's 24-hour limit,
-//! and after every (re)subscription the orders the store believes open are reconciled by REST,
+//! reopened with exponential backoff, a connection is renewed before Binance's 24-hour limit
+//! and as soon as Binance announces a restart (`serverShutdown`, which precedes the cut), and
+//! after every (re)subscription the orders the store believes open are reconciled by REST,
 //! so an event missed in a gap is still journaled. Nothing here blocks the server's start.
 //!
 //! Testnet and demo subscribe at start. Production subscribes only once the human has agreed
@@ -198,6 +199,15 @@ enum SessionEnd {
     Renew,
     /// Binance ended the subscription (`eventStreamTerminated`).
     Terminated,
+    /// Binance announced that the server is about to shut down (`serverShutdown`): reconnect
+    /// at once, before the cut, like a renewal.
+    ServerShutdown,
+}
+
+/// True for the WebSocket API's connection event `{"event":{"e":"serverShutdown","E":…}}`
+/// (`web-socket-api.md`, Connection events; it carries no `subscriptionId`).
+fn is_server_shutdown(event: &Value) -> bool {
+    event.get("e").and_then(Value::as_str) == Some("serverShutdown")
 }
 
 async fn supervise(tb: Arc<Toolbox>, env: Environment) {
@@ -229,6 +239,10 @@ async fn supervise(tb: Arc<Toolbox>, env: Environment) {
         let outcome = session(&tb, env, &mut failures, &mut clock_suspect).await;
         let delay = match outcome {
             Ok(SessionEnd::Renew) => Duration::ZERO,
+            Ok(SessionEnd::ServerShutdown) => {
+                tracing::info!(environment = %env, "Binance announced a server shutdown; reconnecting now");
+                Duration::ZERO
+            }
             Ok(SessionEnd::Terminated) => {
                 failures += 1;
                 streams.update(env, |s| s.detail = Some("Binance ended the subscription".into()));
@@ -346,8 +360,13 @@ async fn session(
         s.subscriptions += 1;
     });
     tracing::info!(environment = %env, method, "user-data stream subscribed");
+    let mut shutting_down = false;
     for event in early {
-        journal(tb, env, event);
+        if is_server_shutdown(&event) {
+            shutting_down = true;
+        } else {
+            journal(tb, env, event);
+        }
     }
     // Events of the gap before this subscription are only visible by REST.
     let reconciling = tb.clone();
@@ -359,6 +378,10 @@ async fn session(
             Err(e) => tracing::warn!(environment = %env, error = %e, "reconciliation after subscribing failed"),
         }
     });
+    if shutting_down {
+        connection.close().await;
+        return Ok(SessionEnd::ServerShutdown);
+    }
     let renew_at = tokio::time::Instant::now() + tb.user_streams().renewal();
     loop {
         tokio::select! {
@@ -367,6 +390,11 @@ async fn session(
                     WsApiError::Closed(format!("no frame, not even a ping, for {} s", SILENCE_LIMIT.as_secs()))
                 })??;
                 if let Incoming::Event { event, .. } = frame {
+                    if is_server_shutdown(&event) {
+                        // Not a user-data event: the connection's own notice of a restart.
+                        connection.close().await;
+                        return Ok(SessionEnd::ServerShutdown);
+                    }
                     let terminated = event.get("e").and_then(Value::as_str) == Some("eventStreamTerminated");
                     journal(tb, env, event);
                     if terminated {
@@ -589,6 +617,42 @@ mod tests {
         // Production has keys nowhere here, and demo neither: both stay off and say why.
         let production = tb.user_streams().status(Environment::Production);
         assert_eq!(production.state, "off");
+        tb.user_streams().stop();
+        handle.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_server_shutdown_notice_reconnects_at_once_without_a_gap_alert() {
+        let (tb, handle, _home) = toolbox_against(EmulatorConfig::new(8)).await;
+        start(&tb);
+        settled(&tb, |s| s.state == "subscribed").await;
+        let faults = format!("{}/emulator/faults", handle.base_url());
+        let set = reqwest::Client::new()
+            .post(faults)
+            .json(&serde_json::json!({"server_shutdown": true}))
+            .send()
+            .await
+            .unwrap();
+        assert!(set.status().is_success());
+        // The exchange keeps the old connection open: only the notice can make a second one.
+        let status = settled(&tb, |s| s.subscriptions >= 2 && s.state == "subscribed").await;
+        assert!(status.detail.is_none(), "{status:?}");
+        let alerts = tb.client(Environment::Testnet).alerts().recent();
+        assert!(
+            alerts.is_empty(),
+            "a planned reconnect is not an interruption: {alerts:?}"
+        );
+        let journaled = tb
+            .store()
+            .unwrap()
+            .all_events(Some(Environment::Testnet), 1_000)
+            .unwrap();
+        assert!(
+            journaled
+                .iter()
+                .all(|e| !matches!(e, LedgerEvent::ExchangeEvent { kind, .. } if kind == "serverShutdown")),
+            "a connection notice is not a user-data event"
+        );
         tb.user_streams().stop();
         handle.shutdown().await;
     }

@@ -237,14 +237,10 @@ fn what_the_skill_says_is_not_built_is_really_absent() {
     let client = read("src/binance/client.rs") + &read("src/binance/trade.rs");
     let signing = read("src/binance/sign.rs");
     let lists = read("src/tools/order/list.rs");
-    let evidence: [(&str, bool); 5] = [
+    let evidence: [(&str, bool); 4] = [
         (
             "cancel-replace",
             !tools.contains("cancel_replace") && !client.contains("cancelReplace"),
-        ),
-        (
-            "OPO/OPOCO lists",
-            !tools.contains("\"opo\"") && !tools.contains("\"opoco\""),
         ),
         (
             "SOR orders",

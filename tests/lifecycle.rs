@@ -10,22 +10,6 @@ use std::time::Duration;
 use common::*;
 use serde_json::{Value, json};
 
-/// Polls `probe` every 200 ms until it returns `Some`, for at most `limit`.
-async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if let Some(found) = probe().await {
-            return found;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 async fn subscribed(mcp: &Mcp) -> Value {
     eventually(
         "the testnet user-data subscription",

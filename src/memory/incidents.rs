@@ -212,6 +212,9 @@ impl Incident {
                 body,
                 ..
             } => (*environment, endpoint.clone(), Some(*status), None, body.clone()),
+            BinanceError::Waf {
+                environment, endpoint, ..
+            } => (*environment, endpoint.clone(), Some(403), None, error.to_string()),
             BinanceError::Transport {
                 environment,
                 endpoint,

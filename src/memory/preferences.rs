@@ -169,14 +169,14 @@ impl Preferences {
 
     /// The largest notional of one order quoted in `quote_asset`, or `None` for no limit.
     pub fn order_limit(&self, quote_asset: &str) -> Option<Decimal> {
-        self.max_order_notional.get(&quote_asset.to_ascii_uppercase()).copied()
+        self.max_order_notional.get(&quote_asset.to_uppercase()).copied()
     }
 
     /// The largest notional placed per UTC day in `env` for `quote_asset`, or `None` for no limit.
     pub fn daily_limit(&self, env: Environment, quote_asset: &str) -> Option<Decimal> {
         self.max_daily_notional
             .get(&env)?
-            .get(&quote_asset.to_ascii_uppercase())
+            .get(&quote_asset.to_uppercase())
             .copied()
     }
 }
@@ -488,10 +488,11 @@ fn parse_environment(entry: &Entry<'_>, value: &str) -> Result<Environment, Fron
         })
 }
 
-/// Uppercases and checks a symbol or asset name: 1 to 20 letters or digits.
+/// Uppercases and checks a symbol or asset name: 1 to 20 letters or digits (Unicode ones too:
+/// Binance lists symbols like `这是测试币456` since 2025-12).
 fn parse_name(entry: &Entry<'_>, name: &str, what: &str) -> Result<String, FrontMatterError> {
-    let upper = name.to_ascii_uppercase();
-    if (1..=20).contains(&upper.len()) && upper.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+    let upper = name.to_uppercase();
+    if (1..=20).contains(&upper.chars().count()) && upper.chars().all(|c| c.is_alphanumeric() && !c.is_lowercase()) {
         return Ok(upper);
     }
     let hint = if name.contains(['"', '\'']) {
@@ -973,6 +974,11 @@ mod tests {
         assert!(some.symbol_allowed("ethusdt"));
         assert!(!some.symbol_allowed("DOGEUSDT"));
         assert!(!some.symbol_allowed("BTCUSD"));
+        // Unicode symbols and assets are names like any other.
+        let unicode =
+            parse_preferences("---\nallowed_symbols: [这是测试币456]\nmax_order_notional:\n  456: 50\n---\n").unwrap();
+        assert!(unicode.symbol_allowed("这是测试币456"));
+        assert_eq!(unicode.order_limit("456"), Some(Decimal::from(50)));
     }
 
     #[test]

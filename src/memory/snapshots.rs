@@ -1,6 +1,9 @@
 //! `snapshots/`: each symbol's exchangeInfo entry, written only when its filters or status
 //! changed, and pre-trade validation captures. Names are built only from validated parts:
 //! `<environment>/<SYMBOL>/<UTC stamp>.json` and `<environment>/<SYMBOL>/checks/<UTC stamp>-<tool>.json`.
+//! A symbol of ASCII capitals and digits is its own folder name; any other (Unicode symbols
+//! exist since 2025-12, e.g. testnet's `这是测试币456`) is stored under `x-` and the lowercase
+//! hex of its UTF-8 bytes: reversible, and safe on every file system.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -40,9 +43,36 @@ pub struct Snapshots {
     memory: Memory,
 }
 
-/// True for a symbol name that is safe as a path component.
+/// True for a symbol name that is safe as a path component as it is.
 pub fn is_safe_symbol(symbol: &str) -> bool {
     (1..=32).contains(&symbol.len()) && symbol.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// Marks a folder that holds a hex-encoded symbol (a plain one never contains '-').
+const ENCODED_PREFIX: &str = "x-";
+
+/// The folder of `symbol`: itself when safe as it is, else `x-<hex of its UTF-8>`; None for a
+/// string that is not a symbol name (1 to 32 letters, digits, '_', '-' or '.', starting with a
+/// letter or digit).
+pub fn symbol_folder(symbol: &str) -> Option<String> {
+    if is_safe_symbol(symbol) {
+        return Some(symbol.to_owned());
+    }
+    let symbol_like = (1..=32).contains(&symbol.chars().count())
+        && symbol.chars().next().is_some_and(char::is_alphanumeric)
+        && symbol
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    symbol_like.then(|| format!("{ENCODED_PREFIX}{}", hex::encode(symbol.as_bytes())))
+}
+
+/// The symbol stored in `folder`, when `folder` is exactly what [`symbol_folder`] makes of it.
+pub fn symbol_of_folder(folder: &str) -> Option<String> {
+    let symbol = match folder.strip_prefix(ENCODED_PREFIX) {
+        Some(hex_text) => String::from_utf8(hex::decode(hex_text).ok()?).ok()?,
+        None => folder.to_owned(),
+    };
+    (symbol_folder(&symbol).as_deref() == Some(folder)).then_some(symbol)
 }
 
 /// `2026-11-25T10-00-00.120Z`: fixed width (so names sort by time) and no ':' (so they work on
@@ -66,12 +96,9 @@ impl Snapshots {
     }
 
     fn symbol_dir(&self, env: Environment, symbol: &str) -> Result<PathBuf, MemoryError> {
-        if !is_safe_symbol(symbol) {
-            return Err(MemoryError::Invalid(format!(
-                "{symbol:?} is not a symbol name that can be stored"
-            )));
-        }
-        Ok(self.root().join(env.as_str()).join(symbol))
+        let folder = symbol_folder(symbol)
+            .ok_or_else(|| MemoryError::Invalid(format!("{symbol:?} is not a symbol name that can be stored")))?;
+        Ok(self.root().join(env.as_str()).join(folder))
     }
 
     /// The latest filters snapshot of a symbol: its raw exchangeInfo entry and age.
@@ -134,7 +161,8 @@ impl Snapshots {
         let file = format!("{}-{tool}.json", stamp(local_now_ms()));
         write_atomic(&self.memory, &dir, &file, &pretty(capture))?;
         prune_oldest(&dir, CHECKS_KEPT);
-        Ok(format!("{}/{symbol}/checks/{file}", env.as_str()))
+        let folder = symbol_folder(symbol).unwrap_or_default();
+        Ok(format!("{}/{folder}/checks/{file}", env.as_str()))
     }
 
     /// Every snapshot, newest first, optionally for one environment and symbol.
@@ -148,12 +176,20 @@ impl Snapshots {
                 continue;
             };
             for s in symbols.filter_map(|d| d.ok()) {
-                let Ok(sym) = s.file_name().into_string() else { continue };
-                if !is_safe_symbol(&sym) || symbol.is_some_and(|want| want != sym) {
+                let Ok(folder) = s.file_name().into_string() else {
+                    continue;
+                };
+                let Some(sym) = symbol_of_folder(&folder) else { continue };
+                if symbol.is_some_and(|want| want != sym) {
                     continue;
                 }
-                collect(&s.path(), e, &sym, "filters", "", &mut out);
-                collect(&s.path().join("checks"), e, &sym, "check", "checks/", &mut out);
+                let at = Location {
+                    env: e,
+                    symbol: &sym,
+                    folder: &folder,
+                };
+                collect(&s.path(), &at, "filters", "", &mut out);
+                collect(&s.path().join("checks"), &at, "check", "checks/", &mut out);
             }
         }
         out.sort_by(|a, b| b.at.cmp(&a.at).then(a.name.cmp(&b.name)));
@@ -187,7 +223,7 @@ impl Snapshots {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
             && !file.starts_with('.');
-        if !env_ok || !is_safe_symbol(symbol) || !file_ok {
+        if !env_ok || symbol_of_folder(symbol).is_none() || !file_ok {
             return Err(refuse());
         }
         let mut path = self.root().join(env).join(symbol);
@@ -198,7 +234,15 @@ impl Snapshots {
     }
 }
 
-fn collect(dir: &Path, env: Environment, symbol: &str, kind: &str, prefix: &str, out: &mut Vec<SnapshotEntry>) {
+/// Where a symbol's snapshots live: its environment, the symbol, and its folder name.
+struct Location<'a> {
+    env: Environment,
+    symbol: &'a str,
+    folder: &'a str,
+}
+
+fn collect(dir: &Path, at_location: &Location<'_>, kind: &str, prefix: &str, out: &mut Vec<SnapshotEntry>) {
+    let Location { env, symbol, folder } = *at_location;
     let Ok(entries) = fs::read_dir(dir) else { return };
     for f in entries.filter_map(|d| d.ok()) {
         let Ok(file) = f.file_name().into_string() else {
@@ -209,7 +253,7 @@ fn collect(dir: &Path, env: Environment, symbol: &str, kind: &str, prefix: &str,
         }
         let at = file.get(..24).unwrap_or(&file).to_owned();
         out.push(SnapshotEntry {
-            name: format!("{}/{symbol}/{prefix}{file}", env.as_str()),
+            name: format!("{}/{folder}/{prefix}{file}", env.as_str()),
             environment: env.as_str().to_owned(),
             symbol: symbol.to_owned(),
             kind: kind.to_owned(),
@@ -395,6 +439,28 @@ mod tests {
         let list = snaps.list(None, Some("ETHUSDT"));
         assert_eq!(list[0].kind, "check");
         assert_eq!(list[0].name, name);
+        assert!(snaps.read(&name).expect("read").contains("valid"));
+    }
+
+    #[test]
+    fn unicode_symbols_get_a_reversible_ascii_folder() {
+        let unicode = "这是测试币456";
+        let folder = symbol_folder(unicode).expect("a symbol");
+        assert_eq!(folder, "x-e8bf99e698afe6b58be8af95e5b881343536");
+        assert!(folder.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+        assert_eq!(symbol_of_folder(&folder).as_deref(), Some(unicode));
+        assert_eq!(symbol_folder("BTCUSDT").as_deref(), Some("BTCUSDT"));
+        for bad in ["../X", "a/b", "", "x-zz", "x-2e2e", "btc"] {
+            assert!(symbol_folder(bad).is_none() || symbol_of_folder(bad).is_none(), "{bad}");
+        }
+        let dir = tempfile::tempdir().expect("dir");
+        let snaps = Snapshots::new(Memory::new(dir.path()));
+        let name = snaps
+            .record_check(Environment::Testnet, unicode, "order_validate", &json!({"valid": true}))
+            .expect("check");
+        assert!(name.starts_with(&format!("testnet/{folder}/checks/")), "{name}");
+        let list = snaps.list(None, Some(unicode));
+        assert_eq!((list.len(), list[0].symbol.as_str()), (1, unicode));
         assert!(snaps.read(&name).expect("read").contains("valid"));
     }
 }

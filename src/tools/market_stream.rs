@@ -114,8 +114,9 @@ pub fn normalize_stream(raw: &str) -> Result<String, ToolError> {
         ))
     };
     let (symbol, kind) = raw.trim().split_once('@').ok_or_else(invalid)?;
-    let symbol = symbol.to_ascii_lowercase();
-    if symbol.is_empty() || symbol.len() > 32 || !symbol.chars().all(|c| c.is_ascii_alphanumeric()) {
+    // Unicode symbols exist since 2025-12 (their CJK letters have no case).
+    let symbol = symbol.to_lowercase();
+    if symbol.is_empty() || symbol.chars().count() > 32 || !symbol.chars().all(char::is_alphanumeric) {
         return Err(invalid());
     }
     let base = kind.strip_suffix("@100ms").or_else(|| kind.strip_suffix("@1000ms"));
@@ -237,7 +238,10 @@ pub async fn market_stream_sample(tb: &Toolbox, args: StreamSampleArgs) -> Resul
         }
     };
     let ec = tb.config().environment(env);
-    let url = format!("{}/stream?streams={}", ec.stream_url, names.join("/"));
+    // Non-ASCII symbols travel percent-encoded ("WebSocket Market Streams supports URL-encoded
+    // urls", 2025-12-02).
+    let streams = percent_encoding::utf8_percent_encode(&names.join("/"), percent_encoding::CONTROLS).to_string();
+    let url = format!("{}/stream?streams={streams}", ec.stream_url);
     let unreachable = |reason: String| {
         ToolError::Unavailable(format!(
             "could not open the {env} market streams at {}: {reason}",

@@ -77,6 +77,18 @@ pub fn python() -> PathBuf {
     venv_with("venv", &REQUIREMENTS, "the pinned Python test clients").join("bin/python")
 }
 
+/// The Python of a venv of its own holding Binance's current official SDK, binance-sdk-spot
+/// (tests/third_party/sdk_requirements.txt): apart from the older clients, whose dependencies
+/// it need not agree with.
+pub fn sdk_python() -> PathBuf {
+    venv_with(
+        "venv-sdk",
+        &["tests/third_party/sdk_requirements.txt"],
+        "the pinned binance-sdk-spot",
+    )
+    .join("bin/python")
+}
+
 /// A folder whose `node_modules` holds the pinned Node clients (the MCP Inspector CLI, Claude
 /// Code), installed by `npm ci` from tests/clients/package-lock.json.
 pub fn node_clients() -> PathBuf {

@@ -62,6 +62,22 @@ pub async fn start_emulator_with(seed: u64, account_args: &[&str]) -> EmulatorPr
     EmulatorProcess { child, base_url }
 }
 
+/// Polls `probe` every 200 ms until it returns `Some`, for at most `limit`.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// The seed and market day a test emulator runs with. By default the test's own seed and the
 /// emulator's default market day; CI runs the money tests again with the market started on
 /// other days and other seeds (`BINANCE_TEST_MARKET_START=YYYY-MM-DD`,

@@ -462,6 +462,7 @@ impl BinanceClient {
         let endpoint = match error {
             BinanceError::Api { endpoint, .. }
             | BinanceError::Http { endpoint, .. }
+            | BinanceError::Waf { endpoint, .. }
             | BinanceError::Transport { endpoint, .. }
             | BinanceError::Decode { endpoint, .. } => endpoint.as_str(),
             // Nothing was sent: configuration problems and local refusals are not incidents.
@@ -539,6 +540,12 @@ pub(super) fn error_from_body(
             code: err.code,
             msg: err.msg,
             retry_after_secs,
+        },
+        Err(_) if status == StatusCode::FORBIDDEN => BinanceError::Waf {
+            environment,
+            endpoint,
+            body: String::from_utf8_lossy(body).chars().take(300).collect(),
+            suspect: None,
         },
         Err(_) => {
             let text = String::from_utf8_lossy(body);
@@ -627,7 +634,9 @@ mod tests {
             None,
         );
         assert_eq!(e.status(), Some(403));
-        assert!(e.to_string().contains("blocked"));
+        assert!(matches!(e, BinanceError::Waf { .. }), "{e:?}");
+        assert!(e.to_string().contains("web application firewall"), "{e}");
+        assert!(e.hint().contains("SQL keyword"), "{}", e.hint());
         let e = error_from_body(
             Environment::Production,
             "GET /x".into(),

@@ -121,6 +121,19 @@ pub enum BinanceError {
         body: String,
         retry_after_secs: Option<u64>,
     },
+    /// HTTP 403: Binance's web application firewall blocked the request before the API saw it
+    /// (a SQL keyword in a parameter value, or traffic it judged abusive). Nothing was
+    /// executed; the body is the firewall's page, not Binance JSON.
+    #[error("HTTP 403 from {environment} {endpoint}: blocked by Binance's web application firewall{}", suspect.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())]
+    Waf {
+        environment: Environment,
+        endpoint: String,
+        /// The start of the firewall's answer.
+        body: String,
+        /// The parameter that looks like the cause, e.g. "newClientOrderId contains the SQL
+        /// keyword SELECT".
+        suspect: Option<String>,
+    },
     /// The request did not complete: connection refused, DNS, TLS, timeout.
     #[error("could not reach {environment} at {base_url} ({endpoint}): {source}")]
     Transport {
@@ -266,6 +279,7 @@ impl BinanceError {
         match self {
             BinanceError::Api { endpoint, .. }
             | BinanceError::Http { endpoint, .. }
+            | BinanceError::Waf { endpoint, .. }
             | BinanceError::Transport { endpoint, .. }
             | BinanceError::Decode { endpoint, .. } => Some(endpoint),
             BinanceError::MissingCredentials { .. } | BinanceError::EnvironmentDisabled { .. } => None,
@@ -276,6 +290,7 @@ impl BinanceError {
     pub fn status(&self) -> Option<u16> {
         match self {
             BinanceError::Api { status, .. } | BinanceError::Http { status, .. } => Some(*status),
+            BinanceError::Waf { .. } => Some(403),
             _ => None,
         }
     }
@@ -297,6 +312,12 @@ impl BinanceError {
                 429 => hint_for_code(codes::TOO_MANY_REQUESTS).unwrap_or_default().into(),
                 s if *s >= 500 => "Binance-side failure: the outcome is unknown; reconcile before retrying anything that changes state.".into(),
                 _ => "Unexpected HTTP answer: check the base URL of this environment.".into(),
+            },
+            BinanceError::Waf { suspect, .. } => match suspect {
+                Some(suspect) => format!(
+                    "Binance's firewall blocks requests with SQL keywords in them, and {suspect}: nothing was executed. Send it again without that word (e.g. another client order id). Do not retry unchanged: repeated blocks can ban the IP."
+                ),
+                None => "Blocked by Binance's web application firewall (HTTP 403): nothing was executed. Either the request looked malicious (a SQL keyword such as SELECT or DROP in a value) or this IP sent too much: check the values, slow down, and wait a few minutes before retrying.".into(),
             },
             BinanceError::Transport { source, .. } => {
                 if source.is_timeout() {

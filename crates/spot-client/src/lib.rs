@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod sign;
 pub mod trade;
 pub mod transport;
+pub mod waf;
 pub mod ws_api;
 
 pub use alert::{Alert, AlertKind, AlertLevel, AlertRecorder, Alerts};

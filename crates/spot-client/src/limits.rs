@@ -136,12 +136,12 @@ pub fn request_cost(method: &str, path: &str, params: &[(&str, String)]) -> Cost
             free_on_success: true,
         },
         // Order lists: weight 1, and each leg counts as an unfilled order (rest-api.md).
-        ("POST", "orderList/oco" | "orderList/oto") => Cost {
+        ("POST", "orderList/oco" | "orderList/oto" | "orderList/opo") => Cost {
             weight: 1,
             orders: 2,
             free_on_success: true,
         },
-        ("POST", "orderList/otoco") => Cost {
+        ("POST", "orderList/otoco" | "orderList/opoco") => Cost {
             weight: 1,
             orders: 3,
             free_on_success: true,

@@ -91,7 +91,7 @@ impl TradeClient {
             .await
     }
 
-    /// `POST /api/v3/orderList/{oco,oto,otoco}` with FULL order reports. Never retried, like
+    /// `POST /api/v3/orderList/{oco,oto,otoco,opo,opoco}` with FULL order reports. Never retried, like
     /// a single order: a lost answer is reconciled by the list client id.
     pub async fn place_order_list(
         &self,
@@ -102,6 +102,8 @@ impl TradeClient {
         let path = match kind {
             "oco" => "/api/v3/orderList/oco",
             "oto" => "/api/v3/orderList/oto",
+            "opo" => "/api/v3/orderList/opo",
+            "opoco" => "/api/v3/orderList/opoco",
             _ => "/api/v3/orderList/otoco",
         };
         self.client.signed(Method::POST, path, params).await

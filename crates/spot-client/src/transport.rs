@@ -224,13 +224,17 @@ impl BinanceClient {
                         source,
                     })
                 } else {
-                    let error = error_from_body(
+                    let mut error = error_from_body(
                         self.environment,
                         endpoint.clone(),
                         answer.status,
                         &answer.body,
                         answer.retry_after_secs,
                     );
+                    if let BinanceError::Waf { suspect, .. } = &mut error {
+                        *suspect = super::waf::suspect_parameter(params)
+                            .map(|(name, keyword)| format!("{name} contains the SQL keyword {keyword}"));
+                    }
                     self.penalize(&error, now);
                     Err(error)
                 }

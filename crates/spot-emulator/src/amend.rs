@@ -132,6 +132,14 @@ pub async fn amend_keep_priority(
     if !spec.flags.amend_allowed {
         return Err(rejected("Order amend is not supported for this symbol."));
     }
+    let pending_opo = book.orders[index].status == Status::PendingNew
+        && book
+            .open_list_of(index)
+            .is_some_and(|l| book.lists[l].kind.pays_the_other());
+    if pending_opo {
+        // `faqs/opo.md`: its quantity is not known before the working order fills.
+        return Err(rejected("Order amend (pending OPO order) is not supported."));
+    }
     let order = &mut book.orders[index];
     if !order.status.is_open() {
         return Err(rejected("Unknown order sent."));

@@ -5,8 +5,9 @@
 //!   leg expires with `expiryReason` `OCO_TRIGGER` and the list is ALL_DONE; the pair holds one
 //!   lock between them (the larger of the two legs' needs), which the executing leg takes over.
 //!   A leg that ends without executing expires the other too ("or the entire OCO expired").
-//! * OTO/OTOCO: pending legs stay `PENDING_NEW`, locking nothing, until the working leg is fully
-//!   filled; then they are placed as new orders (balance, LIMIT_MAKER and stop checks; a leg the
+//! * OTO/OTOCO (and OPO/OPOCO): pending legs stay `PENDING_NEW`, locking nothing, until the
+//!   working leg is fully filled; then they are placed as new orders (an OPO's with the quantity
+//!   the working leg received, rounded down to the lot step) (balance, LIMIT_MAKER and stop checks; a leg the
 //!   engine rejects expires with `REJECTED`, and a rejected leg of an OTOCO pair expires the
 //!   other with `OCO_TRIGGER`). A working leg that ends unfilled expires the pending legs with
 //!   `OTO_PHASE_ONE_EXPIRED`. An OTO is ALL_DONE once its pending leg is placed (nothing is left
@@ -187,8 +188,17 @@ fn activate(
         .filter(|&i| book.orders[i].status == Status::PendingNew)
         .collect();
     let last = last_price(market, inst, t_ms);
+    let received = book.lists[l]
+        .kind
+        .pays_the_other()
+        .then(|| book.lists[l].working.and_then(|id| book.order_index(id)))
+        .flatten()
+        .map(|w| received_quantity(ledger, &inst.spec, &book.orders[w]));
     for &i in &legs {
         let order = &mut book.orders[i];
+        if let Some(received) = received {
+            order.orig_qty = pending_quantity(&inst.spec, order.kind, received);
+        }
         order.status = Status::New;
         order.update_time = t_ms;
         order.checked_ms = t_ms;
@@ -196,7 +206,7 @@ fn activate(
         let price = (!order.kind.is_market_like()).then_some(order.price);
         order.lock_price = lock_price_of(order.kind, price, order.stop_price, order.trail, last);
         let placeable = check_placeable(market, inst, Pricing::of_order(order), last, t_ms);
-        if placeable.is_err() {
+        if placeable.is_err() || order.orig_qty < inst.spec.lot_size.min_qty {
             expire(ledger, inst, order, REJECTED, t_ms);
         }
     }
@@ -272,6 +282,41 @@ fn place_live_legs(
             }
         }
     }
+}
+
+/// What the filled BUY working leg of an OPO list received for its pending legs to sell
+/// (`faqs/opo.md`): its executed quantity when the free balance also covers the commission it
+/// paid in the received asset (the commission is then "taken from the available funds
+/// instead"; never for BNB), else the executed quantity net of that commission.
+fn received_quantity(ledger: &Ledger<'_>, spec: &SymbolSpec, working: &Order) -> Decimal {
+    let base = &spec.base_asset;
+    let commission: Decimal = working
+        .fills
+        .iter()
+        .filter(|f| &f.commission_asset == base)
+        .map(|f| f.commission)
+        .sum();
+    let executed = working.executed_qty;
+    if base != "BNB" && ledger.free(base) >= executed {
+        executed
+    } else {
+        executed - commission
+    }
+}
+
+/// A pending OPO leg's quantity: `received` rounded down to the symbol's step (`MARKET_LOT_SIZE`
+/// for a MARKET leg when it has one, else `LOT_SIZE`); what is left over stays free.
+fn pending_quantity(spec: &SymbolSpec, kind: OrderType, received: Decimal) -> Decimal {
+    let market_step = spec.market_lot_size.step_size;
+    let step = if kind == OrderType::Market && !market_step.is_zero() {
+        market_step
+    } else {
+        spec.lot_size.step_size
+    };
+    if step.is_zero() {
+        return received.max(Decimal::ZERO);
+    }
+    ((received / step).floor() * step).max(Decimal::ZERO).normalize()
 }
 
 /// Expires the pending legs of list `l` still waiting, with `reason`.

@@ -35,6 +35,10 @@
 //!   * `{"end_user_streams": true}`: every user-data subscription is sent the events still owed,
 //!     then `eventStreamTerminated`, and ends; the WebSocket connections stay open (a one-off
 //!     action, not a lasting fault).
+//!   * `{"server_shutdown": true}`: every open WebSocket is sent the `serverShutdown` event that
+//!     precedes a Binance restart (WebSocket API `{"event":{"e":"serverShutdown","E":…}}`, raw
+//!     streams `{"e":"serverShutdown","E":…}`, combined streams under `"stream":"!serverShutdown"`);
+//!     the connections stay open, as Binance's do until the restart (a one-off action).
 //! * `GET /emulator/faults` shows the fault state; `DELETE /emulator/faults` clears every fault
 //!   (and lifts `ws_down_ms`).
 //! * `POST /emulator/fill` with `{"orderId": N, "quantity": "0.001"}` (`quantity` optional, a
@@ -140,6 +144,7 @@ struct FaultsPatch {
     clock_skew_ms: Option<i64>,
     ws_down_ms: Option<u64>,
     end_user_streams: Option<bool>,
+    server_shutdown: Option<bool>,
 }
 
 /// Request log and faults of one emulator.
@@ -172,8 +177,9 @@ impl Hooks {
     fn set_status(&self, seq: u64, status: StatusCode) {
         if let Some(entry) = self.log().1.iter_mut().rev().find(|e| e.seq == seq) {
             entry.status = Some(status.as_u16());
-            // Rejections made before the route ran (429/418, faults) charge nothing.
-            let reached_route = !matches!(status.as_u16(), 418 | 429) || entry.weight_rule.is_none();
+            // Rejections made before the route ran (the firewall's 403, 429/418, faults) charge
+            // nothing.
+            let reached_route = !matches!(status.as_u16(), 403 | 418 | 429) || entry.weight_rule.is_none();
             entry.weight = entry.weight_rule.map(|rule| match rule {
                 _ if !reached_route => 0,
                 Weight::Fixed(w) => w,
@@ -307,6 +313,9 @@ async fn set_faults(State(state): State<Arc<EmulatorState>>, body: axum::body::B
     drop(faults);
     if patch.end_user_streams == Some(true) {
         state.user_data.terminate_all(&state);
+    }
+    if patch.server_shutdown == Some(true) {
+        state.ws.announce_shutdown(state.clock.now_ms());
     }
     answer
 }

@@ -15,6 +15,7 @@
 //!   streams of the seeded market (`streams`, `stream_names`, `stream_feeds`).
 //! * Every WebSocket gets a ping frame every `ws_ping_interval`, is closed without a pong within
 //!   `ws_pong_timeout` and at `ws_max_lifetime` (`ws_conn`).
+//! * REST requests with a SQL keyword in a parameter get the firewall's HTTP 403 (`waf`).
 
 mod account;
 mod amend;
@@ -56,6 +57,7 @@ mod ticker;
 mod time_unit;
 mod user_data;
 mod user_events;
+mod waf;
 mod weight;
 mod wire;
 mod ws_api;
@@ -161,17 +163,26 @@ impl EmulatorConfig {
         }
     }
 
-    /// Adds an account with the default balances: BTC 1, ETH 10, BNB 50, USDT 10000, XRP 5000.
+    /// Adds an account with the default balances: BTC 1, ETH 10, BNB 50, USDT 10000, XRP 5000,
+    /// and, like every Spot Testnet account, the Unicode test assets `这是测试币` 1000 and `456` 1000.
     pub fn with_account(self, api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
         self.with_keyed_account(api_key, AccountKey::Hmac(api_secret.into()))
     }
 
     /// Adds an account verified with `key` (HMAC secret or Ed25519 public key), default balances.
     pub fn with_keyed_account(mut self, api_key: impl Into<String>, key: AccountKey) -> Self {
-        let balances = [("BTC", 1), ("ETH", 10), ("BNB", 50), ("USDT", 10_000), ("XRP", 5_000)]
-            .into_iter()
-            .map(|(asset, free)| (asset.to_owned(), Decimal::from(free)))
-            .collect();
+        let balances = [
+            ("BTC", 1),
+            ("ETH", 10),
+            ("BNB", 50),
+            ("USDT", 10_000),
+            ("XRP", 5_000),
+            ("这是测试币", 1_000),
+            ("456", 1_000),
+        ]
+        .into_iter()
+        .map(|(asset, free)| (asset.to_owned(), Decimal::from(free)))
+        .collect();
         self.accounts.push(EmulatorAccount {
             api_key: api_key.into(),
             key,
@@ -291,6 +302,8 @@ pub fn router(state: Arc<EmulatorState>) -> Router {
         .route("/api/v3/orderList/oco", post(order_list_trading::place_oco))
         .route("/api/v3/orderList/oto", post(order_list_trading::place_oto))
         .route("/api/v3/orderList/otoco", post(order_list_trading::place_otoco))
+        .route("/api/v3/orderList/opo", post(order_list_trading::place_opo))
+        .route("/api/v3/orderList/opoco", post(order_list_trading::place_opoco))
         .route(
             "/api/v3/orderList",
             delete(order_list_trading::cancel_order_list).get(order_list_queries::query_order_list),
@@ -304,6 +317,8 @@ pub fn router(state: Arc<EmulatorState>) -> Router {
             user_data::after_request,
         ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), weight::middleware))
+        // In front of the API, behind the request log: a blocked request is logged, never charged.
+        .layer(axum::middleware::from_fn(waf::middleware))
         .layer(axum::middleware::from_fn_with_state(state.clone(), hooks::middleware))
         .with_state(state)
 }

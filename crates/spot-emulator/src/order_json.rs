@@ -51,7 +51,10 @@ pub struct Placed {
 #[serde(rename_all = "camelCase")]
 struct PlacedResult {
     price: String,
-    orig_qty: String,
+    /// Absent for a pending OPO leg: it has no quantity until its working order fills (the
+    /// documented OPO/OPOCO answers omit it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    orig_qty: Option<String>,
     executed_qty: String,
     orig_quote_order_qty: String,
     cummulative_quote_qty: String,
@@ -81,11 +84,16 @@ struct FillRow {
     trade_id: u64,
 }
 
+/// A pending OPO leg: waiting for its working order, with no quantity of its own yet.
+fn is_quantity_pending(order: &Order) -> bool {
+    order.status == super::order_model::Status::PendingNew && order.orig_qty.is_zero()
+}
+
 /// The placement answer in the requested shape.
 pub fn placed(order: &Order, resp_type: RespType) -> Placed {
     let result = (resp_type != RespType::Ack).then(|| PlacedResult {
         price: fixed8(order.price),
-        orig_qty: fixed8(order.orig_qty),
+        orig_qty: (!is_quantity_pending(order)).then(|| fixed8(order.orig_qty)),
         executed_qty: fixed8(order.executed_qty),
         orig_quote_order_qty: fixed8(order.orig_quote_order_qty),
         cummulative_quote_qty: fixed8(order.cumm_quote_qty),

@@ -1,10 +1,10 @@
 //! The emulator's order-list state (`enums.md`: ContingencyType, listStatusType,
-//! listOrderStatus): one [`OrderList`] per placed OCO/OTO/OTOCO, kept per account next to its
+//! listOrderStatus): one [`OrderList`] per placed OCO/OTO/OTOCO/OPO/OPOCO, kept per account next to its
 //! orders. The fields are public and hold only ids and statuses, so other modules (queries, an
 //! event pump diffing state) read a list without knowing the engine; leg details live on the
 //! orders themselves (found by `order_id`).
 
-/// `contingencyType`: OTOCO lists report `OTO`.
+/// `contingencyType`: OTOCO, OPO and OPOCO lists report `OTO`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContingencyType {
     Oco,
@@ -66,6 +66,12 @@ pub enum ListKind {
     Oto,
     /// `POST /api/v3/orderList/otoco`: a working leg, then a pending OCO pair.
     Otoco,
+    /// `POST /api/v3/orderList/opo` (`faqs/opo.md`): an OTO whose pending SELL leg has no
+    /// quantity of its own: it sells what the BUY working leg received.
+    Opo,
+    /// `POST /api/v3/orderList/opoco`: an OTOCO whose pending SELL pair sells what the BUY
+    /// working leg received.
+    Opoco,
 }
 
 impl ListKind {
@@ -73,15 +79,20 @@ impl ListKind {
     pub fn contingency_type(self) -> ContingencyType {
         match self {
             Self::Oco => ContingencyType::Oco,
-            Self::Oto | Self::Otoco => ContingencyType::Oto,
+            Self::Oto | Self::Otoco | Self::Opo | Self::Opoco => ContingencyType::Oto,
         }
+    }
+
+    /// One Pays the Other: the pending legs' quantity is what the working leg receives.
+    pub fn pays_the_other(self) -> bool {
+        matches!(self, Self::Opo | Self::Opoco)
     }
 
     /// Orders the list adds to the unfilled order count and the `MAX_NUM_ORDERS` filter.
     pub fn leg_count(self) -> u32 {
         match self {
-            Self::Oco | Self::Oto => 2,
-            Self::Otoco => 3,
+            Self::Oco | Self::Oto | Self::Opo => 2,
+            Self::Otoco | Self::Opoco => 3,
         }
     }
 }

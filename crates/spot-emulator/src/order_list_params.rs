@@ -1,9 +1,14 @@
-//! Parameters of `POST /api/v3/orderList/oco`, `/oto` and `/otoco` (`rest-api.md`, Order lists):
+//! Parameters of `POST /api/v3/orderList/oco`, `/oto`, `/otoco`, `/opo` and `/opoco` (`rest-api.md`,
+//! Order lists; `faqs/opo.md`):
 //! each leg's prefixed parameters (`aboveType`, `workingPrice`, `pendingBelowStopPrice`, ...) are
 //! read as one plain new order by the `order_params` checks, with errors naming the prefixed
 //! parameter; then the list rules: leg types (-1158, -1014), OCO leg placement (-1165, -1166,
 //! -1168, -1196..-1199), iceberg legs with a non-GTC time in force (-1160), `listClientOrderId`
-//! syntax and `newOrderRespType`.
+//! syntax and `newOrderRespType`. OPO/OPOCO: the working leg must BUY (-1222) and the pending
+//! legs SELL (-1223); the pending legs take no quantity (`pendingQuantity` -1225, the working
+//! leg's `workingQuantity` missing -1224: the codes errors.md names for OPO, with its message
+//! templates; which parameter triggers which is inferred). Each pending leg is read with the
+//! working quantity, the most it can sell, so its filters are checked against that bound.
 
 use super::error::{ApiError, code};
 use super::order_list_model::ListKind;
@@ -111,10 +116,16 @@ pub fn list_param_names(kind: ListKind) -> Vec<String> {
             leg("pending", &[]);
             names.extend(["workingSide", "workingQuantity", "pendingSide", "pendingQuantity"].map(str::to_owned));
         }
-        ListKind::Otoco => {
+        ListKind::Otoco | ListKind::Opoco => {
             leg("working", &NOT_FOR_WORKING);
             leg("pendingAbove", &[]);
             leg("pendingBelow", &[]);
+            names.extend(["workingSide", "workingQuantity", "pendingSide", "pendingQuantity"].map(str::to_owned));
+        }
+        // `pendingQuantity` is read only to refuse it with -1225.
+        ListKind::Opo => {
+            leg("working", &NOT_FOR_WORKING);
+            leg("pending", &[]);
             names.extend(["workingSide", "workingQuantity", "pendingSide", "pendingQuantity"].map(str::to_owned));
         }
     }
@@ -131,11 +142,20 @@ pub fn parse_list(kind: ListKind, params: &Params, spec: &SymbolSpec) -> Result<
         None => RespType::Full,
         Some(t) => RespType::parse(t).ok_or_else(|| ApiError::invalid_value("newOrderRespType"))?,
     };
+    if kind.pays_the_other() {
+        check_pays_the_other(params)?;
+    }
+    // An OPO's pending legs read `workingQuantity` as their quantity: the most they can sell.
+    let pending = if kind.pays_the_other() {
+        ("pendingSide", "workingQuantity")
+    } else {
+        ("pendingSide", "pendingQuantity")
+    };
     let legs = match kind {
         ListKind::Oco => oco_pair(params, spec, ("above", "below"), ("side", "quantity"), false)?,
-        ListKind::Oto => {
+        ListKind::Oto | ListKind::Opo => {
             let working = working_leg(params, spec)?;
-            let pending = leg(params, spec, "pending", ("pendingSide", "pendingQuantity"))?;
+            let pending = leg(params, spec, "pending", pending)?;
             vec![
                 working,
                 Leg {
@@ -144,16 +164,10 @@ pub fn parse_list(kind: ListKind, params: &Params, spec: &SymbolSpec) -> Result<
                 },
             ]
         }
-        ListKind::Otoco => {
+        ListKind::Otoco | ListKind::Opoco => {
             let working = working_leg(params, spec)?;
             let mut legs = vec![working];
-            legs.extend(oco_pair(
-                params,
-                spec,
-                ("pendingAbove", "pendingBelow"),
-                ("pendingSide", "pendingQuantity"),
-                true,
-            )?);
+            legs.extend(oco_pair(params, spec, ("pendingAbove", "pendingBelow"), pending, true)?);
             legs
         }
     };
@@ -163,6 +177,36 @@ pub fn parse_list(kind: ListKind, params: &Params, spec: &SymbolSpec) -> Result<
         resp_type,
         legs,
     })
+}
+
+/// The OPO rules that come before the legs are read: the working quantity is required, the
+/// pending legs take none, the working leg buys and the pending legs sell.
+fn check_pays_the_other(params: &Params) -> Result<(), ApiError> {
+    if params.get("workingQuantity").is_none_or(str::is_empty) {
+        return Err(ApiError::bad_request(
+            code::WORKING_PARAM_REQUIRED,
+            "Working order must include the 'workingQuantity' tag.",
+        ));
+    }
+    if params.get("pendingQuantity").is_some() {
+        return Err(ApiError::bad_request(
+            code::PENDING_PARAM_NOT_REQUIRED,
+            "Pending orders should not include the 'pendingQuantity' tag.",
+        ));
+    }
+    if params.get("workingSide").and_then(Side::parse) == Some(Side::Sell) {
+        return Err(ApiError::bad_request(
+            code::OPO_WORKING_MUST_BE_BUY,
+            "Working order in an OPO list must be a bid.",
+        ));
+    }
+    if params.get("pendingSide").and_then(Side::parse) == Some(Side::Buy) {
+        return Err(ApiError::bad_request(
+            code::OPO_PENDING_MUST_BE_SELL,
+            "Pending orders in an OPO list must be asks.",
+        ));
+    }
+    Ok(())
 }
 
 /// The working leg of an OTO/OTOCO: LIMIT or LIMIT_MAKER only (-1014 otherwise).

@@ -2,7 +2,8 @@
 //! leg), a duplicate open `listClientOrderId` or leg client order id, the OCO price relationship
 //! against the last price, the balance (an OCO locks once for both legs; an OTO/OTOCO only for
 //! its working leg), the per-leg LIMIT_MAKER and stop rejections, then the legs are created
-//! (pending ones `PENDING_NEW`), the working leg meets the book, and the list is stored.
+//! (pending ones `PENDING_NEW`; an OPO's without a quantity), the working leg meets the book,
+//! and the list is stored.
 
 use rust_decimal::Decimal;
 
@@ -90,6 +91,10 @@ impl Exchange {
             if leg.role.is_pending() {
                 order.status = Status::PendingNew;
                 order.working_time = -1;
+                if request.kind.pays_the_other() {
+                    // No quantity until the working leg has filled (`faqs/opo.md`).
+                    order.orig_qty = Decimal::ZERO;
+                }
             }
             book.orders.push(order);
         }

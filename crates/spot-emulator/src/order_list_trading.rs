@@ -1,5 +1,5 @@
 //! Order-list trading endpoints (TRADE, signed, weight 1 — 0 when successful): `POST
-//! /api/v3/orderList/oco`, `/oto`, `/otoco` and `DELETE /api/v3/orderList`. Validation order as
+//! /api/v3/orderList/oco`, `/oto`, `/otoco`, `/opo`, `/opoco` and `DELETE /api/v3/orderList`. Validation order as
 //! for single orders: signature and timing, unread parameters (-1104), parameters and list rules
 //! (-11xx), symbol status and list support (-2010), each leg's filters with the legs counted
 //! towards `MAX_NUM_ORDERS` / `MAX_NUM_ALGO_ORDERS`, `MAX_NUM_ORDER_LISTS` (-1013), STP mode
@@ -60,6 +60,26 @@ pub async fn place_otoco(
     place(ListKind::Otoco, &state, &headers, query.as_deref(), &body)
 }
 
+/// `POST /api/v3/orderList/opo`.
+pub async fn place_opo(
+    State(state): State<Arc<EmulatorState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    place(ListKind::Opo, &state, &headers, query.as_deref(), &body)
+}
+
+/// `POST /api/v3/orderList/opoco`.
+pub async fn place_opoco(
+    State(state): State<Arc<EmulatorState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    place(ListKind::Opoco, &state, &headers, query.as_deref(), &body)
+}
+
 /// Places a `kind` list; answers the list with `orderReports` in the requested shape and the
 /// order-count headers.
 fn place(
@@ -107,8 +127,14 @@ fn validate<'a>(
         return Err(ApiError::new_order_rejected("Market is closed."));
     }
     let flags = &spec.flags;
-    let needs_oco = matches!(kind, ListKind::Oco | ListKind::Otoco);
-    let needs_oto = matches!(kind, ListKind::Oto | ListKind::Otoco);
+    // `faqs/opo.md`: OPO needs otoAllowed and opoAllowed, OPOCO also ocoAllowed.
+    let needs_oco = matches!(kind, ListKind::Oco | ListKind::Otoco | ListKind::Opoco);
+    let needs_oto = kind != ListKind::Oco;
+    if kind.pays_the_other() && !flags.opo_allowed {
+        return Err(ApiError::new_order_rejected(
+            "OPO orders are not supported for this symbol.",
+        ));
+    }
     if needs_oco && !flags.oco_allowed {
         return Err(ApiError::new_order_rejected(
             "OCO orders are not supported for this symbol",

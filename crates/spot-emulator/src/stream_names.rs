@@ -40,7 +40,8 @@ impl StreamName {
     /// Parses `name`; `None` when it is not a stream the emulator serves.
     pub fn parse(name: &str) -> Option<Self> {
         let (symbol, rest) = name.split_once('@')?;
-        let lowercase = !symbol.is_empty() && symbol.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        // Lowercase, like every stream name; Unicode symbols (2025-12) have letters without case.
+        let lowercase = !symbol.is_empty() && symbol.chars().all(|c| c.is_alphanumeric() && !c.is_uppercase());
         if !lowercase {
             return None;
         }
@@ -74,7 +75,7 @@ impl StreamName {
         };
         Some(Self {
             name: name.to_owned(),
-            symbol: symbol.to_ascii_uppercase(),
+            symbol: symbol.to_uppercase(),
             kind,
         })
     }
@@ -126,5 +127,8 @@ mod tests {
         }
         // A well-formed name for a symbol that is not listed is still a name (it stays silent).
         assert_eq!(StreamName::parse("nosuchusdt@trade").unwrap().symbol, "NOSUCHUSDT");
+        // Unicode symbols: CJK letters have no case.
+        let unicode = StreamName::parse("这是测试币456@trade").unwrap();
+        assert_eq!(unicode.symbol, super::super::symbols::UNICODE_SYMBOL);
     }
 }

@@ -29,7 +29,7 @@ use super::params::Params;
 use super::stream_feeds::Feed;
 use super::stream_names::StreamName;
 use super::time_unit::TimeUnit;
-use super::ws_conn::{Ending, Keepalive, act, close, refusal_while_down};
+use super::ws_conn::{Ending, Keepalive, act, close, refusal_while_down, server_shutdown_event};
 
 /// Streams one connection may listen to.
 const MAX_STREAMS: usize = 1024;
@@ -135,7 +135,15 @@ async fn serve(state: Arc<EmulatorState>, mut socket: WebSocket, names: Vec<Stri
                 }
             }
             timer = keepalive.next() => {
-                if let Err(ending) = act(&mut socket, timer).await {
+                let notice = |at_ms| {
+                    let event = server_shutdown_event(connection.unit.stamp(at_ms));
+                    if connection.combined {
+                        combined_frame("!serverShutdown", &event)
+                    } else {
+                        event
+                    }
+                };
+                if let Err(ending) = act(&mut socket, timer, notice).await {
                     break ending;
                 }
             }

@@ -153,7 +153,8 @@ struct Row {
     mean_trade_qty: Decimal,
 }
 
-/// The default listing: BTCUSDT, ETHUSDT, BNBUSDT, ETHBTC, XRPUSDT, BTCEUR (2026 exchangeInfo layout).
+/// The default listing: BTCUSDT, ETHUSDT, BNBUSDT, ETHBTC, XRPUSDT, BTCEUR (no OPO) and the
+/// Unicode `这是测试币456` (2026 exchangeInfo layout).
 pub fn default_symbols() -> Vec<SymbolSpec> {
     let d = Decimal::new;
     let rows = [
@@ -243,9 +244,33 @@ pub fn default_symbols() -> Vec<SymbolSpec> {
             trades_per_second: 2,
             mean_trade_qty: d(1, 2),
         },
+        // The Unicode symbol Spot Testnet lists since 2025-12-18 (assets `这是测试币` and `456`),
+        // so non-ASCII symbols are exercised end to end.
+        Row {
+            symbol: UNICODE_SYMBOL,
+            base: "这是测试币",
+            quote: "456",
+            base_price: d(125, 2),
+            tick: d(1, 4),
+            max_price: d(10_000, 0),
+            step: d(1, 2),
+            max_qty: d(9_000_000, 0),
+            market_max_qty: d(1_000_000, 0),
+            min_notional: d(1, 0),
+            trades_per_second: 2,
+            mean_trade_qty: d(40, 0),
+        },
     ];
-    rows.into_iter().map(spec_from_row).collect()
+    let mut specs: Vec<SymbolSpec> = rows.into_iter().map(spec_from_row).collect();
+    // One symbol without One-Pays-the-Other, so its refusal can be seen.
+    if let Some(btceur) = specs.iter_mut().find(|s| s.symbol == "BTCEUR") {
+        btceur.flags.opo_allowed = false;
+    }
+    specs
 }
+
+/// The testnet's Unicode symbol (`testnet/CHANGELOG.md`, 2025-12-18).
+pub const UNICODE_SYMBOL: &str = "这是测试币456";
 
 fn spec_from_row(row: Row) -> SymbolSpec {
     let d = Decimal::new;
@@ -324,7 +349,18 @@ mod tests {
     fn fixtures_are_consistent() {
         let specs = default_symbols();
         let names: Vec<&str> = specs.iter().map(|s| s.symbol.as_str()).collect();
-        assert_eq!(names, ["BTCUSDT", "ETHUSDT", "BNBUSDT", "ETHBTC", "XRPUSDT", "BTCEUR"]);
+        assert_eq!(
+            names,
+            [
+                "BTCUSDT",
+                "ETHUSDT",
+                "BNBUSDT",
+                "ETHBTC",
+                "XRPUSDT",
+                "BTCEUR",
+                UNICODE_SYMBOL
+            ]
+        );
         for s in &specs {
             let tick = s.price_filter.tick_size;
             assert!((s.base_price % tick).is_zero(), "{} base price on tick", s.symbol);

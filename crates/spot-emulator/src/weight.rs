@@ -152,7 +152,8 @@ pub fn request_weight(method: &Method, path: &str, query: Option<&str>, body: &[
     let route = path.strip_prefix("/api/v3/")?;
     let weight = match (method.as_str(), route) {
         ("POST" | "DELETE", "order" | "openOrders") => return Some(Weight::OnFailure(1)),
-        ("POST", "orderList/oco" | "orderList/oto" | "orderList/otoco") | ("DELETE", "orderList") => {
+        ("POST", "orderList/oco" | "orderList/oto" | "orderList/otoco" | "orderList/opo" | "orderList/opoco")
+        | ("DELETE", "orderList") => {
             return Some(Weight::OnFailure(1));
         }
         ("PUT", "order/amend/keepPriority") => 4,
@@ -379,6 +380,8 @@ mod tests {
             "/api/v3/orderList/oco",
             "/api/v3/orderList/oto",
             "/api/v3/orderList/otoco",
+            "/api/v3/orderList/opo",
+            "/api/v3/orderList/opoco",
         ] {
             assert_eq!(post(path, None, b""), Some(Weight::OnFailure(1)));
         }

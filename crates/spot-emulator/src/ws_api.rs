@@ -37,7 +37,7 @@ use super::params::Params;
 use super::time_unit::TimeUnit;
 use super::user_data::Outbox;
 use super::weight::{admit, charge_after, client_ip};
-use super::ws_conn::{Ending, Keepalive, act, close, refusal_while_down};
+use super::ws_conn::{Ending, Keepalive, act, close, refusal_while_down, server_shutdown_event};
 
 /// Close code after an IP ban (1008, policy violation).
 const CLOSE_BANNED: u16 = 1008;
@@ -181,7 +181,9 @@ async fn serve(
                 }
             }
             timer = keepalive.next() => {
-                if let Err(ending) = act(&mut socket, timer).await {
+                // `web-socket-api.md`: {"event":{"e":"serverShutdown","E":…}}, no subscriptionId.
+                let notice = |at_ms| format!(r#"{{"event":{}}}"#, server_shutdown_event(settings.unit.stamp(at_ms)));
+                if let Err(ending) = act(&mut socket, timer, notice).await {
                     break ending;
                 }
             }

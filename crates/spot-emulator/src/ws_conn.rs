@@ -3,7 +3,10 @@
 //! within `ws_pong_timeout` (a pong counts only when it carries the payload of a ping the
 //! server sent; unsolicited pongs do not keep a connection alive), the end of a connection at
 //! `ws_max_lifetime`, and the `ws_down_ms` fault: every open WebSocket is dropped at once (no
-//! close frame, like a network outage) and upgrades are refused with HTTP 503 until it ends.
+//! close frame, like a network outage) and upgrades are refused with HTTP 503 until it ends;
+//! and the `serverShutdown` notice every open WebSocket gets before a restart
+//! (`web-socket-api.md` / `web-socket-streams.md`, Connection events; the connection stays open:
+//! the client is expected to reconnect on its own).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -39,6 +42,8 @@ pub struct WsHub {
     severed: watch::Sender<u64>,
     /// Upgrades are refused until then.
     down_until: Mutex<Option<Instant>>,
+    /// Server time (ms) of the latest `serverShutdown` notice; every change is one notice.
+    notices: watch::Sender<i64>,
     next_connection: AtomicU64,
 }
 
@@ -47,6 +52,7 @@ impl Default for WsHub {
         Self {
             severed: watch::Sender::new(0),
             down_until: Mutex::new(None),
+            notices: watch::Sender::new(0),
             next_connection: AtomicU64::new(1),
         }
     }
@@ -67,6 +73,11 @@ impl WsHub {
     /// Lifts the refusal of upgrades.
     pub fn bring_up(&self) {
         *self.down() = None;
+    }
+
+    /// Sends every open WebSocket a `serverShutdown` event stamped `at_ms` (server time).
+    pub fn announce_shutdown(&self, at_ms: i64) {
+        self.notices.send_replace(at_ms);
     }
 
     /// Drops every open WebSocket (the connections end without a close frame).
@@ -130,6 +141,8 @@ pub enum Timer {
     Ping(Bytes),
     /// End the connection.
     End(Ending),
+    /// Send the `serverShutdown` event, stamped this server time (ms).
+    ServerShutdown(i64),
 }
 
 /// The timers of one connection: ping schedule, outstanding pings, lifetime, fault switch.
@@ -141,6 +154,7 @@ pub struct Keepalive {
     pong_timeout: Duration,
     lifetime_end: Instant,
     severed: watch::Receiver<u64>,
+    notices: watch::Receiver<i64>,
     sequence: u64,
 }
 
@@ -154,12 +168,15 @@ impl Keepalive {
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut severed = hub.severed.subscribe();
         severed.mark_unchanged();
+        let mut notices = hub.notices.subscribe();
+        notices.mark_unchanged();
         Self {
             ping,
             outstanding: VecDeque::new(),
             pong_timeout: config.ws_pong_timeout,
             lifetime_end: later(now, config.ws_max_lifetime),
             severed,
+            notices,
             sequence: 0,
         }
     }
@@ -184,6 +201,10 @@ impl Keepalive {
                     Timer::End(Ending::NoPong)
                 }
             }
+            changed = self.notices.changed() => match changed {
+                Ok(()) => Timer::ServerShutdown(*self.notices.borrow_and_update()),
+                Err(_) => Timer::End(Ending::Severed),
+            },
             _ = self.ping.tick() => {
                 self.sequence += 1;
                 let payload = Bytes::from(self.sequence.to_string());
@@ -201,12 +222,23 @@ impl Keepalive {
     }
 }
 
-/// Carries out `timer` on `socket`: sends the ping, or closes for the reason given (a close
+/// The `serverShutdown` event's payload, `{"e":"serverShutdown","E":<event time>}`; each kind
+/// of connection wraps it its own way.
+pub fn server_shutdown_event(event_time: i64) -> String {
+    format!(r#"{{"e":"serverShutdown","E":{event_time}}}"#)
+}
+
+/// Carries out `timer` on `socket`: sends the ping or the text `notice` makes of a
+/// `serverShutdown` (given its server time in ms), or closes for the reason given (a close
 /// frame for the lifetime and a missing pong; nothing for a severed connection, which is just
 /// dropped). `Err` means the connection is over.
-pub async fn act(socket: &mut WebSocket, timer: Timer) -> Result<(), Ending> {
+pub async fn act(socket: &mut WebSocket, timer: Timer, notice: impl FnOnce(i64) -> String) -> Result<(), Ending> {
     match timer {
         Timer::Ping(payload) => socket.send(Message::Ping(payload)).await.map_err(|_| Ending::Client),
+        Timer::ServerShutdown(at_ms) => socket
+            .send(Message::Text(notice(at_ms).into()))
+            .await
+            .map_err(|_| Ending::Client),
         Timer::End(Ending::Lifetime) => {
             close(socket, CLOSE_LIFETIME, "connection lifetime reached").await;
             Err(Ending::Lifetime)
@@ -260,6 +292,7 @@ mod tests {
             match keepalive.next().await {
                 Timer::Ping(_) => pings += 1,
                 Timer::End(ending) => break ending,
+                Timer::ServerShutdown(_) => panic!("no notice was sent"),
             }
         };
         assert_eq!(
@@ -284,6 +317,7 @@ mod tests {
                     assert_eq!(ending, Ending::Lifetime);
                     break;
                 }
+                Timer::ServerShutdown(_) => panic!("no notice was sent"),
             }
         }
         assert_eq!(timers, ["ping", "ping"]);

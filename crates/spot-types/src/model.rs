@@ -60,6 +60,9 @@ pub struct SymbolInfo {
     pub oco_allowed: bool,
     #[serde(default)]
     pub oto_allowed: bool,
+    /// One-Pays-the-Other lists (`orderList/opo`, `/opoco`), since 2025-12-18.
+    #[serde(default)]
+    pub opo_allowed: bool,
     #[serde(default)]
     pub quote_order_qty_market_allowed: bool,
     #[serde(default)]
@@ -659,13 +662,13 @@ pub struct OrderRateLimit {
     pub count: u64,
 }
 
-/// An order list (OCO, OTO, OTOCO) as `POST /api/v3/orderList/*`, `DELETE /api/v3/orderList`
+/// An order list (OCO, OTO, OTOCO, OPO, OPOCO) as `POST /api/v3/orderList/*`, `DELETE /api/v3/orderList`
 /// and `GET /api/v3/orderList` return it; queries omit `orderReports`.
 #[derive(Clone, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderListReport {
     pub order_list_id: i64,
-    /// `OCO` or `OTO` (OTOCO lists report `OTO`).
+    /// `OCO` or `OTO` (OTOCO, OPO and OPOCO lists report `OTO`).
     pub contingency_type: String,
     /// RESPONSE, EXEC_STARTED, UPDATED, ALL_DONE.
     pub list_status_type: String,

@@ -1,4 +1,4 @@
-//! `order_list_place` (OCO, OTO, OTOCO) and `order_list_cancel`. A list goes through the same
+//! `order_list_place` (OCO, OTO, OTOCO, OPO, OPOCO) and `order_list_cancel`. A list goes through the same
 //! gate as a single order: every leg is validated against the filters, every leg is tested at
 //! Binance (`test_only: true`; Binance has no test endpoint for lists, so each leg is tested as
 //! the order it will become), production needs confirmation and a rehearsal of the list's shape,
@@ -106,7 +106,7 @@ fn leg_outcomes(plan: &PlannedList, report: Option<&OrderListReport>) -> Vec<Lis
                 role: role.as_str().to_owned(),
                 client_order_id: client,
                 order_id,
-                order: describe_order(order),
+                order: plan.describe_leg(*role, order),
                 status,
             }
         })
@@ -178,6 +178,7 @@ pub async fn order_list_place(
         .first()
         .map(|c| c.symbol.clone())
         .ok_or_else(|| ToolError::internal("a list without legs"))?;
+    require_list_allowed(plan.list_type, &symbol_info)?;
     let worst_case = list_notional(&plan, checked.first().and_then(|c| c.reference_price));
     if args.test_only {
         // The human's limits bind the test too, as with order_test: a pass means placeable.
@@ -296,6 +297,26 @@ pub async fn order_list_place(
     }
 }
 
+/// The symbol's exchangeInfo flags for this kind of list, checked before anything is sent.
+fn require_list_allowed(list_type: ListType, symbol: &spot_types::model::SymbolInfo) -> Result<(), ToolError> {
+    let (oco, oto, opo) = list_type.needs();
+    let missing = [
+        (oco && !symbol.oco_allowed, "ocoAllowed", "OCO"),
+        (oto && !symbol.oto_allowed, "otoAllowed", "OTO"),
+        (opo && !symbol.opo_allowed, "opoAllowed", "OPO"),
+    ]
+    .into_iter()
+    .find(|(missing, _, _)| *missing);
+    match missing {
+        Some((_, flag, kind)) => Err(ToolError::invalid(format!(
+            "{} does not allow {kind} orders ({flag} is false in its exchangeInfo), so the {} list was not sent; Binance would answer \"{kind} orders are not supported for this symbol.\" Use a plain order or another list type (market_exchange_info shows the flags).",
+            symbol.symbol,
+            list_type.as_str()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Tests every leg as the order it becomes; a pass licenses one placement of this exact list.
 async fn test_list(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result<OrderListOutput, ToolError> {
     for (role, order) in &plan.legs {
@@ -331,7 +352,7 @@ async fn test_list(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result
                 role: role.as_str().to_owned(),
                 client_order_id: None,
                 order_id: None,
-                order: describe_order(order),
+                order: plan.describe_leg(*role, order),
                 status: Some("TEST_PASSED".into()),
             })
             .collect(),

@@ -25,6 +25,10 @@ pub enum ListType {
     Oto,
     /// A working order that, once filled, places an OCO pair (entry + bracket).
     Otoco,
+    /// One-pays-the-other: a BUY working order, then a SELL pending order of what it bought.
+    Opo,
+    /// A BUY working order, then a SELL above/below pair of what it bought.
+    Opoco,
 }
 
 impl ListType {
@@ -33,7 +37,23 @@ impl ListType {
             ListType::Oco => "oco",
             ListType::Oto => "oto",
             ListType::Otoco => "otoco",
+            ListType::Opo => "opo",
+            ListType::Opoco => "opoco",
         }
+    }
+
+    /// OPO/OPOCO: the pending orders sell what the working order receives, so they carry no
+    /// quantity of their own (`faqs/opo.md`).
+    pub fn pays_the_other(self) -> bool {
+        matches!(self, ListType::Opo | ListType::Opoco)
+    }
+
+    /// The exchangeInfo flags the symbol needs for this list (`faqs/opo.md`: OPO needs
+    /// otoAllowed and opoAllowed, OPOCO also ocoAllowed).
+    pub fn needs(self) -> (bool, bool, bool) {
+        let oco = matches!(self, ListType::Oco | ListType::Otoco | ListType::Opoco);
+        let oto = self != ListType::Oco;
+        (oco, oto, self.pays_the_other())
     }
 }
 
@@ -49,7 +69,7 @@ pub struct ListLeg {
     /// working and pending only
     #[serde(default)]
     pub side: Option<Side>,
-    /// working and pending only
+    /// working, and oto's pending
     #[serde(default)]
     pub quantity: Option<Amount>,
     #[serde(default)]
@@ -71,14 +91,14 @@ pub struct ListLeg {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderListArgs {
-    /// oco (above+below), oto (working+pending), otoco (working, then above+below)
+    /// oco (above+below), oto (working+pending), otoco (working, then above+below), opo/opoco (as oto/otoco, pending sells what working bought)
     pub list_type: ListType,
     /// e.g. BTCUSDT
     pub symbol: String,
     /// oco/otoco: side of the above/below pair
     #[serde(default)]
     pub side: Option<Side>,
-    /// oco/otoco: quantity of the above/below pair
+    /// oco/otoco: quantity of the above/below pair (not opoco)
     #[serde(default)]
     pub quantity: Option<Amount>,
     /// The orders, each with its role
@@ -158,8 +178,8 @@ macro_rules! leg_names {
 
 fn names(list: ListType, role: Role) -> LegNames {
     match (list, role) {
-        (ListType::Otoco, Role::Above) => leg_names!("pendingAbove"),
-        (ListType::Otoco, Role::Below) => leg_names!("pendingBelow"),
+        (ListType::Otoco | ListType::Opoco, Role::Above) => leg_names!("pendingAbove"),
+        (ListType::Otoco | ListType::Opoco, Role::Below) => leg_names!("pendingBelow"),
         (_, Role::Above) => leg_names!("above"),
         (_, Role::Below) => leg_names!("below"),
         (_, Role::Working) => leg_names!("working", with_side_and_quantity),
@@ -182,7 +202,8 @@ pub struct PlannedList {
 /// The most quote asset a list can commit (DESIGN §4.1), from each leg's worst-case notional:
 /// the legs that can all execute add up (an OTO's working and pending orders, an OTOCO's entry
 /// and its exit), while of an above/below pair only one executes (the larger counts). None when
-/// any leg's notional is unknown.
+/// any leg's notional is unknown. An OPO/OPOCO's pending orders are sized at the working
+/// quantity, the most they can sell, so they count like an OTO's.
 pub fn list_worst_case_notional(legs: &[(Role, Option<Decimal>)]) -> Option<Decimal> {
     let mut all = Decimal::ZERO;
     let mut one_of_pair = Decimal::ZERO;
@@ -261,7 +282,7 @@ impl OrderListArgs {
                 ))),
             }
         };
-        let pair = |above: &ListLeg, below: Option<&ListLeg>| -> Result<Vec<(Role, NewOrder)>, ToolError> {
+        let pair_side_and_quantity = || -> Result<(Side, Decimal), ToolError> {
             let side = self
                 .side
                 .ok_or_else(|| ToolError::invalid(format!("a {list} list needs side (of the above/below pair)")))?;
@@ -269,6 +290,12 @@ impl OrderListArgs {
                 .quantity
                 .ok_or_else(|| ToolError::invalid(format!("a {list} list needs quantity (of the above/below pair)")))?
                 .0;
+            Ok((side, quantity))
+        };
+        let pair = |above: &ListLeg,
+                    below: Option<&ListLeg>,
+                    (side, quantity): (Side, Decimal)|
+         -> Result<Vec<(Role, NewOrder)>, ToolError> {
             let mut legs = Vec::new();
             for (role, leg, allowed) in [
                 (Role::Above, Some(above), &ABOVE_TYPES[..]),
@@ -304,13 +331,34 @@ impl OrderListArgs {
             let (side, quantity) = own_side_and_quantity(leg, Role::Working)?;
             Ok((Role::Working, order(leg, side, quantity)))
         };
+        // OPO/OPOCO (`faqs/opo.md`): the working order buys and the pending ones sell what it
+        // received; they are checked and tested at the working quantity, the most they can sell.
+        let opo_working = |leg: &ListLeg| -> Result<(Role, NewOrder, Decimal), ToolError> {
+            let (role, working) = working_leg(leg)?;
+            if working.side != Side::Buy {
+                return Err(ToolError::invalid(format!(
+                    "the working order of a {list} list must BUY (it pays for what the pending orders sell); Binance refuses a SELL with -1222"
+                )));
+            }
+            let quantity = working.quantity.unwrap_or_default();
+            Ok((role, working, quantity))
+        };
+        let refuse_pending_buy = |side: Option<Side>| {
+            if side == Some(Side::Buy) {
+                Err(ToolError::invalid(format!(
+                    "the pending orders of a {list} list must SELL (what the working order bought); Binance refuses a BUY with -1223"
+                )))
+            } else {
+                Ok(())
+            }
+        };
         let legs = match self.list_type {
             ListType::Oco => {
                 forbid(get(Role::Working).is_some(), "a working leg")?;
                 forbid(get(Role::Pending).is_some(), "a pending leg")?;
                 let above = require(Role::Above)?;
                 let below = require(Role::Below)?;
-                pair(&above, Some(&below))?
+                pair(&above, Some(&below), pair_side_and_quantity()?)?
             }
             ListType::Oto => {
                 forbid(get(Role::Above).is_some(), "an above leg")?;
@@ -331,14 +379,48 @@ impl OrderListArgs {
                 let above = require(Role::Above)?;
                 let below = get(Role::Below);
                 let mut legs = vec![working_leg(&working)?];
-                legs.extend(pair(&above, below.as_ref())?);
+                legs.extend(pair(&above, below.as_ref(), pair_side_and_quantity()?)?);
+                legs
+            }
+            ListType::Opo => {
+                forbid(get(Role::Above).is_some(), "an above leg")?;
+                forbid(get(Role::Below).is_some(), "a below leg")?;
+                forbid(self.side.is_some(), "side (give it in working and pending)")?;
+                forbid(self.quantity.is_some(), "quantity (give it in working only)")?;
+                let (role, working, quantity) = opo_working(&require(Role::Working)?)?;
+                let pending = require(Role::Pending)?;
+                forbid(
+                    pending.quantity.is_some(),
+                    "a pending quantity (the pending order sells what the working order bought; Binance refuses it with -1225)",
+                )?;
+                refuse_pending_buy(pending.side)?;
+                vec![(role, working), (Role::Pending, order(&pending, Side::Sell, quantity))]
+            }
+            ListType::Opoco => {
+                forbid(
+                    get(Role::Pending).is_some(),
+                    "a pending leg (an opoco's pending orders are above and below)",
+                )?;
+                forbid(
+                    self.quantity.is_some(),
+                    "quantity (the pair sells what the working order bought; Binance refuses it with -1225)",
+                )?;
+                refuse_pending_buy(self.side)?;
+                let (role, working, quantity) = opo_working(&require(Role::Working)?)?;
+                let above = require(Role::Above)?;
+                let below = get(Role::Below);
+                let mut legs = vec![(role, working)];
+                legs.extend(pair(&above, below.as_ref(), (Side::Sell, quantity))?);
                 legs
             }
         };
         Ok(PlannedList {
             list_type: self.list_type,
             symbol,
-            side: self.side,
+            side: match self.list_type {
+                ListType::Opoco => Some(Side::Sell),
+                _ => self.side,
+            },
             quantity: self.quantity.map(|a| a.0),
             legs,
             list_client_order_id: self.list_client_order_id.clone(),
@@ -368,12 +450,28 @@ impl PlannedList {
         format!("list|{}|{}", self.list_type.as_str(), legs.join("||"))
     }
 
+    /// True for a leg whose quantity is not sent: an OPO/OPOCO pending order, sized by what
+    /// the working order receives (its planned quantity is the working quantity, an upper bound).
+    pub fn quantity_follows_working(&self, role: Role) -> bool {
+        self.list_type.pays_the_other() && role != Role::Working
+    }
+
+    /// One leg in words; an OPO/OPOCO pending order says its quantity is an upper bound.
+    pub fn describe_leg(&self, role: Role, order: &NewOrder) -> String {
+        let note = if self.quantity_follows_working(role) {
+            " (at most: sells what the working order receives, net of commission)"
+        } else {
+            ""
+        };
+        format!("{}{note}", describe_order(order))
+    }
+
     /// One line a human can approve.
     pub fn describe(&self) -> String {
         let legs: Vec<String> = self
             .legs
             .iter()
-            .map(|(role, order)| format!("{}: {}", role.as_str(), describe_order(order)))
+            .map(|(role, order)| format!("{}: {}", role.as_str(), self.describe_leg(*role, order)))
             .collect();
         format!(
             "{} {} [{}]",
@@ -390,21 +488,23 @@ impl PlannedList {
             ("symbol", self.symbol.clone()),
             ("listClientOrderId", list_client_order_id.to_owned()),
         ];
-        if let (Some(side), Some(quantity)) = (self.side, self.quantity) {
-            let (side_name, quantity_name) = if self.list_type == ListType::Otoco {
+        if let Some(side) = self.side {
+            let (side_name, quantity_name) = if matches!(self.list_type, ListType::Otoco | ListType::Opoco) {
                 ("pendingSide", "pendingQuantity")
             } else {
                 ("side", "quantity")
             };
             params.push((side_name, side.as_str().to_owned()));
-            params.push((quantity_name, dec(quantity)));
+            if let Some(quantity) = self.quantity {
+                params.push((quantity_name, dec(quantity)));
+            }
         }
         for (role, order) in &self.legs {
             let n = names(self.list_type, *role);
             params.push((n.kind, order.order_type.as_str().to_owned()));
             if let (Some(side), Some(quantity)) = (n.side, n.quantity) {
                 params.push((side, order.side.as_str().to_owned()));
-                if let Some(q) = order.quantity {
+                if let Some(q) = order.quantity.filter(|_| !self.quantity_follows_working(*role)) {
                     params.push((quantity, dec(q)));
                 }
             }
@@ -586,6 +686,68 @@ mod tests {
         }
         assert!(!names.contains(&"side") && !names.contains(&"aboveType"));
         assert_eq!(plan.legs.len(), 3);
+    }
+
+    fn opo() -> OrderListArgs {
+        OrderListArgs {
+            list_type: ListType::Opo,
+            symbol: "BTCUSDT".into(),
+            side: None,
+            quantity: None,
+            legs: vec![
+                ListLeg {
+                    side: Some(Side::Buy),
+                    quantity: amount("0.01"),
+                    price: amount("99000"),
+                    time_in_force: Some(TimeInForce::Gtc),
+                    ..leg(Role::Working, OrderType::Limit)
+                },
+                ListLeg {
+                    price: amount("105000"),
+                    ..leg(Role::Pending, OrderType::LimitMaker)
+                },
+            ],
+            list_client_order_id: None,
+            self_trade_prevention_mode: None,
+            test_only: false,
+            environment: None,
+            confirm_production: false,
+        }
+    }
+
+    #[test]
+    fn an_opo_sells_what_it_buys_without_sending_a_pending_quantity() {
+        let plan = opo().plan().expect("plan");
+        let params = plan.params("opo-1");
+        let names: Vec<&str> = params.iter().map(|(n, _)| *n).collect();
+        assert!(names.contains(&"pendingSide") && names.contains(&"workingQuantity"));
+        assert!(!names.contains(&"pendingQuantity"), "{names:?}");
+        // Checked and tested at the working quantity, the most it can sell.
+        let (_, pending) = &plan.legs[1];
+        assert_eq!((pending.side, pending.quantity), (Side::Sell, Some(Decimal::new(1, 2))));
+        assert!(plan.describe().contains("at most"), "{}", plan.describe());
+        let refused = |change: fn(&mut OrderListArgs)| {
+            let mut args = opo();
+            change(&mut args);
+            args.plan().expect_err("refused").to_string()
+        };
+        assert!(refused(|a| a.legs[0].side = Some(Side::Sell)).contains("-1222"));
+        assert!(refused(|a| a.legs[1].side = Some(Side::Buy)).contains("-1223"));
+        assert!(refused(|a| a.legs[1].quantity = amount("0.01")).contains("-1225"));
+
+        let mut opoco = bracket();
+        opoco.list_type = ListType::Opoco;
+        opoco.side = None;
+        opoco.quantity = None;
+        opoco.legs.insert(0, opo().legs.remove(0));
+        let plan = opoco.plan().expect("opoco");
+        let params = plan.params("x");
+        let get = |k: &str| params.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("pendingSide"), Some("SELL"));
+        assert_eq!(get("pendingAboveType"), Some("LIMIT_MAKER"));
+        assert_eq!(get("pendingQuantity"), None);
+        assert_eq!(plan.legs.len(), 3);
+        assert!(plan.check_pair_prices(Decimal::from(100_000)).is_ok());
     }
 
     #[test]

@@ -92,7 +92,10 @@ pub fn is_unknown_outcome(e: &BinanceError) -> bool {
         }
         BinanceError::Http { status, .. } => *status >= 500,
         BinanceError::Decode { .. } => true,
-        BinanceError::MissingCredentials { .. } | BinanceError::EnvironmentDisabled { .. } => false,
+        // The firewall answers before the API sees the request: nothing was executed.
+        BinanceError::Waf { .. }
+        | BinanceError::MissingCredentials { .. }
+        | BinanceError::EnvironmentDisabled { .. } => false,
     }
 }
 

@@ -9,6 +9,7 @@
 mod support;
 
 mod amend;
+mod opo;
 mod order_flow;
 mod order_list_cancels;
 mod order_lists;

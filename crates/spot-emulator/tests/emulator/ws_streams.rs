@@ -179,3 +179,34 @@ async fn server_pings_and_closes_at_the_configured_lifetime() {
     assert_eq!(ended, Some(CloseCode::Policy));
     emu.handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn server_shutdown_is_announced_on_every_websocket_which_stays_open() {
+    let emu = Emu::start(config()).await;
+    let mut api = emu.connect("/ws-api/v3").await;
+    let mut raw = emu.connect("/ws/btcusdt@trade").await;
+    // A Unicode symbol's stream, its name percent-encoded in the URL as clients send it.
+    let mut combined = emu
+        .connect("/stream?streams=%E8%BF%99%E6%98%AF%E6%B5%8B%E8%AF%95%E5%B8%81456@trade")
+        .await;
+    let first = next_json(&mut combined).await;
+    assert_eq!(first["stream"], "这是测试币456@trade", "{first}");
+    assert_eq!(first["data"]["s"], "这是测试币456");
+    let before = emu.now();
+    emu.post_faults(json!({"server_shutdown": true})).await;
+    let notice = until(&mut api, |f| f.get("event").is_some()).await.pop().unwrap();
+    assert_eq!(notice["event"]["e"], "serverShutdown", "{notice}");
+    assert!(notice["event"]["E"].as_i64().unwrap() >= before);
+    assert!(notice.get("subscriptionId").is_none(), "a connection event: {notice}");
+    let notice = until(&mut raw, |f| f["e"] == "serverShutdown").await.pop().unwrap();
+    assert!(notice["E"].is_i64(), "{notice}");
+    let notice = until(&mut combined, |f| f["stream"] == "!serverShutdown")
+        .await
+        .pop()
+        .unwrap();
+    assert_eq!(notice["data"]["e"], "serverShutdown", "{notice}");
+    // The connections stay open until the client moves: the API still answers.
+    let (_, pong) = call(&mut api, "p", "ping", json!({})).await;
+    assert_eq!(pong["status"], 200);
+    emu.handle.shutdown().await;
+}
