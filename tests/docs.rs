@@ -234,8 +234,8 @@ async fn tool_contract_matches_its_snapshot() {
 #[test]
 fn what_the_skill_says_is_not_built_is_really_absent() {
     let tools = read(SNAPSHOT);
-    let client = read("src/binance/client.rs") + &read("src/binance/trade.rs");
-    let signing = read("src/binance/sign.rs");
+    let client = read("crates/spot-client/src/client.rs") + &read("crates/spot-client/src/trade.rs");
+    let signing = read("crates/spot-client/src/sign.rs");
     let lists = read("src/tools/order/list.rs");
     let evidence: [(&str, bool); 4] = [
         (
