@@ -111,6 +111,7 @@ pub async fn serve(mut config: Config, emulator_seed: Option<u64>) -> ExitCode {
     // In the background: a slow or unreachable exchange never delays the MCP handshake.
     crate::user_stream::start(&toolbox);
     crate::timers::start(&toolbox);
+    crate::paper::start(&toolbox);
     let service = match server.serve(transport::stdio_pipes()).await {
         Ok(s) => s,
         Err(e) => {

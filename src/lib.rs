@@ -8,6 +8,7 @@ pub mod emulator;
 pub mod filters;
 pub mod guard;
 pub mod memory;
+pub mod paper;
 pub mod prompts;
 pub mod resources;
 pub mod review;

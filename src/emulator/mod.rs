@@ -30,6 +30,7 @@ mod general;
 mod hooks;
 mod market;
 mod market_data;
+mod market_hooks;
 mod matching;
 mod order_count;
 mod order_json;
