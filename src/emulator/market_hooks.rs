@@ -28,6 +28,9 @@ use serde_json::{Map, Value};
 
 use super::EmulatorState;
 
+/// One exchangeInfo filter change: (symbol, filterType, fields to replace).
+type FilterChange = (String, String, Map<String, Value>);
+
 /// Price factors and exchangeInfo filter changes set by the hooks; shared by clones of a market.
 #[derive(Debug, Default)]
 pub struct MarketOverrides {
@@ -35,7 +38,7 @@ pub struct MarketOverrides {
     /// (symbol, from server ms, factor), in the order set.
     factors: Mutex<Vec<(String, i64, f64)>>,
     /// (symbol, filterType, fields to replace).
-    filters: Mutex<Vec<(String, String, Map<String, Value>)>>,
+    filters: Mutex<Vec<FilterChange>>,
 }
 
 impl MarketOverrides {
@@ -43,7 +46,7 @@ impl MarketOverrides {
         self.factors.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn filters(&self) -> MutexGuard<'_, Vec<(String, String, Map<String, Value>)>> {
+    fn filters(&self) -> MutexGuard<'_, Vec<FilterChange>> {
         self.filters.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -173,4 +176,43 @@ pub async fn patch_exchange_info(state: &EmulatorState, response: Response) -> R
     let mut parts = parts;
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(serde_json::to_vec(&info).unwrap_or_default()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::super::market::Market;
+    use super::super::symbols::default_symbols;
+    use super::*;
+
+    #[test]
+    fn a_factor_moves_prices_from_its_moment_on() {
+        let market = Market::new(3, default_symbols());
+        let inst = market.instrument("BTCUSDT").unwrap().clone();
+        let t = 1_767_225_600_000;
+        let before = market.mid(&inst, t + 10);
+        market.overrides().set_factor("BTCUSDT", t, 0.5);
+        assert!((market.mid(&inst, t + 10) / before - 0.5).abs() < 1e-12);
+        assert_eq!(market.overrides().factor("BTCUSDT", t - 1), 1.0);
+        assert_eq!(market.overrides().factor("ETHUSDT", t + 1), 1.0);
+        market.overrides().set_factor("BTCUSDT", t + 100, 1.0);
+        assert_eq!(market.overrides().factor("BTCUSDT", t + 50), 0.5);
+        assert_eq!(market.overrides().factor("BTCUSDT", t + 100), 1.0);
+    }
+
+    #[test]
+    fn a_filter_change_shows_in_exchange_info_only_for_its_symbol() {
+        let overrides = MarketOverrides::default();
+        let mut fields = Map::new();
+        fields.insert("minQty".into(), Value::String("0.001".into()));
+        overrides.filters().push(("BTCUSDT".into(), "LOT_SIZE".into(), fields));
+        let mut info = serde_json::json!({"symbols": [
+            {"symbol": "BTCUSDT", "filters": [{"filterType": "LOT_SIZE", "minQty": "0.00001", "stepSize": "0.00001"}]},
+            {"symbol": "ETHUSDT", "filters": [{"filterType": "LOT_SIZE", "minQty": "0.0001"}]}
+        ]});
+        overrides.patch(&mut info);
+        assert_eq!(info["symbols"][0]["filters"][0]["minQty"], "0.001");
+        assert_eq!(info["symbols"][0]["filters"][0]["stepSize"], "0.00001");
+        assert_eq!(info["symbols"][1]["filters"][0]["minQty"], "0.0001");
+    }
 }
