@@ -434,3 +434,76 @@ async fn the_first_session_is_told_what_is_not_set_up_yet() {
     assert!(configured.contains("trade mode paper"), "{configured}");
     assert!(configured.contains("profile Balanced"), "{configured}");
 }
+
+#[tokio::test]
+async fn a_production_paper_order_mirrors_production_and_sends_nothing() {
+    let ex = Exchanges::start().await;
+    let mut env = ex.env_with_production_keys();
+    env.push(("BINANCE_TRADE_MODE".into(), "paper".into()));
+    let mcp = connect(&env, &[]).await;
+    let (bid, _) = mcp.book("BTCUSDT", "production").await;
+    let price = price_near(&bid, "0.98", "0.01");
+    let qty = qty_within_limit(&price, "0.5", "0.00001");
+    // The shape is rehearsed on testnet first, as for a live production order.
+    let mut rehearsal = limit("BUY", &price, &qty);
+    rehearsal["environment"] = json!("testnet");
+    mcp.ok("order_test", rehearsal).await;
+    let mut order = limit("BUY", &price, &qty);
+    order["environment"] = json!("production");
+    order["confirm_production"] = json!(true);
+    let placed = mcp.test_and_place(order).await;
+    assert_eq!(
+        (placed["mode"].as_str(), placed["status"].as_str()),
+        (Some("paper"), Some("NEW")),
+        "{placed}"
+    );
+    move_market(&ex.production.base_url, "BTCUSDT", "0.95").await;
+    let filled = mcp
+        .ok(
+            "order_status",
+            json!({"symbol": "BTCUSDT", "client_order_id": placed["client_order_id"],
+                   "environment": "production", "confirm_production": true}),
+        )
+        .await;
+    assert_eq!(filled["order"]["status"], "FILLED", "{filled}");
+    assert_eq!(
+        count_requests(&ex.production.base_url, "POST", "/api/v3/order/test").await,
+        1
+    );
+    assert_eq!(
+        count_requests(&ex.production.base_url, "POST", "/api/v3/order").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn the_emergency_stop_cancels_open_paper_orders_too() {
+    let ex = Exchanges::start().await;
+    let env = paper_env(&ex);
+    let mcp = connect(&env, &[]).await;
+    let (bid, _) = mcp.book("BTCUSDT", "testnet").await;
+    let price = price_near(&bid, "0.95", "0.01");
+    mcp.test_and_place(limit("BUY", &price, &qty_within_limit(&price, "0.4", "0.00001")))
+        .await;
+    let out = std::process::Command::new(BIN)
+        .args(["halt", "runaway agent", "--cancel-open"])
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("BINANCE_HOME", mcp.home.path())
+        .env("BINANCE_USER_STREAM", "0")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("halt --cancel-open");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("testnet: canceled 1 open order(s) on BTCUSDT (paper)"),
+        "{stdout}"
+    );
+    let open = mcp
+        .ok(
+            "order_open_list",
+            json!({"symbol": "BTCUSDT", "environment": "testnet"}),
+        )
+        .await;
+    assert!(open.get("paper_orders").is_none(), "{open}");
+}

@@ -168,7 +168,9 @@ pub async fn order_amend(tb: &Toolbox, args: AmendArgs) -> Result<AmendOutput, T
     check_lot_size(&info.filters, new_qty)?;
 
     let paper_ref = super::paper_ref(&order_ref);
-    if let Some(current) = crate::paper::find_order(tb, env, &paper_ref).await? {
+    if super::manage::is_paper_order_of(tb, env, &paper_ref, &symbol)?
+        && let Some(current) = crate::paper::find_order(tb, env, &paper_ref).await?
+    {
         let Some(amended) = crate::paper::amend(tb, env, &paper_ref, new_qty).await? else {
             return Err(ToolError::internal("the paper order vanished"));
         };

@@ -593,6 +593,12 @@ pub async fn order_list_cancel(tb: &Toolbox, args: OrderListCancelArgs) -> Resul
         OrderListRef::Id(id) => u64::try_from(*id).ok().map(crate::store::PaperRef::Id),
         OrderListRef::ClientId(c) => Some(crate::store::PaperRef::ClientId(c.clone())),
     };
+    let paper_ref = paper_ref.filter(|by| {
+        tb.store()
+            .ok()
+            .and_then(|s| s.paper_list(env, by).ok().flatten())
+            .is_some_and(|(list, _)| list.symbol == symbol)
+    });
     if let Some(paper_ref) = paper_ref
         && let Some((list, orders)) = crate::paper::cancel_list(tb, env, &paper_ref).await?
     {

@@ -108,6 +108,17 @@ fn order_output(env: Environment, order: OrderReport) -> OrderOutput {
     }
 }
 
+/// Whether the order named is a paper order of `symbol` (a paper order named with another
+/// symbol is, as at Binance, not found there).
+pub(super) fn is_paper_order_of(
+    tb: &Toolbox,
+    env: Environment,
+    by: &crate::store::PaperRef,
+    symbol: &str,
+) -> Result<bool, ToolError> {
+    Ok(tb.store()?.paper_order(env, by)?.is_some_and(|o| o.symbol == symbol))
+}
+
 /// A paper order's output.
 fn paper_output(env: Environment, order: &crate::paper::engine::PaperOrder) -> OrderOutput {
     let mut out = order_output(env, crate::paper::report(order));
@@ -128,7 +139,10 @@ pub async fn order_cancel(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutpu
             &format!("cancel {symbol} {order_ref:?}"),
         );
     }
-    if let Some(paper) = crate::paper::cancel_order(tb, env, &super::paper_ref(&order_ref)).await? {
+    let paper_ref = super::paper_ref(&order_ref);
+    if is_paper_order_of(tb, env, &paper_ref, &symbol)?
+        && let Some(paper) = crate::paper::cancel_order(tb, env, &paper_ref).await?
+    {
         return Ok(paper_output(env, &paper));
     }
     let report = tb.desk().cancel_order(env, &symbol, &order_ref).await?;
@@ -141,7 +155,10 @@ pub async fn order_status(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutpu
     guard::require_confirmation(env, args.confirm_production, "order_status")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let order_ref = args.order_ref()?;
-    if let Some(paper) = crate::paper::find_order(tb, env, &super::paper_ref(&order_ref)).await? {
+    let paper_ref = super::paper_ref(&order_ref);
+    if is_paper_order_of(tb, env, &paper_ref, &symbol)?
+        && let Some(paper) = crate::paper::find_order(tb, env, &paper_ref).await?
+    {
         return Ok(paper_output(env, &paper));
     }
     let report = tb.client(env).query_order(&symbol, &order_ref).await?;
