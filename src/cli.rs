@@ -111,6 +111,7 @@ pub async fn serve(mut config: Config, emulator_seed: Option<u64>) -> ExitCode {
     // In the background: a slow or unreachable exchange never delays the MCP handshake.
     crate::user_stream::start(&toolbox);
     crate::timers::start(&toolbox);
+    crate::paper::start(&toolbox);
     let service = match server.serve(transport::stdio_pipes()).await {
         Ok(s) => s,
         Err(e) => {
@@ -442,12 +443,20 @@ pub async fn doctor(config: Config) -> ExitCode {
             "not created yet; made on first use"
         }
     );
+    let paper_start: Vec<String> = toolbox
+        .config()
+        .paper_balance
+        .iter()
+        .map(|(asset, amount)| format!("{asset}:{}", amount.normalize()))
+        .collect();
     println!(
         "trade mode: {}",
         match status.trade_mode {
-            crate::config::TradeMode::Live => "live: orders go to the exchange",
-            crate::config::TradeMode::Paper =>
-                "PAPER: orders are tested for real, then filled on paper (BINANCE_TRADE_MODE=paper)",
+            crate::config::TradeMode::Live => "live: orders go to the exchange".to_owned(),
+            crate::config::TradeMode::Paper => format!(
+                "PAPER: orders are tested for real, then rest, trigger and fill in the paper engine against the environment's public market; nothing is sent (BINANCE_TRADE_MODE=paper; a new paper account starts with {})",
+                paper_start.join(",")
+            ),
         }
     );
     for unknown in unknown_variables(toolbox.config()) {

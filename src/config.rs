@@ -113,12 +113,18 @@ pub struct Config {
     pub production_approval: ProductionApproval,
     /// `BINANCE_TRADE_MODE`: live orders, or paper fills recorded in the ledger.
     pub trade_mode: TradeMode,
+    /// `BINANCE_PAPER_BALANCE`: what each environment's paper account starts with (the first
+    /// time paper mode uses it), per asset; 10000 USDT when unset.
+    pub paper_balance: Vec<(String, rust_decimal::Decimal)>,
     /// `BINANCE_SNAPSHOT_MAX_AGE_SECS`: a filters snapshot younger than this serves as the
     /// exchangeInfo cache after a restart (0 disables).
     pub snapshot_max_age_secs: u64,
     /// Every variable this configuration asked for: `doctor` reports the `BINANCE_*` ones set in
     /// the environment that are not among them (a misspelling is otherwise silently ignored).
     pub variables_read: std::collections::BTreeSet<String>,
+    /// The variables among them that were set (non-empty): what the human chose, as opposed to
+    /// defaults (`server_status` tells the agent what is still unset).
+    pub variables_set: std::collections::BTreeSet<String>,
 }
 
 /// Default of `BINANCE_SNAPSHOT_MAX_AGE_SECS`.
@@ -192,9 +198,14 @@ impl Config {
     /// Builds a configuration from any variable lookup (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        let set = std::cell::RefCell::new(std::collections::BTreeSet::new());
         let get = |name: &str| {
             asked.borrow_mut().insert(name.to_owned());
-            lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+            let value = lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+            if value.is_some() {
+                set.borrow_mut().insert(name.to_owned());
+            }
+            value
         };
         // The seeds' name for paper mode: refused with the right name rather than ignored, so
         // nobody believes they are on paper while orders go to the exchange.
@@ -378,6 +389,11 @@ impl Config {
             }
         };
 
+        let paper_balance = match get("BINANCE_PAPER_BALANCE") {
+            None => vec![("USDT".to_owned(), rust_decimal::Decimal::from(DEFAULT_PAPER_USDT))],
+            Some(v) => parse_paper_balance(&v)?,
+        };
+
         let snapshot_max_age_secs = match get("BINANCE_SNAPSHOT_MAX_AGE_SECS") {
             None => DEFAULT_SNAPSHOT_MAX_AGE_SECS,
             Some(v) => v.parse::<u64>().map_err(|_| ConfigError::Invalid {
@@ -403,8 +419,10 @@ impl Config {
             emulated: false,
             production_approval,
             trade_mode,
+            paper_balance,
             snapshot_max_age_secs,
             variables_read: asked.borrow().clone(),
+            variables_set: set.borrow().clone(),
         })
     }
 
@@ -445,6 +463,39 @@ fn read_ed25519_key(api_key: String, variable: &'static str, path: &str) -> Resu
         .map_err(|e| invalid(format!("cannot read the private key file: {e}")))?;
     let text = std::str::from_utf8(&pem).map_err(|_| invalid("not a PEM text file".into()))?;
     Credentials::ed25519_from_pem(api_key, text).map_err(|e| invalid(e.to_string()))
+}
+
+/// What a paper account starts with when `BINANCE_PAPER_BALANCE` is unset: this many USDT.
+pub const DEFAULT_PAPER_USDT: u32 = 10_000;
+
+/// `BINANCE_PAPER_BALANCE`: `ASSET:AMOUNT` pairs separated by commas, e.g. `USDT:5000,BTC:0.1`.
+fn parse_paper_balance(value: &str) -> Result<Vec<(String, rust_decimal::Decimal)>, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        variable: "BINANCE_PAPER_BALANCE",
+        value: value.to_owned(),
+        reason,
+    };
+    let mut out: Vec<(String, rust_decimal::Decimal)> = Vec::new();
+    for pair in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (asset, amount) = pair
+            .split_once(':')
+            .ok_or_else(|| invalid(format!("{pair:?} is not ASSET:AMOUNT (e.g. USDT:5000,BTC:0.1)")))?;
+        let asset = asset.trim().to_ascii_uppercase();
+        if asset.is_empty() || asset.len() > 20 || !asset.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(invalid(format!("{asset:?} is not an asset name")));
+        }
+        let amount: rust_decimal::Decimal = amount
+            .trim()
+            .parse()
+            .ok()
+            .filter(|a: &rust_decimal::Decimal| !a.is_sign_negative())
+            .ok_or_else(|| invalid(format!("{:?} is not a plain amount of at least 0", amount.trim())))?;
+        if out.iter().any(|(a, _)| *a == asset) {
+            return Err(invalid(format!("{asset} is given twice")));
+        }
+        out.push((asset, amount));
+    }
+    Ok(out)
 }
 
 /// Whole milliseconds within `range`, or the default when unset.

@@ -5,6 +5,7 @@ pub mod config;
 pub mod desk;
 pub mod guard;
 pub mod memory;
+pub mod paper;
 pub mod prompts;
 pub mod resources;
 pub mod review;

@@ -38,7 +38,9 @@ Environment variables (all optional):
                             required (every production write needs the human's yes in the client; refused when it cannot ask)
                             or typed (as required, and the human types the side and symbol, e.g. BUY BTCUSDT)
   BINANCE_CONFIRM           removed; setting it is a configuration error (use BINANCE_PRODUCTION_APPROVAL)
-  BINANCE_TRADE_MODE        live (default) or paper: orders are validated and tested, then filled on paper and recorded in state.db
+  BINANCE_TRADE_MODE        live (default) or paper: orders are validated and tested for real, then rest, trigger and fill
+                            in the server's paper engine against the environment's public market (state.db); nothing is sent
+  BINANCE_PAPER_BALANCE     what each environment's paper account starts with, e.g. USDT:5000,BTC:0.1 (default USDT:10000)
   BINANCE_SNAPSHOT_MAX_AGE_SECS  a filters snapshot younger than this serves as exchangeInfo cache after a restart (default 900)
   RUST_LOG                  log filter; logs go to stderr only (default binance_mcp=info,rmcp=warn)
 

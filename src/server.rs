@@ -554,8 +554,7 @@ impl BinanceServer {
         output_schema = schema_for_output::<OrderEventsOutput>()
     )]
     async fn order_events(&self, Parameters(args): Parameters<OrderEventsArgs>) -> CallToolResult {
-        self.run("order_events", async { order_events(&self.toolbox, args) })
-            .await
+        self.run("order_events", order_events(&self.toolbox, args)).await
     }
 
     #[tool(
@@ -1071,7 +1070,7 @@ impl ServerHandler for BinanceServer {
             Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
                 .with_title("Binance Spot (safety-gated)"),
         )
-        .with_instructions(INSTRUCTIONS)
+        .with_instructions(crate::tools::status::instructions(self.toolbox.config(), INSTRUCTIONS))
     }
 }
 

@@ -236,8 +236,7 @@ fn what_the_skill_says_is_not_built_is_really_absent() {
     let tools = read(SNAPSHOT);
     let client = read("crates/spot-client/src/client.rs") + &read("crates/spot-client/src/trade.rs");
     let signing = read("crates/spot-client/src/sign.rs");
-    let lists = read("src/tools/order/list.rs");
-    let evidence: [(&str, bool); 4] = [
+    let evidence: [(&str, bool); 3] = [
         (
             "cancel-replace",
             !tools.contains("cancel_replace") && !client.contains("cancelReplace"),
@@ -248,10 +247,6 @@ fn what_the_skill_says_is_not_built_is_really_absent() {
         ),
         // An RSA key file is recognised only to be refused with its own error.
         ("RSA keys", signing.contains("return Err(KeyError::Rsa)")),
-        (
-            "paper fills of order lists",
-            lists.contains("paper mode does not simulate order lists"),
-        ),
     ];
     let skill = read("SKILL.md");
     let section = skill

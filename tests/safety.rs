@@ -142,14 +142,15 @@ async fn paper_mode_sends_no_order() {
     let placed = mcp.test_and_place(order.clone()).await;
     let order_again = order;
     assert_eq!(placed["mode"], "paper");
-    assert_eq!(placed["status"], "PAPER_FILLED");
+    // A MARKET order fills at once at the mirrored touch, on paper.
+    assert_eq!(placed["status"], "FILLED", "{placed}");
     assert_eq!(
         count_requests(&ex.testnet.base_url, "POST", "/api/v3/order/test").await,
         1
     );
     assert_eq!(count_requests(&ex.testnet.base_url, "POST", "/api/v3/order").await, 0);
     let ledger = journal(mcp.home.path());
-    assert!(ledger.contains("paper_fill"), "{ledger}");
+    assert!(ledger.contains("paper_event"), "{ledger}");
     // A paper fill uses up its test like a real order does.
     let text = mcp.err("order_place", order_again).await;
     assert!(text.contains("test_before_real"), "{text}");

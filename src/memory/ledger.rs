@@ -156,6 +156,27 @@ pub enum LedgerEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
+    /// Paper mode: what the paper matching engine did with a paper order (`execution` NEW,
+    /// TRADE, TRIGGERED, CANCELED, EXPIRED or REPLACED). Nothing was sent to the exchange.
+    PaperEvent {
+        at: String,
+        at_ms: i64,
+        environment: Environment,
+        symbol: String,
+        order_id: u64,
+        client_order_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        list_client_order_id: Option<String>,
+        execution: String,
+        status: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_qty: Option<rust_decimal::Decimal>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_price: Option<rust_decimal::Decimal>,
+        executed_qty: rust_decimal::Decimal,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
 }
 
 /// A set of journaled events, oldest first, as the store hands them to the journal's folds

@@ -6,6 +6,7 @@
 
 mod gate;
 mod import;
+mod paper;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -18,6 +19,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
 pub use gate::{Outcome, Reservation, ReservationRequest};
+pub use paper::PaperRef;
 
 use crate::config::Environment;
 use crate::memory::journal::{OrderJournal, PendingTimer, TrackedOrder, is_final_status};
@@ -217,7 +219,8 @@ impl Store {
         let symbol = filter.symbol.as_deref();
         let order_id = filter.order_id.map(|id| id as i64);
         let client = filter.client_order_id.as_deref();
-        let clause = "environment = ?1 AND kind IN ('exchange_event', 'cancel_timer_set', 'cancel_timer_done')
+        let clause =
+            "environment = ?1 AND kind IN ('exchange_event', 'cancel_timer_set', 'cancel_timer_done', 'paper_event')
              AND (?2 IS NULL OR symbol = ?2) AND (?3 IS NULL OR order_id = ?3)
              AND (?4 IS NULL OR client_order_id = ?4)";
         (|| {
@@ -490,7 +493,8 @@ fn apply_effects(conn: &Connection, env: &str, event: &LedgerEvent) -> rusqlite:
                 set_status(conn, env, *order_id, status)?;
             }
         }
-        LedgerEvent::ExchangeEvent { .. } | LedgerEvent::OrderAmended { .. } => {}
+        // Paper events: the paper tables are written in the same transaction (see `paper`).
+        LedgerEvent::ExchangeEvent { .. } | LedgerEvent::OrderAmended { .. } | LedgerEvent::PaperEvent { .. } => {}
     }
     Ok(())
 }
@@ -663,6 +667,21 @@ impl EventRow {
                 order_id: Some(*order_id),
                 client_order_id: Some(client_order_id.clone()),
                 ..row(*at_ms, *environment, "cancel_timer_set")
+            },
+            LedgerEvent::PaperEvent {
+                at_ms,
+                environment,
+                symbol,
+                order_id,
+                client_order_id,
+                status,
+                ..
+            } => EventRow {
+                symbol: Some(symbol.clone()),
+                order_id: Some(*order_id),
+                client_order_id: Some(client_order_id.clone()),
+                status: Some(status.clone()),
+                ..row(*at_ms, *environment, "paper_event")
             },
             LedgerEvent::CancelTimerDone {
                 at_ms,

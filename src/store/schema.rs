@@ -3,7 +3,8 @@
 use rusqlite::Connection;
 
 /// Each entry moves the schema from version `index` to `index + 1`.
-const MIGRATIONS: [&str; 1] = [r#"
+const MIGRATIONS: [&str; 2] = [
+    r#"
 CREATE TABLE events (
     id              INTEGER PRIMARY KEY,
     at_ms           INTEGER NOT NULL,
@@ -78,7 +79,50 @@ CREATE TABLE timers (
     PRIMARY KEY (environment, order_id)
 );
 CREATE INDEX timers_pending ON timers(done, due_ms);
-"#];
+"#,
+    // Paper mode (BINANCE_TRADE_MODE=paper): the paper account per environment, its balances,
+    // and the paper orders and lists the paper matching engine keeps (`crate::paper`). `id`
+    // is the order's (list's) id less `paper::engine::PAPER_ID_BASE`; `body` the whole order.
+    r#"
+CREATE TABLE paper_accounts (
+    environment TEXT    PRIMARY KEY,
+    seeded_ms   INTEGER NOT NULL,
+    seed        TEXT    NOT NULL
+);
+
+CREATE TABLE paper_balances (
+    environment TEXT NOT NULL,
+    asset       TEXT NOT NULL,
+    total       TEXT NOT NULL,
+    PRIMARY KEY (environment, asset)
+);
+
+CREATE TABLE paper_lists (
+    id                   INTEGER PRIMARY KEY,
+    environment          TEXT    NOT NULL,
+    list_client_order_id TEXT    NOT NULL,
+    symbol               TEXT    NOT NULL,
+    open                 INTEGER NOT NULL,
+    body                 TEXT    NOT NULL,
+    UNIQUE (environment, list_client_order_id)
+);
+
+CREATE TABLE paper_orders (
+    id              INTEGER PRIMARY KEY,
+    environment     TEXT    NOT NULL,
+    client_order_id TEXT    NOT NULL,
+    symbol          TEXT    NOT NULL,
+    list_id         INTEGER,
+    open            INTEGER NOT NULL,
+    created_ms      INTEGER NOT NULL,
+    body            TEXT    NOT NULL,
+    UNIQUE (environment, client_order_id)
+);
+CREATE INDEX paper_orders_open   ON paper_orders(environment, open, symbol);
+CREATE INDEX paper_orders_symbol ON paper_orders(environment, symbol, id);
+CREATE INDEX paper_orders_list   ON paper_orders(list_id) WHERE list_id IS NOT NULL;
+"#,
+];
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

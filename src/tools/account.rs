@@ -42,6 +42,10 @@ pub struct BalancesOutput {
     pub balances: Vec<AssetBalance>,
     /// Set when something about the key deserves the human's attention.
     pub warning: Option<String>,
+    /// Paper mode: the environment's paper account (BINANCE_PAPER_BALANCE), which paper orders
+    /// trade; `locked` is what open paper orders hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paper_balances: Option<Vec<AssetBalance>>,
 }
 
 impl ToolOutput for BalancesOutput {
@@ -52,8 +56,16 @@ impl ToolOutput for BalancesOutput {
             .take(8)
             .map(|b| format!("{} {}", b.asset, b.total))
             .collect();
+        let paper = self
+            .paper_balances
+            .as_ref()
+            .map(|p| {
+                let shown: Vec<String> = p.iter().take(8).map(|b| format!("{} {}", b.asset, b.total)).collect();
+                format!("PAPER account: {}; exchange account ", shown.join(", "))
+            })
+            .unwrap_or_default();
         format!(
-            "{}: {} assets{}{}{}",
+            "{}: {paper}{} assets{}{}{}",
             self.environment,
             self.balances.len(),
             if shown.is_empty() { "" } else { ": " },
@@ -91,7 +103,36 @@ pub async fn account_balances(tb: &Toolbox, args: BalancesArgs) -> Result<Balanc
             })
             .collect(),
         warning,
+        paper_balances: paper_balances(tb, env).await?,
     })
+}
+
+/// The paper account in paper mode (or once paper mode used it), after a look at the market.
+async fn paper_balances(tb: &Toolbox, env: Environment) -> Result<Option<Vec<AssetBalance>>, ToolError> {
+    if tb.config().trade_mode != crate::config::TradeMode::Paper && tb.store()?.paper_balances(env)?.is_none() {
+        return Ok(None);
+    }
+    let rows = match crate::paper::balances(tb, env).await? {
+        Some(rows) => rows,
+        // Not used yet: what it will start with.
+        None => tb
+            .config()
+            .paper_balance
+            .iter()
+            .map(|(asset, amount)| (asset.clone(), *amount, Decimal::ZERO, *amount))
+            .collect(),
+    };
+    Ok(Some(
+        rows.into_iter()
+            .filter(|(_, _, _, total)| !total.is_zero())
+            .map(|(asset, free, locked, total)| AssetBalance {
+                asset,
+                free,
+                locked,
+                total,
+            })
+            .collect(),
+    ))
 }
 
 // ---- account_trades -------------------------------------------------------------------------

@@ -54,6 +54,8 @@ pub struct Toolbox {
     timers: crate::timers::Timers,
     /// Symbol listings for argument completion (fetched once per environment).
     listings: complete::Listings,
+    /// The memory folder had no memory.md when this process started: the human's first session.
+    first_session: bool,
 }
 
 /// How long an average price is reused for filter checks.
@@ -100,6 +102,7 @@ impl Toolbox {
             user_streams: crate::user_stream::UserStreams::default(),
             timers: crate::timers::Timers::default(),
             listings: complete::Listings::default(),
+            first_session: !memory.path("memory.md").exists(),
             audit,
             memory,
             config,
@@ -108,6 +111,11 @@ impl Toolbox {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Whether this process started on a memory folder without memory.md (the first session).
+    pub fn first_session(&self) -> bool {
+        self.first_session
     }
 
     /// The cancel timers of `order_place` (run by `serve` only).
@@ -229,10 +237,23 @@ impl Toolbox {
                 })
             })?;
             match self.snapshots.record_symbol(env, &info.symbol, &raw) {
-                Ok(c) if !c.is_empty() => changes.push(SymbolChanges {
-                    symbol: info.symbol.clone(),
-                    changes: c,
-                }),
+                Ok(c) if !c.is_empty() => {
+                    // Once per change: the next fetch compares with the snapshot just written.
+                    self.client(env).alerts().raise(
+                        spot_client::Alert::new(
+                            spot_client::AlertLevel::Warning,
+                            env,
+                            spot_client::AlertKind::FilterChanged,
+                            format!("{} rules changed on {env}: {}", info.symbol, c.join("; ")),
+                        )
+                        .with_endpoint(format!("GET /api/v3/exchangeInfo?symbol={}", info.symbol))
+                        .with_incident(),
+                    );
+                    changes.push(SymbolChanges {
+                        symbol: info.symbol.clone(),
+                        changes: c,
+                    })
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not write the filters snapshot"),
             }

@@ -106,6 +106,114 @@ pub struct ServerStatusOutput {
     /// Signed calls default to this environment.
     pub default_signed_environment: Environment,
     pub environments: Vec<EnvironmentStatus>,
+    /// What the human has configured and what not yet (read it on first use).
+    pub setup: SetupStatus,
+}
+
+/// What is configured and what the human has not set yet (seed 001: read setup on first use).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SetupStatus {
+    /// True when this server started on a memory folder without memory.md: the first session.
+    pub first_session: bool,
+    /// What is set, one line each.
+    pub configured: Vec<String>,
+    /// What is not set yet, one line each, with the variable or file that sets it.
+    pub not_set: Vec<String>,
+    pub next_step: String,
+}
+
+/// The setup report: keys per environment, memory.md's limits, the approval policy and the
+/// trade mode, each as set or not yet set.
+pub fn setup_status(tb: &Toolbox) -> SetupStatus {
+    let config = tb.config();
+    let mut configured = Vec::new();
+    let mut not_set = Vec::new();
+    for env in Environment::ALL {
+        let ec = config.environment(env);
+        let vars = crate::config::variables(env);
+        if !ec.enabled {
+            configured.push(format!("{env}: disabled by BINANCE_TESTNET=1"));
+        } else if ec.credentials.is_some() {
+            configured.push(format!("{env} keys set"));
+        } else {
+            not_set.push(format!(
+                "{env} keys ({} and {} or {}): without them {env} has market data only",
+                vars.api_key, vars.api_secret, vars.private_key_path
+            ));
+        }
+    }
+    let memory_md = tb.memory().path("memory.md");
+    match std::fs::read_to_string(&memory_md) {
+        Err(_) => not_set.push(
+            "trading limits: memory.md does not exist yet; it is created from the template (conservative: 100 USDT per order, 500 USDT per day on production) at first use, and only the human edits its limits block".into(),
+        ),
+        Ok(text) if text == crate::memory::preferences::TEMPLATE_MEMORY_MD => not_set.push(
+            "trading limits: memory.md still holds the template's conservative limits; the human has not reviewed them".into(),
+        ),
+        Ok(text) => match crate::memory::preferences::parse_preferences(&text) {
+            Ok(p) => configured.push(format!(
+                "trading limits in memory.md: profile {:?}, default environment {}, {} daily limits",
+                p.profile,
+                p.default_environment,
+                if p.max_daily_notional.is_empty() {
+                    "no".to_owned()
+                } else {
+                    p.max_daily_notional
+                        .keys()
+                        .map(|e| e.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                }
+            )),
+            Err(e) => not_set.push(format!(
+                "trading limits: memory.md does not parse, so every order is refused until the human fixes it ({e})"
+            )),
+        },
+    }
+    let chosen = |var: &str| config.variables_set.contains(var);
+    let approval = format!(
+        "production approval {} (BINANCE_PRODUCTION_APPROVAL: auto, required or typed)",
+        config.production_approval.as_str()
+    );
+    if chosen("BINANCE_PRODUCTION_APPROVAL") {
+        configured.push(approval);
+    } else {
+        not_set.push(format!("{approval}: the default, not chosen by the human"));
+    }
+    let mode = match config.trade_mode {
+        crate::config::TradeMode::Live => "live",
+        crate::config::TradeMode::Paper => "paper",
+    };
+    let mode = format!("trade mode {mode} (BINANCE_TRADE_MODE: live or paper)");
+    if chosen("BINANCE_TRADE_MODE") {
+        configured.push(mode);
+    } else {
+        not_set.push(format!("{mode}: the default, not chosen by the human"));
+    }
+    let first_session = tb.first_session();
+    let next_step = if not_set.is_empty() {
+        "Everything the human sets is set.".to_owned()
+    } else if first_session {
+        "First session: read skill/setup.md, tell the human what is not set yet and how to set it (variables go in the MCP client's env block for this server; limits in memory.md), and work on testnet meanwhile.".to_owned()
+    } else {
+        "Mention what is not set yet when it matters for the task; skill/setup.md says how to set it.".to_owned()
+    };
+    SetupStatus {
+        first_session,
+        configured,
+        not_set,
+        next_step,
+    }
+}
+
+/// The instructions an agent gets on connect: the rules, the trade mode, and where setup is told.
+pub fn instructions(config: &crate::config::Config, base: &str) -> String {
+    let mut text = base.to_owned();
+    if config.trade_mode == crate::config::TradeMode::Paper {
+        text.push_str(" PAPER MODE (BINANCE_TRADE_MODE=paper): orders are validated and tested for real, then matched by the server's paper engine against the environment's public market; nothing reaches the exchange's matching engine, and every order result says mode paper.");
+    }
+    text.push_str(" On first use, call server_status: its setup section says what the human has not configured yet.");
+    text
 }
 
 impl ToolOutput for ServerStatusOutput {
@@ -132,15 +240,34 @@ impl ToolOutput for ServerStatusOutput {
                 }
             })
             .collect();
+        let setup = if self.setup.not_set.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ". SETUP{}: not set yet: {}. {}",
+                if self.setup.first_session {
+                    " (first session)"
+                } else {
+                    ""
+                },
+                self.setup
+                    .not_set
+                    .iter()
+                    .map(|n| n.split(':').next().unwrap_or(n))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                self.setup.next_step
+            )
+        };
         format!(
-            "{} {}{}{}: {}",
+            "{} {}{}{}: {}{setup}",
             self.server,
             self.version,
             if self.read_only { " read-only" } else { "" },
             if self.trade_mode == crate::config::TradeMode::Paper {
                 " PAPER mode"
             } else {
-                ""
+                " LIVE mode"
             },
             envs.join(", ")
         )
@@ -235,6 +362,7 @@ pub fn server_status(tb: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStat
         recv_window_ms: config.recv_window_ms,
         default_signed_environment: tb.signed_env(None),
         environments,
+        setup: setup_status(tb),
     })
 }
 

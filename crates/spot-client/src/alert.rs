@@ -49,6 +49,8 @@ pub enum AlertKind {
     CancelTimerFailed,
     /// An order or list was sent and its answer lost (timeout, 5XX, -1006/-1007).
     OrderAnswerLost,
+    /// A symbol's rules (filters, status, order types) changed since its last snapshot.
+    FilterChanged,
 }
 
 impl AlertKind {
@@ -63,6 +65,7 @@ impl AlertKind {
             AlertKind::CancelTimerRan => "cancel timer ran",
             AlertKind::CancelTimerFailed => "cancel timer failed",
             AlertKind::OrderAnswerLost => "order answer lost",
+            AlertKind::FilterChanged => "filters changed",
         }
     }
 
@@ -91,6 +94,9 @@ impl AlertKind {
             AlertKind::OrderAnswerLost => {
                 "The server queried the order by client id instead of resending: check order_status before placing anything again."
             }
+            AlertKind::FilterChanged => {
+                "Orders built on the old rules may be refused: run order_validate again and use its normalized values; snapshots/ keeps the rules before and after."
+            }
         }
     }
 
@@ -103,6 +109,9 @@ impl AlertKind {
             }
             AlertKind::CancelTimerFailed => {
                 "retried the cancel while that could help, then gave up and warned the agent (alert)"
+            }
+            AlertKind::FilterChanged => {
+                "wrote the new rules to snapshots/, validated against them, and told the agent in the tool's result"
             }
             _ => "warned the agent (alert)",
         }

@@ -51,6 +51,8 @@
 //!   A partial `quantity` must pass `LOT_SIZE`. The answer is the order as `GET /api/v3/order`
 //!   shows it; errors are `{"error": "<message>"}` with 404 (no such order) or 400 (bad body,
 //!   an order not open or still `PENDING_NEW`, a bad quantity).
+//! * `POST /emulator/market` (move a symbol's prices by a factor) and `POST`/`DELETE
+//!   /emulator/filters` (change a filter as exchangeInfo shows it): see `market_hooks`.
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
@@ -255,6 +257,11 @@ pub fn routes() -> Router<Arc<EmulatorState>> {
             get(show_faults).post(set_faults).delete(clear_faults),
         )
         .route("/emulator/fill", post(super::fill_hook::fill))
+        .route("/emulator/market", post(super::market_hooks::set_market))
+        .route(
+            "/emulator/filters",
+            post(super::market_hooks::set_filter).delete(super::market_hooks::clear_filters),
+        )
 }
 
 async fn list_requests(State(state): State<Arc<EmulatorState>>) -> Json<Vec<LoggedRequest>> {
@@ -383,7 +390,10 @@ pub async fn middleware(State(state): State<Arc<EmulatorState>>, request: Reques
         (Some((status, retry_after)), _) => rejection(status, retry_after, now_ms),
         (None, Some(RejectAll { status })) if path.starts_with("/api/") => rejection(status, 60, now_ms),
         _ => {
-            let response = next.run(request).await;
+            let mut response = next.run(request).await;
+            if path == "/api/v3/exchangeInfo" {
+                response = super::market_hooks::patch_exchange_info(&state, response).await;
+            }
             if is_order_post && state.hooks.take_execute_then_503() {
                 plain(
                     StatusCode::SERVICE_UNAVAILABLE,

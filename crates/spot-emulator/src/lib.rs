@@ -32,6 +32,7 @@ mod general;
 mod hooks;
 mod market;
 mod market_data;
+mod market_hooks;
 mod market_view;
 mod matching;
 mod order_count;

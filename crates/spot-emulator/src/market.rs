@@ -86,6 +86,8 @@ pub struct Market {
     instruments: Vec<Instrument>,
     /// Market time minus server time, in ms.
     shift_ms: i64,
+    /// Price factors and filter changes set by the test hooks (`market_hooks`).
+    overrides: std::sync::Arc<super::market_hooks::MarketOverrides>,
 }
 
 impl Market {
@@ -96,6 +98,7 @@ impl Market {
             seed,
             instruments,
             shift_ms: 0,
+            overrides: std::sync::Arc::default(),
         }
     }
 
@@ -118,8 +121,14 @@ impl Market {
         &self.instruments
     }
 
+    /// What the test hooks changed (price factors, exchangeInfo filters).
+    pub fn overrides(&self) -> &super::market_hooks::MarketOverrides {
+        &self.overrides
+    }
+
     /// The continuous mid price at `t_ms` (not on the tick grid).
     pub fn mid(&self, inst: &Instrument, t_ms: i64) -> f64 {
+        let factor = self.overrides.factor(&inst.spec.symbol, t_ms);
         let t_ms = t_ms.saturating_add(self.shift_ms);
         let log_offset: f64 = OCTAVES
             .iter()
@@ -133,7 +142,7 @@ impl Market {
                 amplitude * (a + (b - a) * s)
             })
             .sum();
-        inst.base * log_offset.exp()
+        inst.base * log_offset.exp() * factor
     }
 
     /// Best bid at `t_ms`: the mid floored to the tick (at least one tick).

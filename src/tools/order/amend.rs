@@ -42,6 +42,8 @@ pub struct AmendArgs {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AmendOutput {
     pub environment: Environment,
+    /// `live` (an exchange order) or `paper` (the paper engine's; nothing at the exchange).
+    pub mode: String,
     pub symbol: String,
     /// Unchanged by the amend.
     pub order_id: u64,
@@ -71,8 +73,9 @@ impl ToolOutput for AmendOutput {
             _ => String::new(),
         };
         format!(
-            "{} {} order {} amended in place: quantity {} -> {} (executed {}), {}{count}; queue position kept",
+            "{}{} {} order {} amended in place: quantity {} -> {} (executed {}), {}{count}; queue position kept",
             self.environment,
+            if self.mode == "paper" { " PAPER" } else { "" },
             self.symbol,
             self.order_id,
             self.original_quantity.normalize(),
@@ -164,6 +167,49 @@ pub async fn order_amend(tb: &Toolbox, args: AmendArgs) -> Result<AmendOutput, T
     }
     check_lot_size(&info.filters, new_qty)?;
 
+    let paper_ref = super::paper_ref(&order_ref);
+    if super::manage::is_paper_order_of(tb, env, &paper_ref, &symbol)?
+        && let Some(current) = crate::paper::find_order(tb, env, &paper_ref).await?
+    {
+        let Some(amended) = crate::paper::amend(tb, env, &paper_ref, new_qty).await? else {
+            return Err(ToolError::internal("the paper order vanished"));
+        };
+        let now = local_now_ms();
+        return Ok(AmendOutput {
+            environment: env,
+            mode: "paper".into(),
+            symbol,
+            order_id: amended.order_id,
+            status: Some(amended.status.clone()),
+            original_quantity: current.quantity.normalize(),
+            new_quantity: amended.quantity.normalize(),
+            executed_quantity: amended.executed_qty.normalize(),
+            amendments: None,
+            max_amendments: max_amends(&info.filters),
+            transact_time: now,
+            execution_id: 0,
+            order: AmendedOrder {
+                symbol: amended.symbol.clone(),
+                order_id: amended.order_id,
+                order_list_id: amended.list.as_ref().map(|l| l.order_list_id as i64).unwrap_or(-1),
+                orig_client_order_id: None,
+                client_order_id: amended.client_order_id.clone(),
+                price: amended.price,
+                qty: amended.quantity,
+                executed_qty: amended.executed_qty,
+                prevented_qty: None,
+                quote_order_qty: amended.quote_order_qty,
+                cumulative_quote_qty: Some(amended.quote_qty),
+                status: Some(amended.status.clone()),
+                time_in_force: amended.time_in_force.map(|t| t.as_str().to_owned()),
+                order_type: Some(amended.order_type.as_str().to_owned()),
+                side: Some(amended.side.as_str().to_owned()),
+                working_time: None,
+                self_trade_prevention_mode: None,
+            },
+        });
+    }
+
     let client = tb.client(env);
     let current = client.query_order(&symbol, &order_ref).await?;
     if current.is_final() {
@@ -239,6 +285,7 @@ pub async fn order_amend(tb: &Toolbox, args: AmendArgs) -> Result<AmendOutput, T
 
     Ok(AmendOutput {
         environment: env,
+        mode: "live".into(),
         symbol,
         order_id: amended.order_id,
         status: amended.status.clone(),

@@ -45,7 +45,7 @@ pub struct OrderEvent {
     pub at: String,
     /// executionReport, listStatus, outboundAccountPosition, balanceUpdate,
     /// eventStreamTerminated, reconciliation (a REST read after an event gap),
-    /// cancel_timer_set or cancel_timer_done.
+    /// cancel_timer_set, cancel_timer_done, or paper (the paper engine; nothing at the exchange).
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
@@ -175,9 +175,13 @@ fn timer_event(
     }
 }
 
-pub fn order_events(tb: &Toolbox, args: OrderEventsArgs) -> Result<OrderEventsOutput, ToolError> {
+pub async fn order_events(tb: &Toolbox, args: OrderEventsArgs) -> Result<OrderEventsOutput, ToolError> {
     let env = tb.signed_env(args.environment);
     let symbol = args.symbol.as_deref().map(normalize_symbol).transpose()?;
+    // Resting paper orders are met with the market first, so their fills are in the journal.
+    if !tb.store()?.paper_orders(env, symbol.as_deref(), true, 1)?.is_empty() {
+        crate::paper::refresh_or_note(tb, env, symbol.as_deref()).await;
+    }
     let limit = match args.limit {
         None => DEFAULT_EVENTS,
         Some(n @ 1..) if (n as usize) <= MAX_EVENTS => n as usize,
@@ -215,6 +219,41 @@ pub fn order_events(tb: &Toolbox, args: OrderEventsArgs) -> Result<OrderEventsOu
                 }) =>
             {
                 Some(flatten(at, kind, s, order_id, client_order_id, status, data))
+            }
+            LedgerEvent::PaperEvent {
+                at,
+                environment,
+                symbol: s,
+                order_id,
+                client_order_id,
+                list_client_order_id,
+                execution,
+                status,
+                last_qty,
+                last_price,
+                executed_qty,
+                ..
+            } if *environment == env
+                && symbol.as_ref().is_none_or(|want| s == want)
+                && args.order_id.is_none_or(|want| *order_id == want)
+                && args
+                    .client_order_id
+                    .as_ref()
+                    .is_none_or(|want| client_order_id == want || list_client_order_id.as_ref() == Some(want)) =>
+            {
+                Some(OrderEvent {
+                    at: at.clone(),
+                    kind: "paper".into(),
+                    symbol: Some(s.clone()),
+                    order_id: Some(*order_id),
+                    client_order_id: Some(client_order_id.clone()),
+                    execution_type: Some(execution.clone()),
+                    status: Some(status.clone()),
+                    last_qty: *last_qty,
+                    last_price: *last_price,
+                    executed_qty: Some(*executed_qty),
+                    balances: None,
+                })
             }
             LedgerEvent::CancelTimerSet {
                 at,

@@ -15,7 +15,7 @@ use super::place::{
     Approval, RECONCILE_BACKOFF_MS, is_unknown_outcome, record_reconciled, record_rejected, record_unknown,
     report_lost_answer,
 };
-use super::{OrderListArgs, check, check_limits, describe_order, notional, refuse_invalid};
+use super::{Checked, OrderListArgs, check, check_limits, describe_order, notional};
 use crate::config::{Environment, TradeMode};
 use crate::guard::{self, TEST_VALIDITY};
 use crate::memory::ledger::LedgerEvent;
@@ -41,7 +41,7 @@ pub struct ListLegOutcome {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct OrderListOutput {
     pub environment: Environment,
-    /// test (nothing placed), live, canceled
+    /// test (nothing placed), live, canceled, paper (the paper engine, nothing at the exchange)
     pub mode: String,
     pub list_type: Option<ListType>,
     pub list_client_order_id: Option<String>,
@@ -52,6 +52,9 @@ pub struct OrderListOutput {
     /// True when not confirmed by a query: check order_events or order_open_list before acting.
     pub provisional: bool,
     pub next_step: String,
+    /// Rules that changed since the symbol was last seen (filter, old -> new); also in incidents.md.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filter_changes: Vec<String>,
 }
 
 impl ToolOutput for OrderListOutput {
@@ -76,10 +79,15 @@ impl ToolOutput for OrderListOutput {
             .map(|s| format!(" -> {s}"))
             .unwrap_or_default();
         format!(
-            "{} ({}): {kind} list{id}{status} [{}]",
+            "{} ({}): {kind} list{id}{status} [{}]{}",
             self.environment,
-            self.mode,
-            legs.join(", ")
+            if self.mode == "paper" {
+                "PAPER"
+            } else {
+                self.mode.as_str()
+            },
+            legs.join(", "),
+            super::filter_change_note(&self.filter_changes)
         )
     }
 }
@@ -149,6 +157,19 @@ pub async fn order_list_place(
     args: OrderListArgs,
     approval: Approval,
 ) -> Result<OrderListOutput, ToolError> {
+    let mut filter_changes = Vec::new();
+    let mut out = place_or_test_list(tb, args, approval, &mut filter_changes).await?;
+    out.filter_changes = filter_changes;
+    Ok(out)
+}
+
+/// `order_list_place`; `filter_changes` gets the rule changes the legs' checks saw.
+async fn place_or_test_list(
+    tb: &Toolbox,
+    args: OrderListArgs,
+    approval: Approval,
+    filter_changes: &mut Vec<String>,
+) -> Result<OrderListOutput, ToolError> {
     let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_list_place")?;
     let mut plan = args.plan()?;
@@ -159,8 +180,12 @@ pub async fn order_list_place(
     let mut checked = Vec::new();
     for (role, order) in &plan.legs {
         let c = check(tb, tool, env, order, true).await?;
+        filter_changes.extend(c.filter_changes.iter().cloned());
         if !c.validation.valid {
-            let why = match refuse_invalid(&c.validation) {
+            let why = match super::refuse_checked(&Checked {
+                filter_changes: filter_changes.clone(),
+                ..c
+            }) {
                 ToolError::InvalidArgument(why) => why,
                 other => other.to_string(),
             };
@@ -186,11 +211,12 @@ pub async fn order_list_place(
         check_limits(tb, &prefs, env, &symbol_info, worst_case)?;
         return test_list(tb, env, &plan).await;
     }
-    if tb.config().trade_mode == TradeMode::Paper {
-        return Err(ToolError::invalid(
-            "paper mode does not simulate order lists: rehearse the list on testnet (environment \"testnet\") instead",
-        ));
-    }
+    // Paper mode: the mirrored market is read before anything is reserved.
+    let paper_touch = if tb.config().trade_mode == TradeMode::Paper {
+        Some(crate::paper::touch(tb, env, &plan.symbol).await?)
+    } else {
+        None
+    };
     let prefs = tb.preferences()?;
     let rehearsal_required =
         env == Environment::Production && super::place::listed_on_a_rehearsal_environment(tb, &plan.symbol).await?;
@@ -228,6 +254,9 @@ pub async fn order_list_place(
     };
     let first_of_shape = env == Environment::Production && !tb.store()?.shape_accepted(env, &shape)?;
     let reservation = super::place::reserve(tb, &request, &prefs, approval, tool, &plan.describe())?;
+    if let Some(touch) = paper_touch {
+        return paper_list(tb, env, &plan, reservation, &symbol_info, &touch);
+    }
     let sent = tb
         .desk()
         .place_order_list(reservation, plan.list_type.as_str(), |id| plan.params(id))
@@ -267,6 +296,7 @@ pub async fn order_list_place(
                 list_status: Some(status),
                 legs: leg_outcomes(&plan, Some(&report)),
                 provisional,
+                filter_changes: Vec::new(),
                 next_step: "Placed. Fills and the cancel of the other leg arrive as events: follow them with order_events, or order_status per leg; cancel the whole list with order_list_cancel.".into(),
             })
         }
@@ -317,6 +347,51 @@ fn require_list_allowed(list_type: ListType, symbol: &spot_types::model::SymbolI
     }
 }
 
+/// Paper mode: the list goes to the paper matching engine under its reservation.
+fn paper_list(
+    tb: &Toolbox,
+    env: Environment,
+    plan: &PlannedList,
+    reservation: crate::store::Reservation,
+    symbol: &spot_types::model::SymbolInfo,
+    touch: &crate::paper::engine::Touch,
+) -> Result<OrderListOutput, ToolError> {
+    let legs: Vec<(&str, spot_types::model::NewOrder)> = plan
+        .legs
+        .iter()
+        .map(|(role, order)| (role.as_str(), order.clone()))
+        .collect();
+    let (list, orders) = crate::paper::place_list(tb, env, plan.list_type.as_str(), &legs, reservation, symbol, touch)?;
+    Ok(OrderListOutput {
+        environment: env,
+        mode: "paper".into(),
+        list_type: Some(plan.list_type),
+        list_client_order_id: Some(list.list_client_order_id.clone()),
+        order_list_id: i64::try_from(list.order_list_id).ok(),
+        list_status: Some(list.status.clone()),
+        legs: paper_legs(&orders),
+        provisional: false,
+        filter_changes: Vec::new(),
+        next_step: format!(
+            "{} Follow the legs with order_status or order_events; cancel the whole list with order_list_cancel.",
+            crate::paper::PAPER_NOTE
+        ),
+    })
+}
+
+fn paper_legs(orders: &[crate::paper::engine::PaperOrder]) -> Vec<ListLegOutcome> {
+    orders
+        .iter()
+        .map(|o| ListLegOutcome {
+            role: o.list.as_ref().map(|l| l.role.clone()).unwrap_or_else(|| "leg".into()),
+            client_order_id: Some(o.client_order_id.clone()),
+            order_id: Some(o.order_id),
+            order: super::describe_paper(o),
+            status: Some(o.status.clone()),
+        })
+        .collect()
+}
+
 /// Tests every leg as the order it becomes; a pass licenses one placement of this exact list.
 async fn test_list(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result<OrderListOutput, ToolError> {
     for (role, order) in &plan.legs {
@@ -357,6 +432,7 @@ async fn test_list(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result
             })
             .collect(),
         provisional: false,
+        filter_changes: Vec::new(),
         next_step: "Every leg passed the filters and Binance's test. To place it, call order_list_place again with the same arguments without test_only within 5 minutes.".into(),
     })
 }
@@ -428,6 +504,7 @@ async fn reconcile_list(
                     list_status: Some(report.list_order_status.clone()),
                     legs: leg_outcomes(plan, Some(&report)),
                     provisional: false,
+                    filter_changes: Vec::new(),
                     next_step: format!(
                         "The placement answer was lost ({cause}); the list was found by its client id. Do not place it again."
                     ),
@@ -448,6 +525,7 @@ async fn reconcile_list(
         list_status: Some(if absent { "NOT_FOUND" } else { "UNKNOWN" }.into()),
         legs: leg_outcomes(plan, None),
         provisional: true,
+        filter_changes: Vec::new(),
         next_step: format!(
             "The placement answer was lost ({cause}) and Binance {} this list client id. Do NOT send the list again: check order_open_list and order_events first, and tell the human.",
             if absent {
@@ -532,6 +610,35 @@ pub async fn order_list_cancel(tb: &Toolbox, args: OrderListCancelArgs) -> Resul
             &format!("cancel order list {symbol} {list:?}"),
         );
     }
+    let paper_ref = match &list {
+        OrderListRef::Id(id) => u64::try_from(*id).ok().map(crate::store::PaperRef::Id),
+        OrderListRef::ClientId(c) => Some(crate::store::PaperRef::ClientId(c.clone())),
+    };
+    let paper_ref = paper_ref.filter(|by| {
+        tb.store()
+            .ok()
+            .and_then(|s| s.paper_list(env, by).ok().flatten())
+            .is_some_and(|(list, _)| list.symbol == symbol)
+    });
+    if let Some(paper_ref) = paper_ref
+        && let Some((list, orders)) = crate::paper::cancel_list(tb, env, &paper_ref).await?
+    {
+        return Ok(OrderListOutput {
+            environment: env,
+            mode: "paper".into(),
+            list_type: serde_json::from_value(serde_json::Value::String(list.list_type.clone())).ok(),
+            list_client_order_id: Some(list.list_client_order_id.clone()),
+            order_list_id: i64::try_from(list.order_list_id).ok(),
+            list_status: Some(list.status.clone()),
+            legs: paper_legs(&orders),
+            provisional: false,
+            filter_changes: Vec::new(),
+            next_step: format!(
+                "{} The paper list is canceled: what any leg filled before stays filled.",
+                crate::paper::PAPER_NOTE
+            ),
+        });
+    }
     let report = tb.desk().cancel_order_list(env, &symbol, &list).await?;
     // Roles and kind come from the reservation, when this server placed the list.
     let (list_type, roles) = reserved_roles(tb, env, &report.list_client_order_id);
@@ -582,6 +689,7 @@ pub async fn order_list_cancel(tb: &Toolbox, args: OrderListCancelArgs) -> Resul
         list_status: Some(report.list_order_status.clone()),
         legs,
         provisional: false,
+        filter_changes: Vec::new(),
         next_step: "The list is canceled: what any leg filled before stays filled (see order_events or order_history)."
             .into(),
     })

@@ -48,6 +48,8 @@ impl OrderRefArgs {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct OrderOutput {
     pub environment: Environment,
+    /// `live` (an exchange order) or `paper` (the paper engine's; nothing at the exchange).
+    pub mode: String,
     pub order: OrderReport,
     /// Executed quantity / original quantity, in percent.
     pub filled_percent: Option<Decimal>,
@@ -67,8 +69,9 @@ impl ToolOutput for OrderOutput {
             Some(None) => "; no event journaled",
         };
         format!(
-            "{} {} order {} ({}): {} {} of {}{journal}",
+            "{}{} {} order {} ({}): {} {} of {}{journal}",
             self.environment,
+            if self.mode == "paper" { " PAPER" } else { "" },
             self.order.symbol,
             self.order.order_id,
             self.order.client_order_id,
@@ -96,12 +99,31 @@ fn order_output(env: Environment, order: OrderReport) -> OrderOutput {
     };
     OrderOutput {
         environment: env,
+        mode: "live".into(),
         is_final: order.is_final(),
         filled_percent,
         avg_price,
         order,
         journal: None,
     }
+}
+
+/// Whether the order named is a paper order of `symbol` (a paper order named with another
+/// symbol is, as at Binance, not found there).
+pub(super) fn is_paper_order_of(
+    tb: &Toolbox,
+    env: Environment,
+    by: &crate::store::PaperRef,
+    symbol: &str,
+) -> Result<bool, ToolError> {
+    Ok(tb.store()?.paper_order(env, by)?.is_some_and(|o| o.symbol == symbol))
+}
+
+/// A paper order's output.
+fn paper_output(env: Environment, order: &crate::paper::engine::PaperOrder) -> OrderOutput {
+    let mut out = order_output(env, crate::paper::report(order));
+    out.mode = "paper".into();
+    out
 }
 
 pub async fn order_cancel(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutput, ToolError> {
@@ -117,6 +139,12 @@ pub async fn order_cancel(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutpu
             &format!("cancel {symbol} {order_ref:?}"),
         );
     }
+    let paper_ref = super::paper_ref(&order_ref);
+    if is_paper_order_of(tb, env, &paper_ref, &symbol)?
+        && let Some(paper) = crate::paper::cancel_order(tb, env, &paper_ref).await?
+    {
+        return Ok(paper_output(env, &paper));
+    }
     let report = tb.desk().cancel_order(env, &symbol, &order_ref).await?;
     record_canceled(tb, env, &symbol, &report)?;
     Ok(order_output(env, report))
@@ -126,7 +154,14 @@ pub async fn order_status(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutpu
     let env = tb.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_status")?;
     let symbol = normalize_symbol(&args.symbol)?;
-    let report = tb.client(env).query_order(&symbol, &args.order_ref()?).await?;
+    let order_ref = args.order_ref()?;
+    let paper_ref = super::paper_ref(&order_ref);
+    if is_paper_order_of(tb, env, &paper_ref, &symbol)?
+        && let Some(paper) = crate::paper::find_order(tb, env, &paper_ref).await?
+    {
+        return Ok(paper_output(env, &paper));
+    }
+    let report = tb.client(env).query_order(&symbol, &order_ref).await?;
     let journal = super::journal_check(tb, env, &report).await?;
     let mut out = order_output(env, report);
     out.journal = Some(journal);
@@ -165,10 +200,19 @@ pub struct OpenOrdersArgs {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct OrdersOutput {
     pub environment: Environment,
+    /// `live` or `paper` (BINANCE_TRADE_MODE).
+    pub mode: String,
     pub count: usize,
+    /// The exchange's orders.
     pub orders: Vec<OrderReport>,
     /// True when only the latest 100 are listed.
     pub truncated: bool,
+    /// Paper orders (the paper engine's; nothing at the exchange), when there are any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub paper_orders: Vec<OrderReport>,
+    /// Set when the paper orders could not be looked at against the market just now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paper_note: Option<String>,
 }
 
 impl ToolOutput for OrdersOutput {
@@ -179,28 +223,68 @@ impl ToolOutput for OrdersOutput {
             .take(5)
             .map(|o| format!("{} {} {}", o.symbol, o.order_id, o.status.as_deref().unwrap_or("?")))
             .collect();
+        let paper: Vec<String> = self
+            .paper_orders
+            .iter()
+            .take(5)
+            .map(|o| format!("{} {} {}", o.symbol, o.order_id, o.status.as_deref().unwrap_or("?")))
+            .collect();
         format!(
-            "{}: {} orders{}{}",
+            "{}: {} orders{}{}{}",
             self.environment,
             self.count,
             if shown.is_empty() { "" } else { ": " },
-            shown.join(", ")
+            shown.join(", "),
+            if paper.is_empty() {
+                String::new()
+            } else {
+                format!("; {} PAPER orders: {}", self.paper_orders.len(), paper.join(", "))
+            }
         )
     }
 }
 
 const MAX_ORDERS_LISTED: usize = 100;
 
-fn orders_output(env: Environment, mut orders: Vec<OrderReport>) -> OrdersOutput {
+fn orders_output(tb: &Toolbox, env: Environment, mut orders: Vec<OrderReport>) -> OrdersOutput {
     let count = orders.len();
     let skip = count.saturating_sub(MAX_ORDERS_LISTED);
     let orders = orders.split_off(skip);
     OrdersOutput {
         environment: env,
+        mode: match tb.config().trade_mode {
+            crate::config::TradeMode::Live => "live",
+            crate::config::TradeMode::Paper => "paper",
+        }
+        .into(),
         count,
         orders,
         truncated: skip > 0,
+        paper_orders: Vec::new(),
+        paper_note: None,
     }
+}
+
+/// Adds `env`'s paper orders (of `symbol`, or all), after a look at the market; `open_only`
+/// for the open ones.
+async fn with_paper(
+    tb: &Toolbox,
+    env: Environment,
+    symbol: Option<&str>,
+    open_only: bool,
+    mut out: OrdersOutput,
+) -> Result<OrdersOutput, ToolError> {
+    let any_open = !tb.store()?.paper_orders(env, symbol, true, 1)?.is_empty();
+    if any_open {
+        out.paper_note = crate::paper::refresh_or_note(tb, env, symbol).await;
+    }
+    out.paper_orders = tb
+        .store()?
+        .paper_orders(env, symbol, open_only, MAX_ORDERS_LISTED)?
+        .iter()
+        .map(crate::paper::report)
+        .collect();
+    Ok(out)
 }
 
 pub async fn order_cancel_all(tb: &Toolbox, args: SymbolScopeArgs) -> Result<OrdersOutput, ToolError> {
@@ -220,7 +304,13 @@ pub async fn order_cancel_all(tb: &Toolbox, args: SymbolScopeArgs) -> Result<Ord
     for report in &canceled {
         record_canceled(tb, env, &symbol, report)?;
     }
-    Ok(orders_output(env, canceled))
+    let mut out = orders_output(tb, env, canceled);
+    out.paper_orders = crate::paper::cancel_all(tb, env, Some(&symbol))
+        .await?
+        .iter()
+        .map(crate::paper::report)
+        .collect();
+    Ok(out)
 }
 
 /// The emergency stop's cancel (`binance-mcp halt --cancel-open`): every open order and order
@@ -240,6 +330,12 @@ pub async fn cancel_every_open_order(tb: &Toolbox, env: Environment) -> Result<V
         }
         done.push((symbol, canceled.len()));
     }
+    let paper = crate::paper::cancel_all(tb, env, None).await?;
+    let symbols: std::collections::BTreeSet<String> = paper.iter().map(|o| o.symbol.clone()).collect();
+    for symbol in symbols {
+        let count = paper.iter().filter(|o| o.symbol == symbol).count();
+        done.push((format!("{symbol} (paper)"), count));
+    }
     Ok(done)
 }
 
@@ -248,7 +344,7 @@ pub async fn order_open_list(tb: &Toolbox, args: OpenOrdersArgs) -> Result<Order
     guard::require_confirmation(env, args.confirm_production, "order_open_list")?;
     let symbol = args.symbol.as_deref().map(normalize_symbol).transpose()?;
     let orders = tb.client(env).open_orders(symbol.as_deref()).await?;
-    Ok(orders_output(env, orders))
+    with_paper(tb, env, symbol.as_deref(), true, orders_output(tb, env, orders)).await
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -319,7 +415,7 @@ pub async fn order_history(tb: &Toolbox, args: HistoryArgs) -> Result<OrdersOutp
             &history_query(args.order_id, args.start_time, args.end_time, None, args.limit)?,
         )
         .await?;
-    Ok(orders_output(env, orders))
+    with_paper(tb, env, Some(&symbol), false, orders_output(tb, env, orders)).await
 }
 
 /// A cancel goes to the store under the client id of the canceled order.

@@ -159,6 +159,35 @@ pub(super) struct Checked {
     validation: Validation,
     symbol: SymbolInfo,
     reference_price: Option<Decimal>,
+    /// The symbol's rules changed since its last snapshot (seen by this call's fresh fetch),
+    /// e.g. `BTCUSDT LOT_SIZE.minQty: 0.00001 -> 0.001`.
+    filter_changes: Vec<String>,
+}
+
+/// A paper order named like an exchange order (paper ids are far above the exchange's).
+pub(crate) fn paper_ref(order: &spot_client::OrderRef) -> crate::store::PaperRef {
+    match order {
+        spot_client::OrderRef::Id(id) => crate::store::PaperRef::Id(*id),
+        spot_client::OrderRef::ClientId(c) => crate::store::PaperRef::ClientId(c.clone()),
+    }
+}
+
+/// A paper order in one line, like [`describe_order`].
+pub(crate) fn describe_paper(o: &crate::paper::engine::PaperOrder) -> String {
+    describe_order(&NewOrder {
+        symbol: o.symbol.clone(),
+        side: o.side,
+        order_type: o.order_type,
+        time_in_force: o.time_in_force,
+        quantity: Some(o.quantity),
+        quote_order_qty: None,
+        price: o.price,
+        stop_price: o.stop_price,
+        trailing_delta: o.trailing_delta,
+        iceberg_qty: o.iceberg_qty,
+        new_client_order_id: None,
+        self_trade_prevention_mode: None,
+    })
 }
 
 /// The human's limits from memory.md, checked against an order (or a list) of this worst-case
@@ -187,7 +216,25 @@ async fn rules_and_reference(
     env: Environment,
     symbol: &str,
 ) -> Result<(SymbolInfo, Option<Decimal>), ToolError> {
+    rules_reference_and_changes(tb, env, symbol)
+        .await
+        .map(|(info, reference, _)| (info, reference))
+}
+
+/// [`rules_and_reference`], and the rule changes a fresh fetch found since the symbol's last
+/// snapshot (the fetch records them as an incident, once).
+async fn rules_reference_and_changes(
+    tb: &Toolbox,
+    env: Environment,
+    symbol: &str,
+) -> Result<(SymbolInfo, Option<Decimal>, Vec<String>), ToolError> {
     let mut fetch = tb.symbols(env, &[symbol.to_owned()]).await?;
+    let changes: Vec<String> = fetch
+        .changes
+        .iter()
+        .filter(|c| c.symbol == symbol)
+        .flat_map(|c| c.changes.iter().map(|change| format!("{} {change}", c.symbol)))
+        .collect();
     let info = fetch
         .infos
         .pop()
@@ -199,7 +246,7 @@ async fn rules_and_reference(
             None
         }
     };
-    Ok((info, reference_price))
+    Ok((info, reference_price, changes))
 }
 
 /// Local filter validation, captured in snapshots/. `with_open_orders` adds the MAX_NUM_*
@@ -211,9 +258,17 @@ async fn check(
     order: &NewOrder,
     with_open_orders: bool,
 ) -> Result<Checked, ToolError> {
-    let (symbol, reference_price) = rules_and_reference(tb, env, &order.symbol).await?;
+    let (symbol, reference_price, filter_changes) = rules_reference_and_changes(tb, env, &order.symbol).await?;
     let open_orders = if with_open_orders {
-        let open = tb.client(env).open_orders(Some(&order.symbol)).await?;
+        let mut open = tb.client(env).open_orders(Some(&order.symbol)).await?;
+        // Open paper orders count too: a paper run rehearses the MAX_NUM_* filters.
+        open.extend(
+            tb.store()?
+                .paper_orders(env, Some(&order.symbol), true, 10_000)?
+                .iter()
+                .filter(|o| o.is_working())
+                .map(crate::paper::report),
+        );
         Some(OpenOrderCounts {
             total: open.len() as u32,
             algo: open
@@ -252,6 +307,7 @@ async fn check(
         "reference_price": reference_price,
         "open_orders": open_orders.map(|o| serde_json::json!({"total": o.total, "algo": o.algo, "iceberg": o.iceberg})),
         "filters_used": symbol.filters,
+        "filter_changes": filter_changes,
     });
     if let Err(e) = tb.snapshots().record_check(env, &order.symbol, tool, &capture) {
         tracing::warn!(error = %e, "could not write the validation capture");
@@ -260,7 +316,31 @@ async fn check(
         validation,
         symbol,
         reference_price,
+        filter_changes,
     })
+}
+
+/// The line a result adds when the symbol's rules changed since they were last seen.
+fn filter_change_note(changes: &[String]) -> String {
+    if changes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ". FILTERS CHANGED since last seen (recorded in incidents.md): {}",
+            changes.join("; ")
+        )
+    }
+}
+
+/// [`refuse_invalid`], saying which rules changed when the symbol's filters moved.
+fn refuse_checked(c: &Checked) -> ToolError {
+    match refuse_invalid(&c.validation) {
+        ToolError::InvalidArgument(why) if !c.filter_changes.is_empty() => ToolError::InvalidArgument(format!(
+            "{why}\nThe symbol's FILTERS CHANGED since last seen (recorded in incidents.md): {}",
+            c.filter_changes.join("; ")
+        )),
+        other => other,
+    }
 }
 
 fn refuse_invalid(validation: &Validation) -> ToolError {

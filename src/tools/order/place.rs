@@ -1,5 +1,5 @@
 //! `order_place`: the gate, the store, the request, and reconciliation of unknown outcomes;
-//! paper fills and the first-success runbook.
+//! paper orders (handed to `crate::paper`) and the first-success runbook.
 
 use std::time::Duration;
 
@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{OrderArgs, check, describe_order, notional, refuse_invalid};
+use super::{OrderArgs, check, describe_order, notional};
 use crate::config::{Environment, TradeMode};
 use crate::guard;
 use crate::memory::ledger::LedgerEvent;
@@ -17,7 +17,7 @@ use spot_client::alert::{Alert, AlertKind, AlertLevel};
 use spot_client::clock::local_now_ms;
 use spot_client::error::codes;
 use spot_client::{BinanceError, OrderRef};
-use spot_types::model::{NewOrder, OrderReport, OrderType, Side, SymbolInfo};
+use spot_types::model::{NewOrder, OrderReport, SymbolInfo};
 
 // ---- order_place ----------------------------------------------------------------------------
 
@@ -29,7 +29,7 @@ pub struct PlaceOutput {
     pub mode: String,
     pub client_order_id: String,
     pub order_id: Option<u64>,
-    /// Binance status (NEW, PARTIALLY_FILLED, FILLED ...), `PAPER_FILLED`, or `UNKNOWN`.
+    /// Binance status (NEW, PARTIALLY_FILLED, FILLED ...; a paper order's status in the paper engine), or `UNKNOWN`.
     pub status: String,
     /// True when the status is not confirmed by a query: check order_status before acting on it.
     pub provisional: bool,
@@ -44,6 +44,9 @@ pub struct PlaceOutput {
     /// With cancel_after_seconds: when the server cancels what is unfilled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cancel_timer: Option<CancelTimer>,
+    /// Rules that changed since the symbol was last seen (filter, old -> new); also in incidents.md.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filter_changes: Vec<String>,
     pub next_step: String,
 }
 
@@ -60,14 +63,19 @@ pub struct CancelTimer {
 impl ToolOutput for PlaceOutput {
     fn summary(&self) -> String {
         format!(
-            "{} ({}): {} -> {}{} [client id {}{}]",
+            "{} ({}): {} -> {}{} [client id {}{}]{}",
             self.environment,
-            self.mode,
+            if self.mode == "paper" {
+                "PAPER"
+            } else {
+                self.mode.as_str()
+            },
             describe_order(&self.order),
             self.status,
             if self.provisional { " (provisional)" } else { "" },
             self.client_order_id,
-            self.order_id.map(|id| format!(", order id {id}")).unwrap_or_default()
+            self.order_id.map(|id| format!(", order id {id}")).unwrap_or_default(),
+            super::filter_change_note(&self.filter_changes)
         )
     }
 }
@@ -259,13 +267,13 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
     let prefs = tb.preferences()?;
     let c = check(tb, "order_place", env, &order, true).await?;
     if !c.validation.valid {
-        return Err(refuse_invalid(&c.validation));
+        return Err(super::refuse_checked(&c));
     }
     let rehearsal_required =
         env == Environment::Production && listed_on_a_rehearsal_environment(tb, &order.symbol).await?;
-    let paper = tb.config().trade_mode == TradeMode::Paper;
-    let paper_price = if paper {
-        Some(paper_price(tb, env, &order).await?)
+    // Paper mode: the mirrored market is read before anything is reserved.
+    let paper_touch = if tb.config().trade_mode == TradeMode::Paper {
+        Some(crate::paper::touch(tb, env, &order.symbol).await?)
     } else {
         None
     };
@@ -288,8 +296,11 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
         what: "order",
     };
     let reservation = reserve(tb, &request, &prefs, approval, "order_place", &describe_order(&order))?;
-    if let Some(price) = paper_price {
-        return paper_fill(tb, env, order, reservation, price);
+    if let Some(touch) = paper_touch {
+        return paper_placed(tb, env, order, reservation, &c.symbol, &touch, cancel_after).map(|mut out| {
+            out.filter_changes = c.filter_changes;
+            out
+        });
     }
     match tb.desk().place_order(reservation, order.clone()).await {
         Ok(report) => {
@@ -321,6 +332,7 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
                 }
             };
             let mut out = placed(env, order, client_order_id, report, provisional, "accepted");
+            out.filter_changes = c.filter_changes.clone();
             if first_of_shape {
                 write_runbook(tb, &out, &c.symbol);
             }
@@ -331,6 +343,7 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
             record_unknown(tb, env, &client_order_id, &e)?;
             let mut out = reconcile(tb, env, order, client_order_id, e.to_string()).await;
             if let Ok(placed) = out.as_mut() {
+                placed.filter_changes = c.filter_changes.clone();
                 arm_cancel_timer(tb, env, placed, cancel_after)?;
             }
             let action = match &out {
@@ -527,6 +540,7 @@ async fn reconcile(
         order,
         report: None,
         cancel_timer: None,
+        filter_changes: Vec::new(),
         next_step: format!(
             "The placement answer was lost ({cause}) and Binance {} this client id. Do NOT send the order again: check order_status with client_order_id {client_order_id} and order_open_list first, and tell the human.",
             if absent {
@@ -604,6 +618,7 @@ fn placed(
         order,
         report: Some(report),
         cancel_timer: None,
+        filter_changes: Vec::new(),
         next_step,
     }
 }
@@ -626,82 +641,37 @@ pub(super) async fn listed_on_a_rehearsal_environment(tb: &Toolbox, symbol: &str
     Ok(false)
 }
 
-/// The price a paper order fills at now: the touch of the book. An order that would rest or
-/// wait for a trigger is refused before anything is reserved.
-async fn paper_price(tb: &Toolbox, env: Environment, order: &NewOrder) -> Result<Decimal, ToolError> {
-    let mut books = tb.client(env).book_ticker(std::slice::from_ref(&order.symbol)).await?;
-    let book = books
-        .pop()
-        .ok_or_else(|| ToolError::internal("no book ticker for the symbol"))?;
-    let touch = match order.side {
-        Side::Buy => book.ask_price,
-        Side::Sell => book.bid_price,
-    };
-    // A limit that does not reach the book would rest; paper mode does not simulate resting orders.
-    let marketable = match (order.order_type.has_limit_price(), order.price, order.side) {
-        (false, _, _) | (true, None, _) => true,
-        (true, Some(limit), Side::Buy) => limit >= touch,
-        (true, Some(limit), Side::Sell) => limit <= touch,
-    };
-    if !marketable
-        || order.order_type == OrderType::LimitMaker
-        || order.stop_price.is_some()
-        || order.trailing_delta.is_some()
-    {
-        return Err(ToolError::invalid(format!(
-            "paper mode fills only orders that would execute now at the book ({} {touch}); this {} order would rest or wait for a trigger, which paper mode does not simulate",
-            if order.side == Side::Buy {
-                "best ask"
-            } else {
-                "best bid"
-            },
-            order.order_type.as_str()
-        )));
-    }
-    Ok(touch)
-}
-
-/// Paper mode: the reservation is used up by a simulated fill instead of a real order.
-fn paper_fill(
+/// Paper mode: the reservation is used up by the paper matching engine instead of the
+/// exchange (`crate::paper`); the order rests, fills or expires there.
+fn paper_placed(
     tb: &Toolbox,
     env: Environment,
     order: NewOrder,
     reservation: crate::store::Reservation,
-    price: Decimal,
+    symbol: &SymbolInfo,
+    touch: &crate::paper::engine::Touch,
+    cancel_after: Option<u32>,
 ) -> Result<PlaceOutput, ToolError> {
     let client_order_id = reservation.client_order_id().to_owned();
-    let quantity = match (order.quantity, order.quote_order_qty) {
-        (Some(q), _) => q,
-        (None, Some(quote)) if !price.is_zero() => (quote / price).round_dp(8),
-        _ => Decimal::ZERO,
-    };
-    let now = local_now_ms();
-    tb.store()?.record(&LedgerEvent::PaperFill {
-        at: utc(now),
-        at_ms: now,
-        environment: env,
-        client_order_id: client_order_id.clone(),
-        symbol: order.symbol.clone(),
-        side: order.side.as_str().into(),
-        quantity: quantity.normalize().to_string(),
-        price: price.normalize().to_string(),
-        identity: Some(guard::order_identity(&order)),
-    })?;
-    Ok(PlaceOutput {
-        environment: env,
-        mode: "paper".into(),
-        client_order_id,
-        order_id: None,
-        status: "PAPER_FILLED".into(),
-        provisional: false,
-        outcome: "paper".into(),
-        executed_qty: Some(quantity.normalize()),
-        avg_price: Some(price.normalize()),
+    let paper = crate::paper::place_order(tb, env, &order, reservation, symbol, touch, cancel_after)?;
+    let mut out = placed(
+        env,
         order,
-        report: None,
-        cancel_timer: None,
-        next_step: "Paper mode (BINANCE_TRADE_MODE=paper): nothing was sent to the matching engine; the simulated fill is in state.db.".into(),
-    })
+        client_order_id,
+        crate::paper::report(&paper),
+        false,
+        "paper",
+    );
+    out.mode = "paper".into();
+    if let Some(due_ms) = paper.cancel_at_ms.filter(|_| paper.is_open()) {
+        out.cancel_timer = Some(CancelTimer {
+            due_at: utc(due_ms),
+            due_ms,
+            running: tb.timers().running(),
+        });
+    }
+    out.next_step = format!("{} {}", crate::paper::PAPER_NOTE, out.next_step);
+    Ok(out)
 }
 
 #[cfg(test)]

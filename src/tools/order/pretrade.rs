@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{OrderArgs, check, check_limits, describe_order, notional, refuse_invalid};
+use super::{OrderArgs, check, check_limits, describe_order, notional};
 use crate::config::Environment;
 use crate::guard::{self, TEST_VALIDITY};
 use crate::memory::ledger::LedgerEvent;
@@ -32,20 +32,24 @@ pub struct ValidateOutput {
     pub estimated_notional: Option<Decimal>,
     /// The symbol's filters in readable form.
     pub rules: Vec<String>,
+    /// Rules that changed since the symbol was last seen (filter, old -> new); also in incidents.md.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filter_changes: Vec<String>,
 }
 
 impl ToolOutput for ValidateOutput {
     fn summary(&self) -> String {
+        let changed = super::filter_change_note(&self.filter_changes);
         if self.valid {
             format!(
-                "{}: {} passes every local filter",
+                "{}: {} passes every local filter{changed}",
                 self.environment,
                 describe_order(&self.order)
             )
         } else {
             let names: Vec<&str> = self.violations.iter().map(|v| v.filter.as_str()).collect();
             format!(
-                "{}: {} is INVALID: {}",
+                "{}: {} is INVALID: {}{changed}",
                 self.environment,
                 describe_order(&self.order),
                 names.join(", ")
@@ -76,6 +80,7 @@ pub async fn order_validate(tb: &Toolbox, args: OrderArgs) -> Result<ValidateOut
             .iter()
             .map(spot_filters::SymbolFilter::describe)
             .collect(),
+        filter_changes: c.filter_changes,
     })
 }
 
@@ -104,6 +109,9 @@ pub struct TestOutput {
     pub discount: Option<CommissionDiscount>,
     pub estimated_fee: Option<FeeEstimate>,
     pub unchecked: Vec<String>,
+    /// Rules that changed since the symbol was last seen (filter, old -> new); also in incidents.md.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filter_changes: Vec<String>,
 }
 
 impl ToolOutput for TestOutput {
@@ -119,10 +127,11 @@ impl ToolOutput for TestOutput {
             })
             .unwrap_or_default();
         format!(
-            "{}: test order PASSED for {}{fee}. order_place with the identical payload is allowed until {}",
+            "{}: test order PASSED for {}{fee}. order_place with the identical payload is allowed until {}{}",
             self.environment,
             describe_order(&self.order),
-            self.valid_until_utc
+            self.valid_until_utc,
+            super::filter_change_note(&self.filter_changes)
         )
     }
 }
@@ -147,7 +156,7 @@ pub async fn order_test(tb: &Toolbox, args: OrderArgs) -> Result<TestOutput, Too
     let prefs = tb.preferences()?;
     let c = check(tb, "order_test", env, &order, true).await?;
     if !c.validation.valid {
-        return Err(refuse_invalid(&c.validation));
+        return Err(super::refuse_checked(&c));
     }
     // A test the limits would refuse at placement is refused now, before anything is sent.
     check_limits(tb, &prefs, env, &c.symbol, notional(&order, c.reference_price))?;
@@ -194,5 +203,6 @@ pub async fn order_test(tb: &Toolbox, args: OrderArgs) -> Result<TestOutput, Too
         discount: result.discount,
         estimated_fee,
         unchecked: c.validation.unchecked,
+        filter_changes: c.filter_changes,
     })
 }
