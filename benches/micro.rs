@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use binance_mcp::binance::model::{NewOrder, OrderType, Side, SymbolInfo, TimeInForce};
 use binance_mcp::binance::sign::{Credentials, encode_params, signed_query};
-use binance_mcp::filters::{OpenOrderCounts, ValidationContext, validate};
+use binance_mcp::filters::{AssetFilters, OpenOrderCounts, PriceQuotes, ValidationContext, validate};
 use criterion::{Criterion, criterion_group, criterion_main};
 use rust_decimal::Decimal;
 
@@ -59,9 +59,11 @@ fn benches(c: &mut Criterion) {
     });
     let info = symbol();
     let o = order();
+    let prices = PriceQuotes::average_only(Some(Decimal::from_str("93600").expect("ref")), 5);
     let ctx = ValidationContext {
         symbol: &info,
-        reference_price: Some(Decimal::from_str("93600").expect("ref")),
+        prices: &prices,
+        asset_filters: AssetFilters::Known(&[]),
         open_orders: Some(OpenOrderCounts {
             total: 3,
             algo: 1,

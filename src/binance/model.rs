@@ -170,6 +170,71 @@ pub struct AvgPrice {
     pub close_time: Option<i64>,
 }
 
+/// `GET /api/v3/referencePrice` (2026-03). A symbol that never had a reference price answers
+/// -2043 instead.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferencePrice {
+    pub symbol: String,
+    /// `null` when the symbol has no reference price now.
+    #[serde(default)]
+    pub reference_price: Option<Decimal>,
+    /// ms since epoch when the reference price was valid
+    #[serde(default)]
+    pub timestamp: i64,
+}
+
+/// `GET /api/v3/executionRules` (2026-03): `{"symbolRules":[{"symbol","rules":[…]}]}`.
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionRules {
+    #[serde(default)]
+    pub symbol_rules: Vec<SymbolRules>,
+}
+
+/// One symbol's execution rules as Binance sent them (`ruleType` `PRICE_RANGE` today).
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SymbolRules {
+    pub symbol: String,
+    #[serde(default)]
+    pub rules: Vec<serde_json::Value>,
+}
+
+impl SymbolRules {
+    /// The rules, typed (unknown rule types kept by name).
+    pub fn parsed(&self) -> Vec<crate::filters::execution_rule::ExecutionRule> {
+        self.rules
+            .iter()
+            .map(crate::filters::execution_rule::ExecutionRule::from_value)
+            .collect()
+    }
+}
+
+/// `GET /api/v3/myFilters` (signed, 2025-09): the filters relevant to the account on a symbol;
+/// the only place `MAX_ASSET` shows. Kept as Binance sent them (for snapshots).
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MyFilters {
+    #[serde(default)]
+    pub exchange_filters: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub symbol_filters: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub asset_filters: Vec<serde_json::Value>,
+}
+
+impl MyFilters {
+    /// The asset filters, typed (unknown ones kept).
+    pub fn parsed_asset_filters(&self) -> Vec<crate::filters::AssetFilter> {
+        self.asset_filters
+            .iter()
+            .cloned()
+            .map(crate::filters::AssetFilter::from_value)
+            .collect()
+    }
+}
+
 /// `GET /api/v3/ticker/24hr` and `GET /api/v3/ticker` (FULL or MINI; MINI lacks the optional fields).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

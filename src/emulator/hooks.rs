@@ -47,6 +47,10 @@
 //!   A partial `quantity` must pass `LOT_SIZE`. The answer is the order as `GET /api/v3/order`
 //!   shows it; errors are `{"error": "<message>"}` with 404 (no such order) or 400 (bad body,
 //!   an order not open or still `PENDING_NEW`, a bad quantity).
+//! * `POST /emulator/reference_price` with `{"symbol": "ETHUSDT", "referencePrice": "5000.00"}`
+//!   sets a symbol's reference price as an operator would (`referencePrice/calculation` then
+//!   shows `EXTERNAL` method 0; `null` makes it null), `{"symbol": …, "clear": true}` gives
+//!   the symbol back its own calculation; the answer is the new `GET /api/v3/referencePrice`.
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
@@ -249,6 +253,7 @@ pub fn routes() -> Router<Arc<EmulatorState>> {
             get(show_faults).post(set_faults).delete(clear_faults),
         )
         .route("/emulator/fill", post(super::fill_hook::fill))
+        .route("/emulator/reference_price", post(super::reference::set_reference_price))
 }
 
 async fn list_requests(State(state): State<Arc<EmulatorState>>) -> Json<Vec<LoggedRequest>> {

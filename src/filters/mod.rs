@@ -1,13 +1,18 @@
 //! Symbol filters from `exchangeInfo`, parsed once into typed rules, and the exact local
-//! validation of a new order against them.
+//! validation of a new order against them; the account's asset filters (`myFilters`), the price
+//! the price and notional filters use (`prices`) and the Price Range Execution Rule
+//! (`execution_rule`). Pure: every quote, book and filter list is fetched by the caller.
 //!
 //! Unknown filter types are kept (Binance adds filters over time) and a known filter whose
 //! fields do not parse is kept as `Unparsed`, never silently dropped: the validator treats it
 //! as a rule it cannot check and refuses the order.
 
+mod asset;
 mod bounds;
+pub mod execution_rule;
 mod notional;
 mod order_rules;
+pub mod prices;
 mod step;
 mod validate;
 
@@ -20,6 +25,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::binance::model::{NewOrder, SymbolInfo};
 
+pub use asset::{AssetFilter, AssetFilters};
+pub use prices::{FilterPrice, PriceQuotes, PriceSource, ReferenceQuote};
 pub use step::{is_step_multiple, round_to_step_down, round_to_step_up};
 pub use validate::{normalize, validate};
 
@@ -34,7 +41,7 @@ pub enum SymbolFilter {
         max_price: Decimal,
         tick_size: Decimal,
     },
-    /// Price within multipliers of the reference (average) price.
+    /// Price within multipliers of the reference price (see `prices`).
     #[serde(rename_all = "camelCase")]
     PercentPrice {
         multiplier_up: Decimal,
@@ -214,7 +221,7 @@ impl SymbolFilter {
                 multiplier_down,
                 avg_price_mins,
             } => format!(
-                "PERCENT_PRICE: price within {}x..{}x of the {avg_price_mins}-minute average price",
+                "PERCENT_PRICE: price within {}x..{}x of the reference price (else the {avg_price_mins}-minute average)",
                 n(multiplier_down),
                 n(multiplier_up)
             ),
@@ -225,7 +232,7 @@ impl SymbolFilter {
                 ask_multiplier_down,
                 avg_price_mins,
             } => format!(
-                "PERCENT_PRICE_BY_SIDE: BUY price within {}x..{}x, SELL within {}x..{}x of the {avg_price_mins}-minute average price",
+                "PERCENT_PRICE_BY_SIDE: BUY price within {}x..{}x, SELL within {}x..{}x of the reference price (else the {avg_price_mins}-minute average)",
                 n(bid_multiplier_down),
                 n(bid_multiplier_up),
                 n(ask_multiplier_down),
@@ -320,18 +327,20 @@ pub struct OpenOrderCounts {
 #[derive(Clone, Copy, Debug)]
 pub struct ValidationContext<'a> {
     pub symbol: &'a SymbolInfo,
-    /// The reference price (avgPrice) for PERCENT_PRICE(_BY_SIDE) and for the notional of
-    /// MARKET orders; `None` when unknown (those rules are then reported as unchecked).
-    pub reference_price: Option<Decimal>,
+    /// The quotes PERCENT_PRICE(_BY_SIDE) and the notional of MARKET orders choose their price
+    /// from (reference price, average, last trade); a missing one leaves its rules unchecked.
+    pub prices: &'a PriceQuotes,
     /// Open orders on the symbol; `None` when unknown (MAX_NUM_* reported as unchecked).
     pub open_orders: Option<OpenOrderCounts>,
+    /// The account's asset filters (MAX_ASSET).
+    pub asset_filters: AssetFilters<'a>,
 }
 
 /// One broken rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Violation {
     /// The filter name as Binance spells it (e.g. `LOT_SIZE`), or for rules outside the filters:
-    /// `SYMBOL_STATUS`, `ORDER_TYPE`, `REQUIRED_FIELD`, `PARAM_NOT_REQUIRED`, `ICEBERG`,
+    /// `MAX_ASSET` (an asset filter), `SYMBOL_STATUS`, `ORDER_TYPE`, `REQUIRED_FIELD`, `PARAM_NOT_REQUIRED`, `ICEBERG`,
     /// `TRAILING_STOP`, `QUOTE_ORDER_QTY`, `SELF_TRADE_PREVENTION`, `POSITIVE_AMOUNT`,
     /// `BAD_PRECISION`.
     pub filter: String,
@@ -351,8 +360,10 @@ pub struct Violation {
 pub struct Validation {
     pub valid: bool,
     pub violations: Vec<Violation>,
-    /// Rules that could not be checked locally (no reference price, unknown filter types ...).
+    /// Rules that could not be checked locally (no price to check against, unknown filter types ...).
     pub unchecked: Vec<String>,
+    /// The price the percent-price and notional rules used, and where it came from.
+    pub filter_price: Option<FilterPrice>,
     /// The order with price/stop price rounded to the tick (BUY down, SELL up) and quantities
     /// rounded down to the step: offered to the agent, never applied silently.
     pub normalized: NewOrder,
