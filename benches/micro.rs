@@ -6,7 +6,7 @@ use std::str::FromStr;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rust_decimal::Decimal;
 use spot_client::sign::{Credentials, encode_params, signed_query};
-use spot_filters::{OpenOrderCounts, ValidationContext, validate};
+use spot_filters::{AssetFilters, OpenOrderCounts, PriceQuotes, ValidationContext, validate};
 use spot_types::model::{NewOrder, OrderType, Side, SymbolInfo, TimeInForce};
 
 fn symbol() -> SymbolInfo {
@@ -59,9 +59,11 @@ fn benches(c: &mut Criterion) {
     });
     let info = symbol();
     let o = order();
+    let prices = PriceQuotes::average_only(Some(Decimal::from_str("93600").expect("ref")), 5);
     let ctx = ValidationContext {
         symbol: &info,
-        reference_price: Some(Decimal::from_str("93600").expect("ref")),
+        prices: &prices,
+        asset_filters: AssetFilters::Known(&[]),
         open_orders: Some(OpenOrderCounts {
             total: 3,
             algo: 1,

@@ -203,7 +203,7 @@ impl BinanceServer {
     #[tool(
         name = "market_avg_price",
         title = "Average price",
-        description = "Current average price of a symbol: the reference price of the PERCENT_PRICE and NOTIONAL filters.",
+        description = "Current average price of a symbol: the price of the PERCENT_PRICE and NOTIONAL filters when it has no reference price.",
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
         output_schema = schema_for_output::<AvgPriceOutput>()
     )]
@@ -214,7 +214,7 @@ impl BinanceServer {
     #[tool(
         name = "order_validate",
         title = "Validate an order locally",
-        description = "Check an order against the symbol's filters and order-type rules without sending anything. Returns violations with the nearest valid values and a normalized payload you may choose to use.",
+        description = "Check an order against the symbol's filters, order-type rules and MAX_ASSET without sending anything. Returns violations with the nearest valid values, the price the filters used, a normalized payload you may choose to use, and execution_rule when a taker would leave the price range.",
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
         output_schema = schema_for_output::<ValidateOutput>()
     )]

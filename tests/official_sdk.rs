@@ -119,7 +119,6 @@ async fn the_official_sdk_places_and_cancels_an_opo_and_follows_its_events() {
 /// referencePrice, myFilters and executionRules come with the reference-price branch
 /// (issue 15 items 1, 2 and 4); enable this test when it is merged.
 #[tokio::test]
-#[ignore = "needs the emulator's referencePrice, myFilters and executionRules (api2026-prices branch)"]
 async fn the_official_sdk_reads_reference_prices_filters_and_execution_rules() {
     require_sdk().await;
     let mut emulator = common::start_emulator_with(4, &["--api-key", KEY, "--api-secret", SECRET]).await;

@@ -1,5 +1,6 @@
 //! `snapshots/`: each symbol's exchangeInfo entry, written only when its filters or status
-//! changed, and pre-trade validation captures. Names are built only from validated parts:
+//! changed (with the account's filters from `myFilters` and the symbol's execution rules beside
+//! it, see [`SnapshotPart`]), and pre-trade validation captures. Names are built only from validated parts:
 //! `<environment>/<SYMBOL>/<UTC stamp>.json` and `<environment>/<SYMBOL>/checks/<UTC stamp>-<tool>.json`.
 //! A symbol of ASCII capitals and digits is its own folder name; any other (Unicode symbols
 //! exist since 2025-12, e.g. testnet's `这是测试币456`) is stored under `x-` and the lowercase
@@ -22,6 +23,26 @@ pub const SNAPSHOT_DIR: &str = "snapshots";
 /// How many validation captures are kept per environment and symbol (`checks/`); older ones are
 /// removed as new ones are written, so the folder cannot grow without limit.
 pub const CHECKS_KEPT: usize = 200;
+
+/// What a filters snapshot keeps beside the exchangeInfo entry, each with its own fetch time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnapshotPart {
+    /// `GET /api/v3/myFilters` of the account on the symbol (MAX_ASSET lives only there).
+    AccountFilters,
+    /// The symbol's entry of `GET /api/v3/executionRules`.
+    ExecutionRules,
+}
+
+impl SnapshotPart {
+    fn key(self) -> &'static str {
+        match self {
+            SnapshotPart::AccountFilters => "my_filters",
+            SnapshotPart::ExecutionRules => "execution_rules",
+        }
+    }
+}
+
+const PARTS: [SnapshotPart; 2] = [SnapshotPart::AccountFilters, SnapshotPart::ExecutionRules];
 
 /// One listed snapshot.
 #[derive(Clone, Debug, Serialize, JsonSchema, PartialEq, Eq)]
@@ -103,6 +124,55 @@ impl Snapshots {
 
     /// The latest filters snapshot of a symbol: its raw exchangeInfo entry and age.
     pub fn latest_symbol(&self, env: Environment, symbol: &str) -> Option<(Value, Duration)> {
+        let doc = self.latest_doc(env, symbol)?;
+        let at_ms = doc.get("fetched_at_ms")?.as_i64()?;
+        Some((doc.get("symbol_info")?.clone(), age_of(at_ms)))
+    }
+
+    /// A part of the latest filters snapshot of a symbol, as Binance sent it, and its age.
+    pub fn latest_part(&self, env: Environment, symbol: &str, part: SnapshotPart) -> Option<(Value, Duration)> {
+        let doc = self.latest_doc(env, symbol)?;
+        let entry = doc.get(part.key())?;
+        let at_ms = entry.get("fetched_at_ms")?.as_i64()?;
+        Some((entry.get("value")?.clone(), age_of(at_ms)))
+    }
+
+    /// Keeps `raw` as `part` of the symbol's filters snapshot: a new snapshot (the same
+    /// exchangeInfo entry, this part changed) when it differs from the latest one. Returns the
+    /// change; nothing is written for a symbol without a snapshot yet.
+    pub fn record_part(
+        &self,
+        env: Environment,
+        symbol: &str,
+        part: SnapshotPart,
+        raw: &Value,
+    ) -> Result<Vec<String>, MemoryError> {
+        let Some(mut doc) = self.latest_doc(env, symbol) else {
+            return Ok(Vec::new());
+        };
+        let previous = doc.get(part.key()).and_then(|e| e.get("value")).cloned();
+        if previous.as_ref() == Some(raw) {
+            return Ok(Vec::new());
+        }
+        let changes = match &previous {
+            Some(old) => vec![format!("{}: {} -> {}", part.key(), old, raw)],
+            None => Vec::new(),
+        };
+        let now = local_now_ms();
+        if let Value::Object(map) = &mut doc {
+            map.insert(
+                part.key().into(),
+                serde_json::json!({"fetched_at": spot_types::time::utc(now), "fetched_at_ms": now, "value": raw}),
+            );
+            map.insert("changes_since_previous".into(), serde_json::json!(changes));
+        }
+        let dir = self.symbol_dir(env, symbol)?;
+        write_atomic(&self.memory, &dir, &format!("{}.json", stamp(now)), &pretty(&doc))?;
+        Ok(changes)
+    }
+
+    /// The latest filters snapshot document of a symbol.
+    fn latest_doc(&self, env: Environment, symbol: &str) -> Option<Value> {
         let dir = self.symbol_dir(env, symbol).ok()?;
         let mut names: Vec<String> = fs::read_dir(&dir)
             .ok()?
@@ -114,17 +184,15 @@ impl Snapshots {
         names.sort();
         let latest = names.pop()?;
         let text = fs::read_to_string(dir.join(&latest)).ok()?;
-        let doc: Value = serde_json::from_str(&text).ok()?;
-        let at_ms = doc.get("fetched_at_ms")?.as_i64()?;
-        let age = Duration::from_millis((local_now_ms() - at_ms).max(0) as u64);
-        Some((doc.get("symbol_info")?.clone(), age))
+        serde_json::from_str(&text).ok()
     }
 
     /// Writes a filters snapshot when the symbol's filters or status differ from the latest one.
     /// Returns the changes (empty when nothing changed or this is the first snapshot).
     pub fn record_symbol(&self, env: Environment, symbol: &str, raw: &Value) -> Result<Vec<String>, MemoryError> {
-        let previous = self.latest_symbol(env, symbol).map(|(v, _)| v);
-        let changes = match &previous {
+        let previous_doc = self.latest_doc(env, symbol);
+        let previous = previous_doc.as_ref().and_then(|d| d.get("symbol_info"));
+        let changes = match previous {
             Some(prev) => diff_symbol(prev, raw),
             None => Vec::new(),
         };
@@ -133,7 +201,7 @@ impl Snapshots {
         }
         let dir = self.symbol_dir(env, symbol)?;
         let now = local_now_ms();
-        let doc = serde_json::json!({
+        let mut doc = serde_json::json!({
             "environment": env.as_str(),
             "symbol": symbol,
             "fetched_at": spot_types::time::utc(now),
@@ -141,6 +209,13 @@ impl Snapshots {
             "changes_since_previous": changes,
             "symbol_info": raw,
         });
+        // The parts fetched beside the entry stay with it.
+        for part in PARTS {
+            if let (Some(kept), Value::Object(map)) = (previous_doc.as_ref().and_then(|d| d.get(part.key())), &mut doc)
+            {
+                map.insert(part.key().into(), kept.clone());
+            }
+        }
         write_atomic(&self.memory, &dir, &format!("{}.json", stamp(now)), &pretty(&doc))?;
         Ok(changes)
     }
@@ -261,6 +336,10 @@ fn collect(dir: &Path, at_location: &Location<'_>, kind: &str, prefix: &str, out
             bytes: f.metadata().map(|m| m.len()).unwrap_or(0),
         });
     }
+}
+
+fn age_of(at_ms: i64) -> Duration {
+    Duration::from_millis((local_now_ms() - at_ms).max(0) as u64)
 }
 
 fn pretty(v: &Value) -> Vec<u8> {
@@ -400,6 +479,58 @@ mod tests {
         let (latest, _) = snaps.latest_symbol(Environment::Testnet, "BTCUSDT").expect("latest");
         assert_eq!(latest, symbol("0.1"));
         assert!(snaps.read(&list[0].name).expect("read").contains("0.1"));
+    }
+
+    #[test]
+    fn account_filters_and_execution_rules_live_beside_the_entry() {
+        let dir = tempfile::tempdir().expect("dir");
+        let snaps = Snapshots::new(Memory::new(dir.path()));
+        let env = Environment::Testnet;
+        let max_asset =
+            json!({"assetFilters": [{"filterType": "MAX_ASSET", "asset": "JPY", "limit": "1000000.00000000"}]});
+        // Nothing to attach to before the symbol's own snapshot.
+        assert!(
+            snaps
+                .record_part(env, "BTCJPY", SnapshotPart::AccountFilters, &max_asset)
+                .expect("none")
+                .is_empty()
+        );
+        assert!(snaps.latest_part(env, "BTCJPY", SnapshotPart::AccountFilters).is_none());
+        snaps.record_symbol(env, "BTCJPY", &symbol("1")).expect("symbol");
+        snaps
+            .record_part(env, "BTCJPY", SnapshotPart::AccountFilters, &max_asset)
+            .expect("part");
+        let (kept, _) = snaps
+            .latest_part(env, "BTCJPY", SnapshotPart::AccountFilters)
+            .expect("kept");
+        assert_eq!(kept, max_asset);
+        // Unchanged: no new file; the symbol's own age is untouched.
+        let files = snaps.list(Some(env), Some("BTCJPY")).len();
+        snaps
+            .record_part(env, "BTCJPY", SnapshotPart::AccountFilters, &max_asset)
+            .expect("same");
+        assert_eq!(snaps.list(Some(env), Some("BTCJPY")).len(), files);
+        assert_eq!(snaps.latest_symbol(env, "BTCJPY").expect("entry").0, symbol("1"));
+        // A changed entry keeps the parts beside it.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        snaps.record_symbol(env, "BTCJPY", &symbol("2")).expect("changed");
+        assert_eq!(
+            snaps
+                .latest_part(env, "BTCJPY", SnapshotPart::AccountFilters)
+                .expect("kept")
+                .0,
+            max_asset
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let lower = json!({"assetFilters": [{"filterType": "MAX_ASSET", "asset": "JPY", "limit": "500000.00000000"}]});
+        let changes = snaps
+            .record_part(env, "BTCJPY", SnapshotPart::AccountFilters, &lower)
+            .expect("lower");
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert!(
+            changes[0].starts_with("my_filters:") && changes[0].contains("500000"),
+            "{changes:?}"
+        );
     }
 
     #[test]

@@ -931,7 +931,8 @@ pub struct AvgPriceOutput {
     pub symbol: String,
     /// Window of the average, in minutes.
     pub mins: u32,
-    /// Volume-weighted average price: the reference of PERCENT_PRICE and NOTIONAL filters.
+    /// Volume-weighted average price: what PERCENT_PRICE and NOTIONAL use when the symbol has
+    /// no reference price (GET /api/v3/referencePrice).
     pub price: Decimal,
     pub last_trade_time_utc: Option<String>,
 }

@@ -8,6 +8,7 @@ pub mod market;
 pub mod market_stream;
 pub mod memory;
 pub mod order;
+pub mod rules;
 pub mod schema;
 pub mod scope;
 pub mod status;
@@ -17,8 +18,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-
-use rust_decimal::Decimal;
 
 use crate::config::{Config, Environment};
 use crate::guard::Refusal;
@@ -43,7 +42,8 @@ pub struct Toolbox {
     desk: crate::desk::Desk,
     exchange_info: Mutex<HashMap<(Environment, String), CachedSymbol>>,
     rate_limits: Mutex<HashMap<Environment, Vec<RateLimit>>>,
-    avg_prices: Mutex<HashMap<(Environment, String), (Decimal, Instant)>>,
+    /// Reference/average/last prices, execution rules and the account's filters (`rules`).
+    rules: rules::RuleCaches,
     memory: Memory,
     /// `state.db`, opened on first use (nothing on the start path waits for it).
     store: std::sync::OnceLock<crate::store::Store>,
@@ -57,9 +57,6 @@ pub struct Toolbox {
     /// The memory folder had no memory.md when this process started: the human's first session.
     first_session: bool,
 }
-
-/// How long an average price is reused for filter checks.
-pub const AVG_PRICE_TTL: Duration = Duration::from_secs(30);
 
 #[derive(Clone, Debug)]
 struct CachedSymbol {
@@ -95,7 +92,7 @@ impl Toolbox {
             demo,
             exchange_info: Mutex::new(HashMap::new()),
             rate_limits: Mutex::new(HashMap::new()),
-            avg_prices: Mutex::new(HashMap::new()),
+            rules: rules::RuleCaches::default(),
             store: std::sync::OnceLock::new(),
             store_opening: Mutex::new(()),
             snapshots: Snapshots::new(memory.clone()),
@@ -311,21 +308,6 @@ impl Toolbox {
 
     pub fn snapshots(&self) -> &Snapshots {
         &self.snapshots
-    }
-
-    /// The average price of a symbol (the filters' reference price), cached for [`AVG_PRICE_TTL`].
-    pub async fn reference_price(&self, env: Environment, symbol: &str) -> Result<Decimal, ToolError> {
-        let key = (env, symbol.to_owned());
-        if let Some((price, at)) = self.avg_prices.lock().ok().and_then(|m| m.get(&key).copied())
-            && at.elapsed() < AVG_PRICE_TTL
-        {
-            return Ok(price);
-        }
-        let avg = self.client(env).avg_price(symbol).await?;
-        if let Ok(mut m) = self.avg_prices.lock() {
-            m.insert(key, (avg.price, Instant::now()));
-        }
-        Ok(avg.price)
     }
 
     /// The human's preferences from memory.md (the file is created from the template on first use).

@@ -319,6 +319,17 @@ impl BinanceClient {
         self.public("/api/v3/avgPrice", &[("symbol", symbol.to_owned())]).await
     }
 
+    /// `GET /api/v3/referencePrice` (weight 2); -2043 for a symbol that never had one.
+    pub async fn reference_price(&self, symbol: &str) -> Result<ReferencePrice, BinanceError> {
+        self.public("/api/v3/referencePrice", &[("symbol", symbol.to_owned())])
+            .await
+    }
+
+    /// `GET /api/v3/executionRules` for the given symbols (weight 2 per symbol).
+    pub async fn execution_rules(&self, symbols: &[String]) -> Result<ExecutionRules, BinanceError> {
+        self.public("/api/v3/executionRules", &symbol_params(symbols)).await
+    }
+
     /// `GET /api/v3/ticker/24hr` (all symbols when empty).
     pub async fn ticker_24h(&self, symbols: &[String], mini: bool) -> Result<Vec<Ticker24h>, BinanceError> {
         let mut params = symbol_params(symbols);
@@ -370,6 +381,13 @@ impl BinanceClient {
             params.push(("omitZeroBalances", "true".to_owned()));
         }
         self.signed(Method::GET, "/api/v3/account", params).await
+    }
+
+    /// `GET /api/v3/myFilters` (signed, weight 40): the account's filters on `symbol`, among
+    /// them the asset filters (`MAX_ASSET`) no other endpoint shows.
+    pub async fn my_filters(&self, symbol: &str) -> Result<MyFilters, BinanceError> {
+        self.signed(Method::GET, "/api/v3/myFilters", vec![("symbol", symbol.to_owned())])
+            .await
     }
 
     // ---- orders ----------------------------------------------------------------------------
@@ -473,6 +491,10 @@ impl BinanceClient {
         }
         // Cancel-all on a symbol with nothing open answers -2011; the tool treats that as done.
         if endpoint == "DELETE /api/v3/openOrders" && error.code() == Some(codes::CANCEL_REJECTED) {
+            return;
+        }
+        // A symbol that never had a reference price answers -2043: an answer, not a failure.
+        if endpoint == "GET /api/v3/referencePrice" && error.code() == Some(codes::NO_REFERENCE_PRICE) {
             return;
         }
         if let Some(observer) = &self.observer {

@@ -33,6 +33,8 @@ pub mod codes {
     pub const NO_SUCH_ORDER: i64 = -2013;
     pub const BAD_API_KEY_FMT: i64 = -2014;
     pub const REJECTED_MBX_KEY: i64 = -2015;
+    /// "This symbol doesn't have a reference price." (never set; 2026-04).
+    pub const NO_REFERENCE_PRICE: i64 = -2043;
 }
 
 /// A remediation hint for the common Binance codes: what the agent or the human should do next.
@@ -94,8 +96,29 @@ pub fn hint_for_code(code: i64) -> Option<&'static str> {
         REJECTED_MBX_KEY => {
             "Key rejected: wrong environment (testnet vs production keys), IP not whitelisted, or the key lacks the permission (e.g. Spot trading) for this action."
         }
+        NO_REFERENCE_PRICE => {
+            "The symbol never had a reference price: its price filters use the average price (avgPrice), or the last trade when avgPriceMins is 0."
+        }
         _ => return None,
     })
+}
+
+/// Hints for the filter failures (-1013) whose cause is not in the symbol's exchangeInfo.
+fn filter_hint(code: i64, msg: &str) -> Option<&'static str> {
+    if code != codes::INVALID_MESSAGE {
+        return None;
+    }
+    if msg.contains("MAX_ASSET") {
+        return Some(
+            "The account's MAX_ASSET filter (GET /api/v3/myFilters) caps one order: the quantity of a base asset, the notional of a quote asset. Split the order; order_validate names the limit.",
+        );
+    }
+    if msg.contains("PERCENT_PRICE") || msg.contains("NOTIONAL") {
+        return Some(
+            "The price or notional is outside the symbol's band around its reference price (GET /api/v3/referencePrice when the symbol has one, else the average price): run order_validate, which shows the price it used and the nearest valid values.",
+        );
+    }
+    None
 }
 
 /// Everything that can go wrong talking to Binance.
@@ -298,6 +321,9 @@ impl BinanceError {
     /// What to do about it, in a sentence an agent can act on.
     pub fn hint(&self) -> String {
         match self {
+            BinanceError::Api { code, msg, .. } if filter_hint(*code, msg).is_some() => {
+                filter_hint(*code, msg).unwrap_or_default().into()
+            }
             BinanceError::Api { code, status, .. } => match (status, hint_for_code(*code)) {
                 (418, _) => "This IP is banned by Binance for ignoring rate limits: stop all requests to this environment until the ban ends (Retry-After).".into(),
                 (429, _) if *code != codes::TOO_MANY_ORDERS => hint_for_code(codes::TOO_MANY_REQUESTS).unwrap_or_default().into(),

@@ -188,7 +188,13 @@ pub fn request_cost(method: &str, path: &str, params: &[(&str, String)]) -> Cost
         ("GET", "openOrders") => fixed(one_or_list(6, 80)),
         ("GET", "openOrderList") => fixed(6),
         ("GET", "myTrades") => fixed(if get("orderId").is_some() { 5 } else { 20 }),
-        ("GET", "rateLimit/order") => fixed(40),
+        ("GET", "rateLimit/order" | "myFilters") => fixed(40),
+        ("GET", "referencePrice" | "referencePrice/calculation") => fixed(2),
+        ("GET", "executionRules") => fixed(match (get("symbol"), symbols) {
+            (Some(_), _) => 2,
+            (None, Some(n)) => (2 * n).min(40),
+            (None, None) => 40,
+        }),
         _ => fixed(1),
     }
 }
@@ -292,6 +298,12 @@ mod tests {
             ("PUT", "/api/v3/order/amend/keepPriority", &[], 4),
             ("POST", "/api/v3/order/test", &[], 1),
             ("POST", "/api/v3/order/test", &[("computeCommissionRates", "true")], 20),
+            ("GET", "/api/v3/referencePrice", &[("symbol", "X")], 2),
+            ("GET", "/api/v3/referencePrice/calculation", &[("symbol", "X")], 2),
+            ("GET", "/api/v3/executionRules", &[("symbol", "X")], 2),
+            ("GET", "/api/v3/executionRules", &[("symbols", r#"["A","B","C"]"#)], 6),
+            ("GET", "/api/v3/executionRules", &[], 40),
+            ("GET", "/api/v3/myFilters", &[("symbol", "X")], 40),
         ];
         for (method, path, params, weight) in cases {
             assert_eq!(cost(method, path, params), *weight, "{method} {path} {params:?}");

@@ -1,5 +1,6 @@
 //! Account endpoints (SIGNED): `GET /api/v3/account` (resting orders are settled first, so
-//! balances reflect fills up to now).
+//! balances reflect fills up to now) and `GET /api/v3/myFilters` (the filters relevant to the
+//! account on a symbol, the only place MAX_ASSET shows).
 
 use std::sync::Arc;
 
@@ -105,6 +106,57 @@ pub async fn account(
         balances,
         permissions: ["SPOT"],
         uid: account.uid,
+    }))
+}
+
+/// `GET /api/v3/myFilters` answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MyFilters {
+    exchange_filters: [(); 0],
+    symbol_filters: Vec<serde_json::Value>,
+    asset_filters: Vec<serde_json::Value>,
+}
+
+/// `GET /api/v3/myFilters` (weight 40): **symbol**. `exchangeFilters` is empty, as in this
+/// emulator's exchangeInfo; `symbolFilters` holds the symbol's open-order count filters (the
+/// docs' example shows MAX_NUM_ORDER_LISTS); `assetFilters` the account's MAX_ASSET filters on
+/// the symbol's base and quote assets (which ones count as "relevant" is not documented; these
+/// are the ones that can apply to its orders).
+pub async fn my_filters(
+    State(state): State<Arc<EmulatorState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<MyFilters>, ApiError> {
+    let signed = authenticate(&state, &headers, query.as_deref(), b"")?;
+    signed
+        .params
+        .allow_only(&["symbol", "recvWindow", "timestamp", "signature"])?;
+    let inst = super::market_data::instrument(&state, &signed.params)?;
+    let spec = &inst.spec;
+    let exchange = state.exchange();
+    let account = exchange.account(&signed.api_key).ok_or_else(|| {
+        ApiError::unauthorized(
+            code::REJECTED_MBX_KEY,
+            "Invalid API-key, IP, or permissions for action.",
+        )
+    })?;
+    let counts = &spec.order_counts;
+    let symbol_filters = vec![
+        serde_json::json!({"filterType": "MAX_NUM_ORDERS", "maxNumOrders": counts.max_num_orders}),
+        serde_json::json!({"filterType": "MAX_NUM_ORDER_LISTS", "maxNumOrderLists": counts.max_num_order_lists}),
+        serde_json::json!({"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": counts.max_num_algo_orders}),
+    ];
+    let asset_filters = account
+        .max_assets
+        .iter()
+        .filter(|(asset, _)| *asset == spec.base_asset || *asset == spec.quote_asset)
+        .map(|(asset, limit)| serde_json::json!({"filterType": "MAX_ASSET", "asset": asset, "limit": fixed8(*limit)}))
+        .collect();
+    Ok(Json(MyFilters {
+        exchange_filters: [],
+        symbol_filters,
+        asset_filters,
     }))
 }
 

@@ -118,6 +118,8 @@ pub mod code {
     pub const SUBSCRIPTION_INACTIVE: i32 = -2036;
     /// -2042 MAXIMUM_SUBSCRIPTION_IDS
     pub const MAXIMUM_SUBSCRIPTION_IDS: i32 = -2042;
+    /// -2043 NO_REFERENCE_PRICE
+    pub const NO_REFERENCE_PRICE: i32 = -2043;
 }
 
 /// Legal range Binance quotes for unsigned integer parameters (`limit`, `startTime`, `timestamp`, ...).

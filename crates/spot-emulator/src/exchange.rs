@@ -43,6 +43,8 @@ pub struct Account {
     pub order_lists: Vec<OrderList>,
     /// Unfilled order count windows.
     pub order_count: OrderCount,
+    /// `MAX_ASSET` filters: (asset, most per order).
+    pub max_assets: Vec<(String, Decimal)>,
 }
 
 impl fmt::Debug for Account {
@@ -114,6 +116,7 @@ impl Exchange {
                     orders: Vec::new(),
                     order_lists: Vec::new(),
                     order_count: OrderCount::default(),
+                    max_assets: a.max_assets.clone(),
                 };
                 (a.api_key.clone(), account)
             })

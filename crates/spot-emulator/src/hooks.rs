@@ -53,6 +53,10 @@
 //!   an order not open or still `PENDING_NEW`, a bad quantity).
 //! * `POST /emulator/market` (move a symbol's prices by a factor) and `POST`/`DELETE
 //!   /emulator/filters` (change a filter as exchangeInfo shows it): see `market_hooks`.
+//! * `POST /emulator/reference_price` with `{"symbol": "ETHUSDT", "referencePrice": "5000.00"}`
+//!   sets a symbol's reference price as an operator would (`referencePrice/calculation` then
+//!   shows `EXTERNAL` method 0; `null` makes it null), `{"symbol": …, "clear": true}` gives
+//!   the symbol back its own calculation; the answer is the new `GET /api/v3/referencePrice`.
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
@@ -262,6 +266,7 @@ pub fn routes() -> Router<Arc<EmulatorState>> {
             "/emulator/filters",
             post(super::market_hooks::set_filter).delete(super::market_hooks::clear_filters),
         )
+        .route("/emulator/reference_price", post(super::reference::set_reference_price))
 }
 
 async fn list_requests(State(state): State<Arc<EmulatorState>>) -> Json<Vec<LoggedRequest>> {

@@ -27,6 +27,7 @@ mod connections;
 mod contingency;
 mod error;
 mod exchange;
+mod execution_rules;
 mod fill_hook;
 mod general;
 mod hooks;
@@ -49,6 +50,7 @@ mod order_queries;
 mod order_rules;
 mod order_trading;
 mod params;
+mod reference;
 mod settlement;
 mod stream_feeds;
 mod stream_names;
@@ -145,6 +147,15 @@ pub struct EmulatorAccount {
     pub key: AccountKey,
     /// Opening balances: (asset, free amount).
     pub balances: Vec<(String, Decimal)>,
+    /// `MAX_ASSET` asset filters (asset, most per order), shown by `GET /api/v3/myFilters` and
+    /// enforced on new orders.
+    pub max_assets: Vec<(String, Decimal)>,
+}
+
+/// Every testnet account's asset filter (testnet CHANGELOG 2025-09-29): at most 1,000,000 JPY
+/// per order.
+pub fn testnet_max_assets() -> Vec<(String, Decimal)> {
+    vec![("JPY".to_owned(), Decimal::from(1_000_000))]
 }
 
 impl EmulatorConfig {
@@ -165,12 +176,13 @@ impl EmulatorConfig {
     }
 
     /// Adds an account with the default balances: BTC 1, ETH 10, BNB 50, USDT 10000, XRP 5000,
-    /// and, like every Spot Testnet account, the Unicode test assets `这是测试币` 1000 and `456` 1000.
+    /// and, like every Spot Testnet account, the Unicode test assets `这是测试币` 1000 and `456` 1000, USDC 10000, BROCCOLI714 100000.
     pub fn with_account(self, api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
         self.with_keyed_account(api_key, AccountKey::Hmac(api_secret.into()))
     }
 
-    /// Adds an account verified with `key` (HMAC secret or Ed25519 public key), default balances.
+    /// Adds an account verified with `key` (HMAC secret or Ed25519 public key), default balances
+    /// and the testnet's MAX_ASSET filter ([`testnet_max_assets`]).
     pub fn with_keyed_account(mut self, api_key: impl Into<String>, key: AccountKey) -> Self {
         let balances = [
             ("BTC", 1),
@@ -180,6 +192,8 @@ impl EmulatorConfig {
             ("XRP", 5_000),
             ("这是测试币", 1_000),
             ("456", 1_000),
+            ("USDC", 10_000),
+            ("BROCCOLI714", 100_000),
         ]
         .into_iter()
         .map(|(asset, free)| (asset.to_owned(), Decimal::from(free)))
@@ -188,6 +202,7 @@ impl EmulatorConfig {
             api_key: api_key.into(),
             key,
             balances,
+            max_assets: testnet_max_assets(),
         });
         self
     }
@@ -275,12 +290,19 @@ pub fn router(state: Arc<EmulatorState>) -> Router {
         .route("/api/v3/klines", get(market_data::klines))
         .route("/api/v3/uiKlines", get(market_data::klines))
         .route("/api/v3/avgPrice", get(market_data::avg_price))
+        .route("/api/v3/referencePrice", get(reference::reference_price))
+        .route(
+            "/api/v3/referencePrice/calculation",
+            get(reference::reference_price_calculation),
+        )
+        .route("/api/v3/executionRules", get(execution_rules::execution_rules))
         .route("/api/v3/ticker/24hr", get(ticker::ticker_24hr))
         .route("/api/v3/ticker/price", get(ticker::ticker_price))
         .route("/api/v3/ticker/bookTicker", get(ticker::ticker_book))
         .route("/api/v3/ticker", get(ticker::ticker_rolling))
         .route("/api/v3/account", get(account::account))
         .route("/api/v3/account/commission", get(commission::account_commission))
+        .route("/api/v3/myFilters", get(account::my_filters))
         .route(
             "/api/v3/order",
             post(order_trading::new_order)

@@ -11,6 +11,12 @@
 //! the best ask one tick above. Trades sit in fixed slots (`trades_per_second` per second since
 //! [`GENESIS_MS`]); slot `k` is trade id `k`, with a jittered time inside its slot, a side, a
 //! quantity drawn from an exponential law (floored to the step) and the bid or ask of its time.
+//!
+//! One piece of state sits beside the model: reference prices an operator set through the
+//! `/emulator/reference_price` hook (see `reference`), as Binance's external method 0 does.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -88,6 +94,8 @@ pub struct Market {
     shift_ms: i64,
     /// Price factors and filter changes set by the test hooks (`market_hooks`).
     overrides: std::sync::Arc<super::market_hooks::MarketOverrides>,
+    /// Reference prices set by an operator, by symbol (`None`: set to null).
+    operator_references: Arc<Mutex<HashMap<String, Option<Decimal>>>>,
 }
 
 impl Market {
@@ -99,7 +107,25 @@ impl Market {
             instruments,
             shift_ms: 0,
             overrides: std::sync::Arc::default(),
+            operator_references: Arc::default(),
         }
+    }
+
+    /// The reference price an operator set for `symbol`: `Some(Some(p))`, `Some(None)` for a
+    /// null one, `None` when no operator set one.
+    pub fn operator_reference(&self, symbol: &str) -> Option<Option<Decimal>> {
+        let map = self.operator_references.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(symbol).copied()
+    }
+
+    /// Sets (`Some`) or clears (`None`, back to the symbol's own calculation) an operator's
+    /// reference price for `symbol`; `Some(None)` sets it to null.
+    pub fn set_operator_reference(&self, symbol: &str, reference: Option<Option<Decimal>>) {
+        let mut map = self.operator_references.lock().unwrap_or_else(|p| p.into_inner());
+        match reference {
+            Some(r) => map.insert(symbol.to_owned(), r),
+            None => map.remove(symbol),
+        };
     }
 
     /// A market that shows the prices of market instant `market_start_ms` at server time
@@ -201,21 +227,25 @@ impl Market {
             .or_else(|| first.checked_sub(1))
     }
 
-    /// The order book at `now_ms`: `limit` levels per side on the tick grid around the mid
-    /// (fewer bids when the grid reaches `minPrice`), quantities fixed within each second.
+    /// The order book at `now_ms`: `limit` levels per side (at most the symbol's book depth),
+    /// `gap_ticks` apart on the tick grid from the best bid and ask (fewer bids when the grid
+    /// reaches `minPrice`), quantities fixed within each second.
     pub fn book(&self, inst: &Instrument, now_ms: i64, limit: usize) -> Book {
         let second = now_ms.div_euclid(1000) as u64;
         let best_bid = self.best_bid(inst, now_ms);
         let best_ask = best_bid + inst.tick;
         let min_price = inst.spec.price_filter.min_price.max(inst.tick);
         let max_price = inst.spec.price_filter.max_price;
+        let shape = inst.spec.book;
+        let gap = inst.tick * Decimal::from(shape.gap_ticks.max(1));
+        let limit = limit.min(shape.levels);
         let bids = (0..limit)
-            .map(|i| (best_bid - inst.tick * Decimal::from(i), i))
+            .map(|i| (best_bid - gap * Decimal::from(i), i))
             .take_while(|(price, _)| *price >= min_price)
             .map(|(price, i)| (price, self.level_qty(inst, 0, i, second)))
             .collect();
         let asks = (0..limit)
-            .map(|i| (best_ask + inst.tick * Decimal::from(i), i))
+            .map(|i| (best_ask + gap * Decimal::from(i), i))
             .take_while(|(price, _)| max_price.is_zero() || *price <= max_price)
             .map(|(price, i)| (price, self.level_qty(inst, 1, i, second)))
             .collect();

@@ -231,10 +231,9 @@ pub async fn avg_price(
     let mins = inst.spec.percent_price_by_side.avg_price_mins;
     let now = state.clock.now_ms();
     let s = window_stats(&state.market, inst, now - i64::from(mins) * 60_000, now, 64);
-    let price = if s.count == 0 { s.close } else { s.weighted_avg_price() };
     Ok(Json(AvgPrice {
         mins,
-        price: fixed8(price),
+        price: fixed8(super::reference::average_price(&state.market, inst, mins, now)),
         close_time: s.last_trade_time,
     }))
 }

@@ -1,7 +1,8 @@
 //! The matching engine against the seeded market: placement (duplicate id, balance, LIMIT_MAKER
 //! and stop-trigger rejections, immediate execution walking the book) and the executions the
-//! rest of the engine shares (MARKET and LIMIT against the book, expiry). Resting orders and
-//! stops are settled later from the trade tape (see `settlement`).
+//! rest of the engine shares (MARKET and LIMIT against the book, expiry; every taker walk obeys
+//! the Price Range Execution Rule, see `execution_rules`). Resting orders and stops are settled
+//! later from the trade tape (see `settlement`).
 //!
 //! The seeded book is not depleted by the account's own fills, and the account's orders never
 //! match each other (so self-trade prevention never fires).
@@ -11,9 +12,9 @@ use rand::distr::Alphanumeric;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use super::candles::window_stats;
 use super::error::ApiError;
 use super::exchange::{Exchange, Ledger};
+use super::execution_rules::{PRICE_RANGE_EXCEEDED, TakerFills, within_range};
 use super::market::{Instrument, Market};
 use super::order_count::OrderLimits;
 use super::order_model::{Order, OrderType, Side, Status, TimeInForce, Trail};
@@ -32,15 +33,12 @@ pub fn last_price(market: &Market, inst: &Instrument, now_ms: i64) -> Decimal {
         .map_or_else(|| market.best_bid(inst, now_ms), |id| market.trade(inst, id).price)
 }
 
-/// The filters' reference price: the volume-weighted average over `avgPriceMins` (as `avgPrice`).
+/// The price the symbol's PERCENT_PRICE_BY_SIDE and NOTIONAL filters use (both with the same
+/// `avgPriceMins`): the reference price when the symbol has one, else the average, else the
+/// last trade (see `reference`).
 pub fn reference_price(market: &Market, inst: &Instrument, now_ms: i64) -> Decimal {
-    let mins = i64::from(inst.spec.percent_price_by_side.avg_price_mins);
-    let stats = window_stats(market, inst, now_ms - mins * 60_000, now_ms, 64);
-    if stats.count == 0 {
-        stats.close
-    } else {
-        stats.weighted_avg_price()
-    }
+    let mins = inst.spec.percent_price_by_side.avg_price_mins;
+    super::reference::filter_price(market, inst, mins, now_ms)
 }
 
 /// A 22-character alphanumeric id, like Binance's generated client order ids.
@@ -52,9 +50,27 @@ pub fn generate_client_order_id() -> String {
         .collect()
 }
 
-/// Fills a taker order on `side` would get at `t_ms`: book levels best first, up to `limit`
-/// (if any), until `qty` is filled or the book runs out.
+/// Fills a taker order on `side` gets at `t_ms`: book levels best first, up to `limit` (if
+/// any), until `qty` is filled, the book runs out, or the execution price range stops it.
 pub fn taker_fills(
+    market: &Market,
+    inst: &Instrument,
+    side: Side,
+    t_ms: i64,
+    limit: Option<Decimal>,
+    qty: Decimal,
+) -> TakerFills {
+    within_range(
+        market,
+        inst,
+        side,
+        t_ms,
+        book_walk(market, inst, side, t_ms, limit, qty),
+    )
+}
+
+/// The book levels a taker would take, before the execution rule.
+fn book_walk(
     market: &Market,
     inst: &Instrument,
     side: Side,
@@ -156,7 +172,7 @@ pub struct Admission {
     /// Base quantity (for a `quoteOrderQty` MARKET order, what the book gives for it).
     pub quantity: Decimal,
     /// The taker fills of a MARKET order, computed at placement.
-    pub market_fills: Option<Vec<(Decimal, Decimal)>>,
+    pub market_fills: Option<TakerFills>,
     pub trail: Option<Trail>,
     /// Quote locked per unit of base for BUY orders (see [`Order::lock_price`]).
     pub lock_price: Decimal,
@@ -185,12 +201,13 @@ pub fn admit(
     }
     let kind = request.kind;
     let side = request.side;
-    let market_fills = match (kind, request.quote_order_qty, request.quantity) {
+    // The book's answer first (a quote amount's quantity comes from it), then the execution rule.
+    let walk = match (kind, request.quote_order_qty, request.quantity) {
         (OrderType::Market, Some(quote), _) => Some(quote_fills(market, inst, side, now_ms, quote)),
-        (OrderType::Market, None, Some(qty)) => Some(taker_fills(market, inst, side, now_ms, None, qty)),
+        (OrderType::Market, None, Some(qty)) => Some(book_walk(market, inst, side, now_ms, None, qty)),
         _ => None,
     };
-    let quantity = match (&market_fills, request.quote_order_qty, request.quantity) {
+    let quantity = match (&walk, request.quote_order_qty, request.quantity) {
         (Some(fills), Some(_), _) => {
             let qty = total(fills).0;
             if qty.is_zero() {
@@ -206,6 +223,7 @@ pub fn admit(
         (_, _, Some(qty)) => qty,
         _ => Decimal::ZERO,
     };
+    let market_fills = walk.map(|fills| within_range(market, inst, side, now_ms, fills));
     let trail = request.trailing_delta.map(|delta_bips| Trail {
         delta_bips,
         extreme: None,
@@ -352,7 +370,7 @@ pub fn start_order(
     market: &Market,
     inst: &Instrument,
     order: &mut Order,
-    market_fills: Option<Vec<(Decimal, Decimal)>>,
+    market_fills: Option<TakerFills>,
     now_ms: i64,
 ) {
     match (order.kind, market_fills) {
@@ -417,20 +435,20 @@ pub fn crosses(market: &Market, inst: &Instrument, side: Side, price: Decimal, t
     }
 }
 
-/// Applies MARKET `fills` (taker); a remainder the book could not fill expires.
-pub fn execute_market(
-    ledger: &mut Ledger<'_>,
-    inst: &Instrument,
-    order: &mut Order,
-    fills: Vec<(Decimal, Decimal)>,
-    t_ms: i64,
-) {
-    for (price, qty) in fills {
+/// Applies MARKET `fills` (taker); a remainder expires: `EXECUTION_RULE_PRICE_RANGE_EXCEEDED`
+/// when the price range stopped it, else `INSUFFICIENT_LIQUIDITY`.
+pub fn execute_market(ledger: &mut Ledger<'_>, inst: &Instrument, order: &mut Order, fills: TakerFills, t_ms: i64) {
+    let stopped = fills.range_exceeded;
+    for (price, qty) in fills.fills {
         ledger.fill(&inst.spec, order, price, qty, false, t_ms);
     }
     if order.status.is_open() {
         order.status = Status::Expired;
-        order.expiry_reason = Some("INSUFFICIENT_LIQUIDITY");
+        order.expiry_reason = Some(if stopped {
+            PRICE_RANGE_EXCEEDED
+        } else {
+            "INSUFFICIENT_LIQUIDITY"
+        });
         order.update_time = t_ms;
     }
 }
@@ -441,11 +459,22 @@ pub fn execute_limit(ledger: &mut Ledger<'_>, market: &Market, inst: &Instrument
     let fills = taker_fills(market, inst, order.side, t_ms, Some(order.price), order.remaining());
     let available = total(&fills).0;
     if order.time_in_force == TimeInForce::Fok && available < order.remaining() {
-        expire(ledger, inst, order, "UNFILLED_FOK_ORDER_EXPIRED", t_ms);
+        let reason = if fills.range_exceeded {
+            PRICE_RANGE_EXCEEDED
+        } else {
+            "UNFILLED_FOK_ORDER_EXPIRED"
+        };
+        expire(ledger, inst, order, reason, t_ms);
         return;
     }
-    for (price, qty) in fills {
+    let stopped = fills.range_exceeded;
+    for (price, qty) in fills.fills {
         ledger.fill(&inst.spec, order, price, qty, false, t_ms);
+    }
+    if stopped && order.status.is_open() {
+        // The taker phase ended outside the range: the whole order expires, it does not rest.
+        expire(ledger, inst, order, PRICE_RANGE_EXCEEDED, t_ms);
+        return;
     }
     if order.time_in_force == TimeInForce::Ioc && order.status.is_open() {
         expire(ledger, inst, order, "UNFILLED_IOC_QUANTITY_EXPIRED", t_ms);

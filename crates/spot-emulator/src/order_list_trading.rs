@@ -26,7 +26,7 @@ use super::order_list_json::{CanceledList, PlacedListJson, with_reports};
 use super::order_list_model::ListKind;
 use super::order_list_params::{ListRequest, list_param_names, parse_list};
 use super::order_model::Order;
-use super::order_rules::{RuleContext, check_filters, stp_mode};
+use super::order_rules::{RuleContext, check_filters, check_max_asset, stp_mode};
 use super::order_trading::{ORDER_COUNT_1D_HEADER, ORDER_COUNT_10S_HEADER, cancel_client_order_id, unknown_key};
 use super::params::Params;
 
@@ -166,8 +166,10 @@ fn validate<'a>(
         open_orders: count(open.len()),
         open_algo_orders: count(open.iter().filter(|o| o.kind.is_stop()).count()),
     };
+    let max_assets = account.map(|a| a.max_assets.as_slice()).unwrap_or_default();
     for leg in &request.legs {
         check_filters(&leg.order, spec, &ctx)?;
+        check_max_asset(&leg.order, spec, ctx.reference_price, max_assets)?;
         ctx.open_orders += 1;
         if leg.order.kind.is_stop() {
             ctx.open_algo_orders += 1;

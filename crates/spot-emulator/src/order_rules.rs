@@ -80,6 +80,43 @@ pub fn check_filters(order: &NewOrder, spec: &SymbolSpec, ctx: &RuleContext) -> 
     Ok(())
 }
 
+/// `MAX_ASSET` (an account's asset filter, filters.md): at most `limit` of an asset in one
+/// order, the quantity when it is the symbol's base asset, the notional when it is the quote
+/// asset (priced orders at their price, MARKET orders by `quoteOrderQty` or at the filters'
+/// `reference_price`, stop-market orders at their stop price); -1013 `Filter failure: MAX_ASSET`
+/// (the docs list no message for it; this one follows every other filter's).
+pub fn check_max_asset(
+    order: &NewOrder,
+    spec: &SymbolSpec,
+    reference_price: Decimal,
+    max_assets: &[(String, Decimal)],
+) -> Result<(), ApiError> {
+    for (asset, limit) in max_assets {
+        let amount = if *asset == spec.base_asset {
+            order.quantity
+        } else if *asset == spec.quote_asset {
+            match (order.quote_order_qty, order.quantity) {
+                (Some(quote), _) => Some(quote),
+                (None, Some(qty)) => {
+                    let price = match (order.kind.is_market_like(), order.price, order.stop_price) {
+                        (false, Some(price), _) => price,
+                        (true, _, Some(stop)) => stop,
+                        _ => reference_price,
+                    };
+                    Some(price * qty)
+                }
+                (None, None) => None,
+            }
+        } else {
+            None
+        };
+        if amount.is_some_and(|a| a > *limit) {
+            return Err(ApiError::filter_failure("MAX_ASSET"));
+        }
+    }
+    Ok(())
+}
+
 /// The effective self-trade-prevention mode: the one sent if the symbol allows it (else -1013),
 /// otherwise the symbol's default.
 pub fn stp_mode(order: &NewOrder, spec: &SymbolSpec) -> Result<String, ApiError> {
@@ -219,6 +256,30 @@ mod tests {
             check_with(stop, &algo),
             Err("Filter failure: MAX_NUM_ALGO_ORDERS".into())
         );
+    }
+
+    #[test]
+    fn max_asset_caps_the_base_quantity_and_the_quote_notional() {
+        let spec = default_symbols().remove(0); // BTCUSDT
+        let parse = |q: &str| parse_new_order(&Params::parse(Some(q)).unwrap(), &spec).unwrap();
+        let reference = Decimal::from(95_000);
+        let limits = [
+            ("BTC".to_owned(), Decimal::new(5, 1)),
+            ("USDT".to_owned(), Decimal::from(1000)),
+        ];
+        let check = |q: &str| check_max_asset(&parse(q), &spec, reference, &limits).map_err(|e| e.msg);
+        let limit = "side=BUY&type=LIMIT&timeInForce=GTC";
+        assert!(check(&format!("{limit}&quantity=0.01&price=90000")).is_ok());
+        let fail = Err("Filter failure: MAX_ASSET".to_owned());
+        assert_eq!(check(&format!("{limit}&quantity=0.012&price=90000")), fail);
+        assert_eq!(check("side=BUY&type=MARKET&quoteOrderQty=1000.01"), fail);
+        // MARKET quantity at the filters' price: 0.011 × 95,000 = 1045.
+        assert_eq!(check("side=SELL&type=MARKET&quantity=0.011"), fail);
+        assert_eq!(check("side=SELL&type=STOP_LOSS&quantity=0.01&stopPrice=110000"), fail);
+        let base_only = [("BTC".to_owned(), Decimal::new(5, 1))];
+        let big = parse(&format!("{limit}&quantity=0.6&price=1000"));
+        assert!(check_max_asset(&big, &spec, reference, &base_only).is_err());
+        assert!(check_max_asset(&big, &spec, reference, &[("JPY".to_owned(), Decimal::ONE)]).is_ok());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Trading endpoints (TRADE, signed): `POST /api/v3/order`, `POST /api/v3/order/test`,
 //! `DELETE /api/v3/order`, `DELETE /api/v3/openOrders` (canceling a leg of an open order list
 //! cancels the whole list, answered as a list). Validation order: signature and timing,
-//! unread parameters (-1104), parameters (-11xx), symbol filters (-1013), STP mode (-1013), then
+//! unread parameters (-1104), parameters (-11xx), symbol filters and the account's MAX_ASSET
+//! (-1013), STP mode (-1013), then
 //! the matching engine (unfilled order count -1015, duplicate id / balance / would-take /
 //! would-trigger -2010). Also what the other order endpoints share: finding an order by
 //! `orderId` / `origClientOrderId`, the cancel's client order id, the order-count headers.
@@ -27,7 +28,7 @@ use super::order_list_json::CancelRow;
 use super::order_list_trading::cancel_whole_list;
 use super::order_model::{Order, Status};
 use super::order_params::{NEW_ORDER_PARAMS, NewOrder, check_client_order_id, parse_new_order};
-use super::order_rules::{RuleContext, check_filters, stp_mode};
+use super::order_rules::{RuleContext, check_filters, check_max_asset, stp_mode};
 use super::params::Params;
 
 /// Header with the account's unfilled order count in the current 10-second window.
@@ -264,6 +265,11 @@ fn validate<'a>(
         open_algo_orders: u32::try_from(open.iter().filter(|o| o.kind.is_stop()).count()).unwrap_or(u32::MAX),
     };
     check_filters(&request, spec, &ctx)?;
+    let max_assets = exchange
+        .account(api_key)
+        .map(|a| a.max_assets.as_slice())
+        .unwrap_or_default();
+    check_max_asset(&request, spec, ctx.reference_price, max_assets)?;
     request.stp_mode = Some(stp_mode(&request, spec)?);
     Ok((inst, request))
 }

@@ -1,5 +1,6 @@
 //! The emulator's listed symbols: typed filters (checked by `order_rules`, shown by `general`'s
-//! exchangeInfo) and market-model parameters.
+//! exchangeInfo), how each one's reference price is set and its execution rules (2026), and
+//! market-model parameters.
 
 use rust_decimal::Decimal;
 
@@ -74,6 +75,58 @@ pub struct OrderCountLimits {
     pub max_num_order_amends: u32,
 }
 
+/// How a symbol's reference price is set (`GET /api/v3/referencePrice/calculation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceCalc {
+    /// The symbol never had a reference price: -2043 from both endpoints.
+    Never,
+    /// It had one and has none now: `"referencePrice": null`, and the calculation answers -2043
+    /// ("reference price is not being calculated").
+    Stopped,
+    /// The matching engine's simple moving average of trade prices over `bucket_count` buckets
+    /// of `bucket_width_ms`.
+    ArithmeticMean { bucket_count: u32, bucket_width_ms: i64 },
+    /// Computed outside the engine; method 3 is the 5-minute SMA of the mid-spread price.
+    External { id: u32 },
+}
+
+/// The `PRICE_RANGE` execution rule: multipliers of the reference price a taker may execute
+/// within (bid for BUY, ask for SELL); a missing one is not enforced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceRange {
+    pub bid_up: Option<Decimal>,
+    pub bid_down: Option<Decimal>,
+    pub ask_up: Option<Decimal>,
+    pub ask_down: Option<Decimal>,
+}
+
+impl PriceRange {
+    /// The same band `down..up` on both sides.
+    fn both(down: Decimal, up: Decimal) -> Self {
+        Self {
+            bid_up: Some(up),
+            bid_down: Some(down),
+            ask_up: Some(up),
+            ask_down: Some(down),
+        }
+    }
+}
+
+/// The seeded book beyond its best prices: levels `gap_ticks` apart, at most `levels` per side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookShape {
+    pub gap_ticks: u32,
+    pub levels: usize,
+}
+
+impl BookShape {
+    /// A level on every tick, as deep as asked (5000 at most).
+    const DEEP: Self = Self {
+        gap_ticks: 1,
+        levels: 5000,
+    };
+}
+
 /// Per-symbol feature flags from exchangeInfo.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SymbolFlags {
@@ -129,6 +182,12 @@ pub struct SymbolSpec {
     /// Outer list AND, inner lists OR.
     pub permission_sets: Vec<Vec<String>>,
     pub default_stp_mode: &'static str,
+    /// How its reference price is set.
+    pub reference: ReferenceCalc,
+    /// Its `PRICE_RANGE` execution rule, if any.
+    pub price_range: Option<PriceRange>,
+    /// How deep and dense its seeded book is.
+    pub book: BookShape,
     /// Centre of the synthetic price (quote per base).
     pub base_price: Decimal,
     /// Synthetic trades per second (divides 1000).
@@ -153,8 +212,9 @@ struct Row {
     mean_trade_qty: Decimal,
 }
 
-/// The default listing: BTCUSDT, ETHUSDT, BNBUSDT, ETHBTC, XRPUSDT, BTCEUR (no OPO) and the
-/// Unicode `这是测试币456` (2026 exchangeInfo layout).
+/// The default listing: BTCUSDT, ETHUSDT, BNBUSDT, ETHBTC, XRPUSDT, BTCEUR (no OPO), BTCJPY,
+/// BROCCOLI714USDC and the Unicode `这是测试币456` (2026 exchangeInfo layout; see
+/// [`apply_2026_rules`] for their reference prices and execution rules).
 pub fn default_symbols() -> Vec<SymbolSpec> {
     let d = Decimal::new;
     let rows = [
@@ -244,6 +304,36 @@ pub fn default_symbols() -> Vec<SymbolSpec> {
             trades_per_second: 2,
             mean_trade_qty: d(1, 2),
         },
+        // Quoted in JPY, the asset of the testnet's MAX_ASSET filter (1,000,000 per order).
+        Row {
+            symbol: "BTCJPY",
+            base: "BTC",
+            quote: "JPY",
+            base_price: d(14_000_000, 0),
+            tick: d(1, 0),
+            max_price: d(1_000_000_000, 0),
+            step: d(1, 5),
+            max_qty: d(9_000, 0),
+            market_max_qty: d(1_000_000_000, 8),
+            min_notional: d(1_000, 0),
+            trades_per_second: 1,
+            mean_trade_qty: d(1, 2),
+        },
+        // A thin book with the Price Range Execution Rule, like testnet's (2026-03-16).
+        Row {
+            symbol: "BROCCOLI714USDC",
+            base: "BROCCOLI714",
+            quote: "USDC",
+            base_price: d(2, 2),
+            tick: d(1, 5),
+            max_price: d(1_000, 0),
+            step: d(1, 0),
+            max_qty: d(90_000_000, 0),
+            market_max_qty: d(5_000_000, 0),
+            min_notional: d(1, 0),
+            trades_per_second: 1,
+            mean_trade_qty: d(50, 0),
+        },
         // The Unicode symbol Spot Testnet lists since 2025-12-18 (assets `这是测试币` and `456`),
         // so non-ASCII symbols are exercised end to end.
         Row {
@@ -261,12 +351,43 @@ pub fn default_symbols() -> Vec<SymbolSpec> {
             mean_trade_qty: d(40, 0),
         },
     ];
-    let mut specs: Vec<SymbolSpec> = rows.into_iter().map(spec_from_row).collect();
+    let mut specs: Vec<SymbolSpec> = rows.into_iter().map(spec_from_row).map(apply_2026_rules).collect();
     // One symbol without One-Pays-the-Other, so its refusal can be seen.
     if let Some(btceur) = specs.iter_mut().find(|s| s.symbol == "BTCEUR") {
         btceur.flags.opo_allowed = false;
     }
     specs
+}
+
+/// Reference prices and execution rules of the listing: BTCUSDT's reference price is the
+/// engine's 10-second moving average and its takers must stay within 5% of it (testnet enables
+/// the rule on BTCUSDT and BROCCOLI714USDC); ETHUSDT's is computed externally (method 3);
+/// BNBUSDT had one and has none now; BROCCOLI714USDC is thin (20 levels a side, 1% apart) under
+/// the same rule; the others never had one (-2043).
+fn apply_2026_rules(mut spec: SymbolSpec) -> SymbolSpec {
+    let d = Decimal::new;
+    let sma_10s = ReferenceCalc::ArithmeticMean {
+        bucket_count: 10,
+        bucket_width_ms: 1000,
+    };
+    match spec.symbol.as_str() {
+        "BTCUSDT" => {
+            spec.reference = sma_10s;
+            spec.price_range = Some(PriceRange::both(d(95, 2), d(105, 2)));
+        }
+        "ETHUSDT" => spec.reference = ReferenceCalc::External { id: 3 },
+        "BNBUSDT" => spec.reference = ReferenceCalc::Stopped,
+        "BROCCOLI714USDC" => {
+            spec.reference = sma_10s;
+            spec.price_range = Some(PriceRange::both(d(95, 2), d(105, 2)));
+            spec.book = BookShape {
+                gap_ticks: 20,
+                levels: 20,
+            };
+        }
+        _ => {}
+    }
+    spec
 }
 
 /// The testnet's Unicode symbol (`testnet/CHANGELOG.md`, 2025-12-18).
@@ -334,6 +455,9 @@ fn spec_from_row(row: Row) -> SymbolSpec {
         },
         permission_sets: vec![permissions],
         default_stp_mode: "EXPIRE_MAKER",
+        reference: ReferenceCalc::Never,
+        price_range: None,
+        book: BookShape::DEEP,
         base_price: row.base_price,
         trades_per_second: row.trades_per_second,
         mean_trade_qty: row.mean_trade_qty,
@@ -358,6 +482,8 @@ mod tests {
                 "ETHBTC",
                 "XRPUSDT",
                 "BTCEUR",
+                "BTCJPY",
+                "BROCCOLI714USDC",
                 UNICODE_SYMBOL
             ]
         );
@@ -368,5 +494,9 @@ mod tests {
             assert!(s.mean_trade_qty >= s.lot_size.step_size);
             assert!(s.permission_sets[0].len() == 22);
         }
+        // Some symbols never had a reference price, some have a rule on a thin book.
+        assert!(specs.iter().any(|s| s.reference == ReferenceCalc::Never));
+        let thin = specs.iter().find(|s| s.symbol == "BROCCOLI714USDC").unwrap();
+        assert!(thin.price_range.is_some() && thin.book.levels < 100);
     }
 }

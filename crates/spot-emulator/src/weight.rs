@@ -212,7 +212,13 @@ pub fn request_weight(method: &Method, path: &str, query: Option<&str>, body: &[
                     20
                 }
             }
-            "rateLimit/order" => 40,
+            "rateLimit/order" | "myFilters" => 40,
+            "referencePrice" | "referencePrice/calculation" => 2,
+            "executionRules" => match (params.get("symbol"), symbol_count) {
+                (Some(_), _) => 2,
+                (None, Some(n)) => (2 * n as u32).min(40),
+                (None, None) => 40,
+            },
             "orderList" => 4,
             "openOrderList" => 6,
             "allOrderList" => 20,
@@ -333,7 +339,7 @@ mod tests {
 
     #[test]
     fn documented_weights() {
-        let cases: [(&str, Option<&str>, u32); 24] = [
+        let cases: [(&str, Option<&str>, u32); 30] = [
             ("/api/v3/ping", None, 1),
             ("/api/v3/exchangeInfo", Some("symbol=BTCUSDT"), 20),
             ("/api/v3/depth", Some("symbol=BTCUSDT"), 5),
@@ -358,6 +364,12 @@ mod tests {
             ("/api/v3/myTrades", Some("symbol=BTCUSDT&orderId=3"), 5),
             ("/api/v3/rateLimit/order", None, 40),
             ("/api/v3/account/commission", Some("symbol=BTCUSDT"), 20),
+            ("/api/v3/myFilters", Some("symbol=BTCUSDT"), 40),
+            ("/api/v3/referencePrice", Some("symbol=BTCUSDT"), 2),
+            ("/api/v3/referencePrice/calculation", Some("symbol=BTCUSDT"), 2),
+            ("/api/v3/executionRules", Some("symbol=BTCUSDT"), 2),
+            ("/api/v3/executionRules", Some(r#"symbols=["A","B","C"]"#), 6),
+            ("/api/v3/executionRules", None, 40),
         ];
         for (path, query, weight) in cases {
             assert_eq!(get(path, query), Some(Weight::Fixed(weight)), "{path} {query:?}");

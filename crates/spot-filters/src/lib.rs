@@ -1,24 +1,29 @@
-//! The exact local validation and normalisation of a new order against its symbol's filters.
-//! Pure: no I/O, no runtime; the caller fetches the symbol, reference price and open orders.
+//! The exact local validation and normalisation of a new order against its symbol's filters;
+//! the account's asset filters (`myFilters`), the price the percent-price and notional filters
+//! use (`prices`) and the Price Range Execution Rule (`execution_rule`). Pure: no I/O, no
+//! runtime; every quote, book and filter list is fetched by the caller.
 //!
 //! A filter kept as `Unknown` or `Unparsed` (see `spot_types::filter`) is a rule the validator
 //! cannot check: it is reported, and the order is refused rather than passed on a guess.
 
+mod asset;
 mod bounds;
+pub mod execution_rule;
+#[cfg(test)]
+mod fixtures;
 mod notional;
 mod order_rules;
+pub mod prices;
 mod step;
 mod validate;
 
-#[cfg(test)]
-mod fixtures;
-
-use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use spot_types::model::{NewOrder, SymbolInfo};
 
+pub use asset::{AssetFilter, AssetFilters, asset_filters_of};
+pub use prices::{FilterPrice, PriceQuotes, PriceSource, ReferenceQuote};
 pub use spot_types::filter::{SymbolFilter, deserialize_filters};
 pub use step::{is_step_multiple, round_to_step_down, round_to_step_up};
 pub use validate::{normalize, validate};
@@ -38,18 +43,20 @@ pub struct OpenOrderCounts {
 #[derive(Clone, Copy, Debug)]
 pub struct ValidationContext<'a> {
     pub symbol: &'a SymbolInfo,
-    /// The reference price (avgPrice) for PERCENT_PRICE(_BY_SIDE) and for the notional of
-    /// MARKET orders; `None` when unknown (those rules are then reported as unchecked).
-    pub reference_price: Option<Decimal>,
+    /// The quotes PERCENT_PRICE(_BY_SIDE) and the notional of MARKET orders choose their price
+    /// from (reference price, average, last trade); a missing one leaves its rules unchecked.
+    pub prices: &'a PriceQuotes,
     /// Open orders on the symbol; `None` when unknown (MAX_NUM_* reported as unchecked).
     pub open_orders: Option<OpenOrderCounts>,
+    /// The account's asset filters (MAX_ASSET).
+    pub asset_filters: AssetFilters<'a>,
 }
 
 /// One broken rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Violation {
     /// The filter name as Binance spells it (e.g. `LOT_SIZE`), or for rules outside the filters:
-    /// `SYMBOL_STATUS`, `ORDER_TYPE`, `REQUIRED_FIELD`, `PARAM_NOT_REQUIRED`, `ICEBERG`,
+    /// `MAX_ASSET` (an asset filter), `SYMBOL_STATUS`, `ORDER_TYPE`, `REQUIRED_FIELD`, `PARAM_NOT_REQUIRED`, `ICEBERG`,
     /// `TRAILING_STOP`, `QUOTE_ORDER_QTY`, `SELF_TRADE_PREVENTION`, `POSITIVE_AMOUNT`,
     /// `BAD_PRECISION`.
     pub filter: String,
@@ -69,8 +76,10 @@ pub struct Violation {
 pub struct Validation {
     pub valid: bool,
     pub violations: Vec<Violation>,
-    /// Rules that could not be checked locally (no reference price, unknown filter types ...).
+    /// Rules that could not be checked locally (no price to check against, unknown filter types ...).
     pub unchecked: Vec<String>,
+    /// The price the percent-price and notional rules used, and where it came from.
+    pub filter_price: Option<FilterPrice>,
     /// The order with price/stop price rounded to the tick (BUY down, SELL up) and quantities
     /// rounded down to the step: offered to the agent, never applied silently.
     pub normalized: NewOrder,
@@ -110,9 +119,12 @@ impl Findings {
     }
 }
 
+/// Deserializes a `filters` array leniently: unknown and malformed filters are kept, not errors.
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::Decimal;
     use serde_json::json;
     use std::str::FromStr;
 

@@ -1,6 +1,7 @@
 //! MIN_NOTIONAL and NOTIONAL: `price × quantity` within bounds. Limit types use their own price;
 //! MARKET orders are checked only as `applyToMarket` / `applyMinToMarket` / `applyMaxToMarket`
-//! say, valued at the reference price, or by `quoteOrderQty` itself.
+//! say, valued at the price `prices` chooses (the reference price when the symbol has one, else
+//! the average or the last trade), or by `quoteOrderQty` itself.
 
 use rust_decimal::Decimal;
 
@@ -16,6 +17,7 @@ struct NotionalRule {
     max: Decimal,
     min_to_market: bool,
     max_to_market: bool,
+    avg_price_mins: u32,
 }
 
 impl NotionalRule {
@@ -24,26 +26,28 @@ impl NotionalRule {
             SymbolFilter::MinNotional {
                 min_notional,
                 apply_to_market,
-                ..
+                avg_price_mins,
             } => Some(NotionalRule {
                 filter: "MIN_NOTIONAL",
                 min: min_notional,
                 max: Decimal::ZERO,
                 min_to_market: apply_to_market,
                 max_to_market: false,
+                avg_price_mins,
             }),
             SymbolFilter::Notional {
                 min_notional,
                 apply_min_to_market,
                 max_notional,
                 apply_max_to_market,
-                ..
+                avg_price_mins,
             } => Some(NotionalRule {
                 filter: "NOTIONAL",
                 min: min_notional,
                 max: max_notional,
                 min_to_market: apply_min_to_market,
                 max_to_market: apply_max_to_market,
+                avg_price_mins,
             }),
             _ => None,
         }
@@ -53,11 +57,12 @@ impl NotionalRule {
 /// What an order's notional is computed from.
 #[derive(Clone, Copy, Debug)]
 enum Basis {
-    /// `price × quantity`, with the order's price or (MARKET) the reference price.
+    /// `price × quantity`, with the order's price or (MARKET) the filters' price, whose source
+    /// `reference` names (e.g. `average price`).
     PerUnit {
         price: Decimal,
         quantity: Decimal,
-        reference: bool,
+        reference: Option<&'static str>,
     },
     /// A MARKET order by `quoteOrderQty`: that amount is the notional.
     Quote(Decimal),
@@ -83,7 +88,7 @@ impl Basis {
     /// The left side of the rule, e.g. `price × quantity`.
     fn formula(self) -> &'static str {
         match self {
-            Basis::PerUnit { reference: true, .. } => "reference price × quantity",
+            Basis::PerUnit { reference: Some(_), .. } => "reference price × quantity",
             Basis::PerUnit { .. } => "price × quantity",
             Basis::Quote(_) => "quote_order_qty",
         }
@@ -97,7 +102,7 @@ impl Basis {
                 quantity,
                 reference,
             } => {
-                let source = if reference { "reference price" } else { "price" };
+                let source = reference.unwrap_or("price");
                 format!("{source} {price} × quantity {quantity}")
             }
             Basis::Quote(quote) => format!("quote_order_qty {quote}"),
@@ -115,7 +120,7 @@ impl Check<'_> {
         if !check_min && !check_max {
             return;
         }
-        let Some(basis) = self.notional_basis(rule.filter, out) else {
+        let Some(basis) = self.notional_basis(rule.filter, rule.avg_price_mins, out) else {
             return;
         };
         let Some(notional) = basis.notional() else {
@@ -155,28 +160,29 @@ impl Check<'_> {
 
     /// What the notional is computed from, or `None` (with an unchecked line when that is a gap
     /// in what we know, not a missing field) when it cannot be computed.
-    fn notional_basis(&self, filter: &str, out: &mut Findings) -> Option<Basis> {
+    fn notional_basis(&self, filter: &str, avg_price_mins: u32, out: &mut Findings) -> Option<Basis> {
         let order = self.order;
         match order.order_type {
             t if t.has_limit_price() => Some(Basis::PerUnit {
                 price: order.price?,
                 quantity: order.quantity?,
-                reference: false,
+                reference: None,
             }),
             OrderType::Market => {
                 if let Some(quote) = order.quote_order_qty {
                     return Some(Basis::Quote(quote));
                 }
                 let quantity = order.quantity?;
-                if self.reference.is_none() {
+                let Some(used) = self.price_for(avg_price_mins) else {
                     out.unchecked(format!(
-                        "{filter}: no reference price (avgPrice) to value a MARKET order"
+                        "{filter}: no price to value a MARKET order at (reference price, average price and last trade unknown)"
                     ));
-                }
+                    return None;
+                };
                 Some(Basis::PerUnit {
-                    price: self.reference?,
+                    price: used.price,
                     quantity,
-                    reference: true,
+                    reference: Some(used.source.label()),
                 })
             }
             t => {

@@ -5,29 +5,40 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::bounds::Bounds;
+use super::prices::{FilterPrice, PriceQuotes, ReferenceQuote};
 use super::step::{round_to_step_down, round_to_step_up, show};
 use super::{Findings, OpenOrderCounts, SymbolFilter, Validation, ValidationContext, Violation, order_rules};
 use spot_types::model::{NewOrder, OrderType, Side, SymbolInfo};
 
 /// Checks `order` against its symbol: status, order type and its fields, then every filter in
-/// exchangeInfo order. Never sends anything; `valid` is true only with no violation.
+/// exchangeInfo order, then the account's asset filters. Never sends anything; `valid` is true
+/// only with no violation.
 pub fn validate(order: &NewOrder, ctx: &ValidationContext<'_>) -> Validation {
     let mut out = Findings::default();
     order_rules::check(order, ctx.symbol, &mut out);
     let check = Check {
         order,
+        symbol: ctx.symbol,
         open_orders: ctx.open_orders,
-        // A reference price of zero or less cannot value anything: treat it as unknown.
-        reference: ctx.reference_price.filter(|p| *p > Decimal::ZERO),
+        prices: ctx.prices,
         steps: Steps::of(ctx.symbol),
     };
     for filter in &ctx.symbol.filters {
         check.filter(filter, &mut out);
     }
+    check.asset_filters(ctx.asset_filters, &mut out);
+    let filter_price = check.symbol_price();
+    if let (ReferenceQuote::Unknown(why), Some(used)) = (&ctx.prices.reference, &filter_price) {
+        out.unchecked(format!(
+            "REFERENCE_PRICE: the symbol's reference price could not be read ({why}); the price rules used the {} instead, which Binance uses only when the symbol has no reference price",
+            used.source.label()
+        ));
+    }
     Validation {
         valid: out.violations.is_empty(),
         violations: out.violations,
         unchecked: out.unchecked,
+        filter_price,
         normalized: normalize(order, ctx.symbol),
     }
 }
@@ -92,13 +103,23 @@ impl Steps {
 /// One order checked against the filters of its symbol.
 pub(super) struct Check<'a> {
     pub(super) order: &'a NewOrder,
+    pub(super) symbol: &'a SymbolInfo,
     pub(super) open_orders: Option<OpenOrderCounts>,
-    /// Positive, or `None`.
-    pub(super) reference: Option<Decimal>,
+    pub(super) prices: &'a PriceQuotes,
     pub(super) steps: Steps,
 }
 
 impl Check<'_> {
+    /// The price a filter with `avg_price_mins` values the order at (see `prices`).
+    pub(super) fn price_for(&self, avg_price_mins: u32) -> Option<FilterPrice> {
+        self.prices.for_filter(avg_price_mins)
+    }
+
+    /// The price of the symbol's price rules as a whole.
+    pub(super) fn symbol_price(&self) -> Option<FilterPrice> {
+        self.prices.for_symbol(self.symbol)
+    }
+
     fn filter(&self, filter: &SymbolFilter, out: &mut Findings) {
         use SymbolFilter as F;
         match filter {
@@ -160,13 +181,14 @@ impl Check<'_> {
         let Some(price) = order.price.filter(|_| order.order_type.has_limit_price()) else {
             return;
         };
-        let Some(reference) = self.reference else {
+        let Some(used) = self.price_for(band.avg_price_mins) else {
             out.unchecked(format!(
-                "{}: no reference price (avgPrice) to check price {price} against",
+                "{}: no price to check price {price} against (reference price, average price and last trade unknown)",
                 band.filter
             ));
             return;
         };
+        let (reference, source) = (used.price, used.source.label());
         let (Some(low), Some(high)) = (reference.checked_mul(band.down), reference.checked_mul(band.up)) else {
             out.unchecked(format!(
                 "{}: the price bounds overflow; not checked locally",
@@ -178,7 +200,7 @@ impl Check<'_> {
         let tick = self.steps.tick;
         let sent = format!("price={price}");
         if price > high {
-            let limit = format!("{} (reference {reference} × {up_name} {})", show(high, tick), band.up);
+            let limit = format!("{} ({source} {reference} × {up_name} {})", show(high, tick), band.up);
             let rule = format!("price <= reference × {up_name}");
             let violation = Violation::new(
                 band.filter,
@@ -189,11 +211,7 @@ impl Check<'_> {
             out.violation(violation.nearest(vec![show(round_to_step_down(high, tick), tick)]));
         }
         if price < low {
-            let limit = format!(
-                "{} (reference {reference} × {down_name} {})",
-                show(low, tick),
-                band.down
-            );
+            let limit = format!("{} ({source} {reference} × {down_name} {})", show(low, tick), band.down);
             let rule = format!("price >= reference × {down_name}");
             let violation = Violation::new(band.filter, rule, sent, format!("price {price} is below {limit}"));
             out.violation(violation.nearest(vec![show(round_to_step_up(low, tick), tick)]));
@@ -334,16 +352,17 @@ struct Band {
     down: Decimal,
     up: Decimal,
     names: [&'static str; 2],
+    avg_price_mins: u32,
 }
 
 impl Band {
     fn of(filter: &SymbolFilter, side: Side) -> Option<Band> {
-        let (filter, down, up, names) = match (filter, side) {
+        let (filter, down, up, names, avg_price_mins) = match (filter, side) {
             (
                 SymbolFilter::PercentPrice {
                     multiplier_up,
                     multiplier_down,
-                    ..
+                    avg_price_mins,
                 },
                 _,
             ) => (
@@ -351,11 +370,13 @@ impl Band {
                 *multiplier_down,
                 *multiplier_up,
                 ["multiplierDown", "multiplierUp"],
+                *avg_price_mins,
             ),
             (
                 SymbolFilter::PercentPriceBySide {
                     bid_multiplier_up,
                     bid_multiplier_down,
+                    avg_price_mins,
                     ..
                 },
                 Side::Buy,
@@ -364,11 +385,13 @@ impl Band {
                 *bid_multiplier_down,
                 *bid_multiplier_up,
                 ["bidMultiplierDown", "bidMultiplierUp"],
+                *avg_price_mins,
             ),
             (
                 SymbolFilter::PercentPriceBySide {
                     ask_multiplier_up,
                     ask_multiplier_down,
+                    avg_price_mins,
                     ..
                 },
                 Side::Sell,
@@ -377,6 +400,7 @@ impl Band {
                 *ask_multiplier_down,
                 *ask_multiplier_up,
                 ["askMultiplierDown", "askMultiplierUp"],
+                *avg_price_mins,
             ),
             _ => return None,
         };
@@ -385,9 +409,13 @@ impl Band {
             down,
             up,
             names,
+            avg_price_mins,
         })
     }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod price_source_tests;

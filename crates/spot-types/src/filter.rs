@@ -19,7 +19,7 @@ pub enum SymbolFilter {
         max_price: Decimal,
         tick_size: Decimal,
     },
-    /// Price within multipliers of the reference (average) price.
+    /// Price within multipliers of the reference price (see `spot_filters::prices`).
     #[serde(rename_all = "camelCase")]
     PercentPrice {
         multiplier_up: Decimal,
@@ -199,7 +199,7 @@ impl SymbolFilter {
                 multiplier_down,
                 avg_price_mins,
             } => format!(
-                "PERCENT_PRICE: price within {}x..{}x of the {avg_price_mins}-minute average price",
+                "PERCENT_PRICE: price within {}x..{}x of the reference price (else the {avg_price_mins}-minute average)",
                 n(multiplier_down),
                 n(multiplier_up)
             ),
@@ -210,7 +210,7 @@ impl SymbolFilter {
                 ask_multiplier_down,
                 avg_price_mins,
             } => format!(
-                "PERCENT_PRICE_BY_SIDE: BUY price within {}x..{}x, SELL within {}x..{}x of the {avg_price_mins}-minute average price",
+                "PERCENT_PRICE_BY_SIDE: BUY price within {}x..{}x, SELL within {}x..{}x of the reference price (else the {avg_price_mins}-minute average)",
                 n(bid_multiplier_down),
                 n(bid_multiplier_up),
                 n(ask_multiplier_down),

@@ -173,6 +173,52 @@ pub struct AvgPrice {
     pub close_time: Option<i64>,
 }
 
+/// `GET /api/v3/referencePrice` (2026-03). A symbol that never had a reference price answers
+/// -2043 instead.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferencePrice {
+    pub symbol: String,
+    /// `null` when the symbol has no reference price now.
+    #[serde(default)]
+    pub reference_price: Option<Decimal>,
+    /// ms since epoch when the reference price was valid
+    #[serde(default)]
+    pub timestamp: i64,
+}
+
+/// `GET /api/v3/executionRules` (2026-03): `{"symbolRules":[{"symbol","rules":[…]}]}`.
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionRules {
+    #[serde(default)]
+    pub symbol_rules: Vec<SymbolRules>,
+}
+
+/// One symbol's execution rules as Binance sent them (`ruleType` `PRICE_RANGE` today); typed by
+/// `spot_filters::execution_rule::rules_of`.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SymbolRules {
+    pub symbol: String,
+    #[serde(default)]
+    pub rules: Vec<serde_json::Value>,
+}
+
+/// `GET /api/v3/myFilters` (signed, 2025-09): the filters relevant to the account on a symbol;
+/// the only place `MAX_ASSET` shows. Kept as Binance sent them (for snapshots); typed by
+/// `spot_filters::asset_filters_of`.
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MyFilters {
+    #[serde(default)]
+    pub exchange_filters: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub symbol_filters: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub asset_filters: Vec<serde_json::Value>,
+}
+
 /// `GET /api/v3/ticker/24hr` and `GET /api/v3/ticker` (FULL or MINI; MINI lacks the optional fields).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

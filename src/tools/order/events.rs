@@ -58,6 +58,10 @@ pub struct OrderEvent {
     pub execution_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Why an order expired (executionReport `eR`, or `expiryReason` of a REST read), e.g.
+    /// EXECUTION_RULE_PRICE_RANGE_EXCEEDED.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_reason: Option<String>,
     /// This trade's quantity and price (TRADE events).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_qty: Option<Decimal>,
@@ -128,6 +132,12 @@ fn flatten(
         client_order_id: client.clone(),
         execution_type: data.get("x").and_then(Value::as_str).map(str::to_owned),
         status: status.clone(),
+        expiry_reason: data
+            .get("eR")
+            .or_else(|| data.get("expiryReason"))
+            .and_then(Value::as_str)
+            .filter(|r| *r != "NONE")
+            .map(str::to_owned),
         last_qty: decimal_field(data, "l").filter(|_| kind == "executionReport"),
         last_price: decimal_field(data, "L").filter(|_| kind == "executionReport"),
         executed_qty: event_executed_qty(kind, data),
@@ -168,6 +178,7 @@ fn timer_event(
         client_order_id: client_order_id.cloned(),
         execution_type: None,
         status,
+        expiry_reason: None,
         last_qty: None,
         last_price: None,
         executed_qty,
@@ -252,6 +263,8 @@ pub async fn order_events(tb: &Toolbox, args: OrderEventsArgs) -> Result<OrderEv
                     last_qty: *last_qty,
                     last_price: *last_price,
                     executed_qty: Some(*executed_qty),
+                    // A paper order's expiry (OCO_TRIGGER and the like) shows in order_status.
+                    expiry_reason: None,
                     balances: None,
                 })
             }

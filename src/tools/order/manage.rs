@@ -68,8 +68,14 @@ impl ToolOutput for OrderOutput {
             Some(Some(false)) => "; event journal disagreed (Binance's state journaled)",
             Some(None) => "; no event journaled",
         };
+        let expiry = self
+            .order
+            .expiry_reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
         format!(
-            "{}{} {} order {} ({}): {} {} of {}{journal}",
+            "{}{} {} order {} ({}): {}{expiry} {} of {}{journal}",
             self.environment,
             if self.mode == "paper" { " PAPER" } else { "" },
             self.order.symbol,

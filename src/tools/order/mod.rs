@@ -28,7 +28,9 @@ use crate::memory::preferences::Preferences;
 use crate::tools::amount::Amount;
 use crate::tools::{ToolError, Toolbox, normalize_symbol, utc};
 use spot_client::clock::local_now_ms;
-use spot_filters::{OpenOrderCounts, Validation, ValidationContext, validate};
+use spot_filters::{
+    AssetFilter, AssetFilters, OpenOrderCounts, PriceQuotes, ReferenceQuote, Validation, ValidationContext, validate,
+};
 use spot_types::model::{NewOrder, OrderType, Side, StpMode, SymbolInfo, TimeInForce};
 
 /// The order payload shared by order_validate, order_test and order_place: the identical
@@ -158,10 +160,16 @@ fn notional(order: &NewOrder, reference: Option<Decimal>) -> Option<Decimal> {
 pub(super) struct Checked {
     validation: Validation,
     symbol: SymbolInfo,
+    /// The price the filters valued the order at (the reference price, else the average, else
+    /// the last trade): also the worst-case notional's price for MARKET and stop orders.
     reference_price: Option<Decimal>,
     /// The symbol's rules changed since its last snapshot (seen by this call's fresh fetch),
     /// e.g. `BTCUSDT LOT_SIZE.minQty: 0.00001 -> 0.001`.
     filter_changes: Vec<String>,
+    /// The quotes it was chosen from.
+    quotes: PriceQuotes,
+    /// The account's asset filters, when they were read.
+    asset_filters: Option<Vec<AssetFilter>>,
 }
 
 /// A paper order named like an exchange order (paper ids are far above the exchange's).
@@ -210,7 +218,8 @@ fn check_limits(
     Ok(())
 }
 
-/// The symbol's rules and its reference price (None when it cannot be had), from the caches.
+/// The symbol's rules and the price its filters use (the reference price when it has one,
+/// else the average price or last trade; None when none can be had), from the caches.
 async fn rules_and_reference(
     tb: &Toolbox,
     env: Environment,
@@ -239,18 +248,21 @@ async fn rules_reference_and_changes(
         .infos
         .pop()
         .ok_or_else(|| ToolError::internal("exchangeInfo returned no symbol"))?;
-    let reference_price = match tb.reference_price(env, symbol).await {
-        Ok(p) => Some(p),
-        Err(e) => {
-            tracing::warn!(error = %e, "no reference price; PERCENT_PRICE and MARKET notional stay unchecked");
-            None
-        }
-    };
-    Ok((info, reference_price, changes))
+    let price = tb.price_quotes(env, &info).await.for_symbol(&info).map(|p| p.price);
+    Ok((info, price, changes))
 }
 
-/// Local filter validation, captured in snapshots/. `with_open_orders` adds the MAX_NUM_*
-/// checks (a signed read).
+/// Which signed reads a check may make (each fills in rules that are otherwise unchecked).
+#[derive(Clone, Copy, Debug)]
+struct SignedReads {
+    /// `GET /api/v3/openOrders`: the MAX_NUM_* filters.
+    open_orders: bool,
+    /// `GET /api/v3/myFilters` (cached): MAX_ASSET.
+    account_filters: bool,
+}
+
+/// Local filter validation, captured in snapshots/. `with_open_orders` adds the signed reads
+/// (open orders for MAX_NUM_*, the account's filters for MAX_ASSET).
 async fn check(
     tb: &Toolbox,
     tool: &str,
@@ -258,8 +270,33 @@ async fn check(
     order: &NewOrder,
     with_open_orders: bool,
 ) -> Result<Checked, ToolError> {
-    let (symbol, reference_price, filter_changes) = rules_reference_and_changes(tb, env, &order.symbol).await?;
-    let open_orders = if with_open_orders {
+    let reads = SignedReads {
+        open_orders: with_open_orders,
+        account_filters: with_open_orders,
+    };
+    check_with(tb, tool, env, order, reads).await
+}
+
+async fn check_with(
+    tb: &Toolbox,
+    tool: &str,
+    env: Environment,
+    order: &NewOrder,
+    reads: SignedReads,
+) -> Result<Checked, ToolError> {
+    let mut fetch = tb.symbols(env, std::slice::from_ref(&order.symbol)).await?;
+    let symbol = fetch
+        .infos
+        .pop()
+        .ok_or_else(|| ToolError::internal("exchangeInfo returned no symbol"))?;
+    let filter_changes: Vec<String> = fetch
+        .changes
+        .iter()
+        .filter(|c| c.symbol == order.symbol)
+        .flat_map(|c| c.changes.iter().map(|change| format!("{} {change}", c.symbol)))
+        .collect();
+    let quotes = tb.price_quotes(env, &symbol).await;
+    let open_orders = if reads.open_orders {
         let mut open = tb.client(env).open_orders(Some(&order.symbol)).await?;
         // Open paper orders count too: a paper run rehearses the MAX_NUM_* filters.
         open.extend(
@@ -288,12 +325,18 @@ async fn check(
     } else {
         None
     };
+    let account_filters = account_filters(tb, env, &order.symbol, reads.account_filters).await;
+    let asset_filters = match &account_filters {
+        Ok(filters) => AssetFilters::Known(filters),
+        Err(why) => AssetFilters::Unknown(why),
+    };
     let validation = validate(
         order,
         &ValidationContext {
             symbol: &symbol,
-            reference_price,
+            prices: &quotes,
             open_orders,
+            asset_filters,
         },
     );
     let capture = serde_json::json!({
@@ -304,19 +347,59 @@ async fn check(
         "verdict": if validation.valid { "valid" } else { "invalid" },
         "violations": validation.violations,
         "unchecked": validation.unchecked,
-        "reference_price": reference_price,
+        "filter_price": validation.filter_price,
+        "quotes": quotes_json(&quotes),
         "open_orders": open_orders.map(|o| serde_json::json!({"total": o.total, "algo": o.algo, "iceberg": o.iceberg})),
         "filters_used": symbol.filters,
         "filter_changes": filter_changes,
+        "asset_filters": account_filters.as_ref().ok(),
     });
     if let Err(e) = tb.snapshots().record_check(env, &order.symbol, tool, &capture) {
         tracing::warn!(error = %e, "could not write the validation capture");
     }
     Ok(Checked {
+        reference_price: validation.filter_price.as_ref().map(|p| p.price),
         validation,
         symbol,
-        reference_price,
         filter_changes,
+        quotes,
+        asset_filters: account_filters.ok(),
+    })
+}
+
+/// The account's asset filters on `symbol`, or why they are unknown.
+async fn account_filters(
+    tb: &Toolbox,
+    env: Environment,
+    symbol: &str,
+    allowed: bool,
+) -> Result<Vec<AssetFilter>, String> {
+    if !allowed {
+        return Err(
+            "a signed read; in production it needs confirm_production: true (it is cached once read)".to_owned(),
+        );
+    }
+    if !tb.client(env).has_credentials() {
+        return Err(format!("no API key for {env}"));
+    }
+    tb.asset_filters(env, symbol).await.map_err(|e| {
+        let text = e.to_string();
+        text.lines().next().unwrap_or(&text).chars().take(200).collect()
+    })
+}
+
+/// The quotes a check chose from, for its capture.
+fn quotes_json(quotes: &PriceQuotes) -> serde_json::Value {
+    let reference = match &quotes.reference {
+        ReferenceQuote::Set { price, at_ms } => serde_json::json!({"price": price, "timestamp": at_ms}),
+        ReferenceQuote::Null => serde_json::json!(null),
+        ReferenceQuote::NeverSet => serde_json::json!("never set (-2043)"),
+        ReferenceQuote::Unknown(why) => serde_json::json!(format!("unknown: {why}")),
+    };
+    serde_json::json!({
+        "reference_price": reference,
+        "average_price": quotes.average.map(|(p, mins)| serde_json::json!({"price": p, "mins": mins})),
+        "last_trade": quotes.last_trade,
     })
 }
 

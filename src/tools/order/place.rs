@@ -598,7 +598,14 @@ fn placed(
         _ => None,
     };
     let status = report.status.clone().unwrap_or_else(|| "UNKNOWN".into());
-    let next_step = if report.is_final() {
+    let next_step = if let Some(reason) = report.expiry_reason.as_deref().filter(|r| *r != "NONE") {
+        let why = if reason == spot_filters::execution_rule::PRICE_RANGE_EXCEEDED {
+            " Binance's Price Range Execution Rule stopped it at a price outside the range around the reference price; what filled before stays filled. order_validate shows the range: use a smaller quantity, or a LIMIT price inside it."
+        } else {
+            ""
+        };
+        format!("The order is {status} (expiryReason {reason}).{why} Check balances with account_balances if needed.")
+    } else if report.is_final() {
         format!("The order is {status}. Check balances with account_balances if needed.")
     } else {
         format!(

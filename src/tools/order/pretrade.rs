@@ -4,13 +4,15 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{OrderArgs, check, check_limits, describe_order, notional};
+use super::{Checked, OrderArgs, SignedReads, check, check_limits, check_with, describe_order, notional};
 use crate::config::Environment;
 use crate::guard::{self, TEST_VALIDITY};
 use crate::memory::ledger::LedgerEvent;
 use crate::tools::{ToolError, ToolOutput, Toolbox, utc};
 use spot_client::clock::local_now_ms;
-use spot_types::model::{CommissionDiscount, CommissionRates, NewOrder, Side};
+use spot_filters::PriceQuotes;
+use spot_filters::execution_rule::{BookSide, RangeCheck, assess};
+use spot_types::model::{CommissionDiscount, CommissionRates, NewOrder, OrderType, Side};
 
 // ---- order_validate -------------------------------------------------------------------------
 
@@ -26,15 +28,27 @@ pub struct ValidateOutput {
     /// Price rounded to the tick (BUY down, SELL up), quantities down to the step. Use it only if you choose to.
     pub normalized: NewOrder,
     pub normalized_differs: bool,
-    /// Reference (average) price used for percent-price and MARKET notional rules.
-    pub reference_price: Option<Decimal>,
-    /// price × quantity (or the reference price for MARKET, or quote_order_qty).
+    /// The price the percent-price and MARKET notional rules used: `source` reference_price
+    /// (the symbol's, when it has one), average_price or last_trade.
+    pub filter_price: Option<spot_filters::FilterPrice>,
+    /// price × quantity (or the filter price for MARKET, or quote_order_qty).
     pub estimated_notional: Option<Decimal>,
-    /// The symbol's filters in readable form.
+    /// Price Range Execution Rule against the current book (MARKET and LIMIT orders); absent when it does not bind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_rule: Option<RangeCheck>,
+    /// The symbol's filters (and the account's asset filters) in readable form.
     pub rules: Vec<String>,
     /// Rules that changed since the symbol was last seen (filter, old -> new); also in incidents.md.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub filter_changes: Vec<String>,
+}
+
+/// A warning line for the summary when the execution rule would expire the order.
+fn range_warning(check: Option<&RangeCheck>) -> String {
+    match check {
+        Some(c) if c.verdict == "would_expire" => format!("; WARNING: {}", c.message),
+        _ => String::new(),
+    }
 }
 
 impl ToolOutput for ValidateOutput {
@@ -42,9 +56,10 @@ impl ToolOutput for ValidateOutput {
         let changed = super::filter_change_note(&self.filter_changes);
         if self.valid {
             format!(
-                "{}: {} passes every local filter{changed}",
+                "{}: {} passes every local filter{}{changed}",
                 self.environment,
-                describe_order(&self.order)
+                describe_order(&self.order),
+                range_warning(self.execution_rule.as_ref())
             )
         } else {
             let names: Vec<&str> = self.violations.iter().map(|v| v.filter.as_str()).collect();
@@ -62,8 +77,25 @@ pub async fn order_validate(tb: &Toolbox, args: OrderArgs) -> Result<ValidateOut
     let env = tb.signed_env(args.environment);
     let order = args.to_order()?;
     args.cancel_after()?;
-    let c = check(tb, "order_validate", env, &order, false).await?;
+    let reads = SignedReads {
+        open_orders: false,
+        account_filters: env != Environment::Production || args.confirm_production,
+    };
+    let mut c = check_with(tb, "order_validate", env, &order, reads).await?;
+    let execution_rule = range_check(tb, env, &order, &mut c).await;
     let normalized = c.validation.normalized.clone();
+    let mut rules: Vec<String> = c
+        .symbol
+        .filters
+        .iter()
+        .map(spot_filters::SymbolFilter::describe)
+        .collect();
+    rules.extend(
+        c.asset_filters
+            .iter()
+            .flatten()
+            .map(spot_filters::AssetFilter::describe),
+    );
     Ok(ValidateOutput {
         environment: env,
         valid: c.validation.valid,
@@ -73,15 +105,81 @@ pub async fn order_validate(tb: &Toolbox, args: OrderArgs) -> Result<ValidateOut
         unchecked: c.validation.unchecked,
         order,
         normalized,
-        reference_price: c.reference_price.map(|p| p.normalize()),
-        rules: c
-            .symbol
-            .filters
-            .iter()
-            .map(spot_filters::SymbolFilter::describe)
-            .collect(),
+        filter_price: c.validation.filter_price,
+        execution_rule,
+        rules,
         filter_changes: c.filter_changes,
     })
+}
+
+/// The execution rule's verdict for a checked order; what could not be judged goes to unchecked.
+async fn range_check(tb: &Toolbox, env: Environment, order: &NewOrder, c: &mut Checked) -> Option<RangeCheck> {
+    match execution_rule_check(tb, env, order, &c.quotes).await {
+        Ok(check) => check,
+        Err(why) => {
+            c.validation.unchecked.push(format!(
+                "EXECUTION_RULE: the Price Range Execution Rule could not be checked ({why})"
+            ));
+            None
+        }
+    }
+}
+
+/// The Price Range Execution Rule against the current book, for an order that takes liquidity
+/// now (MARKET, or a crossing LIMIT): `Ok(None)` when the rule does not bind the order (no rule,
+/// no reference price, a type that does not take now), `Err` with why it could not be judged.
+async fn execution_rule_check(
+    tb: &Toolbox,
+    env: Environment,
+    order: &NewOrder,
+    quotes: &PriceQuotes,
+) -> Result<Option<RangeCheck>, String> {
+    if !matches!(order.order_type, OrderType::Market | OrderType::Limit) {
+        return Ok(None);
+    }
+    let Some(reference) = quotes.reference.price() else {
+        return Ok(None);
+    };
+    let rule = tb
+        .price_range_rule(env, &order.symbol)
+        .await
+        .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_owned())?;
+    let Some(rule) = rule else { return Ok(None) };
+    // A LIMIT priced inside the range only takes levels at or better than its price: no need
+    // to read the book (it would leave the range only if the book had already left it).
+    if let Some(price) = order.price.filter(|_| order.order_type == OrderType::Limit)
+        && rule.range(order.side, reference).contains(price)
+    {
+        return Ok(None);
+    }
+    let mut verdict = None;
+    for limit in [100u32, 1000] {
+        let book = tb
+            .client(env)
+            .depth(&order.symbol, Some(limit))
+            .await
+            .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_owned())?;
+        let side = match order.side {
+            Side::Buy => book.asks,
+            Side::Sell => book.bids,
+        };
+        let levels: Vec<(Decimal, Decimal)> = side.iter().map(|l| (l.0, l.1)).collect();
+        let truncated = levels.len() >= limit as usize;
+        verdict = assess(
+            order,
+            &rule,
+            reference,
+            BookSide {
+                levels: &levels,
+                truncated,
+            },
+        );
+        if verdict.as_ref().is_none_or(|v| v.verdict != "unknown") {
+            break;
+        }
+    }
+    // An order that does not take now is not bound by the rule: nothing to report.
+    Ok(verdict.filter(|v| v.verdict != "does_not_take"))
 }
 
 // ---- order_test -----------------------------------------------------------------------------
@@ -112,6 +210,9 @@ pub struct TestOutput {
     /// Rules that changed since the symbol was last seen (filter, old -> new); also in incidents.md.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub filter_changes: Vec<String>,
+    /// As in order_validate: whether Binance would expire it at a price outside the execution price range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_rule: Option<RangeCheck>,
 }
 
 impl ToolOutput for TestOutput {
@@ -127,10 +228,11 @@ impl ToolOutput for TestOutput {
             })
             .unwrap_or_default();
         format!(
-            "{}: test order PASSED for {}{fee}. order_place with the identical payload is allowed until {}{}",
+            "{}: test order PASSED for {}{fee}. order_place with the identical payload is allowed until {}{}{}",
             self.environment,
             describe_order(&self.order),
             self.valid_until_utc,
+            range_warning(self.execution_rule.as_ref()),
             super::filter_change_note(&self.filter_changes)
         )
     }
@@ -154,7 +256,7 @@ pub async fn order_test(tb: &Toolbox, args: OrderArgs) -> Result<TestOutput, Too
         tb.store()?.require_new_client_id(env, id)??;
     }
     let prefs = tb.preferences()?;
-    let c = check(tb, "order_test", env, &order, true).await?;
+    let mut c = check(tb, "order_test", env, &order, true).await?;
     if !c.validation.valid {
         return Err(super::refuse_checked(&c));
     }
@@ -165,6 +267,7 @@ pub async fn order_test(tb: &Toolbox, args: OrderArgs) -> Result<TestOutput, Too
             .confirmation(env, "order_test", "argument", &describe_order(&order));
     }
     let result = tb.client(env).test_order(&order, true).await?;
+    let execution_rule = range_check(tb, env, &order, &mut c).await;
     let now = local_now_ms();
     tb.store()?.record(&LedgerEvent::TestPassed {
         at: utc(now),
@@ -204,5 +307,6 @@ pub async fn order_test(tb: &Toolbox, args: OrderArgs) -> Result<TestOutput, Too
         estimated_fee,
         unchecked: c.validation.unchecked,
         filter_changes: c.filter_changes,
+        execution_rule,
     })
 }

@@ -14,5 +14,6 @@ mod order_flow;
 mod order_list_cancels;
 mod order_lists;
 mod orders;
+mod price_rules;
 mod ws_api;
 mod ws_streams;

@@ -47,12 +47,14 @@ fn run_with(
     reference: Option<Decimal>,
     open: Option<OpenOrderCounts>,
 ) -> Validation {
+    let prices = crate::PriceQuotes::average_only(reference, 5);
     validate(
         order,
         &ValidationContext {
             symbol,
-            reference_price: reference,
+            prices: &prices,
             open_orders: open,
+            asset_filters: crate::AssetFilters::Known(&[]),
         },
     )
 }
