@@ -116,8 +116,7 @@ async fn the_official_sdk_places_and_cancels_an_opo_and_follows_its_events() {
     emulator.child.kill().await.expect("stop the emulator");
 }
 
-/// referencePrice, myFilters and executionRules come with the reference-price branch
-/// (issue 15 items 1, 2 and 4); enable this test when it is merged.
+/// The 2026 reads (issue 15 items 1, 2 and 4) through the SDK's own request code.
 #[tokio::test]
 async fn the_official_sdk_reads_reference_prices_filters_and_execution_rules() {
     require_sdk().await;
