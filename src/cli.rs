@@ -109,9 +109,9 @@ pub async fn serve(mut config: Config, emulator_seed: Option<u64>) -> ExitCode {
     let server = BinanceServer::new(config);
     let toolbox = server.toolbox().clone();
     // In the background: a slow or unreachable exchange never delays the MCP handshake.
-    crate::user_stream::start(&toolbox);
-    crate::timers::start(&toolbox);
-    crate::paper::start(&toolbox);
+    crate::tools::user_stream::start(&toolbox);
+    crate::tools::timers::start(&toolbox);
+    crate::tools::paper::start(&toolbox);
     let service = match server.serve(transport::stdio_pipes()).await {
         Ok(s) => s,
         Err(e) => {
@@ -566,9 +566,9 @@ pub fn halt(config: &Config, reason: &str) -> ExitCode {
 /// yes on this terminal; without a terminal it is left alone and said so.
 pub async fn halt_and_cancel(config: Config, reason: &str) -> ExitCode {
     let mut code = halt(&config, reason);
-    let tb = crate::tools::Toolbox::new(config);
+    let toolbox = crate::tools::Toolbox::new(config);
     for env in Environment::ALL {
-        if !tb.client(env).has_credentials() || !tb.config().environment(env).enabled {
+        if !toolbox.client(env).has_credentials() || !toolbox.config().environment(env).enabled {
             continue;
         }
         if env == Environment::Production
@@ -578,7 +578,7 @@ pub async fn halt_and_cancel(config: Config, reason: &str) -> ExitCode {
             code = ExitCode::FAILURE;
             continue;
         }
-        match crate::tools::order::cancel_every_open_order(&tb, env).await {
+        match crate::tools::order::cancel_every_open_order(&toolbox, env).await {
             Ok(done) if done.is_empty() => println!("{env}: no open orders"),
             Ok(done) => {
                 for (symbol, count) in done {

@@ -96,11 +96,11 @@ impl BinanceServer {
                 })?,
             ),
         };
-        let tb = self.toolbox();
+        let toolbox = self.toolbox();
         let symbol = Some(args.symbol.clone());
         let (stats, book, rules, avg) = tokio::join!(
             market::ticker_24h(
-                tb,
+                toolbox,
                 Ticker24hArgs {
                     symbol: symbol.clone(),
                     environment,
@@ -108,7 +108,7 @@ impl BinanceServer {
                 }
             ),
             market::book_ticker(
-                tb,
+                toolbox,
                 SymbolsArgs {
                     symbol: symbol.clone(),
                     environment,
@@ -116,7 +116,7 @@ impl BinanceServer {
                 }
             ),
             market::exchange_info(
-                tb,
+                toolbox,
                 ExchangeInfoArgs {
                     symbol,
                     environment,
@@ -124,7 +124,7 @@ impl BinanceServer {
                 }
             ),
             market::avg_price(
-                tb,
+                toolbox,
                 AvgPriceArgs {
                     symbol: args.symbol.clone(),
                     environment

@@ -50,14 +50,14 @@ const FILES: [(MemoryFile, &str, &str, &str); 3] = [
 ];
 
 /// The three Markdown files (created from the templates on first use).
-pub fn list(tb: &Toolbox) -> Vec<Resource> {
-    if let Err(e) = tb.memory().ensure() {
+pub fn list(toolbox: &Toolbox) -> Vec<Resource> {
+    if let Err(e) = toolbox.memory().ensure() {
         tracing::warn!(error = %e, "memory folder unavailable");
     }
     FILES
         .iter()
         .map(|(file, uri, name, title)| {
-            let size = std::fs::metadata(tb.memory().path(file.file_name()))
+            let size = std::fs::metadata(toolbox.memory().path(file.file_name()))
                 .map(|m| m.len())
                 .unwrap_or(0);
             Resource::new(*uri, *name)
@@ -80,9 +80,9 @@ pub fn templates() -> Vec<ResourceTemplate> {
     ]
 }
 
-pub fn read(tb: &Toolbox, uri: &str) -> Result<ReadResourceResult, ErrorData> {
+pub fn read(toolbox: &Toolbox, uri: &str) -> Result<ReadResourceResult, ErrorData> {
     if let Some((file, uri, _, _)) = FILES.iter().find(|(_, u, _, _)| *u == uri) {
-        let text = tb
+        let text = toolbox
             .memory()
             .read_text(file.file_name())
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
@@ -96,9 +96,11 @@ pub fn read(tb: &Toolbox, uri: &str) -> Result<ReadResourceResult, ErrorData> {
             ..Default::default()
         };
         let lines = if uri == "binance://audit" {
-            crate::review::audit_lines(tb.memory(), &filter)
+            crate::review::audit_lines(toolbox.memory(), &filter)
         } else {
-            tb.store().and_then(|store| crate::review::order_lines(store, &filter))
+            toolbox
+                .store()
+                .and_then(|store| crate::review::order_lines(store, &filter))
         }
         .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         return Ok(ReadResourceResult::new(vec![
@@ -108,7 +110,7 @@ pub fn read(tb: &Toolbox, uri: &str) -> Result<ReadResourceResult, ErrorData> {
     if let Some(name) = uri.strip_prefix(SNAPSHOT_PREFIX) {
         // Clients may expand the template with the slashes percent-encoded.
         let name = name.replace("%2F", "/").replace("%2f", "/");
-        let text = tb
+        let text = toolbox
             .snapshots()
             .read(&name)
             .map_err(|e| ErrorData::resource_not_found(e.to_string(), None))?;

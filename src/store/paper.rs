@@ -1,5 +1,5 @@
 //! Paper mode's part of the store: one paper account per environment (seeded once), its
-//! balances, and the paper orders and lists. The engine (`crate::paper::engine`) works on a
+//! balances, and the paper orders and lists. The engine (`crate::paper_engine`) works on a
 //! [`PaperBook`] that [`Store::paper`] loads, hands over and writes back in one `BEGIN
 //! IMMEDIATE` transaction, with the engine's events journaled in the same transaction.
 
@@ -12,7 +12,7 @@ use super::{Store, journal_only};
 use crate::config::Environment;
 use crate::memory::MemoryError;
 use crate::memory::ledger::LedgerEvent;
-use crate::paper::engine::{PAPER_ID_BASE, PaperBook, PaperList, PaperOrder};
+use crate::paper_engine::{PAPER_ID_BASE, PaperBook, PaperList, PaperOrder};
 
 /// How a paper order or list is named.
 #[derive(Clone, Debug, PartialEq, Eq)]

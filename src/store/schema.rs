@@ -81,8 +81,8 @@ CREATE TABLE timers (
 CREATE INDEX timers_pending ON timers(done, due_ms);
 "#,
     // Paper mode (BINANCE_TRADE_MODE=paper): the paper account per environment, its balances,
-    // and the paper orders and lists the paper matching engine keeps (`crate::paper`). `id`
-    // is the order's (list's) id less `paper::engine::PAPER_ID_BASE`; `body` the whole order.
+    // and the paper orders and lists the paper matching engine keeps (`crate::tools::paper`). `id`
+    // is the order's (list's) id less `paper_engine::PAPER_ID_BASE`; `body` the whole order.
     r#"
 CREATE TABLE paper_accounts (
     environment TEXT    PRIMARY KEY,

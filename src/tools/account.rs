@@ -78,10 +78,10 @@ impl ToolOutput for BalancesOutput {
     }
 }
 
-pub async fn account_balances(tb: &Toolbox, args: BalancesArgs) -> Result<BalancesOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn account_balances(toolbox: &Toolbox, args: BalancesArgs) -> Result<BalancesOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "account_balances")?;
-    let account = tb.client(env).account(!args.include_zero).await?;
+    let account = toolbox.client(env).account(!args.include_zero).await?;
     let warning = (env == Environment::Production && account.can_withdraw).then(|| {
         "this production API key can WITHDRAW funds. An agent never needs that: ask the human to disable withdrawals on the key (API management) and restrict it to their IP.".to_owned()
     });
@@ -103,19 +103,20 @@ pub async fn account_balances(tb: &Toolbox, args: BalancesArgs) -> Result<Balanc
             })
             .collect(),
         warning,
-        paper_balances: paper_balances(tb, env).await?,
+        paper_balances: paper_balances(toolbox, env).await?,
     })
 }
 
 /// The paper account in paper mode (or once paper mode used it), after a look at the market.
-async fn paper_balances(tb: &Toolbox, env: Environment) -> Result<Option<Vec<AssetBalance>>, ToolError> {
-    if tb.config().trade_mode != crate::config::TradeMode::Paper && tb.store()?.paper_balances(env)?.is_none() {
+async fn paper_balances(toolbox: &Toolbox, env: Environment) -> Result<Option<Vec<AssetBalance>>, ToolError> {
+    if toolbox.config().trade_mode != crate::config::TradeMode::Paper && toolbox.store()?.paper_balances(env)?.is_none()
+    {
         return Ok(None);
     }
-    let rows = match crate::paper::balances(tb, env).await? {
+    let rows = match crate::tools::paper::balances(toolbox, env).await? {
         Some(rows) => rows,
         // Not used yet: what it will start with.
-        None => tb
+        None => toolbox
             .config()
             .paper_balance
             .iter()
@@ -191,11 +192,11 @@ pub struct TradesArgs {
     pub confirm_production: bool,
 }
 
-pub async fn account_trades(tb: &Toolbox, args: TradesArgs) -> Result<TradesOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn account_trades(toolbox: &Toolbox, args: TradesArgs) -> Result<TradesOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "account_trades")?;
     let symbol = normalize_symbol(&args.symbol)?;
-    let trades = tb
+    let trades = toolbox
         .client(env)
         .my_trades(
             &symbol,
@@ -258,11 +259,11 @@ impl ToolOutput for CommissionOutput {
     }
 }
 
-pub async fn account_commission(tb: &Toolbox, args: CommissionArgs) -> Result<CommissionOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn account_commission(toolbox: &Toolbox, args: CommissionArgs) -> Result<CommissionOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "account_commission")?;
     let symbol = normalize_symbol(&args.symbol)?;
-    let c = tb.client(env).account_commission(&symbol).await?;
+    let c = toolbox.client(env).account_commission(&symbol).await?;
     Ok(CommissionOutput {
         environment: env,
         symbol: c.symbol,
@@ -312,11 +313,11 @@ impl ToolOutput for RateLimitsOutput {
     }
 }
 
-pub async fn account_rate_limits(tb: &Toolbox, args: RateLimitsArgs) -> Result<RateLimitsOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn account_rate_limits(toolbox: &Toolbox, args: RateLimitsArgs) -> Result<RateLimitsOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "account_rate_limits")?;
     Ok(RateLimitsOutput {
         environment: env,
-        order_limits: tb.client(env).order_rate_limits().await?,
+        order_limits: toolbox.client(env).order_rate_limits().await?,
     })
 }

@@ -52,11 +52,11 @@ enum Listing {
 /// arguments already given: an `environment` there picks the listing a symbol comes from
 /// (else the market tools' default). An argument that names neither a symbol nor an
 /// environment gets no values.
-pub async fn complete(tb: &Toolbox, argument: &str, typed: &str, context: &HashMap<String, String>) -> Completion {
+pub async fn complete(toolbox: &Toolbox, argument: &str, typed: &str, context: &HashMap<String, String>) -> Completion {
     match argument {
         "symbol" => {
-            let env = market_env(tb, context.get("environment").and_then(|e| environment_named(e)));
-            let names = symbol_names(tb, env).await;
+            let env = market_env(toolbox, context.get("environment").and_then(|e| environment_named(e)));
+            let names = symbol_names(toolbox, env).await;
             matching(names.iter().map(String::as_str), &typed.trim().to_uppercase())
         }
         "environment" => matching(
@@ -87,15 +87,15 @@ fn matching<'a>(candidates: impl Iterator<Item = &'a str>, prefix: &str) -> Comp
 
 /// The symbols of an environment: its listing, fetched once; while that cannot be had, the
 /// symbols cached or snapshotted for it.
-async fn symbol_names(tb: &Toolbox, env: Environment) -> Arc<Vec<String>> {
+async fn symbol_names(toolbox: &Toolbox, env: Environment) -> Arc<Vec<String>> {
     // Held across the fetch: a burst of keystrokes waits for one request instead of sending many.
-    let mut listings = tb.listings.by_env.lock().await;
+    let mut listings = toolbox.listings.by_env.lock().await;
     match listings.get(&env) {
         Some(Listing::Names(names)) => return names.clone(),
-        Some(Listing::Failed(at)) if at.elapsed() < RETRY_AFTER => return Arc::new(known_names(tb, env)),
+        Some(Listing::Failed(at)) if at.elapsed() < RETRY_AFTER => return Arc::new(known_names(toolbox, env)),
         _ => {}
     }
-    match tokio::time::timeout(FETCH_TIMEOUT, tb.client(env).exchange_info_value(&[])).await {
+    match tokio::time::timeout(FETCH_TIMEOUT, toolbox.client(env).exchange_info_value(&[])).await {
         Ok(Ok(info)) => {
             let names = Arc::new(trading_symbols(&info));
             listings.insert(env, Listing::Names(names.clone()));
@@ -108,7 +108,7 @@ async fn symbol_names(tb: &Toolbox, env: Environment) -> Arc<Vec<String>> {
             };
             tracing::info!(environment = %env, %reason, "symbol completion without the listing");
             listings.insert(env, Listing::Failed(Instant::now()));
-            Arc::new(known_names(tb, env))
+            Arc::new(known_names(toolbox, env))
         }
     }
 }
@@ -131,8 +131,8 @@ fn trading_symbols(info: &serde_json::Value) -> Vec<String> {
 
 /// Symbols this process or an earlier one already knows for `env`: the exchangeInfo cache and
 /// the filters snapshots in the memory folder.
-fn known_names(tb: &Toolbox, env: Environment) -> Vec<String> {
-    let mut names: Vec<String> = tb
+fn known_names(toolbox: &Toolbox, env: Environment) -> Vec<String> {
+    let mut names: Vec<String> = toolbox
         .exchange_info
         .lock()
         .map(|cache| {
@@ -143,7 +143,7 @@ fn known_names(tb: &Toolbox, env: Environment) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default();
-    names.extend(tb.snapshots.list(Some(env), None).into_iter().map(|s| s.symbol));
+    names.extend(toolbox.snapshots.list(Some(env), None).into_iter().map(|s| s.symbol));
     names.sort();
     names.dedup();
     names

@@ -22,9 +22,9 @@ pub const MAX_KLINES: usize = 100;
 /// Entries returned when all symbols are asked for.
 pub const MAX_ALL_SYMBOLS: usize = 100;
 
-pub(crate) fn market_env(tb: &Toolbox, env: Option<Environment>) -> Environment {
+pub(crate) fn market_env(toolbox: &Toolbox, env: Option<Environment>) -> Environment {
     // Under BINANCE_TESTNET=1 production is switched off; public data then comes from testnet.
-    env.unwrap_or(if tb.config().production.enabled {
+    env.unwrap_or(if toolbox.config().production.enabled {
         Environment::Production
     } else {
         Environment::Testnet
@@ -73,9 +73,9 @@ impl ToolOutput for ServerTimeOutput {
     }
 }
 
-pub async fn server_time(tb: &Toolbox, args: ServerTimeArgs) -> Result<ServerTimeOutput, ToolError> {
-    let env = market_env(tb, args.environment);
-    let client = tb.client(env);
+pub async fn server_time(toolbox: &Toolbox, args: ServerTimeArgs) -> Result<ServerTimeOutput, ToolError> {
+    let env = market_env(toolbox, args.environment);
+    let client = toolbox.client(env);
     let time = client.server_time().await?;
     let sample = client.clock().sample();
     Ok(ServerTimeOutput {
@@ -168,21 +168,21 @@ impl ToolOutput for ExchangeInfoOutput {
     }
 }
 
-pub async fn exchange_info(tb: &Toolbox, args: ExchangeInfoArgs) -> Result<ExchangeInfoOutput, ToolError> {
-    let env = market_env(tb, args.environment);
+pub async fn exchange_info(toolbox: &Toolbox, args: ExchangeInfoArgs) -> Result<ExchangeInfoOutput, ToolError> {
+    let env = market_env(toolbox, args.environment);
     let symbols = wanted_symbols(args.symbol.as_deref(), &args.symbols, 20)?;
     if symbols.is_empty() {
         return Err(ToolError::invalid(
             "give at least one symbol, e.g. {\"symbol\": \"BTCUSDT\"} or {\"symbols\": [\"BTCUSDT\"]}",
         ));
     }
-    let fetch = tb.symbols(env, &symbols).await?;
+    let fetch = toolbox.symbols(env, &symbols).await?;
     Ok(ExchangeInfoOutput {
         environment: env,
         source: fetch.source.to_owned(),
         filter_changes: fetch.changes,
         server_time_utc: utc(fetch.server_time_ms),
-        rate_limits: tb.rate_limits(env),
+        rate_limits: toolbox.rate_limits(env),
         symbols: fetch
             .infos
             .into_iter()
@@ -260,10 +260,10 @@ impl ToolOutput for TickerPriceOutput {
     }
 }
 
-pub async fn ticker_price(tb: &Toolbox, args: SymbolsArgs) -> Result<TickerPriceOutput, ToolError> {
-    let env = market_env(tb, args.environment);
+pub async fn ticker_price(toolbox: &Toolbox, args: SymbolsArgs) -> Result<TickerPriceOutput, ToolError> {
+    let env = market_env(toolbox, args.environment);
     let symbols = wanted_symbols(args.symbol.as_deref(), &args.symbols, 100)?;
-    let prices = tb.client(env).ticker_price(&symbols).await?;
+    let prices = toolbox.client(env).ticker_price(&symbols).await?;
     let total = prices.len();
     Ok(TickerPriceOutput {
         environment: env,
@@ -313,10 +313,10 @@ impl ToolOutput for BookTickerOutput {
     }
 }
 
-pub async fn book_ticker(tb: &Toolbox, args: SymbolsArgs) -> Result<BookTickerOutput, ToolError> {
-    let env = market_env(tb, args.environment);
+pub async fn book_ticker(toolbox: &Toolbox, args: SymbolsArgs) -> Result<BookTickerOutput, ToolError> {
+    let env = market_env(toolbox, args.environment);
     let symbols = wanted_symbols(args.symbol.as_deref(), &args.symbols, 100)?;
-    let books = tb.client(env).book_ticker(&symbols).await?;
+    let books = toolbox.client(env).book_ticker(&symbols).await?;
     let total = books.len();
     Ok(BookTickerOutput {
         environment: env,
@@ -419,8 +419,8 @@ pub fn validate_window_size(raw: &str) -> Result<String, ToolError> {
     Ok(format!("{n}{unit}"))
 }
 
-pub async fn ticker_24h(tb: &Toolbox, args: Ticker24hArgs) -> Result<Ticker24hOutput, ToolError> {
-    let env = market_env(tb, args.environment);
+pub async fn ticker_24h(toolbox: &Toolbox, args: Ticker24hArgs) -> Result<Ticker24hOutput, ToolError> {
+    let env = market_env(toolbox, args.environment);
     let symbols = wanted_symbols(args.symbol.as_deref(), &args.symbols, 100)?;
     if symbols.is_empty() {
         return Err(ToolError::invalid(
@@ -428,10 +428,10 @@ pub async fn ticker_24h(tb: &Toolbox, args: Ticker24hArgs) -> Result<Ticker24hOu
         ));
     }
     let (window, tickers) = match args.window_size.as_deref() {
-        None => ("24h".to_owned(), tb.client(env).ticker_24h(&symbols, false).await?),
+        None => ("24h".to_owned(), toolbox.client(env).ticker_24h(&symbols, false).await?),
         Some(raw) => {
             let window = validate_window_size(raw)?;
-            let t = tb.client(env).ticker_rolling(&symbols, &window, false).await?;
+            let t = toolbox.client(env).ticker_rolling(&symbols, &window, false).await?;
             (window, t)
         }
     };
@@ -527,11 +527,11 @@ impl ToolOutput for OrderBookOutput {
     }
 }
 
-pub async fn order_book(tb: &Toolbox, args: OrderBookArgs) -> Result<OrderBookOutput, ToolError> {
-    let env = market_env(tb, args.environment);
+pub async fn order_book(toolbox: &Toolbox, args: OrderBookArgs) -> Result<OrderBookOutput, ToolError> {
+    let env = market_env(toolbox, args.environment);
     let symbol = normalize_symbol(&args.symbol)?;
     let limit = bounded(args.limit, 1, 5000, "limit")?;
-    let book = tb.client(env).depth(&symbol, limit).await?;
+    let book = toolbox.client(env).depth(&symbol, limit).await?;
     let best_bid = book.bids.first().map(|l| l.0.normalize());
     let best_ask = book.asks.first().map(|l| l.0.normalize());
     let (mid, spread, spread_bps) = match (best_bid, best_ask) {
@@ -638,11 +638,11 @@ impl ToolOutput for RecentTradesOutput {
     }
 }
 
-pub async fn recent_trades(tb: &Toolbox, args: RecentTradesArgs) -> Result<RecentTradesOutput, ToolError> {
-    let env = market_env(tb, args.environment);
+pub async fn recent_trades(toolbox: &Toolbox, args: RecentTradesArgs) -> Result<RecentTradesOutput, ToolError> {
+    let env = market_env(toolbox, args.environment);
     let symbol = normalize_symbol(&args.symbol)?;
     let limit = bounded(args.limit, 1, 1000, "limit")?.or(Some(100));
-    let trades = tb.client(env).recent_trades(&symbol, limit).await?;
+    let trades = toolbox.client(env).recent_trades(&symbol, limit).await?;
     let qty: Decimal = trades.iter().map(|t| t.qty).sum();
     let quote: Decimal = trades.iter().map(|t| t.quote_qty).sum();
     let vwap = (!qty.is_zero()).then(|| {
@@ -842,8 +842,8 @@ impl ToolOutput for KlinesOutput {
     }
 }
 
-pub async fn klines(tb: &Toolbox, args: KlinesArgs) -> Result<KlinesOutput, ToolError> {
-    let env = market_env(tb, args.environment);
+pub async fn klines(toolbox: &Toolbox, args: KlinesArgs) -> Result<KlinesOutput, ToolError> {
+    let env = market_env(toolbox, args.environment);
     let symbol = normalize_symbol(&args.symbol)?;
     let limit = bounded(args.limit, 1, 1000, "limit")?.or(Some(100));
     for (name, t) in [("start_time", args.start_time), ("end_time", args.end_time)] {
@@ -869,7 +869,7 @@ pub async fn klines(tb: &Toolbox, args: KlinesArgs) -> Result<KlinesOutput, Tool
         time_zone: args.time_zone.map(|z| z.trim().to_owned()),
         limit,
     };
-    let rows = tb.client(env).klines(&query).await?;
+    let rows = toolbox.client(env).klines(&query).await?;
     let summary = match (rows.first(), rows.last()) {
         (Some(first), Some(last)) => Some(KlinesSummary {
             open: first.open.normalize(),
@@ -946,10 +946,10 @@ impl ToolOutput for AvgPriceOutput {
     }
 }
 
-pub async fn avg_price(tb: &Toolbox, args: AvgPriceArgs) -> Result<AvgPriceOutput, ToolError> {
-    let env = market_env(tb, args.environment);
+pub async fn avg_price(toolbox: &Toolbox, args: AvgPriceArgs) -> Result<AvgPriceOutput, ToolError> {
+    let env = market_env(toolbox, args.environment);
     let symbol = normalize_symbol(&args.symbol)?;
-    let avg = tb.client(env).avg_price(&symbol).await?;
+    let avg = toolbox.client(env).avg_price(&symbol).await?;
     Ok(AvgPriceOutput {
         environment: env,
         symbol,

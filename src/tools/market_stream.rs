@@ -207,8 +207,8 @@ fn first_level(data: &Value, side: &str) -> Option<Decimal> {
         .ok()
 }
 
-pub async fn market_stream_sample(tb: &Toolbox, args: StreamSampleArgs) -> Result<StreamSampleOutput, ToolError> {
-    let env = market_env(tb, args.environment);
+pub async fn market_stream_sample(toolbox: &Toolbox, args: StreamSampleArgs) -> Result<StreamSampleOutput, ToolError> {
+    let env = market_env(toolbox, args.environment);
     if args.streams.is_empty() || args.streams.len() > MAX_STREAMS {
         return Err(ToolError::invalid(format!(
             "give 1 to {MAX_STREAMS} streams, got {}",
@@ -237,7 +237,7 @@ pub async fn market_stream_sample(tb: &Toolbox, args: StreamSampleArgs) -> Resul
             )));
         }
     };
-    let ec = tb.config().environment(env);
+    let ec = toolbox.config().environment(env);
     // Non-ASCII symbols travel percent-encoded ("WebSocket Market Streams supports URL-encoded
     // urls", 2025-12-02).
     let streams = percent_encoding::utf8_percent_encode(&names.join("/"), percent_encoding::CONTROLS).to_string();
@@ -248,7 +248,7 @@ pub async fn market_stream_sample(tb: &Toolbox, args: StreamSampleArgs) -> Resul
             ec.stream_url
         ))
     };
-    let connect_timeout = Duration::from_millis(tb.config().connect_timeout_ms);
+    let connect_timeout = Duration::from_millis(toolbox.config().connect_timeout_ms);
     let (mut socket, _) = tokio::time::timeout(connect_timeout, tokio_tungstenite::connect_async(url.as_str()))
         .await
         .map_err(|_| unreachable(format!("no handshake within {} ms", connect_timeout.as_millis())))?

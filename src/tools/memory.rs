@@ -72,8 +72,8 @@ impl ToolOutput for MemoryReadOutput {
     }
 }
 
-pub fn memory_read(tb: &Toolbox, args: MemoryReadArgs) -> Result<MemoryReadOutput, ToolError> {
-    let text = tb.memory().read_text(args.file.file_name())?;
+pub fn memory_read(toolbox: &Toolbox, args: MemoryReadArgs) -> Result<MemoryReadOutput, ToolError> {
+    let text = toolbox.memory().read_text(args.file.file_name())?;
     let total_lines = text.lines().count();
     let mut lines: Vec<&str> = text.lines().collect();
     if let Some(needle) = args.search.as_deref().map(str::to_lowercase).filter(|n| !n.is_empty()) {
@@ -109,7 +109,7 @@ pub fn memory_read(tb: &Toolbox, args: MemoryReadArgs) -> Result<MemoryReadOutpu
     }
     Ok(MemoryReadOutput {
         file: args.file,
-        path: tb.memory().path(args.file.file_name()).display().to_string(),
+        path: toolbox.memory().path(args.file.file_name()).display().to_string(),
         text: out,
         total_lines,
         truncated,
@@ -141,7 +141,7 @@ impl ToolOutput for MemoryAppendOutput {
     }
 }
 
-pub fn memory_append(tb: &Toolbox, args: MemoryAppendArgs) -> Result<MemoryAppendOutput, ToolError> {
+pub fn memory_append(toolbox: &Toolbox, args: MemoryAppendArgs) -> Result<MemoryAppendOutput, ToolError> {
     let body = args.text.trim();
     if body.is_empty() {
         return Err(ToolError::invalid("text is empty"));
@@ -171,7 +171,7 @@ pub fn memory_append(tb: &Toolbox, args: MemoryAppendArgs) -> Result<MemoryAppen
     if args.file == MemoryFile::Memory {
         // The limits are the human's: refuse while they are broken, and refuse any text that
         // would change how they read.
-        let current = tb.memory().read_text(name)?;
+        let current = toolbox.memory().read_text(name)?;
         parse_preferences(&current).map_err(|e| ToolError::Refused(crate::guard::broken_preferences(&e)))?;
         if !append_keeps_preferences(&current, &text) {
             return Err(ToolError::invalid(
@@ -179,10 +179,10 @@ pub fn memory_append(tb: &Toolbox, args: MemoryAppendArgs) -> Result<MemoryAppen
             ));
         }
     }
-    tb.memory().append_text(name, &text)?;
+    toolbox.memory().append_text(name, &text)?;
     Ok(MemoryAppendOutput {
         file: args.file,
-        path: tb.memory().path(name).display().to_string(),
+        path: toolbox.memory().path(name).display().to_string(),
         appended_chars: text.len(),
     })
 }
@@ -214,9 +214,9 @@ impl ToolOutput for SnapshotListOutput {
     }
 }
 
-pub fn snapshot_list(tb: &Toolbox, args: SnapshotListArgs) -> Result<SnapshotListOutput, ToolError> {
+pub fn snapshot_list(toolbox: &Toolbox, args: SnapshotListArgs) -> Result<SnapshotListOutput, ToolError> {
     let symbol = args.symbol.as_deref().map(normalize_symbol).transpose()?;
-    let all = tb.snapshots().list(args.environment, symbol.as_deref());
+    let all = toolbox.snapshots().list(args.environment, symbol.as_deref());
     let total = all.len();
     Ok(SnapshotListOutput {
         total,
@@ -246,8 +246,8 @@ impl ToolOutput for SnapshotReadOutput {
     }
 }
 
-pub fn snapshot_read(tb: &Toolbox, args: SnapshotReadArgs) -> Result<SnapshotReadOutput, ToolError> {
-    let text = tb
+pub fn snapshot_read(toolbox: &Toolbox, args: SnapshotReadArgs) -> Result<SnapshotReadOutput, ToolError> {
+    let text = toolbox
         .snapshots()
         .read(&args.name)
         .map_err(|e| ToolError::invalid(e.to_string()))?;

@@ -8,10 +8,13 @@ pub mod market;
 pub mod market_stream;
 pub mod memory;
 pub mod order;
+pub mod paper;
 pub mod rules;
 pub mod schema;
 pub mod scope;
 pub mod status;
+pub mod timers;
+pub mod user_stream;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -50,8 +53,8 @@ pub struct Toolbox {
     store_opening: Mutex<()>,
     audit: Audit,
     snapshots: Snapshots,
-    user_streams: crate::user_stream::UserStreams,
-    timers: crate::timers::Timers,
+    user_streams: crate::tools::user_stream::UserStreams,
+    timers: crate::tools::timers::Timers,
     /// Symbol listings for argument completion (fetched once per environment).
     listings: complete::Listings,
     /// The memory folder had no memory.md when this process started: the human's first session.
@@ -96,8 +99,8 @@ impl Toolbox {
             store: std::sync::OnceLock::new(),
             store_opening: Mutex::new(()),
             snapshots: Snapshots::new(memory.clone()),
-            user_streams: crate::user_stream::UserStreams::default(),
-            timers: crate::timers::Timers::default(),
+            user_streams: crate::tools::user_stream::UserStreams::default(),
+            timers: crate::tools::timers::Timers::default(),
             listings: complete::Listings::default(),
             first_session: !memory.path("memory.md").exists(),
             audit,
@@ -116,12 +119,12 @@ impl Toolbox {
     }
 
     /// The cancel timers of `order_place` (run by `serve` only).
-    pub fn timers(&self) -> &crate::timers::Timers {
+    pub fn timers(&self) -> &crate::tools::timers::Timers {
         &self.timers
     }
 
     /// The user-data subscriptions (started by `serve` only).
-    pub fn user_streams(&self) -> &crate::user_stream::UserStreams {
+    pub fn user_streams(&self) -> &crate::tools::user_stream::UserStreams {
         &self.user_streams
     }
 

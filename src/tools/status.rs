@@ -72,7 +72,7 @@ pub struct EnvironmentStatus {
     /// Recent alerts of this environment (bans, circuit, clock drift), oldest first.
     pub alerts: Vec<String>,
     /// The user-data event subscription (WebSocket API) and its journal counters.
-    pub user_stream: crate::user_stream::UserStreamStatus,
+    pub user_stream: crate::tools::user_stream::UserStreamStatus,
     /// WebSocket API URL of the user-data subscription.
     pub ws_api_url: String,
 }
@@ -124,8 +124,8 @@ pub struct SetupStatus {
 
 /// The setup report: keys per environment, memory.md's limits, the approval policy and the
 /// trade mode, each as set or not yet set.
-pub fn setup_status(tb: &Toolbox) -> SetupStatus {
-    let config = tb.config();
+pub fn setup_status(toolbox: &Toolbox) -> SetupStatus {
+    let config = toolbox.config();
     let mut configured = Vec::new();
     let mut not_set = Vec::new();
     for env in Environment::ALL {
@@ -142,7 +142,7 @@ pub fn setup_status(tb: &Toolbox) -> SetupStatus {
             ));
         }
     }
-    let memory_md = tb.memory().path("memory.md");
+    let memory_md = toolbox.memory().path("memory.md");
     match std::fs::read_to_string(&memory_md) {
         Err(_) => not_set.push(
             "trading limits: memory.md does not exist yet; it is created from the template (conservative: 100 USDT per order, 500 USDT per day on production) at first use, and only the human edits its limits block".into(),
@@ -190,7 +190,7 @@ pub fn setup_status(tb: &Toolbox) -> SetupStatus {
     } else {
         not_set.push(format!("{mode}: the default, not chosen by the human"));
     }
-    let first_session = tb.first_session();
+    let first_session = toolbox.first_session();
     let next_step = if not_set.is_empty() {
         "Everything the human sets is set.".to_owned()
     } else if first_session {
@@ -275,13 +275,13 @@ impl ToolOutput for ServerStatusOutput {
 }
 
 /// The status report; also used by `binance-mcp doctor`.
-pub fn server_status(tb: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStatusOutput, ToolError> {
-    let config = tb.config();
+pub fn server_status(toolbox: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStatusOutput, ToolError> {
+    let config = toolbox.config();
     let environments = Environment::ALL
         .iter()
         .map(|&env| {
             let ec = config.environment(env);
-            let client = tb.client(env);
+            let client = toolbox.client(env);
             let usage = client.usage();
             let budget = client.budget();
             let (circuit, consecutive_failures, open_until) = client.circuit();
@@ -290,7 +290,7 @@ pub fn server_status(tb: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStat
                 environment: env,
                 base_url: ec.base_url.clone(),
                 ws_api_url: ec.ws_api_url.clone(),
-                user_stream: tb.user_streams().status(env),
+                user_stream: toolbox.user_streams().status(env),
                 enabled: ec.enabled,
                 keys_present: ec.credentials.is_some(),
                 api_key_masked: ec.credentials.as_ref().map(|c| c.masked_key()),
@@ -360,9 +360,9 @@ pub fn server_status(tb: &Toolbox, _args: ServerStatusArgs) -> Result<ServerStat
         trade_mode: config.trade_mode,
         memory_folder: config.home.display().to_string(),
         recv_window_ms: config.recv_window_ms,
-        default_signed_environment: tb.signed_env(None),
+        default_signed_environment: toolbox.signed_env(None),
         environments,
-        setup: setup_status(tb),
+        setup: setup_status(toolbox),
     })
 }
 

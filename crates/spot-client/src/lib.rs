@@ -11,6 +11,7 @@ pub mod error;
 pub mod governor;
 pub mod limits;
 pub mod metrics;
+pub mod resilience;
 pub mod sign;
 pub mod trade;
 pub mod transport;

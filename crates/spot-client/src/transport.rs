@@ -4,7 +4,6 @@
 //! that change state (order POSTs, cancels) are sent once: a failure without an answer leaves
 //! their outcome unknown, and only the caller can reconcile it.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 // backon: a small, maintained retry combinator (exponential backoff with jitter, bounded by
@@ -18,43 +17,8 @@ use super::alert::{Alert, AlertKind, AlertLevel};
 use super::client::{BinanceClient, SignedRequestRecord, error_from_body};
 use super::error::{BinanceError, Unavailable, codes, plain_time};
 use super::limits::{banned_until_ms, parse_usage_header, request_cost};
+pub use super::resilience::{DEFAULT_CONNECT_TIMEOUT_MS, Resilience};
 use super::sign::{Credentials, encode_params, signed_query};
-
-/// Default timeout of establishing a connection, in milliseconds.
-pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
-
-/// How a client copes with limits and faults.
-#[derive(Clone, Debug)]
-pub struct Resilience {
-    /// Folder of the shared rate-limit state (the memory folder); `None` keeps it in this process.
-    pub state_dir: Option<PathBuf>,
-    /// Timeout of establishing a connection.
-    pub connect_timeout: Duration,
-    /// Transport failures or 5XX in a row that open the circuit.
-    pub circuit_threshold: u32,
-    /// How long an open circuit refuses requests.
-    pub circuit_cooldown: Duration,
-    /// The longest a request waits for the rate-limit window instead of being refused.
-    pub max_wait: Duration,
-    /// Retries of a read after the first attempt.
-    pub read_retries: usize,
-    /// Total time a read may spend on attempts and backoff.
-    pub read_budget: Duration,
-}
-
-impl Default for Resilience {
-    fn default() -> Resilience {
-        Resilience {
-            state_dir: None,
-            connect_timeout: Duration::from_millis(DEFAULT_CONNECT_TIMEOUT_MS),
-            circuit_threshold: super::circuit::DEFAULT_THRESHOLD,
-            circuit_cooldown: super::circuit::DEFAULT_COOLDOWN,
-            max_wait: super::governor::DEFAULT_MAX_WAIT,
-            read_retries: 3,
-            read_budget: Duration::from_secs(10),
-        }
-    }
-}
 
 /// What came back from the wire.
 struct Answer {

@@ -413,7 +413,7 @@ impl Exchange {
         let (mut ledger, orders) = self
             .split(api_key, now_ms)
             .ok_or_else(|| ApiError::new_order_rejected("This account may not place or cancel orders."))?;
-        ledger.order_count.check(now_ms, limits)?;
+        ledger.order_count.admit(now_ms, limits)?;
         let last = last_price(market, inst, now_ms);
         let admission = admit(orders, market, inst, request, last, now_ms)?;
         check_balance(&ledger, &admission.needs)?;

@@ -25,7 +25,7 @@ pub struct OrderCount {
 
 impl OrderCount {
     /// HTTP 429 -1015 when a window is already full, with `Retry-After` to its end.
-    pub fn check(&mut self, now_ms: i64, limits: OrderLimits) -> Result<(), ApiError> {
+    pub fn admit(&mut self, now_ms: i64, limits: OrderLimits) -> Result<(), ApiError> {
         self.check_room(now_ms, limits, 1)
     }
 
@@ -105,15 +105,15 @@ mod tests {
         let t = 1_767_225_600_000; // a UTC midnight, also a 10 s boundary
         assert_eq!(count.increment(t), (1, 1));
         assert_eq!(count.increment(t + 1), (2, 2));
-        let err = count.check(t + 2, LIMITS).unwrap_err();
+        let err = count.admit(t + 2, LIMITS).unwrap_err();
         assert_eq!(err.status, axum::http::StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(err.msg, "Too many new orders; current limit is 2 orders per 10 SECOND.");
         assert_eq!(err.retry_after, Some(10));
         count.decrement(t + 3);
-        assert!(count.check(t + 3, LIMITS).is_ok());
+        assert!(count.admit(t + 3, LIMITS).is_ok());
         assert_eq!(count.increment(t + 10_000), (1, 2));
         assert_eq!(count.increment(t + 10_001), (2, 3));
-        let day = count.check(t + 20_000, LIMITS).unwrap_err();
+        let day = count.admit(t + 20_000, LIMITS).unwrap_err();
         assert_eq!(day.msg, "Too many new orders; current limit is 3 orders per 1 DAY.");
         assert_eq!(count.counts(t + DAY_MS), (0, 0));
         count.decrement(t + DAY_MS);

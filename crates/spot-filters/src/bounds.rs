@@ -53,7 +53,7 @@ impl Bounds {
     }
 
     /// One violation per broken rule of `field` (a tool argument name) sent as `value`.
-    pub(super) fn check(&self, field: &str, value: Decimal, out: &mut Findings) {
+    pub(super) fn check_value(&self, field: &str, value: Decimal, out: &mut Findings) {
         let [min_name, max_name, step_name] = self.names;
         let sent = format!("{field}={value}");
         if !self.min.is_zero() && value < self.min {

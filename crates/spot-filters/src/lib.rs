@@ -119,8 +119,6 @@ impl Findings {
     }
 }
 
-/// Deserializes a `filters` array leniently: unknown and malformed filters are kept, not errors.
-
 #[cfg(test)]
 mod tests {
     use super::*;

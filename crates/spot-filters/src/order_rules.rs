@@ -34,7 +34,7 @@ fn shape(order_type: OrderType) -> Shape {
 }
 
 /// Checks every rule of this module; filters are checked elsewhere.
-pub(super) fn check(order: &NewOrder, symbol: &SymbolInfo, out: &mut Findings) {
+pub(super) fn check_order_rules(order: &NewOrder, symbol: &SymbolInfo, out: &mut Findings) {
     symbol_status(symbol, out);
     order_type(order, symbol, out);
     required_fields(order, out);
@@ -317,7 +317,7 @@ mod tests {
 
     fn findings(order: &NewOrder, symbol: &SymbolInfo) -> Findings {
         let mut out = Findings::default();
-        check(order, symbol, &mut out);
+        check_order_rules(order, symbol, &mut out);
         out
     }
 

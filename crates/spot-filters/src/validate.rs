@@ -15,7 +15,7 @@ use spot_types::model::{NewOrder, OrderType, Side, SymbolInfo};
 /// only with no violation.
 pub fn validate(order: &NewOrder, ctx: &ValidationContext<'_>) -> Validation {
     let mut out = Findings::default();
-    order_rules::check(order, ctx.symbol, &mut out);
+    order_rules::check_order_rules(order, ctx.symbol, &mut out);
     let check = Check {
         order,
         symbol: ctx.symbol,
@@ -166,7 +166,7 @@ impl Check<'_> {
         };
         for (field, value) in fields {
             if let Some(value) = value {
-                bounds.check(field, value, out);
+                bounds.check_value(field, value, out);
             }
         }
     }

@@ -140,8 +140,8 @@ fn max_amends(filters: &[SymbolFilter]) -> Option<u32> {
     })
 }
 
-pub async fn order_amend(tb: &Toolbox, args: AmendArgs) -> Result<AmendOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn order_amend(toolbox: &Toolbox, args: AmendArgs) -> Result<AmendOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_amend")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let order_ref = order_ref(&args)?;
@@ -155,7 +155,7 @@ pub async fn order_amend(tb: &Toolbox, args: AmendArgs) -> Result<AmendOutput, T
         return Err(ToolError::invalid("new_quantity must be greater than zero"));
     }
 
-    let mut fetch = tb.symbols(env, std::slice::from_ref(&symbol)).await?;
+    let mut fetch = toolbox.symbols(env, std::slice::from_ref(&symbol)).await?;
     let info = fetch
         .infos
         .pop()
@@ -168,10 +168,10 @@ pub async fn order_amend(tb: &Toolbox, args: AmendArgs) -> Result<AmendOutput, T
     check_lot_size(&info.filters, new_qty)?;
 
     let paper_ref = super::paper_ref(&order_ref);
-    if super::manage::is_paper_order_of(tb, env, &paper_ref, &symbol)?
-        && let Some(current) = crate::paper::find_order(tb, env, &paper_ref).await?
+    if super::manage::is_paper_order_of(toolbox, env, &paper_ref, &symbol)?
+        && let Some(current) = crate::tools::paper::find_order(toolbox, env, &paper_ref).await?
     {
-        let Some(amended) = crate::paper::amend(tb, env, &paper_ref, new_qty).await? else {
+        let Some(amended) = crate::tools::paper::amend(toolbox, env, &paper_ref, new_qty).await? else {
             return Err(ToolError::internal("the paper order vanished"));
         };
         let now = local_now_ms();
@@ -210,7 +210,7 @@ pub async fn order_amend(tb: &Toolbox, args: AmendArgs) -> Result<AmendOutput, T
         });
     }
 
-    let client = tb.client(env);
+    let client = toolbox.client(env);
     let current = client.query_order(&symbol, &order_ref).await?;
     if current.is_final() {
         return Err(ToolError::invalid(format!(
@@ -245,7 +245,7 @@ pub async fn order_amend(tb: &Toolbox, args: AmendArgs) -> Result<AmendOutput, T
     }
 
     if env == Environment::Production {
-        tb.audit().confirmation(
+        toolbox.audit().confirmation(
             env,
             "order_amend",
             "argument",
@@ -259,7 +259,7 @@ pub async fn order_amend(tb: &Toolbox, args: AmendArgs) -> Result<AmendOutput, T
     }
     // Keep the client id unless a new one was asked for (Binance would generate a random one).
     let keep_client_id = new_client_order_id.unwrap_or_else(|| current.client_order_id.clone());
-    let result = tb
+    let result = toolbox
         .desk()
         .amend_order(
             env,
@@ -272,7 +272,7 @@ pub async fn order_amend(tb: &Toolbox, args: AmendArgs) -> Result<AmendOutput, T
     let amended = result.amended_order;
 
     let now = local_now_ms();
-    tb.store()?.record(&LedgerEvent::OrderAmended {
+    toolbox.store()?.record(&LedgerEvent::OrderAmended {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -281,7 +281,7 @@ pub async fn order_amend(tb: &Toolbox, args: AmendArgs) -> Result<AmendOutput, T
         client_order_id: amended.client_order_id.clone(),
         new_quantity: amended.qty,
     })?;
-    let amendments = tb.store()?.amendments(env, amended.order_id).ok();
+    let amendments = toolbox.store()?.amendments(env, amended.order_id).ok();
 
     Ok(AmendOutput {
         environment: env,

@@ -10,8 +10,8 @@ use serde_json::Value;
 use crate::config::Environment;
 use crate::memory::journal::{JournalFill, event_executed_qty};
 use crate::memory::ledger::LedgerEvent;
+use crate::tools::user_stream::UserStreamStatus;
 use crate::tools::{ToolError, ToolOutput, Toolbox, normalize_symbol};
-use crate::user_stream::UserStreamStatus;
 use spot_client::HistoryQuery;
 use spot_types::model::{OrderReport, decimal_field};
 
@@ -186,12 +186,16 @@ fn timer_event(
     }
 }
 
-pub async fn order_events(tb: &Toolbox, args: OrderEventsArgs) -> Result<OrderEventsOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn order_events(toolbox: &Toolbox, args: OrderEventsArgs) -> Result<OrderEventsOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     let symbol = args.symbol.as_deref().map(normalize_symbol).transpose()?;
     // Resting paper orders are met with the market first, so their fills are in the journal.
-    if !tb.store()?.paper_orders(env, symbol.as_deref(), true, 1)?.is_empty() {
-        crate::paper::refresh_or_note(tb, env, symbol.as_deref()).await;
+    if !toolbox
+        .store()?
+        .paper_orders(env, symbol.as_deref(), true, 1)?
+        .is_empty()
+    {
+        crate::tools::paper::refresh_or_note(toolbox, env, symbol.as_deref()).await;
     }
     let limit = match args.limit {
         None => DEFAULT_EVENTS,
@@ -208,7 +212,7 @@ pub async fn order_events(tb: &Toolbox, args: OrderEventsArgs) -> Result<OrderEv
         client_order_id: args.client_order_id.clone(),
         limit,
     };
-    let (page, total) = tb.store()?.exchange_events(env, &filter)?;
+    let (page, total) = toolbox.store()?.exchange_events(env, &filter)?;
     let matching: Vec<OrderEvent> = page
         .iter()
         .filter_map(|e| match e {
@@ -305,7 +309,7 @@ pub async fn order_events(tb: &Toolbox, args: OrderEventsArgs) -> Result<OrderEv
     let events = matching;
     Ok(OrderEventsOutput {
         environment: env,
-        stream: tb.user_streams().status(env),
+        stream: toolbox.user_streams().status(env),
         matching: total,
         events,
     })
@@ -329,9 +333,13 @@ pub struct JournalCheck {
 
 /// Compares `report` with the journal; a lagging journal gets REST's state as a
 /// reconciliation, and a final order's fills come from myTrades when no event carried them.
-pub async fn journal_check(tb: &Toolbox, env: Environment, report: &OrderReport) -> Result<JournalCheck, ToolError> {
-    let journal = tb.store()?.order_journal(env, report.order_id)?;
-    let stream = tb.user_streams().status(env).state;
+pub async fn journal_check(
+    toolbox: &Toolbox,
+    env: Environment,
+    report: &OrderReport,
+) -> Result<JournalCheck, ToolError> {
+    let journal = toolbox.store()?.order_journal(env, report.order_id)?;
+    let stream = toolbox.user_streams().status(env).state;
     let rest_status = report.status.clone().unwrap_or_default();
     let agrees = (journal.events > 0).then(|| {
         journal.last_status.as_deref() == Some(rest_status.as_str()) && journal.executed_qty == report.executed_qty
@@ -339,7 +347,7 @@ pub async fn journal_check(tb: &Toolbox, env: Environment, report: &OrderReport)
     let note = match agrees {
         Some(true) => "the event journal agrees with Binance".to_owned(),
         Some(false) => {
-            crate::user_stream::record_reconciliation(tb, env, report)?;
+            crate::tools::user_stream::record_reconciliation(toolbox, env, report)?;
             format!(
                 "the journal said {} and Binance says {rest_status}: Binance's answer is authoritative and is now journaled",
                 journal.last_status.as_deref().unwrap_or("nothing")
@@ -357,7 +365,7 @@ pub async fn journal_check(tb: &Toolbox, env: Environment, report: &OrderReport)
             order_id: Some(report.order_id),
             ..HistoryQuery::default()
         };
-        match tb.client(env).my_trades(&report.symbol, &query).await {
+        match toolbox.client(env).my_trades(&report.symbol, &query).await {
             Ok(trades) => {
                 fills = trades
                     .into_iter()

@@ -15,7 +15,7 @@ use super::place::{
     Approval, RECONCILE_BACKOFF_MS, is_unknown_outcome, record_reconciled, record_rejected, record_unknown,
     report_lost_answer,
 };
-use super::{Checked, OrderListArgs, check, check_limits, describe_order, notional};
+use super::{Checked, OrderListArgs, check_limits, describe_order, notional, validate_and_capture};
 use crate::config::{Environment, TradeMode};
 use crate::guard::{self, TEST_VALIDITY};
 use crate::memory::ledger::LedgerEvent;
@@ -122,10 +122,10 @@ fn leg_outcomes(plan: &PlannedList, report: Option<&OrderListReport>) -> Vec<Lis
 }
 
 /// The gate's checks that need no Binance call, also run before the human is asked.
-pub fn local_gate(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result<(), ToolError> {
-    guard::require_trading_allowed(tb.config(), tb.memory())?;
+pub fn local_gate(toolbox: &Toolbox, env: Environment, plan: &PlannedList) -> Result<(), ToolError> {
+    guard::require_trading_allowed(toolbox.config(), toolbox.memory())?;
     let since = local_now_ms() - TEST_VALIDITY.as_millis() as i64;
-    if tb.store()?.has_unused_test(env, &plan.identity(), since)? {
+    if toolbox.store()?.has_unused_test(env, &plan.identity(), since)? {
         Ok(())
     } else {
         Err(guard::no_recent_test(env, "list").into())
@@ -134,12 +134,12 @@ pub fn local_gate(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result<
 
 /// The money a list puts at stake, for the human's approval.
 pub async fn list_money_at_stake(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     plan: &PlannedList,
 ) -> Result<super::place::MoneyAtStake, ToolError> {
-    let (symbol, reference) = super::rules_and_reference(tb, env, &plan.symbol).await?;
-    super::place::MoneyAtStake::of(tb, env, &symbol, list_notional(plan, reference))
+    let (symbol, reference) = super::rules_and_reference(toolbox, env, &plan.symbol).await?;
+    super::place::MoneyAtStake::of(toolbox, env, &symbol, list_notional(plan, reference))
 }
 
 /// The list's worst-case notional; every leg trades the list's symbol, so one reference price.
@@ -153,33 +153,33 @@ fn list_notional(plan: &PlannedList, reference: Option<rust_decimal::Decimal>) -
 }
 
 pub async fn order_list_place(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     args: OrderListArgs,
     approval: Approval,
 ) -> Result<OrderListOutput, ToolError> {
     let mut filter_changes = Vec::new();
-    let mut out = place_or_test_list(tb, args, approval, &mut filter_changes).await?;
+    let mut out = place_or_test_list(toolbox, args, approval, &mut filter_changes).await?;
     out.filter_changes = filter_changes;
     Ok(out)
 }
 
 /// `order_list_place`; `filter_changes` gets the rule changes the legs' checks saw.
 async fn place_or_test_list(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     args: OrderListArgs,
     approval: Approval,
     filter_changes: &mut Vec<String>,
 ) -> Result<OrderListOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+    let env = toolbox.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_list_place")?;
     let mut plan = args.plan()?;
     if !args.test_only {
-        guard::require_trading_allowed(tb.config(), tb.memory())?;
+        guard::require_trading_allowed(toolbox.config(), toolbox.memory())?;
     }
     let tool = "order_list_place";
     let mut checked = Vec::new();
     for (role, order) in &plan.legs {
-        let c = check(tb, tool, env, order, true).await?;
+        let c = validate_and_capture(toolbox, tool, env, order, true).await?;
         filter_changes.extend(c.filter_changes.iter().cloned());
         if !c.validation.valid {
             let why = match super::refuse_checked(&Checked {
@@ -194,7 +194,10 @@ async fn place_or_test_list(
         checked.push(c);
     }
     if plan.side.is_some() {
-        let prices = tb.client(env).ticker_price(std::slice::from_ref(&plan.symbol)).await?;
+        let prices = toolbox
+            .client(env)
+            .ticker_price(std::slice::from_ref(&plan.symbol))
+            .await?;
         if let Some(last) = prices.first() {
             plan.check_pair_prices(last.price)?;
         }
@@ -207,19 +210,19 @@ async fn place_or_test_list(
     let worst_case = list_notional(&plan, checked.first().and_then(|c| c.reference_price));
     if args.test_only {
         // The human's limits bind the test too, as with order_test: a pass means placeable.
-        let prefs = tb.preferences()?;
-        check_limits(tb, &prefs, env, &symbol_info, worst_case)?;
-        return test_list(tb, env, &plan).await;
+        let prefs = toolbox.preferences()?;
+        check_limits(toolbox, &prefs, env, &symbol_info, worst_case)?;
+        return test_list(toolbox, env, &plan).await;
     }
     // Paper mode: the mirrored market is read before anything is reserved.
-    let paper_touch = if tb.config().trade_mode == TradeMode::Paper {
-        Some(crate::paper::touch(tb, env, &plan.symbol).await?)
+    let paper_touch = if toolbox.config().trade_mode == TradeMode::Paper {
+        Some(crate::tools::paper::touch(toolbox, env, &plan.symbol).await?)
     } else {
         None
     };
-    let prefs = tb.preferences()?;
-    let rehearsal_required =
-        env == Environment::Production && super::place::listed_on_a_rehearsal_environment(tb, &plan.symbol).await?;
+    let prefs = toolbox.preferences()?;
+    let rehearsal_required = env == Environment::Production
+        && super::place::listed_on_a_rehearsal_environment(toolbox, &plan.symbol).await?;
     // Ids are ours and journaled before anything leaves, so a lost answer can be looked up.
     let ids_given =
         plan.list_client_order_id.is_some() || plan.legs.iter().any(|(_, o)| o.new_client_order_id.is_some());
@@ -252,19 +255,19 @@ async fn place_or_test_list(
         rehearsal_required,
         what: "list",
     };
-    let first_of_shape = env == Environment::Production && !tb.store()?.shape_accepted(env, &shape)?;
-    let reservation = super::place::reserve(tb, &request, &prefs, approval, tool, &plan.describe())?;
+    let first_of_shape = env == Environment::Production && !toolbox.store()?.shape_accepted(env, &shape)?;
+    let reservation = super::place::reserve(toolbox, &request, &prefs, approval, tool, &plan.describe())?;
     if let Some(touch) = paper_touch {
-        return paper_list(tb, env, &plan, reservation, &symbol_info, &touch);
+        return paper_list(toolbox, env, &plan, reservation, &symbol_info, &touch);
     }
-    let sent = tb
+    let sent = toolbox
         .desk()
         .place_order_list(reservation, plan.list_type.as_str(), |id| plan.params(id))
         .await;
     match sent {
         Ok(report) => {
-            record_accepted(tb, env, &plan, &report, Some(shape.clone()))?;
-            let confirmed = tb
+            record_accepted(toolbox, env, &plan, &report, Some(shape.clone()))?;
+            let confirmed = toolbox
                 .client(env)
                 .query_order_list(&OrderListRef::ClientId(list_client_order_id.clone()))
                 .await;
@@ -274,7 +277,7 @@ async fn place_or_test_list(
                 .unwrap_or_else(|_| report.list_order_status.clone());
             if first_of_shape {
                 super::place::append_runbook(
-                    tb,
+                    toolbox,
                     &format!("first production {} list of this shape: {shape}", plan.list_type.as_str().to_uppercase()),
                     &[
                         "order_list_place with test_only: true: every leg passed the local filters and Binance's test (the shape was rehearsed on testnet or demo before)".to_owned(),
@@ -301,8 +304,8 @@ async fn place_or_test_list(
             })
         }
         Err(e) if is_unknown_outcome(&e) => {
-            record_unknown(tb, env, &list_client_order_id, &e)?;
-            let out = reconcile_list(tb, env, &plan, &list_client_order_id, &e).await;
+            record_unknown(toolbox, env, &list_client_order_id, &e)?;
+            let out = reconcile_list(toolbox, env, &plan, &list_client_order_id, &e).await;
             let list = plan.list_type.as_str();
             let action = match &out {
                 Ok(o) => format!(
@@ -311,12 +314,12 @@ async fn place_or_test_list(
                 ),
                 Err(err) => format!("did NOT resend the {list} list; reconciliation failed: {err}"),
             };
-            report_lost_answer(tb, env, &e, "order list placement", action);
+            report_lost_answer(toolbox, env, &e, "order list placement", action);
             out
         }
         Err(e) => {
             record_rejected(
-                tb,
+                toolbox,
                 env,
                 list_client_order_id,
                 &e,
@@ -349,19 +352,20 @@ fn require_list_allowed(list_type: ListType, symbol: &spot_types::model::SymbolI
 
 /// Paper mode: the list goes to the paper matching engine under its reservation.
 fn paper_list(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     plan: &PlannedList,
     reservation: crate::store::Reservation,
     symbol: &spot_types::model::SymbolInfo,
-    touch: &crate::paper::engine::Touch,
+    touch: &crate::paper_engine::Touch,
 ) -> Result<OrderListOutput, ToolError> {
     let legs: Vec<(&str, spot_types::model::NewOrder)> = plan
         .legs
         .iter()
         .map(|(role, order)| (role.as_str(), order.clone()))
         .collect();
-    let (list, orders) = crate::paper::place_list(tb, env, plan.list_type.as_str(), &legs, reservation, symbol, touch)?;
+    let (list, orders) =
+        crate::tools::paper::place_list(toolbox, env, plan.list_type.as_str(), &legs, reservation, symbol, touch)?;
     Ok(OrderListOutput {
         environment: env,
         mode: "paper".into(),
@@ -374,12 +378,12 @@ fn paper_list(
         filter_changes: Vec::new(),
         next_step: format!(
             "{} Follow the legs with order_status or order_events; cancel the whole list with order_list_cancel.",
-            crate::paper::PAPER_NOTE
+            crate::tools::paper::PAPER_NOTE
         ),
     })
 }
 
-fn paper_legs(orders: &[crate::paper::engine::PaperOrder]) -> Vec<ListLegOutcome> {
+fn paper_legs(orders: &[crate::paper_engine::PaperOrder]) -> Vec<ListLegOutcome> {
     orders
         .iter()
         .map(|o| ListLegOutcome {
@@ -393,9 +397,9 @@ fn paper_legs(orders: &[crate::paper::engine::PaperOrder]) -> Vec<ListLegOutcome
 }
 
 /// Tests every leg as the order it becomes; a pass licenses one placement of this exact list.
-async fn test_list(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result<OrderListOutput, ToolError> {
+async fn test_list(toolbox: &Toolbox, env: Environment, plan: &PlannedList) -> Result<OrderListOutput, ToolError> {
     for (role, order) in &plan.legs {
-        if let Err(e) = tb.client(env).test_order(order, false).await {
+        if let Err(e) = toolbox.client(env).test_order(order, false).await {
             return Err(ToolError::invalid(format!(
                 "Binance refused the {} order ({}) in its test: {}",
                 role.as_str(),
@@ -405,7 +409,7 @@ async fn test_list(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result
         }
     }
     let now = local_now_ms();
-    tb.store()?.record(&LedgerEvent::TestPassed {
+    toolbox.store()?.record(&LedgerEvent::TestPassed {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -439,14 +443,14 @@ async fn test_list(tb: &Toolbox, env: Environment, plan: &PlannedList) -> Result
 
 /// Every leg goes to the store as an accepted order, so events and reconciliations follow it.
 fn record_accepted(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     plan: &PlannedList,
     report: &OrderListReport,
     shape: Option<String>,
 ) -> Result<(), ToolError> {
     if env == Environment::Production {
-        tb.user_streams().follow_production();
+        toolbox.user_streams().follow_production();
     }
     let now = local_now_ms();
     for member in &report.orders {
@@ -456,7 +460,7 @@ fn record_accepted(
             .find(|r| r.order_id == member.order_id)
             .and_then(|r| r.status.clone())
             .unwrap_or_else(|| "NEW".into());
-        tb.store()?.record(&LedgerEvent::OrderAccepted {
+        toolbox.store()?.record(&LedgerEvent::OrderAccepted {
             at: utc(now),
             at_ms: now,
             environment: env,
@@ -471,7 +475,7 @@ fn record_accepted(
 }
 
 async fn reconcile_list(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     plan: &PlannedList,
     list_client_order_id: &str,
@@ -480,15 +484,15 @@ async fn reconcile_list(
     let mut absent = false;
     for delay in RECONCILE_BACKOFF_MS {
         tokio::time::sleep(Duration::from_millis(delay)).await;
-        match tb
+        match toolbox
             .client(env)
             .query_order_list(&OrderListRef::ClientId(list_client_order_id.to_owned()))
             .await
         {
             Ok(report) => {
-                record_accepted(tb, env, plan, &report, None)?;
+                record_accepted(toolbox, env, plan, &report, None)?;
                 record_reconciled(
-                    tb,
+                    toolbox,
                     env,
                     list_client_order_id,
                     "exists",
@@ -515,7 +519,7 @@ async fn reconcile_list(
         }
     }
     let outcome = if absent { "absent" } else { "still_unknown" };
-    record_reconciled(tb, env, list_client_order_id, outcome, None, None)?;
+    record_reconciled(toolbox, env, list_client_order_id, outcome, None, None)?;
     Ok(OrderListOutput {
         environment: env,
         mode: "live".into(),
@@ -542,11 +546,11 @@ async fn reconcile_list(
 /// The list type and (role, client order id) of each leg, from the reservation of a list this
 /// server placed; nothing for a list placed elsewhere.
 fn reserved_roles(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     list_client_order_id: &str,
 ) -> (Option<ListType>, Vec<(String, String)>) {
-    let Some(order) = tb
+    let Some(order) = toolbox
         .store()
         .and_then(|store| store.reserved_payload(env, list_client_order_id))
         .ok()
@@ -588,8 +592,8 @@ pub struct OrderListCancelArgs {
     pub confirm_production: bool,
 }
 
-pub async fn order_list_cancel(tb: &Toolbox, args: OrderListCancelArgs) -> Result<OrderListOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn order_list_cancel(toolbox: &Toolbox, args: OrderListCancelArgs) -> Result<OrderListOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_list_cancel")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let list = match (args.order_list_id, &args.list_client_order_id) {
@@ -603,7 +607,7 @@ pub async fn order_list_cancel(tb: &Toolbox, args: OrderListCancelArgs) -> Resul
         (None, None) => return Err(ToolError::invalid("give order_list_id or list_client_order_id")),
     };
     if env == Environment::Production {
-        tb.audit().confirmation(
+        toolbox.audit().confirmation(
             env,
             "order_list_cancel",
             "argument",
@@ -615,13 +619,14 @@ pub async fn order_list_cancel(tb: &Toolbox, args: OrderListCancelArgs) -> Resul
         OrderListRef::ClientId(c) => Some(crate::store::PaperRef::ClientId(c.clone())),
     };
     let paper_ref = paper_ref.filter(|by| {
-        tb.store()
+        toolbox
+            .store()
             .ok()
             .and_then(|s| s.paper_list(env, by).ok().flatten())
             .is_some_and(|(list, _)| list.symbol == symbol)
     });
     if let Some(paper_ref) = paper_ref
-        && let Some((list, orders)) = crate::paper::cancel_list(tb, env, &paper_ref).await?
+        && let Some((list, orders)) = crate::tools::paper::cancel_list(toolbox, env, &paper_ref).await?
     {
         return Ok(OrderListOutput {
             environment: env,
@@ -635,16 +640,16 @@ pub async fn order_list_cancel(tb: &Toolbox, args: OrderListCancelArgs) -> Resul
             filter_changes: Vec::new(),
             next_step: format!(
                 "{} The paper list is canceled: what any leg filled before stays filled.",
-                crate::paper::PAPER_NOTE
+                crate::tools::paper::PAPER_NOTE
             ),
         });
     }
-    let report = tb.desk().cancel_order_list(env, &symbol, &list).await?;
+    let report = toolbox.desk().cancel_order_list(env, &symbol, &list).await?;
     // Roles and kind come from the reservation, when this server placed the list.
-    let (list_type, roles) = reserved_roles(tb, env, &report.list_client_order_id);
+    let (list_type, roles) = reserved_roles(toolbox, env, &report.list_client_order_id);
     let now = local_now_ms();
     for member in &report.orders {
-        tb.store()?.record(&LedgerEvent::OrderCanceled {
+        toolbox.store()?.record(&LedgerEvent::OrderCanceled {
             at: utc(now),
             at_ms: now,
             environment: env,

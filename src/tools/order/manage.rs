@@ -117,28 +117,31 @@ fn order_output(env: Environment, order: OrderReport) -> OrderOutput {
 /// Whether the order named is a paper order of `symbol` (a paper order named with another
 /// symbol is, as at Binance, not found there).
 pub(super) fn is_paper_order_of(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     by: &crate::store::PaperRef,
     symbol: &str,
 ) -> Result<bool, ToolError> {
-    Ok(tb.store()?.paper_order(env, by)?.is_some_and(|o| o.symbol == symbol))
+    Ok(toolbox
+        .store()?
+        .paper_order(env, by)?
+        .is_some_and(|o| o.symbol == symbol))
 }
 
 /// A paper order's output.
-fn paper_output(env: Environment, order: &crate::paper::engine::PaperOrder) -> OrderOutput {
-    let mut out = order_output(env, crate::paper::report(order));
+fn paper_output(env: Environment, order: &crate::paper_engine::PaperOrder) -> OrderOutput {
+    let mut out = order_output(env, crate::tools::paper::report(order));
     out.mode = "paper".into();
     out
 }
 
-pub async fn order_cancel(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn order_cancel(toolbox: &Toolbox, args: OrderRefArgs) -> Result<OrderOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_cancel")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let order_ref = args.order_ref()?;
     if env == Environment::Production {
-        tb.audit().confirmation(
+        toolbox.audit().confirmation(
             env,
             "order_cancel",
             "argument",
@@ -146,29 +149,29 @@ pub async fn order_cancel(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutpu
         );
     }
     let paper_ref = super::paper_ref(&order_ref);
-    if is_paper_order_of(tb, env, &paper_ref, &symbol)?
-        && let Some(paper) = crate::paper::cancel_order(tb, env, &paper_ref).await?
+    if is_paper_order_of(toolbox, env, &paper_ref, &symbol)?
+        && let Some(paper) = crate::tools::paper::cancel_order(toolbox, env, &paper_ref).await?
     {
         return Ok(paper_output(env, &paper));
     }
-    let report = tb.desk().cancel_order(env, &symbol, &order_ref).await?;
-    record_canceled(tb, env, &symbol, &report)?;
+    let report = toolbox.desk().cancel_order(env, &symbol, &order_ref).await?;
+    record_canceled(toolbox, env, &symbol, &report)?;
     Ok(order_output(env, report))
 }
 
-pub async fn order_status(tb: &Toolbox, args: OrderRefArgs) -> Result<OrderOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn order_status(toolbox: &Toolbox, args: OrderRefArgs) -> Result<OrderOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_status")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let order_ref = args.order_ref()?;
     let paper_ref = super::paper_ref(&order_ref);
-    if is_paper_order_of(tb, env, &paper_ref, &symbol)?
-        && let Some(paper) = crate::paper::find_order(tb, env, &paper_ref).await?
+    if is_paper_order_of(toolbox, env, &paper_ref, &symbol)?
+        && let Some(paper) = crate::tools::paper::find_order(toolbox, env, &paper_ref).await?
     {
         return Ok(paper_output(env, &paper));
     }
-    let report = tb.client(env).query_order(&symbol, &order_ref).await?;
-    let journal = super::journal_check(tb, env, &report).await?;
+    let report = toolbox.client(env).query_order(&symbol, &order_ref).await?;
+    let journal = super::journal_check(toolbox, env, &report).await?;
     let mut out = order_output(env, report);
     out.journal = Some(journal);
     Ok(out)
@@ -252,13 +255,13 @@ impl ToolOutput for OrdersOutput {
 
 const MAX_ORDERS_LISTED: usize = 100;
 
-fn orders_output(tb: &Toolbox, env: Environment, mut orders: Vec<OrderReport>) -> OrdersOutput {
+fn orders_output(toolbox: &Toolbox, env: Environment, mut orders: Vec<OrderReport>) -> OrdersOutput {
     let count = orders.len();
     let skip = count.saturating_sub(MAX_ORDERS_LISTED);
     let orders = orders.split_off(skip);
     OrdersOutput {
         environment: env,
-        mode: match tb.config().trade_mode {
+        mode: match toolbox.config().trade_mode {
             crate::config::TradeMode::Live => "live",
             crate::config::TradeMode::Paper => "paper",
         }
@@ -274,69 +277,70 @@ fn orders_output(tb: &Toolbox, env: Environment, mut orders: Vec<OrderReport>) -
 /// Adds `env`'s paper orders (of `symbol`, or all), after a look at the market; `open_only`
 /// for the open ones.
 async fn with_paper(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     symbol: Option<&str>,
     open_only: bool,
     mut out: OrdersOutput,
 ) -> Result<OrdersOutput, ToolError> {
-    let any_open = !tb.store()?.paper_orders(env, symbol, true, 1)?.is_empty();
+    let any_open = !toolbox.store()?.paper_orders(env, symbol, true, 1)?.is_empty();
     if any_open {
-        out.paper_note = crate::paper::refresh_or_note(tb, env, symbol).await;
+        out.paper_note = crate::tools::paper::refresh_or_note(toolbox, env, symbol).await;
     }
-    out.paper_orders = tb
+    out.paper_orders = toolbox
         .store()?
         .paper_orders(env, symbol, open_only, MAX_ORDERS_LISTED)?
         .iter()
-        .map(crate::paper::report)
+        .map(crate::tools::paper::report)
         .collect();
     Ok(out)
 }
 
-pub async fn order_cancel_all(tb: &Toolbox, args: SymbolScopeArgs) -> Result<OrdersOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn order_cancel_all(toolbox: &Toolbox, args: SymbolScopeArgs) -> Result<OrdersOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_cancel_all")?;
     let symbol = normalize_symbol(&args.symbol)?;
     if env == Environment::Production {
-        tb.audit()
+        toolbox
+            .audit()
             .confirmation(env, "order_cancel_all", "argument", &format!("cancel all {symbol}"));
     }
-    let canceled = match tb.desk().cancel_all(env, &symbol).await {
+    let canceled = match toolbox.desk().cancel_all(env, &symbol).await {
         Ok(c) => c,
         // Binance answers "Unknown order sent." when there is nothing to cancel.
         Err(e) if e.code() == Some(codes::CANCEL_REJECTED) => Vec::new(),
         Err(e) => return Err(e.into()),
     };
     for report in &canceled {
-        record_canceled(tb, env, &symbol, report)?;
+        record_canceled(toolbox, env, &symbol, report)?;
     }
-    let mut out = orders_output(tb, env, canceled);
-    out.paper_orders = crate::paper::cancel_all(tb, env, Some(&symbol))
+    let mut out = orders_output(toolbox, env, canceled);
+    out.paper_orders = crate::tools::paper::cancel_all(toolbox, env, Some(&symbol))
         .await?
         .iter()
-        .map(crate::paper::report)
+        .map(crate::tools::paper::report)
         .collect();
     Ok(out)
 }
 
 /// The emergency stop's cancel (`binance-mcp halt --cancel-open`): every open order and order
 /// list in `env`, symbol by symbol, each cancel journaled. Returns (symbol, orders canceled).
-pub async fn cancel_every_open_order(tb: &Toolbox, env: Environment) -> Result<Vec<(String, usize)>, ToolError> {
-    let open = tb.client(env).open_orders(None).await?;
+pub async fn cancel_every_open_order(toolbox: &Toolbox, env: Environment) -> Result<Vec<(String, usize)>, ToolError> {
+    let open = toolbox.client(env).open_orders(None).await?;
     let symbols: std::collections::BTreeSet<String> = open.iter().map(|o| o.symbol.clone()).collect();
     let mut done = Vec::new();
     for symbol in symbols {
-        let canceled = match tb.desk().cancel_all(env, &symbol).await {
+        let canceled = match toolbox.desk().cancel_all(env, &symbol).await {
             Ok(c) => c,
             Err(e) if e.code() == Some(codes::CANCEL_REJECTED) => Vec::new(),
             Err(e) => return Err(e.into()),
         };
         for report in &canceled {
-            record_canceled(tb, env, &symbol, report)?;
+            record_canceled(toolbox, env, &symbol, report)?;
         }
         done.push((symbol, canceled.len()));
     }
-    let paper = crate::paper::cancel_all(tb, env, None).await?;
+    let paper = crate::tools::paper::cancel_all(toolbox, env, None).await?;
     let symbols: std::collections::BTreeSet<String> = paper.iter().map(|o| o.symbol.clone()).collect();
     for symbol in symbols {
         let count = paper.iter().filter(|o| o.symbol == symbol).count();
@@ -345,12 +349,19 @@ pub async fn cancel_every_open_order(tb: &Toolbox, env: Environment) -> Result<V
     Ok(done)
 }
 
-pub async fn order_open_list(tb: &Toolbox, args: OpenOrdersArgs) -> Result<OrdersOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn order_open_list(toolbox: &Toolbox, args: OpenOrdersArgs) -> Result<OrdersOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_open_list")?;
     let symbol = args.symbol.as_deref().map(normalize_symbol).transpose()?;
-    let orders = tb.client(env).open_orders(symbol.as_deref()).await?;
-    with_paper(tb, env, symbol.as_deref(), true, orders_output(tb, env, orders)).await
+    let orders = toolbox.client(env).open_orders(symbol.as_deref()).await?;
+    with_paper(
+        toolbox,
+        env,
+        symbol.as_deref(),
+        true,
+        orders_output(toolbox, env, orders),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -410,24 +421,24 @@ pub fn history_query(
     })
 }
 
-pub async fn order_history(tb: &Toolbox, args: HistoryArgs) -> Result<OrdersOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn order_history(toolbox: &Toolbox, args: HistoryArgs) -> Result<OrdersOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_history")?;
     let symbol = normalize_symbol(&args.symbol)?;
-    let orders = tb
+    let orders = toolbox
         .client(env)
         .all_orders(
             &symbol,
             &history_query(args.order_id, args.start_time, args.end_time, None, args.limit)?,
         )
         .await?;
-    with_paper(tb, env, Some(&symbol), false, orders_output(tb, env, orders)).await
+    with_paper(toolbox, env, Some(&symbol), false, orders_output(toolbox, env, orders)).await
 }
 
 /// A cancel goes to the store under the client id of the canceled order.
-fn record_canceled(tb: &Toolbox, env: Environment, symbol: &str, report: &OrderReport) -> Result<(), ToolError> {
+fn record_canceled(toolbox: &Toolbox, env: Environment, symbol: &str, report: &OrderReport) -> Result<(), ToolError> {
     let now = local_now_ms();
-    tb.store()?.record(&LedgerEvent::OrderCanceled {
+    toolbox.store()?.record(&LedgerEvent::OrderCanceled {
         at: utc(now),
         at_ms: now,
         environment: env,

@@ -87,7 +87,7 @@ impl OrderArgs {
         let Some(seconds) = self.cancel_after_seconds else {
             return Ok(None);
         };
-        use crate::timers::{MAX_CANCEL_AFTER_SECS, MIN_CANCEL_AFTER_SECS};
+        use crate::tools::timers::{MAX_CANCEL_AFTER_SECS, MIN_CANCEL_AFTER_SECS};
         if !(MIN_CANCEL_AFTER_SECS..=MAX_CANCEL_AFTER_SECS).contains(&seconds) {
             return Err(ToolError::invalid(format!(
                 "cancel_after_seconds {seconds} is out of range: give {MIN_CANCEL_AFTER_SECS} to {MAX_CANCEL_AFTER_SECS} (7 days)"
@@ -181,7 +181,7 @@ pub(crate) fn paper_ref(order: &spot_client::OrderRef) -> crate::store::PaperRef
 }
 
 /// A paper order in one line, like [`describe_order`].
-pub(crate) fn describe_paper(o: &crate::paper::engine::PaperOrder) -> String {
+pub(crate) fn describe_paper(o: &crate::paper_engine::PaperOrder) -> String {
     describe_order(&NewOrder {
         symbol: o.symbol.clone(),
         side: o.side,
@@ -201,13 +201,13 @@ pub(crate) fn describe_paper(o: &crate::paper::engine::PaperOrder) -> String {
 /// The human's limits from memory.md, checked against an order (or a list) of this worst-case
 /// notional and today's orders in the store; nothing is reserved.
 fn check_limits(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     prefs: &Preferences,
     env: Environment,
     symbol: &SymbolInfo,
     worst_case_notional: Option<Decimal>,
 ) -> Result<(), ToolError> {
-    tb.store()?.check_limits(
+    toolbox.store()?.check_limits(
         env,
         &symbol.symbol,
         &symbol.quote_asset,
@@ -221,11 +221,11 @@ fn check_limits(
 /// The symbol's rules and the price its filters use (the reference price when it has one,
 /// else the average price or last trade; None when none can be had), from the caches.
 async fn rules_and_reference(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     symbol: &str,
 ) -> Result<(SymbolInfo, Option<Decimal>), ToolError> {
-    rules_reference_and_changes(tb, env, symbol)
+    rules_reference_and_changes(toolbox, env, symbol)
         .await
         .map(|(info, reference, _)| (info, reference))
 }
@@ -233,11 +233,11 @@ async fn rules_and_reference(
 /// [`rules_and_reference`], and the rule changes a fresh fetch found since the symbol's last
 /// snapshot (the fetch records them as an incident, once).
 async fn rules_reference_and_changes(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     symbol: &str,
 ) -> Result<(SymbolInfo, Option<Decimal>, Vec<String>), ToolError> {
-    let mut fetch = tb.symbols(env, &[symbol.to_owned()]).await?;
+    let mut fetch = toolbox.symbols(env, &[symbol.to_owned()]).await?;
     let changes: Vec<String> = fetch
         .changes
         .iter()
@@ -248,7 +248,11 @@ async fn rules_reference_and_changes(
         .infos
         .pop()
         .ok_or_else(|| ToolError::internal("exchangeInfo returned no symbol"))?;
-    let price = tb.price_quotes(env, &info).await.for_symbol(&info).map(|p| p.price);
+    let price = toolbox
+        .price_quotes(env, &info)
+        .await
+        .for_symbol(&info)
+        .map(|p| p.price);
     Ok((info, price, changes))
 }
 
@@ -263,8 +267,8 @@ struct SignedReads {
 
 /// Local filter validation, captured in snapshots/. `with_open_orders` adds the signed reads
 /// (open orders for MAX_NUM_*, the account's filters for MAX_ASSET).
-async fn check(
-    tb: &Toolbox,
+async fn validate_and_capture(
+    toolbox: &Toolbox,
     tool: &str,
     env: Environment,
     order: &NewOrder,
@@ -274,17 +278,17 @@ async fn check(
         open_orders: with_open_orders,
         account_filters: with_open_orders,
     };
-    check_with(tb, tool, env, order, reads).await
+    validate_and_capture_with(toolbox, tool, env, order, reads).await
 }
 
-async fn check_with(
-    tb: &Toolbox,
+async fn validate_and_capture_with(
+    toolbox: &Toolbox,
     tool: &str,
     env: Environment,
     order: &NewOrder,
     reads: SignedReads,
 ) -> Result<Checked, ToolError> {
-    let mut fetch = tb.symbols(env, std::slice::from_ref(&order.symbol)).await?;
+    let mut fetch = toolbox.symbols(env, std::slice::from_ref(&order.symbol)).await?;
     let symbol = fetch
         .infos
         .pop()
@@ -295,16 +299,17 @@ async fn check_with(
         .filter(|c| c.symbol == order.symbol)
         .flat_map(|c| c.changes.iter().map(|change| format!("{} {change}", c.symbol)))
         .collect();
-    let quotes = tb.price_quotes(env, &symbol).await;
+    let quotes = toolbox.price_quotes(env, &symbol).await;
     let open_orders = if reads.open_orders {
-        let mut open = tb.client(env).open_orders(Some(&order.symbol)).await?;
+        let mut open = toolbox.client(env).open_orders(Some(&order.symbol)).await?;
         // Open paper orders count too: a paper run rehearses the MAX_NUM_* filters.
         open.extend(
-            tb.store()?
+            toolbox
+                .store()?
                 .paper_orders(env, Some(&order.symbol), true, 10_000)?
                 .iter()
                 .filter(|o| o.is_working())
-                .map(crate::paper::report),
+                .map(crate::tools::paper::report),
         );
         Some(OpenOrderCounts {
             total: open.len() as u32,
@@ -325,7 +330,7 @@ async fn check_with(
     } else {
         None
     };
-    let account_filters = account_filters(tb, env, &order.symbol, reads.account_filters).await;
+    let account_filters = account_filters(toolbox, env, &order.symbol, reads.account_filters).await;
     let asset_filters = match &account_filters {
         Ok(filters) => AssetFilters::Known(filters),
         Err(why) => AssetFilters::Unknown(why),
@@ -354,7 +359,7 @@ async fn check_with(
         "filter_changes": filter_changes,
         "asset_filters": account_filters.as_ref().ok(),
     });
-    if let Err(e) = tb.snapshots().record_check(env, &order.symbol, tool, &capture) {
+    if let Err(e) = toolbox.snapshots().record_check(env, &order.symbol, tool, &capture) {
         tracing::warn!(error = %e, "could not write the validation capture");
     }
     Ok(Checked {
@@ -369,7 +374,7 @@ async fn check_with(
 
 /// The account's asset filters on `symbol`, or why they are unknown.
 async fn account_filters(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     symbol: &str,
     allowed: bool,
@@ -379,10 +384,10 @@ async fn account_filters(
             "a signed read; in production it needs confirm_production: true (it is cached once read)".to_owned(),
         );
     }
-    if !tb.client(env).has_credentials() {
+    if !toolbox.client(env).has_credentials() {
         return Err(format!("no API key for {env}"));
     }
-    tb.asset_filters(env, symbol).await.map_err(|e| {
+    toolbox.asset_filters(env, symbol).await.map_err(|e| {
         let text = e.to_string();
         text.lines().next().unwrap_or(&text).chars().take(200).collect()
     })

@@ -1,5 +1,5 @@
 //! `order_place`: the gate, the store, the request, and reconciliation of unknown outcomes;
-//! paper orders (handed to `crate::paper`) and the first-success runbook.
+//! paper orders (handed to `crate::tools::paper`) and the first-success runbook.
 
 use std::time::Duration;
 
@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{OrderArgs, check, describe_order, notional};
+use super::{OrderArgs, describe_order, notional, validate_and_capture};
 use crate::config::{Environment, TradeMode};
 use crate::guard;
 use crate::memory::ledger::LedgerEvent;
@@ -112,13 +112,13 @@ pub(super) const RECONCILE_BACKOFF_MS: [u64; 5] = [250, 500, 1000, 2000, 4000];
 
 /// An answer lost after sending: the outcome is unknown until reconciled.
 pub(super) fn record_unknown(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     client_order_id: &str,
     error: &BinanceError,
 ) -> Result<(), ToolError> {
     let now = local_now_ms();
-    tb.store()?.record(&LedgerEvent::OrderUnknown {
+    toolbox.store()?.record(&LedgerEvent::OrderUnknown {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -131,17 +131,17 @@ pub(super) fn record_unknown(
 /// Binance refused: an incident saying what the server did, and the refusal in the store
 /// (which gives the test back).
 pub(super) fn record_rejected(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     client_order_id: String,
     error: &BinanceError,
     action: &str,
 ) -> Result<(), ToolError> {
     if let Some(incident) = crate::memory::incidents::Incident::from_error(error, action) {
-        record_incident(tb, incident);
+        record_incident(toolbox, incident);
     }
     let now = local_now_ms();
-    tb.store()?.record(&LedgerEvent::OrderRejected {
+    toolbox.store()?.record(&LedgerEvent::OrderRejected {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -156,7 +156,13 @@ pub(super) fn record_rejected(
 /// was done (`action`), and the client hears of it as an error alert (an MCP logging
 /// notification), because an order whose fate was unknown is a critical event. `what` names the
 /// write, e.g. "order placement"; the order and list paths both report through here.
-pub(super) fn report_lost_answer(tb: &Toolbox, env: Environment, error: &BinanceError, what: &str, action: String) {
+pub(super) fn report_lost_answer(
+    toolbox: &Toolbox,
+    env: Environment,
+    error: &BinanceError,
+    what: &str,
+    action: String,
+) {
     let mut alert = Alert::new(
         AlertLevel::Error,
         env,
@@ -167,18 +173,18 @@ pub(super) fn report_lost_answer(tb: &Toolbox, env: Environment, error: &Binance
     // The incident is the record; the alert carries the same facts to the client.
     if let Some(mut incident) = crate::memory::incidents::Incident::from_error(error, "") {
         incident.action = action;
-        record_incident(tb, incident.clone());
+        record_incident(toolbox, incident.clone());
         alert = alert
             .with_endpoint(incident.endpoint.clone())
             .with_answer(incident.http_status, incident.code);
     }
-    tb.client(env).alerts().raise(alert);
+    toolbox.client(env).alerts().raise(alert);
 }
 
 /// incidents.md is best effort here: the order's outcome is already in the store.
-fn record_incident(tb: &Toolbox, mut incident: crate::memory::incidents::Incident) {
+fn record_incident(toolbox: &Toolbox, mut incident: crate::memory::incidents::Incident) {
     incident.tool = crate::tools::scope::current_tool();
-    if let Err(err) = crate::memory::incidents::Incidents::new(tb.memory().clone()).record(&incident) {
+    if let Err(err) = crate::memory::incidents::Incidents::new(toolbox.memory().clone()).record(&incident) {
         tracing::warn!(error = %err, "could not write incidents.md");
     }
 }
@@ -196,17 +202,17 @@ pub struct MoneyAtStake {
 impl MoneyAtStake {
     /// The figures for an order (or list) of `worst_case` in `symbol`'s quote asset.
     pub(super) fn of(
-        tb: &Toolbox,
+        toolbox: &Toolbox,
         env: Environment,
         symbol: &SymbolInfo,
         worst_case: Option<Decimal>,
     ) -> Result<MoneyAtStake, ToolError> {
         let quote = symbol.quote_asset.clone();
-        let today = tb.store()?.day_notional(env, &quote, local_now_ms())?;
+        let today = toolbox.store()?.day_notional(env, &quote, local_now_ms())?;
         Ok(MoneyAtStake {
             worst_case_notional: worst_case,
             day_total_after: Some(today + worst_case.unwrap_or_default()),
-            daily_limit: tb.preferences()?.daily_limit(env, &quote),
+            daily_limit: toolbox.preferences()?.daily_limit(env, &quote),
             quote_asset: Some(quote),
         })
     }
@@ -214,24 +220,28 @@ impl MoneyAtStake {
 
 /// The money an order puts at stake, for the human's approval (cached rules and reference
 /// price; the placement validates and captures everything itself).
-pub async fn order_money_at_stake(tb: &Toolbox, env: Environment, order: &NewOrder) -> Result<MoneyAtStake, ToolError> {
-    let (symbol, reference) = super::rules_and_reference(tb, env, &order.symbol).await?;
-    MoneyAtStake::of(tb, env, &symbol, notional(order, reference))
+pub async fn order_money_at_stake(
+    toolbox: &Toolbox,
+    env: Environment,
+    order: &NewOrder,
+) -> Result<MoneyAtStake, ToolError> {
+    let (symbol, reference) = super::rules_and_reference(toolbox, env, &order.symbol).await?;
+    MoneyAtStake::of(toolbox, env, &symbol, notional(order, reference))
 }
 
 /// DESIGN §4 step 3 for an order or a list: kill switch, read-only, limits, one unused test, a
 /// new client id and today's notional, checked and reserved in one transaction; a production
 /// reservation is audited with how the human confirmed it.
 pub(super) fn reserve(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     request: &ReservationRequest,
     prefs: &crate::memory::preferences::Preferences,
     approval: Approval,
     tool: &str,
     description: &str,
 ) -> Result<crate::store::Reservation, ToolError> {
-    let reservation = tb.store()?.reserve(request, prefs, || {
-        guard::require_trading_allowed(tb.config(), tb.memory())
+    let reservation = toolbox.store()?.reserve(request, prefs, || {
+        guard::require_trading_allowed(toolbox.config(), toolbox.memory())
     })??;
     if request.environment == Environment::Production {
         let how = if approval == Approval::Elicited {
@@ -239,47 +249,52 @@ pub(super) fn reserve(
         } else {
             "argument"
         };
-        tb.audit().confirmation(request.environment, tool, how, description);
+        toolbox
+            .audit()
+            .confirmation(request.environment, tool, how, description);
     }
     Ok(reservation)
 }
 
 /// The gate's checks that need no Binance call, run before the human is asked: never ask about
 /// an order the gate refuses anyway. The placement checks them again, atomically.
-pub fn local_order_gate(tb: &Toolbox, env: Environment, order: &NewOrder) -> Result<(), ToolError> {
-    guard::require_trading_allowed(tb.config(), tb.memory())?;
+pub fn local_order_gate(toolbox: &Toolbox, env: Environment, order: &NewOrder) -> Result<(), ToolError> {
+    guard::require_trading_allowed(toolbox.config(), toolbox.memory())?;
     let since = local_now_ms() - guard::TEST_VALIDITY.as_millis() as i64;
-    if tb.store()?.has_unused_test(env, &guard::order_identity(order), since)? {
+    if toolbox
+        .store()?
+        .has_unused_test(env, &guard::order_identity(order), since)?
+    {
         Ok(())
     } else {
         Err(guard::no_recent_test(env, "order").into())
     }
 }
 
-pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> Result<PlaceOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn order_place(toolbox: &Toolbox, args: OrderArgs, approval: Approval) -> Result<PlaceOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_place")?;
     // Refused early when already halted; the decisive check runs again inside the reservation.
-    guard::require_trading_allowed(tb.config(), tb.memory())?;
+    guard::require_trading_allowed(toolbox.config(), toolbox.memory())?;
     let mut order = args.to_order()?;
     let cancel_after = args.cancel_after()?;
     let client_order_id = guard::client_order_id(order.new_client_order_id.as_deref())?;
-    let prefs = tb.preferences()?;
-    let c = check(tb, "order_place", env, &order, true).await?;
+    let prefs = toolbox.preferences()?;
+    let c = validate_and_capture(toolbox, "order_place", env, &order, true).await?;
     if !c.validation.valid {
         return Err(super::refuse_checked(&c));
     }
     let rehearsal_required =
-        env == Environment::Production && listed_on_a_rehearsal_environment(tb, &order.symbol).await?;
+        env == Environment::Production && listed_on_a_rehearsal_environment(toolbox, &order.symbol).await?;
     // Paper mode: the mirrored market is read before anything is reserved.
-    let paper_touch = if tb.config().trade_mode == TradeMode::Paper {
-        Some(crate::paper::touch(tb, env, &order.symbol).await?)
+    let paper_touch = if toolbox.config().trade_mode == TradeMode::Paper {
+        Some(crate::tools::paper::touch(toolbox, env, &order.symbol).await?)
     } else {
         None
     };
     order.new_client_order_id = Some(client_order_id.clone());
     let shape = guard::order_shape(&order);
-    let first_of_shape = env == Environment::Production && !tb.store()?.shape_accepted(env, &shape)?;
+    let first_of_shape = env == Environment::Production && !toolbox.store()?.shape_accepted(env, &shape)?;
     let request = ReservationRequest {
         environment: env,
         client_order_id: client_order_id.clone(),
@@ -295,18 +310,25 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
         rehearsal_required,
         what: "order",
     };
-    let reservation = reserve(tb, &request, &prefs, approval, "order_place", &describe_order(&order))?;
+    let reservation = reserve(
+        toolbox,
+        &request,
+        &prefs,
+        approval,
+        "order_place",
+        &describe_order(&order),
+    )?;
     if let Some(touch) = paper_touch {
-        return paper_placed(tb, env, order, reservation, &c.symbol, &touch, cancel_after).map(|mut out| {
+        return paper_placed(toolbox, env, order, reservation, &c.symbol, &touch, cancel_after).map(|mut out| {
             out.filter_changes = c.filter_changes;
             out
         });
     }
-    match tb.desk().place_order(reservation, order.clone()).await {
+    match toolbox.desk().place_order(reservation, order.clone()).await {
         Ok(report) => {
             let now = local_now_ms();
             let shape = guard::order_shape(&order);
-            tb.store()?.record(&LedgerEvent::OrderAccepted {
+            toolbox.store()?.record(&LedgerEvent::OrderAccepted {
                 at: utc(now),
                 at_ms: now,
                 environment: env,
@@ -317,10 +339,10 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
                 symbol: Some(order.symbol.clone()),
             })?;
             if env == Environment::Production {
-                tb.user_streams().follow_production();
+                toolbox.user_streams().follow_production();
             }
             // The placement answer is provisional; a query confirms the state.
-            let confirmed = tb
+            let confirmed = toolbox
                 .client(env)
                 .query_order(&order.symbol, &OrderRef::ClientId(client_order_id.clone()))
                 .await;
@@ -334,17 +356,17 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
             let mut out = placed(env, order, client_order_id, report, provisional, "accepted");
             out.filter_changes = c.filter_changes.clone();
             if first_of_shape {
-                write_runbook(tb, &out, &c.symbol);
+                write_runbook(toolbox, &out, &c.symbol);
             }
-            arm_cancel_timer(tb, env, &mut out, cancel_after)?;
+            arm_cancel_timer(toolbox, env, &mut out, cancel_after)?;
             Ok(out)
         }
         Err(e) if is_unknown_outcome(&e) => {
-            record_unknown(tb, env, &client_order_id, &e)?;
-            let mut out = reconcile(tb, env, order, client_order_id, e.to_string()).await;
+            record_unknown(toolbox, env, &client_order_id, &e)?;
+            let mut out = reconcile(toolbox, env, order, client_order_id, e.to_string()).await;
             if let Ok(placed) = out.as_mut() {
                 placed.filter_changes = c.filter_changes.clone();
-                arm_cancel_timer(tb, env, placed, cancel_after)?;
+                arm_cancel_timer(toolbox, env, placed, cancel_after)?;
             }
             let action = match &out {
                 Ok(o) => format!(
@@ -353,12 +375,12 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
                 ),
                 Err(err) => format!("did NOT resend; reconciliation failed: {err}"),
             };
-            report_lost_answer(tb, env, &e, "order placement", action);
+            report_lost_answer(toolbox, env, &e, "order placement", action);
             out
         }
         Err(e) => {
             record_rejected(
-                tb,
+                toolbox,
                 env,
                 client_order_id,
                 &e,
@@ -371,7 +393,7 @@ pub async fn order_place(tb: &Toolbox, args: OrderArgs, approval: Approval) -> R
 
 /// Journals and starts the `cancel_after_seconds` timer of an order that rests on the book.
 fn arm_cancel_timer(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     out: &mut PlaceOutput,
     cancel_after: Option<u32>,
@@ -391,7 +413,7 @@ fn arm_cancel_timer(
         client_order_id: out.client_order_id.clone(),
         due_ms,
     };
-    tb.store()?.record(&LedgerEvent::CancelTimerSet {
+    toolbox.store()?.record(&LedgerEvent::CancelTimerSet {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -400,8 +422,8 @@ fn arm_cancel_timer(
         client_order_id: timer.client_order_id.clone(),
         due_ms,
     })?;
-    let running = tb.timers().running();
-    tb.timers().schedule(timer);
+    let running = toolbox.timers().running();
+    toolbox.timers().schedule(timer);
     out.cancel_timer = Some(CancelTimer {
         due_at: utc(due_ms),
         due_ms,
@@ -421,9 +443,9 @@ fn arm_cancel_timer(
 }
 
 /// The first time an order shape succeeds in production, its steps go to runbooks.md.
-fn write_runbook(tb: &Toolbox, out: &PlaceOutput, symbol: &SymbolInfo) {
+fn write_runbook(toolbox: &Toolbox, out: &PlaceOutput, symbol: &SymbolInfo) {
     append_runbook(
-        tb,
+        toolbox,
         &format!(
             "first production order of this shape: {}",
             guard::order_shape(&out.order)
@@ -455,7 +477,7 @@ pub(super) fn provisional_note(provisional: bool) -> &'static str {
 }
 
 /// Appends a runbook entry: a dated title, the numbered steps that worked, the filters used.
-pub(super) fn append_runbook(tb: &Toolbox, title: &str, steps: &[String], symbol: &SymbolInfo) {
+pub(super) fn append_runbook(toolbox: &Toolbox, title: &str, steps: &[String], symbol: &SymbolInfo) {
     let at = crate::memory::incidents::human_time(local_now_ms());
     let rules: Vec<String> = symbol
         .filters
@@ -473,14 +495,14 @@ pub(super) fn append_runbook(tb: &Toolbox, title: &str, steps: &[String], symbol
         steps.join("\n"),
         rules.join("\n"),
     );
-    if let Err(e) = tb.memory().append_text("runbooks.md", &text) {
+    if let Err(e) = toolbox.memory().append_text("runbooks.md", &text) {
         tracing::warn!(error = %e, "could not write runbooks.md");
     }
 }
 
 /// Queries by client order id until Binance says whether the order exists; never re-sends.
 async fn reconcile(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     order: NewOrder,
     client_order_id: String,
@@ -489,14 +511,14 @@ async fn reconcile(
     let mut absent = false;
     for delay in RECONCILE_BACKOFF_MS {
         tokio::time::sleep(Duration::from_millis(delay)).await;
-        match tb
+        match toolbox
             .client(env)
             .query_order(&order.symbol, &OrderRef::ClientId(client_order_id.clone()))
             .await
         {
             Ok(report) => {
                 record_reconciled(
-                    tb,
+                    toolbox,
                     env,
                     &client_order_id,
                     "exists",
@@ -522,7 +544,7 @@ async fn reconcile(
         }
     }
     let outcome = if absent { "absent" } else { "still_unknown" };
-    record_reconciled(tb, env, &client_order_id, outcome, None, None)?;
+    record_reconciled(toolbox, env, &client_order_id, outcome, None, None)?;
     Ok(PlaceOutput {
         environment: env,
         mode: "live".into(),
@@ -554,7 +576,7 @@ async fn reconcile(
 
 /// What a query by client id found after an unknown outcome (`exists`, `absent`, `still_unknown`).
 pub(super) fn record_reconciled(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     client_order_id: &str,
     outcome: &str,
@@ -562,7 +584,7 @@ pub(super) fn record_reconciled(
     status: Option<String>,
 ) -> Result<(), ToolError> {
     let now = local_now_ms();
-    tb.store()?.record(&LedgerEvent::Reconciled {
+    toolbox.store()?.record(&LedgerEvent::Reconciled {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -630,9 +652,9 @@ fn placed(
     }
 }
 
-pub(super) async fn listed_on_a_rehearsal_environment(tb: &Toolbox, symbol: &str) -> Result<bool, ToolError> {
+pub(super) async fn listed_on_a_rehearsal_environment(toolbox: &Toolbox, symbol: &str) -> Result<bool, ToolError> {
     for env in [Environment::Testnet, Environment::Demo] {
-        match tb.symbols(env, &[symbol.to_owned()]).await {
+        match toolbox.symbols(env, &[symbol.to_owned()]).await {
             Ok(_) => return Ok(true),
             Err(ToolError::Binance(e)) if e.code() == Some(codes::BAD_SYMBOL) => continue,
             Err(ToolError::InvalidArgument(_)) => continue,
@@ -649,23 +671,23 @@ pub(super) async fn listed_on_a_rehearsal_environment(tb: &Toolbox, symbol: &str
 }
 
 /// Paper mode: the reservation is used up by the paper matching engine instead of the
-/// exchange (`crate::paper`); the order rests, fills or expires there.
+/// exchange (`crate::tools::paper`); the order rests, fills or expires there.
 fn paper_placed(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     order: NewOrder,
     reservation: crate::store::Reservation,
     symbol: &SymbolInfo,
-    touch: &crate::paper::engine::Touch,
+    touch: &crate::paper_engine::Touch,
     cancel_after: Option<u32>,
 ) -> Result<PlaceOutput, ToolError> {
     let client_order_id = reservation.client_order_id().to_owned();
-    let paper = crate::paper::place_order(tb, env, &order, reservation, symbol, touch, cancel_after)?;
+    let paper = crate::tools::paper::place_order(toolbox, env, &order, reservation, symbol, touch, cancel_after)?;
     let mut out = placed(
         env,
         order,
         client_order_id,
-        crate::paper::report(&paper),
+        crate::tools::paper::report(&paper),
         false,
         "paper",
     );
@@ -674,10 +696,10 @@ fn paper_placed(
         out.cancel_timer = Some(CancelTimer {
             due_at: utc(due_ms),
             due_ms,
-            running: tb.timers().running(),
+            running: toolbox.timers().running(),
         });
     }
-    out.next_step = format!("{} {}", crate::paper::PAPER_NOTE, out.next_step);
+    out.next_step = format!("{} {}", crate::tools::paper::PAPER_NOTE, out.next_step);
     Ok(out)
 }
 

@@ -4,7 +4,10 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{Checked, OrderArgs, SignedReads, check, check_limits, check_with, describe_order, notional};
+use super::{
+    Checked, OrderArgs, SignedReads, check_limits, describe_order, notional, validate_and_capture,
+    validate_and_capture_with,
+};
 use crate::config::Environment;
 use crate::guard::{self, TEST_VALIDITY};
 use crate::memory::ledger::LedgerEvent;
@@ -73,16 +76,16 @@ impl ToolOutput for ValidateOutput {
     }
 }
 
-pub async fn order_validate(tb: &Toolbox, args: OrderArgs) -> Result<ValidateOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn order_validate(toolbox: &Toolbox, args: OrderArgs) -> Result<ValidateOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     let order = args.to_order()?;
     args.cancel_after()?;
     let reads = SignedReads {
         open_orders: false,
         account_filters: env != Environment::Production || args.confirm_production,
     };
-    let mut c = check_with(tb, "order_validate", env, &order, reads).await?;
-    let execution_rule = range_check(tb, env, &order, &mut c).await;
+    let mut c = validate_and_capture_with(toolbox, "order_validate", env, &order, reads).await?;
+    let execution_rule = range_check(toolbox, env, &order, &mut c).await;
     let normalized = c.validation.normalized.clone();
     let mut rules: Vec<String> = c
         .symbol
@@ -113,8 +116,8 @@ pub async fn order_validate(tb: &Toolbox, args: OrderArgs) -> Result<ValidateOut
 }
 
 /// The execution rule's verdict for a checked order; what could not be judged goes to unchecked.
-async fn range_check(tb: &Toolbox, env: Environment, order: &NewOrder, c: &mut Checked) -> Option<RangeCheck> {
-    match execution_rule_check(tb, env, order, &c.quotes).await {
+async fn range_check(toolbox: &Toolbox, env: Environment, order: &NewOrder, c: &mut Checked) -> Option<RangeCheck> {
+    match execution_rule_check(toolbox, env, order, &c.quotes).await {
         Ok(check) => check,
         Err(why) => {
             c.validation.unchecked.push(format!(
@@ -129,7 +132,7 @@ async fn range_check(tb: &Toolbox, env: Environment, order: &NewOrder, c: &mut C
 /// now (MARKET, or a crossing LIMIT): `Ok(None)` when the rule does not bind the order (no rule,
 /// no reference price, a type that does not take now), `Err` with why it could not be judged.
 async fn execution_rule_check(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     order: &NewOrder,
     quotes: &PriceQuotes,
@@ -140,7 +143,7 @@ async fn execution_rule_check(
     let Some(reference) = quotes.reference.price() else {
         return Ok(None);
     };
-    let rule = tb
+    let rule = toolbox
         .price_range_rule(env, &order.symbol)
         .await
         .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_owned())?;
@@ -154,7 +157,7 @@ async fn execution_rule_check(
     }
     let mut verdict = None;
     for limit in [100u32, 1000] {
-        let book = tb
+        let book = toolbox
             .client(env)
             .depth(&order.symbol, Some(limit))
             .await
@@ -246,30 +249,31 @@ fn rate_sum(rates: &[Option<&CommissionRates>], maker: bool) -> Decimal {
         .sum()
 }
 
-pub async fn order_test(tb: &Toolbox, args: OrderArgs) -> Result<TestOutput, ToolError> {
-    let env = tb.signed_env(args.environment);
+pub async fn order_test(toolbox: &Toolbox, args: OrderArgs) -> Result<TestOutput, ToolError> {
+    let env = toolbox.signed_env(args.environment);
     guard::require_confirmation(env, args.confirm_production, "order_test")?;
     let order = args.to_order()?;
     args.cancel_after()?;
     if let Some(id) = &order.new_client_order_id {
         guard::client_order_id(Some(id))?;
-        tb.store()?.require_new_client_id(env, id)??;
+        toolbox.store()?.require_new_client_id(env, id)??;
     }
-    let prefs = tb.preferences()?;
-    let mut c = check(tb, "order_test", env, &order, true).await?;
+    let prefs = toolbox.preferences()?;
+    let mut c = validate_and_capture(toolbox, "order_test", env, &order, true).await?;
     if !c.validation.valid {
         return Err(super::refuse_checked(&c));
     }
     // A test the limits would refuse at placement is refused now, before anything is sent.
-    check_limits(tb, &prefs, env, &c.symbol, notional(&order, c.reference_price))?;
+    check_limits(toolbox, &prefs, env, &c.symbol, notional(&order, c.reference_price))?;
     if env == Environment::Production {
-        tb.audit()
+        toolbox
+            .audit()
             .confirmation(env, "order_test", "argument", &describe_order(&order));
     }
-    let result = tb.client(env).test_order(&order, true).await?;
-    let execution_rule = range_check(tb, env, &order, &mut c).await;
+    let result = toolbox.client(env).test_order(&order, true).await?;
+    let execution_rule = range_check(toolbox, env, &order, &mut c).await;
     let now = local_now_ms();
-    tb.store()?.record(&LedgerEvent::TestPassed {
+    toolbox.store()?.record(&LedgerEvent::TestPassed {
         at: utc(now),
         at_ms: now,
         environment: env,

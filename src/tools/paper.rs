@@ -1,7 +1,7 @@
 //! Paper mode (`BINANCE_TRADE_MODE=paper`): orders go through every step of the desk
 //! (validation, one passed test at the environment's `order/test`, the human's limits, the
 //! client id reservation) and only the final send is replaced: the order goes to an embedded
-//! matching engine ([`engine`]) that mirrors the environment's public market (book ticker, last
+//! matching engine (`crate::paper_engine`) that mirrors the environment's public market (book ticker, last
 //! price and 1-second candles; production's public endpoints need no keys). Paper orders,
 //! lists and each environment's paper account live in `state.db` (see `store::paper`); their
 //! fills are journaled as `paper_event`s and their reservations count toward the daily
@@ -10,8 +10,6 @@
 //! Resting paper orders are looked at again whenever a tool reads orders or the account
 //! (`refresh`), and every few seconds by a background task while `serve` runs (`start`).
 
-pub mod engine;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,9 +17,9 @@ use rust_decimal::Decimal;
 
 use crate::config::{Environment, TradeMode};
 use crate::memory::ledger::LedgerEvent;
+use crate::paper_engine::{Candle, ListLink, PaperBook, PaperList, PaperOrder, Rejection, Touch, Window};
 use crate::store::{Outcome, PaperRef, Reservation};
 use crate::tools::{ToolError, Toolbox, utc};
-use engine::{Candle, ListLink, PaperBook, PaperList, PaperOrder, Rejection, Touch, Window};
 use spot_client::KlineQuery;
 use spot_client::clock::local_now_ms;
 use spot_filters::SymbolFilter;
@@ -33,13 +31,13 @@ pub const PAPER_TICK: Duration = Duration::from_secs(5);
 const MAX_CANDLES: i64 = 1000;
 
 /// The market (server) time of `env` now: the local clock moved by the measured offset.
-fn market_now(tb: &Toolbox, env: Environment) -> i64 {
-    local_now_ms() + tb.client(env).clock().sample().map(|s| s.offset_ms).unwrap_or(0)
+fn market_now(toolbox: &Toolbox, env: Environment) -> i64 {
+    local_now_ms() + toolbox.client(env).clock().sample().map(|s| s.offset_ms).unwrap_or(0)
 }
 
 /// The mirrored market of `symbol` in `env` now: best bid and ask, last trade price.
-pub async fn touch(tb: &Toolbox, env: Environment, symbol: &str) -> Result<Touch, ToolError> {
-    let client = tb.client(env);
+pub async fn touch(toolbox: &Toolbox, env: Environment, symbol: &str) -> Result<Touch, ToolError> {
+    let client = toolbox.client(env);
     let symbols = [symbol.to_owned()];
     let book = client
         .book_ticker(&symbols)
@@ -56,21 +54,21 @@ pub async fn touch(tb: &Toolbox, env: Environment, symbol: &str) -> Result<Touch
         bid: book.bid_price,
         ask: book.ask_price,
         last,
-        at_ms: market_now(tb, env),
+        at_ms: market_now(toolbox, env),
     })
 }
 
 /// The mirrored market of `symbol` since `since_ms`: 1-second candles (1-minute ones when the
 /// last look is more than 1000 seconds ago, at most 1000 of them), then the touch.
-async fn window(tb: &Toolbox, env: Environment, symbol: &str, since_ms: i64) -> Result<Window, ToolError> {
-    let now = market_now(tb, env);
+async fn window(toolbox: &Toolbox, env: Environment, symbol: &str, since_ms: i64) -> Result<Window, ToolError> {
+    let now = market_now(toolbox, env);
     let (interval, interval_ms) = if now - since_ms <= MAX_CANDLES * 1000 {
         ("1s", 1000)
     } else {
         ("1m", 60_000)
     };
     let start = since_ms.max(now - MAX_CANDLES * interval_ms);
-    let klines = tb
+    let klines = toolbox
         .client(env)
         .klines(&KlineQuery {
             symbol: symbol.to_owned(),
@@ -92,18 +90,19 @@ async fn window(tb: &Toolbox, env: Environment, symbol: &str, since_ms: i64) -> 
     Ok(Window {
         interval_ms,
         candles,
-        touch: touch(tb, env, symbol).await?,
+        touch: touch(toolbox, env, symbol).await?,
     })
 }
 
 /// Meets the open paper orders of `env` (of one symbol, or all) with the market since they
 /// were last looked at.
-pub async fn refresh(tb: &Toolbox, env: Environment, symbol: Option<&str>) -> Result<(), ToolError> {
-    let open = tb.store()?.paper_open_symbols(env)?;
+pub async fn refresh(toolbox: &Toolbox, env: Environment, symbol: Option<&str>) -> Result<(), ToolError> {
+    let open = toolbox.store()?.paper_open_symbols(env)?;
     for (sym, since) in open.into_iter().filter(|(s, _)| symbol.is_none_or(|want| want == s)) {
-        let window = window(tb, env, &sym, since).await?;
-        tb.store()?
-            .paper(env, &tb.config().paper_balance, local_now_ms(), |book| {
+        let window = window(toolbox, env, &sym, since).await?;
+        toolbox
+            .store()?
+            .paper(env, &toolbox.config().paper_balance, local_now_ms(), |book| {
                 book.advance(&sym, &window)
             })?;
     }
@@ -112,8 +111,8 @@ pub async fn refresh(tb: &Toolbox, env: Environment, symbol: Option<&str>) -> Re
 
 /// [`refresh`] for tools that read: a market that cannot be reached leaves the paper orders as
 /// they were and says so.
-pub async fn refresh_or_note(tb: &Toolbox, env: Environment, symbol: Option<&str>) -> Option<String> {
-    match refresh(tb, env, symbol).await {
+pub async fn refresh_or_note(toolbox: &Toolbox, env: Environment, symbol: Option<&str>) -> Option<String> {
+    match refresh(toolbox, env, symbol).await {
         Ok(()) => None,
         Err(e) => {
             tracing::warn!(error = %e, "could not look at the market for the paper orders");
@@ -126,23 +125,23 @@ pub async fn refresh_or_note(tb: &Toolbox, env: Environment, symbol: Option<&str
 
 /// The background task of `serve` in paper mode: every [`PAPER_TICK`], each environment with
 /// open paper orders is refreshed.
-pub fn start(tb: &Arc<Toolbox>) {
-    if tb.config().trade_mode != TradeMode::Paper {
+pub fn start(toolbox: &Arc<Toolbox>) {
+    if toolbox.config().trade_mode != TradeMode::Paper {
         return;
     }
-    let tb = tb.clone();
+    let toolbox = toolbox.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PAPER_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             for env in Environment::ALL {
-                let has_open = tb
+                let has_open = toolbox
                     .store()
                     .ok()
                     .and_then(|s| s.paper_open_symbols(env).ok())
                     .is_some_and(|open| !open.is_empty());
-                if has_open && let Err(e) = refresh(&tb, env, None).await {
+                if has_open && let Err(e) = refresh(&toolbox, env, None).await {
                     tracing::debug!(error = %e, %env, "paper refresh failed; retrying at the next tick");
                 }
             }
@@ -203,9 +202,9 @@ fn paper_order(
 
 /// The engine refused: journaled like the exchange's refusal (the reservation's test is given
 /// back), and told to the agent in the exchange's words.
-fn rejected(tb: &Toolbox, env: Environment, client_order_id: &str, why: &Rejection) -> ToolError {
+fn rejected(toolbox: &Toolbox, env: Environment, client_order_id: &str, why: &Rejection) -> ToolError {
     let now = local_now_ms();
-    let recorded = tb.store().map(|s| {
+    let recorded = toolbox.store().map(|s| {
         s.record(&LedgerEvent::OrderRejected {
             at: utc(now),
             at_ms: now,
@@ -226,7 +225,7 @@ fn rejected(tb: &Toolbox, env: Environment, client_order_id: &str, why: &Rejecti
 
 /// Places one paper order under `reservation` (which the paper outcome settles).
 pub fn place_order(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     order: &NewOrder,
     reservation: Reservation,
@@ -241,26 +240,26 @@ pub fn place_order(
     let cancel_at = cancel_after_secs.map(|s| now + i64::from(s) * 1000);
     let new = paper_order(env, &order, symbol, None, now, cancel_at);
     let step = lot_step(symbol);
-    let placed = tb
+    let placed = toolbox
         .store()?
-        .paper(env, &tb.config().paper_balance, local_now_ms(), |book| {
+        .paper(env, &toolbox.config().paper_balance, local_now_ms(), |book| {
             book.place(vec![new], None, touch, step)
                 .map(|ids| placed_orders(book, &ids))
         })?;
     match placed {
         Ok(mut orders) => {
-            tb.store()?.settle(env, &client_order_id, Outcome::Paper)?;
+            toolbox.store()?.settle(env, &client_order_id, Outcome::Paper)?;
             orders
                 .pop()
                 .ok_or_else(|| ToolError::internal("the paper engine placed nothing"))
         }
-        Err(why) => Err(rejected(tb, env, &client_order_id, &why)),
+        Err(why) => Err(rejected(toolbox, env, &client_order_id, &why)),
     }
 }
 
 /// Places a paper list: `legs` are (role, order) in request order, each with its client id.
 pub fn place_list(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     list_type: &str,
     legs: &[(&str, NewOrder)],
@@ -291,9 +290,9 @@ pub fn place_list(
         updated_ms: now,
     };
     let step = lot_step(symbol);
-    let placed = tb
+    let placed = toolbox
         .store()?
-        .paper(env, &tb.config().paper_balance, local_now_ms(), |book| {
+        .paper(env, &toolbox.config().paper_balance, local_now_ms(), |book| {
             book.place(orders, Some(list), touch, step).map(|ids| {
                 let orders = placed_orders(book, &ids);
                 let list = book.lists.last().cloned();
@@ -302,11 +301,11 @@ pub fn place_list(
         })?;
     match placed {
         Ok((Some(list), orders)) => {
-            tb.store()?.settle(env, &list_client_order_id, Outcome::Paper)?;
+            toolbox.store()?.settle(env, &list_client_order_id, Outcome::Paper)?;
             Ok((list, orders))
         }
         Ok((None, _)) => Err(ToolError::internal("the paper engine kept no list")),
-        Err(why) => Err(rejected(tb, env, &list_client_order_id, &why)),
+        Err(why) => Err(rejected(toolbox, env, &list_client_order_id, &why)),
     }
 }
 
@@ -317,21 +316,21 @@ fn placed_orders(book: &PaperBook, ids: &[u64]) -> Vec<PaperOrder> {
 }
 
 /// A paper order of `env` named by order id or client id, looked at against the market first.
-pub async fn find_order(tb: &Toolbox, env: Environment, by: &PaperRef) -> Result<Option<PaperOrder>, ToolError> {
-    let Some(order) = tb.store()?.paper_order(env, by)? else {
+pub async fn find_order(toolbox: &Toolbox, env: Environment, by: &PaperRef) -> Result<Option<PaperOrder>, ToolError> {
+    let Some(order) = toolbox.store()?.paper_order(env, by)? else {
         return Ok(None);
     };
     if order.is_open() {
-        refresh_or_note(tb, env, Some(&order.symbol)).await;
-        return Ok(tb.store()?.paper_order(env, by)?);
+        refresh_or_note(toolbox, env, Some(&order.symbol)).await;
+        return Ok(toolbox.store()?.paper_order(env, by)?);
     }
     Ok(Some(order))
 }
 
 /// Cancels an open paper order (a leg cancels its list). None when there is no such paper
 /// order; the order as it ended otherwise (already ended: an error, as the exchange says).
-pub async fn cancel_order(tb: &Toolbox, env: Environment, by: &PaperRef) -> Result<Option<PaperOrder>, ToolError> {
-    let Some(order) = find_order(tb, env, by).await? else {
+pub async fn cancel_order(toolbox: &Toolbox, env: Environment, by: &PaperRef) -> Result<Option<PaperOrder>, ToolError> {
+    let Some(order) = find_order(toolbox, env, by).await? else {
         return Ok(None);
     };
     if !order.is_open() {
@@ -341,24 +340,25 @@ pub async fn cancel_order(tb: &Toolbox, env: Environment, by: &PaperRef) -> Resu
         )));
     }
     let id = order.order_id;
-    tb.store()?
-        .paper(env, &tb.config().paper_balance, local_now_ms(), |book| {
-            book.cancel(id, market_now(tb, env))
+    toolbox
+        .store()?
+        .paper(env, &toolbox.config().paper_balance, local_now_ms(), |book| {
+            book.cancel(id, market_now(toolbox, env))
         })?;
-    Ok(tb.store()?.paper_order(env, &PaperRef::Id(id))?)
+    Ok(toolbox.store()?.paper_order(env, &PaperRef::Id(id))?)
 }
 
 /// Cancels a paper list (all its open legs). None when there is no such paper list.
 pub async fn cancel_list(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     by: &PaperRef,
 ) -> Result<Option<(PaperList, Vec<PaperOrder>)>, ToolError> {
-    let Some((list, legs)) = tb.store()?.paper_list(env, by)? else {
+    let Some((list, legs)) = toolbox.store()?.paper_list(env, by)? else {
         return Ok(None);
     };
-    refresh_or_note(tb, env, Some(&list.symbol)).await;
-    let open: Vec<u64> = tb
+    refresh_or_note(toolbox, env, Some(&list.symbol)).await;
+    let open: Vec<u64> = toolbox
         .store()?
         .paper_list(env, by)?
         .map(|(_, legs)| legs.iter().filter(|o| o.is_open()).map(|o| o.order_id).collect())
@@ -371,31 +371,37 @@ pub async fn cancel_list(
             legs.iter().map(|o| o.status.as_str()).collect::<Vec<_>>().join(", ")
         )));
     };
-    tb.store()?
-        .paper(env, &tb.config().paper_balance, local_now_ms(), |book| {
-            book.cancel(first, market_now(tb, env))
+    toolbox
+        .store()?
+        .paper(env, &toolbox.config().paper_balance, local_now_ms(), |book| {
+            book.cancel(first, market_now(toolbox, env))
         })?;
-    Ok(tb.store()?.paper_list(env, by)?)
+    Ok(toolbox.store()?.paper_list(env, by)?)
 }
 
 /// Cancels every open paper order of `env` on `symbol` (all symbols when None); returns them.
-pub async fn cancel_all(tb: &Toolbox, env: Environment, symbol: Option<&str>) -> Result<Vec<PaperOrder>, ToolError> {
-    refresh_or_note(tb, env, symbol).await;
-    let open = tb.store()?.paper_orders(env, symbol, true, 10_000)?;
+pub async fn cancel_all(
+    toolbox: &Toolbox,
+    env: Environment,
+    symbol: Option<&str>,
+) -> Result<Vec<PaperOrder>, ToolError> {
+    refresh_or_note(toolbox, env, symbol).await;
+    let open = toolbox.store()?.paper_orders(env, symbol, true, 10_000)?;
     if open.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<u64> = open.iter().map(|o| o.order_id).collect();
-    let now = market_now(tb, env);
-    tb.store()?
-        .paper(env, &tb.config().paper_balance, local_now_ms(), |book| {
+    let now = market_now(toolbox, env);
+    toolbox
+        .store()?
+        .paper(env, &toolbox.config().paper_balance, local_now_ms(), |book| {
             for id in &ids {
                 book.cancel(*id, now);
             }
         })?;
     let mut out = Vec::new();
     for id in ids {
-        if let Some(o) = tb.store()?.paper_order(env, &PaperRef::Id(id))? {
+        if let Some(o) = toolbox.store()?.paper_order(env, &PaperRef::Id(id))? {
             out.push(o);
         }
     }
@@ -404,22 +410,23 @@ pub async fn cancel_all(tb: &Toolbox, env: Environment, symbol: Option<&str>) ->
 
 /// Lowers an open paper order's quantity in place.
 pub async fn amend(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     by: &PaperRef,
     new_quantity: Decimal,
 ) -> Result<Option<PaperOrder>, ToolError> {
-    let Some(order) = find_order(tb, env, by).await? else {
+    let Some(order) = find_order(toolbox, env, by).await? else {
         return Ok(None);
     };
     let id = order.order_id;
-    let now = market_now(tb, env);
-    tb.store()?
-        .paper(env, &tb.config().paper_balance, local_now_ms(), |book| {
+    let now = market_now(toolbox, env);
+    toolbox
+        .store()?
+        .paper(env, &toolbox.config().paper_balance, local_now_ms(), |book| {
             book.amend(id, new_quantity, now)
         })?
         .map_err(|why| ToolError::invalid(format!("PAPER: the paper amend was refused: {}", why.0)))?;
-    Ok(tb.store()?.paper_order(env, &PaperRef::Id(id))?)
+    Ok(toolbox.store()?.paper_order(env, &PaperRef::Id(id))?)
 }
 
 /// A paper order as Binance reports an order (`GET /api/v3/order`).
@@ -456,14 +463,14 @@ pub fn report(o: &PaperOrder) -> OrderReport {
 /// The paper account of `env`: (asset, free, held by open paper orders, total), after a look
 /// at the market; None before paper mode first used it.
 pub async fn balances(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
 ) -> Result<Option<Vec<(String, Decimal, Decimal, Decimal)>>, ToolError> {
-    refresh_or_note(tb, env, None).await;
-    let Some(totals) = tb.store()?.paper_balances(env)? else {
+    refresh_or_note(toolbox, env, None).await;
+    let Some(totals) = toolbox.store()?.paper_balances(env)? else {
         return Ok(None);
     };
-    let open = tb.store()?.paper_orders(env, None, true, 10_000)?;
+    let open = toolbox.store()?.paper_orders(env, None, true, 10_000)?;
     let book = PaperBook {
         environment: env,
         orders: open,

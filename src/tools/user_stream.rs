@@ -128,10 +128,10 @@ impl UserStreams {
 }
 
 /// Starts one subscription task per environment that has keys; records why the others are off.
-pub fn start(tb: &Arc<Toolbox>) {
+pub fn start(toolbox: &Arc<Toolbox>) {
     for env in Environment::ALL {
-        let ec = tb.config().environment(env);
-        let off = if !tb.config().user_stream {
+        let ec = toolbox.config().environment(env);
+        let off = if !toolbox.config().user_stream {
             Some("BINANCE_USER_STREAM=0")
         } else if !ec.enabled {
             Some("environment disabled")
@@ -141,26 +141,26 @@ pub fn start(tb: &Arc<Toolbox>) {
             None
         };
         if let Some(reason) = off {
-            tb.user_streams().update(env, |s| {
+            toolbox.user_streams().update(env, |s| {
                 s.state = "off".into();
                 s.detail = Some(reason.into());
             });
             continue;
         }
-        let tb_task = tb.clone();
+        let task_toolbox = toolbox.clone();
         // Reading the store happens in the task, off the start-up path.
         let task = tokio::spawn(async move {
-            if env == Environment::Production && !production_orders_to_follow(&tb_task) {
-                let streams = tb_task.user_streams().clone();
+            if env == Environment::Production && !production_orders_to_follow(&task_toolbox) {
+                let streams = task_toolbox.user_streams().clone();
                 streams.update(env, |s| {
                     s.state = "off".into();
                     s.detail = Some("waits for the first production order the human confirms".into());
                 });
                 streams.production_confirmed.notified().await;
             }
-            supervise(tb_task, env).await;
+            supervise(task_toolbox, env).await;
         });
-        if let Ok(mut tasks) = tb.user_streams().tasks.lock() {
+        if let Ok(mut tasks) = toolbox.user_streams().tasks.lock() {
             tasks.push(task);
         }
     }
@@ -168,8 +168,8 @@ pub fn start(tb: &Arc<Toolbox>) {
 
 /// Whether the store holds production orders this server placed and believes open, or
 /// production cancel timers: following them was part of what the human confirmed.
-fn production_orders_to_follow(tb: &Toolbox) -> bool {
-    let Ok(store) = tb.store() else { return false };
+fn production_orders_to_follow(toolbox: &Toolbox) -> bool {
+    let Ok(store) = toolbox.store() else { return false };
     store
         .open_orders_believed(Environment::Production)
         .is_ok_and(|open| !open.is_empty())
@@ -180,8 +180,8 @@ fn production_orders_to_follow(tb: &Toolbox) -> bool {
 
 /// Until when the environment refuses requests (a ban, a `Retry-After`, an open circuit), if it
 /// does, and Binance's time now: both on Binance's clock, like every time the client keeps.
-fn blocked_until(tb: &Toolbox, env: Environment) -> Option<(i64, i64)> {
-    let client = tb.client(env);
+fn blocked_until(toolbox: &Toolbox, env: Environment) -> Option<(i64, i64)> {
+    let client = toolbox.client(env);
     let budget = client.budget();
     let (_, _, circuit_until) = client.circuit();
     let now = client.clock().now_ms();
@@ -210,13 +210,13 @@ fn is_server_shutdown(event: &Value) -> bool {
     event.get("e").and_then(Value::as_str) == Some("serverShutdown")
 }
 
-async fn supervise(tb: Arc<Toolbox>, env: Environment) {
-    let streams = tb.user_streams().clone();
+async fn supervise(toolbox: Arc<Toolbox>, env: Environment) {
+    let streams = toolbox.user_streams().clone();
     let mut failures: u32 = 0;
     // Set by a -1021: the next attempt measures the clock offset first.
     let mut clock_suspect = false;
     loop {
-        if let Some((until, now)) = blocked_until(&tb, env) {
+        if let Some((until, now)) = blocked_until(&toolbox, env) {
             streams.update(env, |s| {
                 s.state = "waiting".into();
                 s.detail = Some(format!(
@@ -236,7 +236,7 @@ async fn supervise(tb: Arc<Toolbox>, env: Environment) {
             }
             .into();
         });
-        let outcome = session(&tb, env, &mut failures, &mut clock_suspect).await;
+        let outcome = session(&toolbox, env, &mut failures, &mut clock_suspect).await;
         let delay = match outcome {
             Ok(SessionEnd::Renew) => Duration::ZERO,
             Ok(SessionEnd::ServerShutdown) => {
@@ -256,7 +256,7 @@ async fn supervise(tb: Arc<Toolbox>, env: Environment) {
                 streams.update(env, |s| s.detail = Some(message.clone()));
                 if was_subscribed {
                     // No failed REST request reports this, so the alert is the incident.
-                    tb.client(env).alerts().raise(
+                    toolbox.client(env).alerts().raise(
                         Alert::new(
                             AlertLevel::Warning,
                             env,
@@ -265,7 +265,7 @@ async fn supervise(tb: Arc<Toolbox>, env: Environment) {
                                 "user-data events on {env} interrupted ({message}); reconnecting, open orders will be reconciled by REST"
                             ),
                         )
-                        .with_endpoint(format!("WebSocket API {}", tb.config().environment(env).ws_api_url))
+                        .with_endpoint(format!("WebSocket API {}", toolbox.config().environment(env).ws_api_url))
                         .with_incident(),
                     );
                 }
@@ -287,18 +287,18 @@ fn backoff(failures: u32) -> Duration {
 
 /// One connection: subscribe, reconcile, journal events until it ends.
 async fn session(
-    tb: &Arc<Toolbox>,
+    toolbox: &Arc<Toolbox>,
     env: Environment,
     failures: &mut u32,
     clock_suspect: &mut bool,
 ) -> Result<SessionEnd, WsApiError> {
-    let client = tb.client(env);
+    let client = toolbox.client(env);
     let credentials = client
         .credentials()
         .cloned()
         .ok_or_else(|| WsApiError::Closed("no credentials".into()))?;
-    let url = tb.config().environment(env).ws_api_url.clone();
-    let connect_timeout = Duration::from_millis(tb.config().connect_timeout_ms);
+    let url = toolbox.config().environment(env).ws_api_url.clone();
+    let connect_timeout = Duration::from_millis(toolbox.config().connect_timeout_ms);
     let charge = |weight| async move {
         client
             .charge_websocket(weight)
@@ -352,7 +352,7 @@ async fn session(
     };
     *failures = 0;
     let now = local_now_ms();
-    tb.user_streams().update(env, |s| {
+    toolbox.user_streams().update(env, |s| {
         s.state = "subscribed".into();
         s.detail = None;
         s.method = Some(method.into());
@@ -365,11 +365,11 @@ async fn session(
         if is_server_shutdown(&event) {
             shutting_down = true;
         } else {
-            journal(tb, env, event);
+            journal(toolbox, env, event);
         }
     }
     // Events of the gap before this subscription are only visible by REST.
-    let reconciling = tb.clone();
+    let reconciling = toolbox.clone();
     tokio::spawn(async move {
         match reconcile(&reconciling, env).await {
             Ok(count) => reconciling
@@ -382,7 +382,7 @@ async fn session(
         connection.close().await;
         return Ok(SessionEnd::ServerShutdown);
     }
-    let renew_at = tokio::time::Instant::now() + tb.user_streams().renewal();
+    let renew_at = tokio::time::Instant::now() + toolbox.user_streams().renewal();
     loop {
         tokio::select! {
             frame = tokio::time::timeout(SILENCE_LIMIT, connection.next()) => {
@@ -396,7 +396,7 @@ async fn session(
                         return Ok(SessionEnd::ServerShutdown);
                     }
                     let terminated = event.get("e").and_then(Value::as_str) == Some("eventStreamTerminated");
-                    journal(tb, env, event);
+                    journal(toolbox, env, event);
                     if terminated {
                         connection.close().await;
                         return Ok(SessionEnd::Terminated);
@@ -412,7 +412,7 @@ async fn session(
 }
 
 /// Writes one event to the store with the fields the journal's questions need.
-pub fn journal(tb: &Toolbox, env: Environment, event: Value) {
+pub fn journal(toolbox: &Toolbox, env: Environment, event: Value) {
     let kind = event.get("e").and_then(Value::as_str).unwrap_or("unknown").to_owned();
     let text = |key: &str| event.get(key).and_then(Value::as_str).map(str::to_owned);
     let (symbol, order_id, client_order_id, status) = match kind.as_str() {
@@ -425,7 +425,7 @@ pub fn journal(tb: &Toolbox, env: Environment, event: Value) {
         _ => (None, None, None, None),
     };
     let now = local_now_ms();
-    let recorded = tb.store().and_then(|store| {
+    let recorded = toolbox.store().and_then(|store| {
         store.record(&LedgerEvent::ExchangeEvent {
             at: utc(now),
             at_ms: now,
@@ -439,7 +439,7 @@ pub fn journal(tb: &Toolbox, env: Environment, event: Value) {
         })
     });
     match recorded {
-        Ok(()) => tb.user_streams().update(env, |s| s.events += 1),
+        Ok(()) => toolbox.user_streams().update(env, |s| s.events += 1),
         Err(e) => tracing::error!(environment = %env, error = %e, "could not journal a user-data event"),
     }
 }
@@ -447,12 +447,12 @@ pub fn journal(tb: &Toolbox, env: Environment, event: Value) {
 /// Journals Binance's REST answer about an order as a `reconciliation` event: what the event
 /// journal missed, from the authority.
 pub fn record_reconciliation(
-    tb: &Toolbox,
+    toolbox: &Toolbox,
     env: Environment,
     report: &spot_types::model::OrderReport,
 ) -> Result<(), crate::tools::ToolError> {
     let now = local_now_ms();
-    tb.store()?.record(&LedgerEvent::ExchangeEvent {
+    toolbox.store()?.record(&LedgerEvent::ExchangeEvent {
         at: utc(now),
         at_ms: now,
         environment: env,
@@ -468,12 +468,12 @@ pub fn record_reconciliation(
 
 /// Compares the orders the store believes open with Binance's answer and journals every
 /// difference as a `reconciliation` event. Returns how many orders it journaled.
-pub async fn reconcile(tb: &Toolbox, env: Environment) -> Result<usize, crate::tools::ToolError> {
-    let believed = tb.store()?.open_orders_believed(env)?;
+pub async fn reconcile(toolbox: &Toolbox, env: Environment) -> Result<usize, crate::tools::ToolError> {
+    let believed = toolbox.store()?.open_orders_believed(env)?;
     if believed.is_empty() {
         return Ok(0);
     }
-    let client = tb.client(env);
+    let client = toolbox.client(env);
     let mut by_symbol: BTreeMap<&str, Vec<_>> = BTreeMap::new();
     for order in &believed {
         by_symbol.entry(order.symbol.as_str()).or_default().push(order);
@@ -503,7 +503,7 @@ pub async fn reconcile(tb: &Toolbox, env: Environment) -> Result<usize, crate::t
             if status == order.status && (same_fill || order.executed_qty.is_none() && !is_final_status(&status)) {
                 continue;
             }
-            record_reconciliation(tb, env, &report)?;
+            record_reconciliation(toolbox, env, &report)?;
             journaled += 1;
         }
     }
@@ -539,15 +539,18 @@ mod tests {
         (Toolbox::new(config), handle, home)
     }
 
-    async fn settled(tb: &Toolbox, done: impl Fn(&UserStreamStatus) -> bool) -> UserStreamStatus {
+    async fn settled(toolbox: &Toolbox, done: impl Fn(&UserStreamStatus) -> bool) -> UserStreamStatus {
         for _ in 0..300 {
-            let status = tb.user_streams().status(Environment::Testnet);
+            let status = toolbox.user_streams().status(Environment::Testnet);
             if done(&status) {
                 return status;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("never settled: {:?}", tb.user_streams().status(Environment::Testnet));
+        panic!(
+            "never settled: {:?}",
+            toolbox.user_streams().status(Environment::Testnet)
+        );
     }
 
     #[tokio::test]
@@ -555,40 +558,40 @@ mod tests {
         let mut config = EmulatorConfig::new(4);
         config.ws_ping_interval = Duration::from_millis(100);
         config.ws_pong_timeout = Duration::from_millis(300);
-        let (tb, handle, _home) = toolbox_against(config).await;
-        start(&tb);
-        settled(&tb, |s| s.state == "subscribed").await;
+        let (toolbox, handle, _home) = toolbox_against(config).await;
+        start(&toolbox);
+        settled(&toolbox, |s| s.state == "subscribed").await;
         // Twenty pings later: had one gone unanswered, the emulator would have closed the link.
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let status = tb.user_streams().status(Environment::Testnet);
+        let status = toolbox.user_streams().status(Environment::Testnet);
         assert_eq!(
             (status.state.as_str(), status.subscriptions),
             ("subscribed", 1),
             "{status:?}"
         );
-        tb.user_streams().stop();
+        toolbox.user_streams().stop();
         handle.shutdown().await;
     }
 
     #[tokio::test]
     async fn connections_are_renewed_before_the_exchange_limit_without_a_gap_alert() {
-        let (tb, handle, _home) = toolbox_against(EmulatorConfig::new(7)).await;
-        tb.user_streams().renew_every(Duration::from_millis(300));
-        start(&tb);
-        let status = settled(&tb, |s| s.subscriptions >= 3 && s.state == "subscribed").await;
+        let (toolbox, handle, _home) = toolbox_against(EmulatorConfig::new(7)).await;
+        toolbox.user_streams().renew_every(Duration::from_millis(300));
+        start(&toolbox);
+        let status = settled(&toolbox, |s| s.subscriptions >= 3 && s.state == "subscribed").await;
         assert!(status.detail.is_none(), "{status:?}");
-        let alerts = tb.client(Environment::Testnet).alerts().recent();
+        let alerts = toolbox.client(Environment::Testnet).alerts().recent();
         assert!(
             alerts.is_empty(),
             "a planned renewal is not an interruption: {alerts:?}"
         );
-        tb.user_streams().stop();
+        toolbox.user_streams().stop();
         handle.shutdown().await;
     }
 
     #[tokio::test]
     async fn a_clock_off_by_20_s_is_measured_after_the_first_refusal() {
-        let (tb, handle, _home) = toolbox_against(EmulatorConfig::new(6)).await;
+        let (toolbox, handle, _home) = toolbox_against(EmulatorConfig::new(6)).await;
         let faults = format!("{}/emulator/faults", handle.base_url());
         let set = reqwest::Client::new()
             .post(faults)
@@ -597,12 +600,12 @@ mod tests {
             .await
             .unwrap();
         assert!(set.status().is_success());
-        start(&tb);
-        let status = settled(&tb, |s| s.state == "subscribed").await;
+        start(&toolbox);
+        let status = settled(&toolbox, |s| s.state == "subscribed").await;
         assert_eq!(status.subscriptions, 1, "{status:?}");
-        let offset = tb.client(Environment::Testnet).clock().sample().unwrap().offset_ms;
+        let offset = toolbox.client(Environment::Testnet).clock().sample().unwrap().offset_ms;
         assert!((19_000..21_000).contains(&offset), "measured {offset} ms");
-        tb.user_streams().stop();
+        toolbox.user_streams().stop();
         handle.shutdown().await;
     }
 
@@ -610,22 +613,22 @@ mod tests {
     async fn a_connection_the_exchange_ends_at_its_lifetime_is_reopened() {
         let mut config = EmulatorConfig::new(5);
         config.ws_max_lifetime = Duration::from_millis(700);
-        let (tb, handle, _home) = toolbox_against(config).await;
-        start(&tb);
-        let status = settled(&tb, |s| s.subscriptions >= 2 && s.state == "subscribed").await;
+        let (toolbox, handle, _home) = toolbox_against(config).await;
+        start(&toolbox);
+        let status = settled(&toolbox, |s| s.subscriptions >= 2 && s.state == "subscribed").await;
         assert_eq!(status.method.as_deref(), Some("userDataStream.subscribe.signature"));
         // Production has keys nowhere here, and demo neither: both stay off and say why.
-        let production = tb.user_streams().status(Environment::Production);
+        let production = toolbox.user_streams().status(Environment::Production);
         assert_eq!(production.state, "off");
-        tb.user_streams().stop();
+        toolbox.user_streams().stop();
         handle.shutdown().await;
     }
 
     #[tokio::test]
     async fn a_server_shutdown_notice_reconnects_at_once_without_a_gap_alert() {
-        let (tb, handle, _home) = toolbox_against(EmulatorConfig::new(8)).await;
-        start(&tb);
-        settled(&tb, |s| s.state == "subscribed").await;
+        let (toolbox, handle, _home) = toolbox_against(EmulatorConfig::new(8)).await;
+        start(&toolbox);
+        settled(&toolbox, |s| s.state == "subscribed").await;
         let faults = format!("{}/emulator/faults", handle.base_url());
         let set = reqwest::Client::new()
             .post(faults)
@@ -635,14 +638,14 @@ mod tests {
             .unwrap();
         assert!(set.status().is_success());
         // The exchange keeps the old connection open: only the notice can make a second one.
-        let status = settled(&tb, |s| s.subscriptions >= 2 && s.state == "subscribed").await;
+        let status = settled(&toolbox, |s| s.subscriptions >= 2 && s.state == "subscribed").await;
         assert!(status.detail.is_none(), "{status:?}");
-        let alerts = tb.client(Environment::Testnet).alerts().recent();
+        let alerts = toolbox.client(Environment::Testnet).alerts().recent();
         assert!(
             alerts.is_empty(),
             "a planned reconnect is not an interruption: {alerts:?}"
         );
-        let journaled = tb
+        let journaled = toolbox
             .store()
             .unwrap()
             .all_events(Some(Environment::Testnet), 1_000)
@@ -653,7 +656,7 @@ mod tests {
                 .all(|e| !matches!(e, LedgerEvent::ExchangeEvent { kind, .. } if kind == "serverShutdown")),
             "a connection notice is not a user-data event"
         );
-        tb.user_streams().stop();
+        toolbox.user_streams().stop();
         handle.shutdown().await;
     }
 

@@ -1,6 +1,6 @@
 //! The paper matching engine: pure functions over a [`PaperBook`] (one environment's paper
 //! orders, lists and balances) and the mirrored market ([`Touch`], [`Window`]). Nothing here
-//! does I/O; `paper::mod` fetches the market and the store persists the book.
+//! does I/O; `tools::paper` fetches the market and the store persists the book.
 //!
 //! The rules follow the exchange (and the emulator, which follows the exchange):
 //!
@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::config::Environment;
+use spot_types::Environment;
 use spot_types::model::{OrderType, Side, TimeInForce};
 
 /// Paper order ids and paper list ids start here: far above the exchange's own ids, and below

@@ -60,14 +60,14 @@ impl Timers {
 }
 
 /// Resumes the store's pending timers and runs new ones as `order_place` schedules them.
-pub fn start(tb: &Arc<Toolbox>) {
-    let Some(mut receiver) = tb.timers().receiver.lock().ok().and_then(|mut r| r.take()) else {
+pub fn start(toolbox: &Arc<Toolbox>) {
+    let Some(mut receiver) = toolbox.timers().receiver.lock().ok().and_then(|mut r| r.take()) else {
         return;
     };
-    let tb = tb.clone();
+    let toolbox = toolbox.clone();
     // Reading the store happens in the task, off the start-up path.
     tokio::spawn(async move {
-        let pending = match tb.store().and_then(|store| store.pending_timers()) {
+        let pending = match toolbox.store().and_then(|store| store.pending_timers()) {
             Ok(pending) => pending,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the store: pending cancel timers not resumed");
@@ -81,22 +81,22 @@ pub fn start(tb: &Arc<Toolbox>) {
         let mut started = std::collections::HashSet::new();
         for timer in pending {
             if started.insert((timer.environment, timer.order_id)) {
-                spawn_timer(tb.clone(), timer);
+                spawn_timer(toolbox.clone(), timer);
             }
         }
         while let Some(timer) = receiver.recv().await {
             if started.insert((timer.environment, timer.order_id)) {
-                spawn_timer(tb.clone(), timer);
+                spawn_timer(toolbox.clone(), timer);
             }
         }
     });
 }
 
-fn spawn_timer(tb: Arc<Toolbox>, timer: PendingTimer) {
+fn spawn_timer(toolbox: Arc<Toolbox>, timer: PendingTimer) {
     tokio::spawn(async move {
         let wait = u64::try_from(timer.due_ms - local_now_ms()).unwrap_or(0);
         tokio::time::sleep(Duration::from_millis(wait)).await;
-        run(&tb, &timer).await;
+        run(&toolbox, &timer).await;
     });
 }
 
@@ -140,18 +140,18 @@ fn retry_helps(e: &BinanceError) -> bool {
     }
 }
 
-async fn run(tb: &Toolbox, timer: &PendingTimer) {
-    let mut result = attempt(tb, timer).await;
+async fn run(toolbox: &Toolbox, timer: &PendingTimer) {
+    let mut result = attempt(toolbox, timer).await;
     for delay in RETRY_DELAYS {
         if result.outcome != "failed" || result.failure.as_ref().is_some_and(|f| !f.retry_helps) {
             break;
         }
         tokio::time::sleep(delay).await;
-        result = attempt(tb, timer).await;
+        result = attempt(toolbox, timer).await;
     }
     let env = timer.environment;
     let now = local_now_ms();
-    if let Err(e) = tb.store().and_then(|store| {
+    if let Err(e) = toolbox.store().and_then(|store| {
         store.record(&LedgerEvent::CancelTimerDone {
             at: utc(now),
             at_ms: now,
@@ -220,11 +220,11 @@ async fn run(tb: &Toolbox, timer: &PendingTimer) {
         // Nothing else records that the order may still be open.
         alert = alert.with_incident();
     }
-    tb.client(env).alerts().raise(alert);
+    toolbox.client(env).alerts().raise(alert);
 }
 
-async fn attempt(tb: &Toolbox, timer: &PendingTimer) -> Outcome {
-    let client = tb.client(timer.environment);
+async fn attempt(toolbox: &Toolbox, timer: &PendingTimer) -> Outcome {
+    let client = toolbox.client(timer.environment);
     let order = OrderRef::Id(timer.order_id);
     let failed = |e: &BinanceError| Outcome {
         outcome: "failed",
@@ -245,10 +245,14 @@ async fn attempt(tb: &Toolbox, timer: &PendingTimer) -> Outcome {
         error: None,
         failure: None,
     };
-    match tb.desk().cancel_order(timer.environment, &timer.symbol, &order).await {
+    match toolbox
+        .desk()
+        .cancel_order(timer.environment, &timer.symbol, &order)
+        .await
+    {
         Ok(report) => {
             let now = local_now_ms();
-            if let Err(e) = tb.store().and_then(|store| {
+            if let Err(e) = toolbox.store().and_then(|store| {
                 store.record(&LedgerEvent::OrderCanceled {
                     at: utc(now),
                     at_ms: now,
