@@ -71,7 +71,9 @@ pub struct BinanceServer {
     /// The alerts (`Alert::seq`) 2026-07-28 requests have carried to the client, so each
     /// reaches it once; only the latest are kept, as only the latest can come again.
     delivered_alerts: Arc<Mutex<BTreeSet<u64>>>,
-    tool_router: ToolRouter<Self>,
+    /// The registered tools, built on first use (`tools()`): their schemas are generated then,
+    /// after the handshake is answered.
+    tool_router: Arc<OnceLock<ToolRouter<Self>>>,
     prompt_router: PromptRouter<Self>,
 }
 
@@ -691,14 +693,13 @@ impl BinanceServer {
 impl BinanceServer {
     pub fn new(config: Config) -> BinanceServer {
         let toolbox = Toolbox::new(config);
-        let tool_router = Self::registered_tools(toolbox.config());
         BinanceServer {
             toolbox,
             approvals: Arc::new(Approvals::default()),
             peer: Arc::default(),
             log_level: Arc::new(AtomicU8::new(WARNING_RANK)),
             delivered_alerts: Arc::default(),
-            tool_router,
+            tool_router: Arc::default(),
             prompt_router: Self::prompt_router(),
         }
     }
@@ -882,6 +883,12 @@ impl BinanceServer {
         &self.toolbox
     }
 
+    /// The tools this configuration registers, built on first use.
+    fn tools(&self) -> &ToolRouter<Self> {
+        self.tool_router
+            .get_or_init(|| Self::registered_tools(self.toolbox.config()))
+    }
+
     /// Runs one tool call: incidents it causes name the tool, and a client is told when the
     /// memory files changed.
     async fn run<T: ToolOutput>(&self, tool: &str, call: impl Future<Output = Result<T, ToolError>>) -> CallToolResult {
@@ -933,7 +940,7 @@ impl BinanceServer {
     }
 }
 
-#[tool_handler(router = self.tool_router)]
+#[tool_handler(router = self.tools())]
 #[prompt_handler(router = self.prompt_router)]
 impl ServerHandler for BinanceServer {
     /// 2026-07-28 sessions hear of resource-list changes through `subscriptions/listen` (the
@@ -986,7 +993,7 @@ impl ServerHandler for BinanceServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let asked = request_log_level(&context);
         let peer = context.peer.clone();
-        let call = self.tool_router.call(ToolCallContext::new(self, request, context));
+        let call = self.tools().call(ToolCallContext::new(self, request, context));
         match asked {
             Some(minimum) => self.with_request_alerts(minimum, &peer, call).await,
             None => call.await,
@@ -1168,7 +1175,7 @@ mod tests {
     #[test]
     fn every_schema_is_portable_and_annotated() {
         let server = BinanceServer::new(config(&[("BINANCE_HOME", "/nonexistent")]));
-        let tools = server.tool_router.list_all();
+        let tools = server.tools().list_all();
         assert!(tools.len() >= 10);
         for tool in tools {
             let input = serde_json::Value::Object(tool.input_schema.as_ref().clone());
@@ -1190,7 +1197,7 @@ mod tests {
     fn toolsets_select_groups() {
         let server = BinanceServer::new(config(&[("BINANCE_TOOLSETS", "diagnostics")]));
         let names: Vec<String> = server
-            .tool_router
+            .tools()
             .list_all()
             .into_iter()
             .map(|t| t.name.to_string())

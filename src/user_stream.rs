@@ -168,7 +168,9 @@ pub fn start(tb: &Arc<Toolbox>) {
 /// Whether the store holds production orders this server placed and believes open, or
 /// production cancel timers: following them was part of what the human confirmed.
 fn production_orders_to_follow(tb: &Toolbox) -> bool {
-    let Ok(store) = tb.store() else { return false };
+    let Ok(Some(store)) = tb.store_with_history() else {
+        return false;
+    };
     store
         .open_orders_believed(Environment::Production)
         .is_ok_and(|open| !open.is_empty())
@@ -441,7 +443,10 @@ pub fn record_reconciliation(
 /// Compares the orders the store believes open with Binance's answer and journals every
 /// difference as a `reconciliation` event. Returns how many orders it journaled.
 pub async fn reconcile(tb: &Toolbox, env: Environment) -> Result<usize, crate::tools::ToolError> {
-    let believed = tb.store()?.open_orders_believed(env)?;
+    let Some(store) = tb.store_with_history()? else {
+        return Ok(0);
+    };
+    let believed = store.open_orders_believed(env)?;
     if believed.is_empty() {
         return Ok(0);
     }
