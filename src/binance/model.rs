@@ -301,7 +301,7 @@ mod tests {
 
 // ---- orders ---------------------------------------------------------------------------------
 
-/// Order side.
+// Order side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 #[schemars(inline)]
@@ -310,7 +310,7 @@ pub enum Side {
     Sell,
 }
 
-/// Spot order types.
+// Spot order types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[schemars(inline)]
@@ -360,7 +360,7 @@ impl OrderType {
     }
 }
 
-/// Time in force.
+// Time in force.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 #[schemars(inline)]
@@ -383,7 +383,7 @@ impl TimeInForce {
     }
 }
 
-/// Self-trade prevention mode.
+// Self-trade prevention mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[schemars(inline)]

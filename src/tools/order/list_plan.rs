@@ -59,7 +59,6 @@ pub struct ListLeg {
     /// BIPS
     #[serde(default)]
     pub trailing_delta: Option<u32>,
-    /// GTC, IOC, FOK
     #[serde(default)]
     pub time_in_force: Option<TimeInForce>,
     #[serde(default)]
@@ -73,7 +72,6 @@ pub struct ListLeg {
 pub struct OrderListArgs {
     /// oco (above+below), oto (working+pending), otoco (working, then above+below)
     pub list_type: ListType,
-    /// e.g. BTCUSDT
     pub symbol: String,
     /// oco/otoco: side of the above/below pair
     #[serde(default)]
@@ -81,7 +79,6 @@ pub struct OrderListArgs {
     /// oco/otoco: quantity of the above/below pair
     #[serde(default)]
     pub quantity: Option<Amount>,
-    /// The orders, each with its role
     pub legs: Vec<ListLeg>,
     #[serde(default)]
     pub list_client_order_id: Option<String>,
@@ -93,7 +90,7 @@ pub struct OrderListArgs {
     /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production: true once the human agreed
+    /// only after the human's yes
     #[serde(default)]
     pub confirm_production: bool,
 }
