@@ -108,10 +108,14 @@ pub async fn serve(mut config: Config, emulator_seed: Option<u64>) -> ExitCode {
     };
     let server = BinanceServer::new(config);
     let toolbox = server.toolbox().clone();
-    // In the background: a slow or unreachable exchange never delays the MCP handshake.
-    crate::tools::user_stream::start(&toolbox);
-    crate::tools::timers::start(&toolbox);
-    crate::tools::paper::start(&toolbox);
+    // The memory folder exists from the start (the templates, written and synced on the first
+    // run), on the blocking pool so the handshake does not wait for the disk.
+    let memory = toolbox.memory().clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = memory.ensure() {
+            tracing::error!(error = %e, "cannot create the memory folder");
+        }
+    });
     let service = match server.serve(transport::stdio_pipes()).await {
         Ok(s) => s,
         Err(e) => {
@@ -119,6 +123,12 @@ pub async fn serve(mut config: Config, emulator_seed: Option<u64>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Once the handshake is answered, in the background: neither the user-data subscriptions
+    // nor resuming the cancel timers (the store) delay it, and a slow or unreachable exchange
+    // never holds up a tool call.
+    crate::tools::user_stream::start(&toolbox);
+    crate::tools::timers::start(&toolbox);
+    crate::tools::paper::start(&toolbox);
     tokio::select! {
         result = service.waiting() => {
             if let Err(e) = result {

@@ -216,11 +216,18 @@ fn main() -> ExitCode {
     } else {
         "binance_mcp=warn,rmcp=warn"
     });
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    // Serving stdio is one client's requests, a few WebSockets and timers: one thread runs them
+    // all without handing each message between workers. The emulator, the embedded one of
+    // `serve --emulator`, and `call` (a client and a server in one process) keep two workers.
+    let single_client = matches!(cli.command, None | Some(Command::Serve { emulator: false, .. }));
+    let mut builder = if single_client {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("binance-mcp: cannot start the async runtime: {e}");

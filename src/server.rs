@@ -13,7 +13,7 @@ use std::time::Duration;
 use rmcp::ErrorData;
 use rmcp::handler::server::router::prompt::PromptRouter;
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::handler::server::tool::{InputResponses, RequestState, ToolCallContext, schema_for_output};
+use rmcp::handler::server::tool::{InputResponses, RequestState, ToolCallContext};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, CompletionInfo,
@@ -35,7 +35,7 @@ use crate::tools::market::*;
 use crate::tools::market_stream::*;
 use crate::tools::memory::*;
 use crate::tools::order::*;
-use crate::tools::schema::{compact_input, make_portable, shallow_output};
+use crate::tools::schema::{compact_input, make_portable, open_output};
 use crate::tools::scope::in_tool;
 use crate::tools::status::*;
 use crate::tools::{ToolError, ToolOutput, Toolbox};
@@ -71,16 +71,22 @@ pub struct BinanceServer {
     /// The alerts (`Alert::seq`) 2026-07-28 requests have carried to the client, so each
     /// reaches it once; only the latest are kept, as only the latest can come again.
     delivered_alerts: Arc<Mutex<BTreeSet<u64>>>,
-    tool_router: ToolRouter<Self>,
+    /// The registered tools, built on first use (`tools()`): their schemas are generated then,
+    /// after the handshake is answered.
+    tool_router: Arc<OnceLock<ToolRouter<Self>>>,
     prompt_router: PromptRouter<Self>,
 }
 
 /// Drops hints that say what the MCP defaults already say, to keep the tool list small:
-/// `openWorldHint: true` is the default, and a read-only tool's destructive and idempotent
-/// hints mean nothing (the spec reads them only when `readOnlyHint` is false).
+/// `openWorldHint: true` and `idempotentHint: false` are the defaults, and a read-only tool's
+/// destructive and idempotent hints mean nothing (the spec reads them only when
+/// `readOnlyHint` is false).
 fn omit_default_hints(annotations: &mut rmcp::model::ToolAnnotations) {
     if annotations.open_world_hint == Some(true) {
         annotations.open_world_hint = None;
+    }
+    if annotations.idempotent_hint == Some(false) {
+        annotations.idempotent_hint = None;
     }
     if annotations.read_only_hint == Some(true) {
         annotations.destructive_hint = None;
@@ -113,9 +119,13 @@ impl BinanceServer {
     #[tool(
         name = "market_server_time",
         title = "Binance server time",
-        description = "Binance server time and this machine's clock offset. A large offset causes -1021 on signed calls.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<ServerTimeOutput>()
+        description = "Binance time and this clock's offset (a large one causes -1021).",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn market_server_time(&self, Parameters(args): Parameters<ServerTimeArgs>) -> CallToolResult {
         self.run("market_server_time", server_time(&self.toolbox, args)).await
@@ -124,9 +134,13 @@ impl BinanceServer {
     #[tool(
         name = "market_exchange_info",
         title = "Symbol trading rules",
-        description = "Trading rules of 1-20 symbols: status, order types, and every filter (tick size, step size, min notional, percent price ...) with exact values. Cached 10 min.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<ExchangeInfoOutput>()
+        description = "Trading rules of 1-20 symbols: status, order types, every filter with exact values. Cached 10 min.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn market_exchange_info(&self, Parameters(args): Parameters<ExchangeInfoArgs>) -> CallToolResult {
         self.run("market_exchange_info", exchange_info(&self.toolbox, args))
@@ -136,9 +150,13 @@ impl BinanceServer {
     #[tool(
         name = "market_ticker_price",
         title = "Latest prices",
-        description = "Latest trade price of one or more symbols (all symbols when none given, first 100 listed).",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<TickerPriceOutput>()
+        description = "Latest prices (none given: all, first 100 listed).",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn market_ticker_price(&self, Parameters(args): Parameters<SymbolsArgs>) -> CallToolResult {
         self.run("market_ticker_price", ticker_price(&self.toolbox, args)).await
@@ -146,10 +164,14 @@ impl BinanceServer {
 
     #[tool(
         name = "market_ticker_24h",
-        title = "24h or rolling-window statistics",
-        description = "Price change, high, low, volume and trade count over 24h, or over a rolling window_size (1m..7d), for 1-100 symbols.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<Ticker24hOutput>()
+        title = "24h or rolling statistics",
+        description = "Change, high, low, volume and trade count over 24h or a rolling window_size.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn market_ticker_24h(&self, Parameters(args): Parameters<Ticker24hArgs>) -> CallToolResult {
         self.run("market_ticker_24h", ticker_24h(&self.toolbox, args)).await
@@ -158,9 +180,13 @@ impl BinanceServer {
     #[tool(
         name = "market_book_ticker",
         title = "Best bid and ask",
-        description = "Best bid and ask price and quantity, and the spread, for one or more symbols.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<BookTickerOutput>()
+        description = "Best bid/ask, their quantities and the spread.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn market_book_ticker(&self, Parameters(args): Parameters<SymbolsArgs>) -> CallToolResult {
         self.run("market_book_ticker", book_ticker(&self.toolbox, args)).await
@@ -169,9 +195,13 @@ impl BinanceServer {
     #[tool(
         name = "market_order_book",
         title = "Order book depth",
-        description = "Order book of a symbol: best bid/ask, spread, depth totals, and up to 50 levels per side.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<OrderBookOutput>()
+        description = "Order book: best bid/ask, spread, depth totals, up to 50 levels per side.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn market_order_book(&self, Parameters(args): Parameters<OrderBookArgs>) -> CallToolResult {
         self.run("market_order_book", order_book(&self.toolbox, args)).await
@@ -180,9 +210,13 @@ impl BinanceServer {
     #[tool(
         name = "market_recent_trades",
         title = "Recent trades",
-        description = "Recent public trades of a symbol with VWAP, range and taker buy/sell volume.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<RecentTradesOutput>()
+        description = "Recent public trades with VWAP, range and taker buy/sell volume.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn market_recent_trades(&self, Parameters(args): Parameters<RecentTradesArgs>) -> CallToolResult {
         self.run("market_recent_trades", recent_trades(&self.toolbox, args))
@@ -192,9 +226,13 @@ impl BinanceServer {
     #[tool(
         name = "market_klines",
         title = "Candlesticks",
-        description = "OHLCV candles of a symbol for an interval and optional time range, with a summary (open, high, low, close, change %, volume).",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<KlinesOutput>()
+        description = "OHLCV candles, with a summary (open, high, low, close, change %, volume).",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn market_klines(&self, Parameters(args): Parameters<KlinesArgs>) -> CallToolResult {
         self.run("market_klines", klines(&self.toolbox, args)).await
@@ -203,9 +241,13 @@ impl BinanceServer {
     #[tool(
         name = "market_avg_price",
         title = "Average price",
-        description = "Current average price of a symbol: the price of the PERCENT_PRICE and NOTIONAL filters when it has no reference price.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<AvgPriceOutput>()
+        description = "Average price: the reference of the PERCENT_PRICE and NOTIONAL filters.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn market_avg_price(&self, Parameters(args): Parameters<AvgPriceArgs>) -> CallToolResult {
         self.run("market_avg_price", avg_price(&self.toolbox, args)).await
@@ -214,9 +256,13 @@ impl BinanceServer {
     #[tool(
         name = "order_validate",
         title = "Validate an order locally",
-        description = "Check an order against the symbol's filters, order-type rules and MAX_ASSET without sending anything. Returns violations with the nearest valid values, the price the filters used, a normalized payload you may choose to use, and execution_rule when a taker would leave the price range.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<ValidateOutput>()
+        description = "Check an order against the symbol's filters and rules (MAX_ASSET, execution price range), sending nothing: violations, nearest valid values, a normalized payload.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn order_validate(&self, Parameters(args): Parameters<OrderArgs>) -> CallToolResult {
         self.run("order_validate", order_validate(&self.toolbox, args)).await
@@ -225,9 +271,13 @@ impl BinanceServer {
     #[tool(
         name = "order_test",
         title = "Test an order at Binance",
-        description = "Send the order to POST /api/v3/order/test (validated, never executed) and get commission rates and the estimated fee. A pass allows order_place of the identical payload in the same environment for 5 minutes.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<TestOutput>()
+        description = "Test the order at Binance (never executed): commission and estimated fee. A pass allows order_place of the identical payload in the same environment for 5 min.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn order_test(&self, Parameters(args): Parameters<OrderArgs>) -> CallToolResult {
         self.run("order_test", order_test(&self.toolbox, args)).await
@@ -236,9 +286,13 @@ impl BinanceServer {
     #[tool(
         name = "order_place",
         title = "Place an order",
-        description = "Place a real order. Needs a passed order_test of the identical payload in the last 5 minutes; on production also confirm_production: true after the human said yes, and a prior testnet rehearsal of the same shape. Returns the reconciled status.",
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true),
-        output_schema = schema_for_output::<PlaceOutput>()
+        description = "Place a real order. Needs a passed order_test of the identical payload within 5 min; on production also confirm_production: true after the human's yes, and a testnet rehearsal of the same shape. Returns the reconciled status.",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
     )]
     async fn order_place(
         &self,
@@ -295,10 +349,14 @@ impl BinanceServer {
 
     #[tool(
         name = "order_list_place",
-        title = "Place an order list (OCO, OTO, OTOCO, OPO, OPOCO)",
-        description = "Brackets. oco: side, quantity, legs above+below (SELL: take-profit LIMIT_MAKER above, STOP_LOSS_LIMIT below). oto: legs working (LIMIT) + pending, each with side and quantity. otoco: working leg, then side, quantity, above+below. opo/opoco: as oto/otoco, working BUY, pending SELL without quantity. Call with test_only: true first, then identically without it within 5 min; production gate as order_place.",
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true),
-        output_schema = schema_for_output::<OrderListOutput>()
+        title = "Place an order list",
+        description = "Brackets. oco: side, quantity, legs above+below (SELL: take-profit LIMIT_MAKER above, STOP_LOSS_LIMIT below). oto: legs working (LIMIT) + pending, each with side and quantity. otoco: working leg, then side, quantity, above+below. opo/opoco: as oto/otoco, pending SELL without quantity. Call with test_only: true first, then identically without it within 5 min; production gate as order_place.",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
     )]
     async fn order_list_place(
         &self,
@@ -372,9 +430,13 @@ impl BinanceServer {
     #[tool(
         name = "order_list_cancel",
         title = "Cancel an order list",
-        description = "Cancel every open order of one order list (OCO/OTO/OTOCO/OPO/OPOCO) by order_list_id or list_client_order_id.",
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<OrderListOutput>()
+        description = "Cancel an order list.",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn order_list_cancel(
         &self,
@@ -415,9 +477,13 @@ impl BinanceServer {
     #[tool(
         name = "order_cancel",
         title = "Cancel an order",
-        description = "Cancel one open order by order_id or client_order_id.",
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<OrderOutput>()
+        description = "Cancel an open order.",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn order_cancel(
         &self,
@@ -450,10 +516,14 @@ impl BinanceServer {
 
     #[tool(
         name = "order_amend",
-        title = "Reduce an open order's quantity (keep priority)",
-        description = "Lower an open order's quantity in place (amend keep priority): order id and queue position stay. new_quantity must be below the current quantity and on the LOT_SIZE step; at most 10 amends per order. Allowed under the kill switch (it only reduces risk).",
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true),
-        output_schema = schema_for_output::<AmendOutput>()
+        title = "Reduce an order's quantity",
+        description = "Lower an open order's quantity in place, keeping id and queue position (max 10 per order). Allowed under the kill switch.",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
     )]
     async fn order_amend(
         &self,
@@ -490,10 +560,14 @@ impl BinanceServer {
 
     #[tool(
         name = "order_cancel_all",
-        title = "Cancel all open orders of a symbol",
-        description = "Cancel every open order (and order list) on one symbol.",
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<OrdersOutput>()
+        title = "Cancel a symbol's open orders",
+        description = "Cancel every open order and list of a symbol.",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn order_cancel_all(
         &self,
@@ -526,9 +600,13 @@ impl BinanceServer {
     #[tool(
         name = "order_status",
         title = "Order status",
-        description = "One order's state from Binance (by order_id or client_order_id): status, filled quantity, average price, fills, and whether the event journal agrees. Reconcile with it after every placement.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<OrderOutput>()
+        description = "An order's state at Binance (status, fills, average price) and whether the journal agrees. Reconcile with it after every placement.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn order_status(&self, Parameters(args): Parameters<OrderRefArgs>) -> CallToolResult {
         self.run("order_status", order_status(&self.toolbox, args)).await
@@ -536,10 +614,14 @@ impl BinanceServer {
 
     #[tool(
         name = "market_stream_sample",
-        title = "Watch market streams briefly",
-        description = "Listen to 1-5 market streams for up to 30 s: per-stream counts, price range, volume, best bid/ask, last events. No REST weight.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = false, open_world_hint = true),
-        output_schema = schema_for_output::<StreamSampleOutput>()
+        title = "Sample market streams",
+        description = "Listen to 1-5 market streams up to 30 s: counts, price range, volume, best bid/ask, last events. No weight.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
     )]
     async fn market_stream_sample(&self, Parameters(args): Parameters<StreamSampleArgs>) -> CallToolResult {
         self.run("market_stream_sample", market_stream_sample(&self.toolbox, args))
@@ -549,9 +631,13 @@ impl BinanceServer {
     #[tool(
         name = "order_events",
         title = "Order events journal",
-        description = "Journaled user-data events (fills, cancels, balances) and REST reconciliations, newest last; filter by symbol, order_id or client_order_id. Local: no weight.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
-        output_schema = schema_for_output::<OrderEventsOutput>()
+        description = "Journaled user-data events (fills, cancels, balances) and reconciliations, newest last. No weight.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn order_events(&self, Parameters(args): Parameters<OrderEventsArgs>) -> CallToolResult {
         self.run("order_events", order_events(&self.toolbox, args)).await
@@ -560,9 +646,13 @@ impl BinanceServer {
     #[tool(
         name = "order_open_list",
         title = "Open orders",
-        description = "Open orders on a symbol, or on every symbol when none is given (costs more weight).",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<OrdersOutput>()
+        description = "Open orders of a symbol or of all.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn order_open_list(&self, Parameters(args): Parameters<OpenOrdersArgs>) -> CallToolResult {
         self.run("order_open_list", order_open_list(&self.toolbox, args)).await
@@ -571,9 +661,13 @@ impl BinanceServer {
     #[tool(
         name = "order_history",
         title = "Order history",
-        description = "All orders of a symbol (open, filled, canceled), optionally from an order_id or in a time range of at most 24 h.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<OrdersOutput>()
+        description = "All orders of a symbol (open, filled, canceled), from an order_id or within 24 h.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn order_history(&self, Parameters(args): Parameters<HistoryArgs>) -> CallToolResult {
         self.run("order_history", order_history(&self.toolbox, args)).await
@@ -582,9 +676,13 @@ impl BinanceServer {
     #[tool(
         name = "account_balances",
         title = "Account balances",
-        description = "Balances (non-zero by default) with free and locked amounts, and whether the key can trade or withdraw.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<BalancesOutput>()
+        description = "Free and locked balances (non-zero only by default); whether the key can trade or withdraw.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn account_balances(&self, Parameters(args): Parameters<BalancesArgs>) -> CallToolResult {
         self.run("account_balances", account_balances(&self.toolbox, args))
@@ -594,9 +692,13 @@ impl BinanceServer {
     #[tool(
         name = "account_trades",
         title = "Account trades",
-        description = "Your trades on a symbol (all, of one order, from a trade id, or in a time range of at most 24 h), with commission per asset.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<TradesOutput>()
+        description = "Your trades on a symbol (of one order, from a trade id, or within 24 h), commission per asset.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn account_trades(&self, Parameters(args): Parameters<TradesArgs>) -> CallToolResult {
         self.run("account_trades", account_trades(&self.toolbox, args)).await
@@ -605,9 +707,13 @@ impl BinanceServer {
     #[tool(
         name = "account_commission",
         title = "Commission rates",
-        description = "Your maker/taker commission rates on a symbol (standard, special, tax) and the BNB discount.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<CommissionOutput>()
+        description = "Maker/taker commission rates of a symbol (standard, special, tax), BNB discount.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn account_commission(&self, Parameters(args): Parameters<CommissionArgs>) -> CallToolResult {
         self.run("account_commission", account_commission(&self.toolbox, args))
@@ -617,9 +723,13 @@ impl BinanceServer {
     #[tool(
         name = "account_rate_limits",
         title = "Unfilled-order counts",
-        description = "Your unfilled-order counts against Binance's order rate limits (per 10 s and per day).",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
-        output_schema = schema_for_output::<RateLimitsOutput>()
+        description = "Unfilled-order counts against the order rate limits (10 s, day).",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn account_rate_limits(&self, Parameters(args): Parameters<RateLimitsArgs>) -> CallToolResult {
         self.run("account_rate_limits", account_rate_limits(&self.toolbox, args))
@@ -629,9 +739,13 @@ impl BinanceServer {
     #[tool(
         name = "memory_read",
         title = "Read a memory file",
-        description = "Read memory.md (the human's limits and notes), runbooks.md or incidents.md, optionally the last lines or the lines matching a search.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
-        output_schema = schema_for_output::<MemoryReadOutput>()
+        description = "Read memory.md (the human's limits and notes), runbooks.md or incidents.md.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn memory_read(&self, Parameters(args): Parameters<MemoryReadArgs>) -> CallToolResult {
         self.run("memory_read", async { memory_read(&self.toolbox, args) })
@@ -641,9 +755,13 @@ impl BinanceServer {
     #[tool(
         name = "memory_append",
         title = "Append to a memory file",
-        description = "Append a dated note to runbooks.md (a workflow that worked), incidents.md (the fix you found) or the notes of memory.md. Cannot change the limits.",
-        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
-        output_schema = schema_for_output::<MemoryAppendOutput>()
+        description = "Append a dated note to runbooks.md (what worked), incidents.md (a fix) or memory.md's notes (never its limits).",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
     )]
     async fn memory_append(&self, Parameters(args): Parameters<MemoryAppendArgs>) -> CallToolResult {
         self.run("memory_append", async { memory_append(&self.toolbox, args) })
@@ -653,9 +771,13 @@ impl BinanceServer {
     #[tool(
         name = "snapshot_list",
         title = "List snapshots",
-        description = "Filter snapshots (written when a symbol's rules change) and pre-trade validation captures, newest first.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
-        output_schema = schema_for_output::<SnapshotListOutput>()
+        description = "Filter snapshots (taken when a symbol's rules change) and validation captures, newest first.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn snapshot_list(&self, Parameters(args): Parameters<SnapshotListArgs>) -> CallToolResult {
         self.run("snapshot_list", async { snapshot_list(&self.toolbox, args) })
@@ -665,9 +787,13 @@ impl BinanceServer {
     #[tool(
         name = "snapshot_read",
         title = "Read a snapshot",
-        description = "Read one snapshot by the name snapshot_list gives.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
-        output_schema = schema_for_output::<SnapshotReadOutput>()
+        description = "Read a snapshot by the name snapshot_list gives.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn snapshot_read(&self, Parameters(args): Parameters<SnapshotReadArgs>) -> CallToolResult {
         self.run("snapshot_read", async { snapshot_read(&self.toolbox, args) })
@@ -677,9 +803,13 @@ impl BinanceServer {
     #[tool(
         name = "server_status",
         title = "Server status",
-        description = "This server's configuration: environments, base URLs, which keys are set (never values), clock offset, request counts, read-only mode, version.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
-        output_schema = schema_for_output::<ServerStatusOutput>()
+        description = "Configuration: environments, base URLs, which keys are set, clock offsets, request counts, modes, version.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn server_status(&self, Parameters(args): Parameters<ServerStatusArgs>) -> CallToolResult {
         self.run("server_status", async { server_status(&self.toolbox, args) })
@@ -690,14 +820,13 @@ impl BinanceServer {
 impl BinanceServer {
     pub fn new(config: Config) -> BinanceServer {
         let toolbox = Toolbox::new(config);
-        let tool_router = Self::registered_tools(toolbox.config());
         BinanceServer {
             toolbox,
             approvals: Arc::new(Approvals::default()),
             peer: Arc::default(),
             log_level: Arc::new(AtomicU8::new(WARNING_RANK)),
             delivered_alerts: Arc::default(),
-            tool_router,
+            tool_router: Arc::default(),
             prompt_router: Self::prompt_router(),
         }
     }
@@ -881,6 +1010,12 @@ impl BinanceServer {
         &self.toolbox
     }
 
+    /// The tools this configuration registers, built on first use.
+    fn tools(&self) -> &ToolRouter<Self> {
+        self.tool_router
+            .get_or_init(|| Self::registered_tools(self.toolbox.config()))
+    }
+
     /// Runs one tool call: incidents it causes name the tool, and a client is told when the
     /// memory files changed.
     async fn run<T: ToolOutput>(&self, tool: &str, call: impl Future<Output = Result<T, ToolError>>) -> CallToolResult {
@@ -905,6 +1040,7 @@ impl BinanceServer {
     /// source of truth).
     fn registered_tools(config: &Config) -> ToolRouter<Self> {
         let mut router = Self::all_tools();
+        let output = Arc::new(open_output());
         let mut remove = Vec::new();
         for (name, route) in router.map.iter_mut() {
             let read_only = route.attr.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true);
@@ -919,11 +1055,8 @@ impl BinanceServer {
             if let Some(annotations) = route.attr.annotations.as_mut() {
                 omit_default_hints(annotations);
             }
-            if let Some(output) = route.attr.output_schema.as_ref() {
-                let mut output = output.as_ref().clone();
-                make_portable(&mut output);
-                route.attr.output_schema = Some(Arc::new(shallow_output(&output)));
-            }
+            // Every tool answers with structuredContent, an object (see `open_output`).
+            route.attr.output_schema = Some(output.clone());
         }
         for name in remove {
             router.remove_route(&name);
@@ -932,7 +1065,7 @@ impl BinanceServer {
     }
 }
 
-#[tool_handler(router = self.tool_router)]
+#[tool_handler(router = self.tools())]
 #[prompt_handler(router = self.prompt_router)]
 impl ServerHandler for BinanceServer {
     /// 2026-07-28 sessions hear of resource-list changes through `subscriptions/listen` (the
@@ -985,7 +1118,7 @@ impl ServerHandler for BinanceServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let asked = request_log_level(&context);
         let peer = context.peer.clone();
-        let call = self.tool_router.call(ToolCallContext::new(self, request, context));
+        let call = self.tools().call(ToolCallContext::new(self, request, context));
         match asked {
             Some(minimum) => self.with_request_alerts(minimum, &peer, call).await,
             None => call.await,
@@ -1167,7 +1300,7 @@ mod tests {
     #[test]
     fn every_schema_is_portable_and_annotated() {
         let server = BinanceServer::new(config(&[("BINANCE_HOME", "/nonexistent")]));
-        let tools = server.tool_router.list_all();
+        let tools = server.tools().list_all();
         assert!(tools.len() >= 10);
         for tool in tools {
             let input = serde_json::Value::Object(tool.input_schema.as_ref().clone());
@@ -1189,7 +1322,7 @@ mod tests {
     fn toolsets_select_groups() {
         let server = BinanceServer::new(config(&[("BINANCE_TOOLSETS", "diagnostics")]));
         let names: Vec<String> = server
-            .tool_router
+            .tools()
             .list_all()
             .into_iter()
             .map(|t| t.name.to_string())

@@ -72,7 +72,7 @@ async fn tools_are_listed_with_titles_annotations_and_portable_schemas() {
     }
     // The budget of the whole tool list (JSON characters / 4).
     let size = serde_json::to_string(&tools).expect("json").len();
-    assert!(size / 4 < 8000, "tools/list is {} tokens", size / 4);
+    assert!(size / 4 < 6000, "tools/list is {} tokens", size / 4);
 }
 
 #[tokio::test]

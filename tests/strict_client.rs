@@ -395,9 +395,9 @@ fn prompt_arguments(prompt: &Value) -> Value {
 
 /// Every inputSchema and outputSchema is itself a valid JSON Schema with an object root.
 ///
-/// Note: today's output schemas name the top-level fields only, each as `{}` (any value:
-/// `shallow_output` in src/tools/schema.rs keeps tools/list small), so the structuredContent
-/// check below can only catch a non-object result or an undeclared field, not a wrong type.
+/// Note: today's output schemas are `{"type": "object", "additionalProperties": true}`
+/// (`open_output` in src/tools/schema.rs keeps tools/list small), so the structuredContent
+/// check below can only catch a result that is not an object.
 fn check_tool_definitions(tools: &[Value]) {
     for tool in tools {
         let name = tool["name"].as_str().unwrap_or("?");

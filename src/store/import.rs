@@ -9,6 +9,18 @@ use crate::memory::{Memory, MemoryError};
 
 const LEGACY_LEDGER: &str = "ledger.jsonl";
 
+/// Whether the folder holds a legacy ledger (current or rotated) that opening the store would import.
+pub(super) fn any_legacy_ledger(memory: &Memory) -> bool {
+    memory.path(LEGACY_LEDGER).exists()
+        || std::fs::read_dir(memory.home()).is_ok_and(|entries| {
+            entries.filter_map(Result::ok).any(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| n.starts_with("ledger.") && n.ends_with(".jsonl"))
+            })
+        })
+}
+
 /// Replays every legacy ledger line into the store, oldest file first (rotated parts are named
 /// `ledger.<UTC stamp>.jsonl`, so their names sort by age); returns the files to set aside
 /// once the transaction commits.

@@ -77,6 +77,13 @@ pub struct EventFilter {
 }
 
 impl Store {
+    /// Whether `memory`'s folder holds anything the store would read: `state.db`, or a legacy
+    /// ledger it would import. When not, the store is empty and opening it can wait for the
+    /// first write.
+    pub fn has_history(memory: &Memory) -> bool {
+        memory.path(STORE_FILE).exists() || import::any_legacy_ledger(memory)
+    }
+
     /// Opens (creating, migrating and importing a legacy `ledger.jsonl` once) the store of
     /// `memory`'s folder.
     pub fn open(memory: &Memory) -> Result<Store, MemoryError> {

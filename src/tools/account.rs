@@ -13,13 +13,12 @@ use spot_types::model::{AccountTrade, CommissionDiscount, CommissionRates, Order
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BalancesArgs {
-    /// Also list assets with a zero balance.
     #[serde(default)]
     pub include_zero: bool,
     /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production: true once the human agreed
+    /// only after the human's yes
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -168,26 +167,23 @@ impl ToolOutput for TradesOutput {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TradesArgs {
-    /// e.g. BTCUSDT
     pub symbol: String,
-    /// Only the trades of this order.
     #[serde(default)]
     pub order_id: Option<u64>,
-    /// ms since epoch; start and end at most 24 h apart.
+    /// ms since epoch; at most 24 h before end_time
     #[serde(default)]
     pub start_time: Option<i64>,
     #[serde(default)]
     pub end_time: Option<i64>,
-    /// Trades with this trade id and newer.
     #[serde(default)]
     pub from_id: Option<u64>,
-    /// 1..1000 (default 100).
+    /// 1..1000, default 100
     #[serde(default)]
     pub limit: Option<u32>,
     /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production: true once the human agreed
+    /// only after the human's yes
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -226,12 +222,11 @@ pub async fn account_trades(toolbox: &Toolbox, args: TradesArgs) -> Result<Trade
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommissionArgs {
-    /// e.g. BTCUSDT
     pub symbol: String,
     /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production: true once the human agreed
+    /// only after the human's yes
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -282,7 +277,7 @@ pub struct RateLimitsArgs {
     /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production: true once the human agreed
+    /// only after the human's yes
     #[serde(default)]
     pub confirm_production: bool,
 }

@@ -90,8 +90,10 @@ impl JsonSchema for Amount {
     fn inline_schema() -> bool {
         true
     }
+    // A decimal string such as "0.001"; the exact syntax is checked when it is parsed, and the
+    // error says what is wrong, so the schema does not spend tokens on a pattern.
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "pattern": r"^\d+(\.\d+)?$" })
+        json_schema!({ "type": "string" })
     }
 }
 

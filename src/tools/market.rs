@@ -48,7 +48,7 @@ pub(crate) fn wanted_symbols(symbol: Option<&str>, symbols: &[String], max: usiz
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerTimeArgs {
-    /// Environment to ask: production (default), testnet or demo.
+    /// default production
     #[serde(default)]
     pub environment: Option<Environment>,
 }
@@ -92,13 +92,13 @@ pub async fn server_time(toolbox: &Toolbox, args: ServerTimeArgs) -> Result<Serv
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExchangeInfoArgs {
-    /// One to 20 symbols, e.g. ["BTCUSDT"] (or symbol).
+    /// 1 to 20
     #[serde(default)]
     pub symbols: Vec<String>,
-    /// One symbol instead of symbols.
+    /// instead of symbols
     #[serde(default)]
     pub symbol: Option<String>,
-    /// default production (filters differ between environments)
+    /// default production
     #[serde(default)]
     pub environment: Option<Environment>,
 }
@@ -216,10 +216,10 @@ pub async fn exchange_info(toolbox: &Toolbox, args: ExchangeInfoArgs) -> Result<
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SymbolsArgs {
-    /// e.g. ["BTCUSDT","ETHUSDT"], at most 100; absent: all (first 100 listed)
+    /// at most 100
     #[serde(default)]
     pub symbols: Vec<String>,
-    /// One symbol instead of symbols.
+    /// instead of symbols
     #[serde(default)]
     pub symbol: Option<String>,
     /// default production
@@ -342,13 +342,13 @@ pub async fn book_ticker(toolbox: &Toolbox, args: SymbolsArgs) -> Result<BookTic
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ticker24hArgs {
-    /// One to 100 symbols, e.g. ["BTCUSDT"] (or symbol).
+    /// 1 to 100
     #[serde(default)]
     pub symbols: Vec<String>,
-    /// One symbol instead of symbols.
+    /// instead of symbols
     #[serde(default)]
     pub symbol: Option<String>,
-    /// Rolling window instead of 24h: 1m..59m, 1h..23h or 1d..7d (e.g. "4h").
+    /// 1m..59m, 1h..23h or 1d..7d
     #[serde(default)]
     pub window_size: Option<String>,
     /// default production
@@ -464,9 +464,8 @@ pub async fn ticker_24h(toolbox: &Toolbox, args: Ticker24hArgs) -> Result<Ticker
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderBookArgs {
-    /// e.g. BTCUSDT
     pub symbol: String,
-    /// Levels per side to fetch, 1..5000 (default 100). At most 50 per side are listed; totals cover all.
+    /// 1..5000, default 100; 50 listed, totals of all
     #[serde(default)]
     pub limit: Option<u32>,
     /// default production
@@ -579,9 +578,8 @@ pub async fn order_book(toolbox: &Toolbox, args: OrderBookArgs) -> Result<OrderB
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecentTradesArgs {
-    /// e.g. BTCUSDT
     pub symbol: String,
-    /// Trades to fetch, 1..1000 (default 100). The latest 100 are listed; statistics cover all.
+    /// 1..1000, default 100; 100 listed, statistics of all
     #[serde(default)]
     pub limit: Option<u32>,
     /// default production
@@ -748,20 +746,18 @@ impl Interval {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KlinesArgs {
-    /// e.g. BTCUSDT
     pub symbol: String,
-    /// Candle interval: 1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M.
     pub interval: Interval,
-    /// Start, ms since epoch (inclusive). Without times: the latest candles.
+    /// ms since epoch; no times: the latest
     #[serde(default)]
     pub start_time: Option<i64>,
-    /// End, ms since epoch (inclusive).
+    /// ms since epoch
     #[serde(default)]
     pub end_time: Option<i64>,
-    /// Time zone for interval boundaries, e.g. "0", "+08:00", "-1:00" (default UTC).
+    /// e.g. "+08:00", default UTC
     #[serde(default)]
     pub time_zone: Option<String>,
-    /// Candles to fetch, 1..1000 (default 100). The latest 100 are listed; the summary covers all.
+    /// 1..1000, default 100; 100 listed, summary of all
     #[serde(default)]
     pub limit: Option<u32>,
     /// default production
@@ -918,7 +914,6 @@ pub async fn klines(toolbox: &Toolbox, args: KlinesArgs) -> Result<KlinesOutput,
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AvgPriceArgs {
-    /// e.g. BTCUSDT
     pub symbol: String,
     /// default production
     #[serde(default)]

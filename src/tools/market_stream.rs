@@ -32,12 +32,12 @@ const KLINE_INTERVALS: [&str; 16] = [
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StreamSampleArgs {
-    /// 1 to 5 stream names: <symbol>@trade, @aggTrade, @bookTicker, @depth, @depth5/10/20, @kline_1m, @miniTicker, @ticker (e.g. btcusdt@trade)
+    /// 1 to 5, e.g. btcusdt@trade, @aggTrade, @bookTicker, @depth5, @kline_1m, @ticker
     pub streams: Vec<String>,
-    /// How long to listen, 1 to 30 s (default 5)
+    /// 1 to 30, default 5
     #[serde(default)]
     pub seconds: Option<u32>,
-    /// Last events returned per stream (default 5, max 20)
+    /// events per stream, default 5, max 20
     #[serde(default)]
     pub last: Option<u32>,
     /// default production

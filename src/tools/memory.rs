@@ -10,7 +10,7 @@ use crate::memory::incidents::human_time;
 use crate::memory::preferences::{append_keeps_preferences, notes_offset, parse_preferences};
 use crate::memory::snapshots::SnapshotEntry;
 
-/// The Markdown files of the memory folder.
+// The Markdown files of the memory folder.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 #[schemars(inline)]
@@ -41,12 +41,11 @@ pub const MAX_APPEND_CHARS: usize = 8_000;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemoryReadArgs {
-    /// memory, runbooks or incidents.
     pub file: MemoryFile,
-    /// Only the last N lines.
+    /// only the last N lines
     #[serde(default)]
     pub tail: Option<u32>,
-    /// Only lines containing this text (case-insensitive), with the heading they belong to.
+    /// only lines with this text
     #[serde(default)]
     pub search: Option<String>,
 }
@@ -119,11 +118,10 @@ pub fn memory_read(toolbox: &Toolbox, args: MemoryReadArgs) -> Result<MemoryRead
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemoryAppendArgs {
-    /// runbooks, incidents or memory (memory appends go to the notes, never the limits).
     pub file: MemoryFile,
-    /// Markdown to add; a dated heading is put above it.
+    /// Markdown
     pub text: String,
-    /// A short heading, e.g. "Fix for -1021 on testnet".
+    /// short heading
     #[serde(default)]
     pub title: Option<String>,
 }
@@ -196,7 +194,7 @@ pub struct SnapshotListArgs {
     /// Only this symbol.
     #[serde(default)]
     pub symbol: Option<String>,
-    /// Newest N (default 50).
+    /// default 50
     #[serde(default)]
     pub limit: Option<u32>,
 }
@@ -230,7 +228,6 @@ pub fn snapshot_list(toolbox: &Toolbox, args: SnapshotListArgs) -> Result<Snapsh
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotReadArgs {
-    /// A name exactly as snapshot_list gives it, e.g. "testnet/BTCUSDT/2026-11-25T10-00-00.123Z.json".
     pub name: String,
 }
 

@@ -305,6 +305,16 @@ impl Toolbox {
         Ok(self.store.get_or_init(|| store))
     }
 
+    /// The store when it holds anything (see [`crate::store::Store::has_history`]), for the
+    /// readers on the start path: an empty store has no timers to resume and no orders to
+    /// follow, and is created by the first write instead.
+    pub fn store_with_history(&self) -> Result<Option<&crate::store::Store>, MemoryError> {
+        if self.store.get().is_none() && !crate::store::Store::has_history(&self.memory) {
+            return Ok(None);
+        }
+        self.store().map(Some)
+    }
+
     pub fn audit(&self) -> &Audit {
         &self.audit
     }

@@ -82,6 +82,11 @@ fn rewrite(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
                         | "float"
                 )
             {
+                // An unsigned format's lower bound says nothing an agent needs (the server
+                // refuses a negative value anyway).
+                if format.starts_with("uint") && map.get("minimum").and_then(Value::as_u64) == Some(0) {
+                    map.remove("minimum");
+                }
                 map.remove("format");
             }
             for v in map.values_mut() {
@@ -99,7 +104,8 @@ fn rewrite(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
 
 /// Makes an input schema cheap in an agent's context: no `$schema` line, enums written as
 /// plain `enum` lists (schemars renders documented variants as `oneOf` of `const`s), and no
-/// `default: false` (an absent flag is false); nested objects (array items) alike.
+/// `default: false` or `default: []` (an absent flag is false, an absent list empty); nested
+/// objects (array items) alike.
 pub fn compact_input(schema: &mut Map<String, Value>) {
     schema.remove("$schema");
     // Unknown arguments are refused by the server itself, with a message naming them.
@@ -116,7 +122,7 @@ pub fn compact_input(schema: &mut Map<String, Value>) {
                 p.insert("type".into(), Value::String("string".into()));
                 p.insert("enum".into(), Value::Array(values));
             }
-            if p.get("default") == Some(&Value::Bool(false)) {
+            if p.get("default") == Some(&Value::Bool(false)) || p.get("default") == Some(&Value::Array(Vec::new())) {
                 p.remove("default");
             }
             if let Some(Value::Object(items)) = p.get_mut("items") {
@@ -126,22 +132,14 @@ pub fn compact_input(schema: &mut Map<String, Value>) {
     }
 }
 
-/// Reduces an output schema to its top level: the property names and the required list. `structuredContent` still validates against it, and the tool list
-/// stays small; the field meanings are in the results themselves.
-pub fn shallow_output(schema: &Map<String, Value>) -> Map<String, Value> {
+/// The output schema every tool declares: an object, any fields. `structuredContent` is always
+/// an object, and the field meanings are in the results themselves; naming the fields here
+/// cost a seventh of the tool list's token budget, and most clients do not pass output schemas to
+/// the model.
+pub fn open_output() -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("type".into(), Value::String("object".into()));
-    if let Some(Value::Object(props)) = schema.get("properties") {
-        let mut shallow = Map::new();
-        for (name, prop) in props {
-            // Only the names: a property schema of `{}` accepts any value, and the field meanings
-            // are in the results themselves.
-            let _ = prop;
-            shallow.insert(name.clone(), Value::Object(Map::new()));
-        }
-        out.insert("properties".into(), Value::Object(shallow));
-    }
-    // No `required` list: it would repeat every name, and the tool list has a token budget.
+    out.insert("additionalProperties".into(), Value::Bool(true));
     out
 }
 

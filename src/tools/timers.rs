@@ -65,9 +65,21 @@ pub fn start(toolbox: &Arc<Toolbox>) {
         return;
     };
     let toolbox = toolbox.clone();
-    // Reading the store happens in the task, off the start-up path.
+    // Reading the store happens in the task, off the start-up path, on the blocking pool.
     tokio::spawn(async move {
-        let pending = match toolbox.store().and_then(|store| store.pending_timers()) {
+        let reader = toolbox.clone();
+        let pending = tokio::task::spawn_blocking(move || match reader.store_with_history() {
+            Ok(Some(store)) => store.pending_timers(),
+            Ok(None) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(crate::memory::MemoryError::Invalid(format!(
+                "the store reader stopped: {e}"
+            )))
+        });
+        let pending = match pending {
             Ok(pending) => pending,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the store: pending cancel timers not resumed");

@@ -169,7 +169,9 @@ pub fn start(toolbox: &Arc<Toolbox>) {
 /// Whether the store holds production orders this server placed and believes open, or
 /// production cancel timers: following them was part of what the human confirmed.
 fn production_orders_to_follow(toolbox: &Toolbox) -> bool {
-    let Ok(store) = toolbox.store() else { return false };
+    let Ok(Some(store)) = toolbox.store_with_history() else {
+        return false;
+    };
     store
         .open_orders_believed(Environment::Production)
         .is_ok_and(|open| !open.is_empty())
@@ -469,7 +471,10 @@ pub fn record_reconciliation(
 /// Compares the orders the store believes open with Binance's answer and journals every
 /// difference as a `reconciliation` event. Returns how many orders it journaled.
 pub async fn reconcile(toolbox: &Toolbox, env: Environment) -> Result<usize, crate::tools::ToolError> {
-    let believed = toolbox.store()?.open_orders_believed(env)?;
+    let Some(store) = toolbox.store_with_history()? else {
+        return Ok(0);
+    };
+    let believed = store.open_orders_believed(env)?;
     if believed.is_empty() {
         return Ok(0);
     }

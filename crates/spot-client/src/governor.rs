@@ -4,7 +4,10 @@
 //! entry per environment and base URL (`"testnet https://testnet.binance.vision"`: a ban is a
 //! host's), read-modify-written under an exclusive file lock. Times are ms since epoch on
 //! Binance's clock. The file is advisory and tiny, so it is
-//! never fsynced; if it cannot be used, the process keeps the same state in memory.
+//! never fsynced; if it cannot be used, the process keeps the same state in memory. Each
+//! governor opens the file once and keeps it open: an update is one lock, one positioned read
+//! (parsed again only when another process changed it), one positioned write when the state
+//! changed, and the unlock; the file is opened again when it was deleted or replaced.
 //!
 //! Before a request: refuse while banned, wait (at most `max_wait`) or refuse inside a
 //! `Retry-After`, and wait or refuse when the request would cross 90% of a limit. Windows are
@@ -15,7 +18,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -263,10 +265,14 @@ pub struct Budget {
 pub struct Governor {
     environment: Environment,
     base_url: String,
+    /// This environment's entry in the file (see `key`).
+    key: String,
     path: Option<PathBuf>,
     max_wait: Duration,
     /// Used when there is no state file, or it cannot be used.
     fallback: Mutex<BTreeMap<String, EnvState>>,
+    /// The state file, opened on first use and kept open.
+    file: Mutex<Option<StateFile>>,
     warned: AtomicBool,
 }
 
@@ -276,9 +282,11 @@ impl Governor {
         Governor {
             environment,
             base_url: base_url.to_owned(),
+            key: format!("{environment} {base_url}"),
             path: state_dir.map(|d| d.join(STATE_FILE)),
             max_wait,
             fallback: Mutex::default(),
+            file: Mutex::default(),
             warned: AtomicBool::new(false),
         }
     }
@@ -286,16 +294,29 @@ impl Governor {
     /// Runs `f` on this environment's state, read and written back under the file lock.
     fn update<R>(&self, f: impl FnOnce(&mut EnvState) -> R) -> R {
         if let Some(path) = &self.path {
-            match open_locked(path) {
-                Ok((mut file, text)) => {
-                    let mut all: BTreeMap<String, EnvState> = serde_json::from_str(&text).unwrap_or_default();
-                    let result = f(self.entry(&mut all));
-                    if let Err(e) = write_back(&mut file, &text, &all) {
+            // One update at a time in this process; the file lock orders the processes.
+            let mut slot = self.file.lock().unwrap_or_else(|p| p.into_inner());
+            match StateFile::lock(&mut slot, path) {
+                Ok(state) => {
+                    let existed = state.all.contains_key(&self.key);
+                    let entry = self.entry(&mut state.all);
+                    let before = existed.then(|| entry.clone());
+                    let result = f(entry);
+                    // Written back only when this entry changed (or was created or moved now).
+                    let changed = before.as_ref() != state.all.get(&self.key);
+                    let written = if changed { state.write_back() } else { Ok(()) };
+                    state.unlock();
+                    if let Err(e) = written {
+                        // What is on disk is unknown now: read it again next time.
+                        *slot = None;
                         self.warn_once(path, &e);
                     }
                     return result;
                 }
-                Err(e) => self.warn_once(path, &e),
+                Err(e) => {
+                    *slot = None;
+                    self.warn_once(path, &e);
+                }
             }
         }
         let mut all = self.fallback.lock().unwrap_or_else(|p| p.into_inner());
@@ -305,15 +326,11 @@ impl Governor {
     /// The entry's key in the file: the environment and its base URL. A budget and a ban belong
     /// to a host, so a process pointed at another URL for the same environment (an emulator, a
     /// proxy) keeps its own entry instead of resetting this one.
-    fn key(&self) -> String {
-        format!("{} {}", self.environment, self.base_url)
-    }
-
     fn entry<'a>(&self, all: &'a mut BTreeMap<String, EnvState>) -> &'a mut EnvState {
-        let key = self.key();
+        let key = &self.key;
         // Files written before the key named the URL kept one entry per environment: this URL
         // takes it over when it was written for it (a ban survives the upgrade).
-        if !all.contains_key(&key)
+        if !all.contains_key(key)
             && all
                 .get(self.environment.as_str())
                 .is_some_and(|old| old.base_url == self.base_url)
@@ -321,7 +338,7 @@ impl Governor {
         {
             all.insert(key.clone(), old);
         }
-        all.entry(key).or_insert_with(|| EnvState {
+        all.entry(key.clone()).or_insert_with(|| EnvState {
             base_url: self.base_url.clone(),
             ..EnvState::default()
         })
@@ -435,9 +452,105 @@ impl Governor {
     }
 }
 
-/// Opens (creating the folder 0700 and the file if needed) and locks the state file; returns it
-/// with its text.
-fn open_locked(path: &Path) -> std::io::Result<(File, String)> {
+/// The open state file of one governor, with the text last read from or written to it and
+/// that text parsed: an update parses the file again only when another process changed it.
+#[derive(Debug)]
+struct StateFile {
+    file: File,
+    /// Device and inode of the file when it was opened, to notice it was replaced.
+    #[cfg(unix)]
+    id: (u64, u64),
+    text: Vec<u8>,
+    all: BTreeMap<String, EnvState>,
+}
+
+impl StateFile {
+    /// Opens the file on first use (creating the folder 0700 and the file if needed), or again
+    /// when it was deleted or replaced since; takes the exclusive lock and reads the state.
+    fn lock<'a>(slot: &'a mut Option<StateFile>, path: &Path) -> std::io::Result<&'a mut StateFile> {
+        if let Some(open) = slot.as_mut() {
+            open.file.lock()?;
+            if open.is_at(path) {
+                open.read()?;
+                return slot.as_mut().ok_or_else(|| std::io::Error::other("state file closed"));
+            }
+            open.unlock();
+        }
+        let file = open_state_file(path)?;
+        file.lock()?;
+        #[cfg(unix)]
+        let id = {
+            use std::os::unix::fs::MetadataExt;
+            let meta = file.metadata()?;
+            (meta.dev(), meta.ino())
+        };
+        let open = slot.insert(StateFile {
+            file,
+            #[cfg(unix)]
+            id,
+            text: Vec::new(),
+            all: BTreeMap::new(),
+        });
+        open.read()?;
+        Ok(open)
+    }
+
+    /// Whether the open file is still the one at `path` (not deleted, renamed over or moved).
+    #[cfg(unix)]
+    fn is_at(&self, path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).is_ok_and(|named| (named.dev(), named.ino()) == self.id)
+    }
+
+    #[cfg(not(unix))]
+    fn is_at(&self, path: &Path) -> bool {
+        path.exists()
+    }
+
+    /// Reads the whole file (under the lock) and parses it when it differs from the last text.
+    fn read(&mut self) -> std::io::Result<()> {
+        // One read when the file is smaller than the buffer, which it is unless it grew.
+        let mut text = vec![0u8; (self.text.len() * 2).max(4096)];
+        let mut len = 0;
+        loop {
+            let n = read_at(&self.file, &mut text[len..], len as u64)?;
+            len += n;
+            if n == 0 || len < text.len() {
+                break;
+            }
+            text.resize(text.len() * 2, 0);
+        }
+        text.truncate(len);
+        if text != self.text {
+            self.all = serde_json::from_slice(&text).unwrap_or_default();
+            self.text = text;
+        }
+        Ok(())
+    }
+
+    /// Writes the state back when it changed: over the old text from the start, then cut to
+    /// its length when it got shorter.
+    fn write_back(&mut self) -> std::io::Result<()> {
+        let mut text = serde_json::to_vec(&self.all).map_err(std::io::Error::other)?;
+        text.push(b'\n');
+        if text == self.text {
+            return Ok(());
+        }
+        write_all_at(&self.file, &text, 0)?;
+        if text.len() < self.text.len() {
+            self.file.set_len(text.len() as u64)?;
+        }
+        self.text = text;
+        Ok(())
+    }
+
+    fn unlock(&self) {
+        let _ = self.file.unlock();
+    }
+}
+
+/// Opens (creating the folder 0700 and the file if needed) the state file.
+fn open_state_file(path: &Path) -> std::io::Result<File> {
     if let Some(dir) = path.parent()
         && !dir.is_dir()
     {
@@ -447,27 +560,40 @@ fn open_locked(path: &Path) -> std::io::Result<(File, String)> {
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
         builder.create(dir)?;
     }
-    let mut file = OpenOptions::new()
+    OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .open(path)?;
-    file.lock()?;
-    let mut text = String::new();
-    file.read_to_string(&mut text)?;
-    Ok((file, text))
+        .open(path)
 }
 
-/// Rewrites the file when the state changed (the lock is released when `file` is dropped).
-fn write_back(file: &mut File, before: &str, all: &BTreeMap<String, EnvState>) -> std::io::Result<()> {
-    let text = serde_json::to_string(all).map_err(std::io::Error::other)? + "\n";
-    if text == before {
-        return Ok(());
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        let n = std::os::windows::fs::FileExt::seek_write(file, buf, offset)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        buf = &buf[n..];
+        offset += n as u64;
     }
-    file.seek(SeekFrom::Start(0))?;
-    file.set_len(0)?;
-    file.write_all(text.as_bytes())
+    Ok(())
 }
 
 #[cfg(test)]

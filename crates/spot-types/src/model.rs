@@ -350,7 +350,7 @@ mod tests {
 
 // ---- orders ---------------------------------------------------------------------------------
 
-/// Order side.
+// Order side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 #[schemars(inline)]
@@ -359,7 +359,7 @@ pub enum Side {
     Sell,
 }
 
-/// Spot order types.
+// Spot order types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[schemars(inline)]
@@ -409,7 +409,7 @@ impl OrderType {
     }
 }
 
-/// Time in force.
+// Time in force.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 #[schemars(inline)]
@@ -432,7 +432,7 @@ impl TimeInForce {
     }
 }
 
-/// Self-trade prevention mode.
+// Self-trade prevention mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[schemars(inline)]

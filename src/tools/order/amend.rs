@@ -18,23 +18,21 @@ use spot_types::model::AmendedOrder;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AmendArgs {
-    /// e.g. BTCUSDT
     pub symbol: String,
-    /// Binance order id (give this or client_order_id).
+    /// or client_order_id
     #[serde(default)]
     pub order_id: Option<u64>,
-    /// Your client order id (give this or order_id).
+    /// or order_id
     #[serde(default)]
     pub client_order_id: Option<String>,
-    /// New total quantity: below the current one, on the LOT_SIZE step, at least minQty
+    /// below the current, on the LOT_SIZE step
     pub new_quantity: Amount,
-    /// Client order id after the amend (^[a-zA-Z0-9-_]{1,36}$); the current one is kept when absent.
     #[serde(default)]
     pub new_client_order_id: Option<String>,
     /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production: true once the human agreed
+    /// only after the human's yes
     #[serde(default)]
     pub confirm_production: bool,
 }

@@ -21,19 +21,17 @@ const MAX_EVENTS: usize = 200;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderEventsArgs {
-    /// Only this symbol, e.g. BTCUSDT.
     #[serde(default)]
     pub symbol: Option<String>,
-    /// Only this Binance order id.
     #[serde(default)]
     pub order_id: Option<u64>,
-    /// Only this client order id (or list client id).
+    /// or list client id
     #[serde(default)]
     pub client_order_id: Option<String>,
     /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Most recent events to return (default 20, max 200).
+    /// default 20, max 200
     #[serde(default)]
     pub limit: Option<u32>,
 }

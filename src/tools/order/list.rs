@@ -577,9 +577,8 @@ fn reserved_roles(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderListCancelArgs {
-    /// e.g. BTCUSDT
     pub symbol: String,
-    /// Binance's orderListId (give this or list_client_order_id).
+    /// or list_client_order_id
     #[serde(default)]
     pub order_list_id: Option<i64>,
     #[serde(default)]
@@ -587,7 +586,7 @@ pub struct OrderListCancelArgs {
     /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production: true once the human agreed
+    /// only after the human's yes
     #[serde(default)]
     pub confirm_production: bool,
 }

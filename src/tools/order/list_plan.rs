@@ -79,7 +79,6 @@ pub struct ListLeg {
     /// BIPS
     #[serde(default)]
     pub trailing_delta: Option<u32>,
-    /// GTC, IOC, FOK
     #[serde(default)]
     pub time_in_force: Option<TimeInForce>,
     #[serde(default)]
@@ -93,7 +92,6 @@ pub struct ListLeg {
 pub struct OrderListArgs {
     /// oco (above+below), oto (working+pending), otoco (working, then above+below), opo/opoco (as oto/otoco, pending sells what working bought)
     pub list_type: ListType,
-    /// e.g. BTCUSDT
     pub symbol: String,
     /// oco/otoco: side of the above/below pair
     #[serde(default)]
@@ -101,7 +99,6 @@ pub struct OrderListArgs {
     /// oco/otoco: quantity of the above/below pair (not opoco)
     #[serde(default)]
     pub quantity: Option<Amount>,
-    /// The orders, each with its role
     pub legs: Vec<ListLeg>,
     #[serde(default)]
     pub list_client_order_id: Option<String>,
@@ -113,7 +110,7 @@ pub struct OrderListArgs {
     /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production: true once the human agreed
+    /// only after the human's yes
     #[serde(default)]
     pub confirm_production: bool,
 }

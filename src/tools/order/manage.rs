@@ -18,18 +18,17 @@ use spot_types::model::OrderReport;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderRefArgs {
-    /// e.g. BTCUSDT
     pub symbol: String,
-    /// Binance order id (give this or client_order_id).
+    /// or client_order_id
     #[serde(default)]
     pub order_id: Option<u64>,
-    /// Your client order id (give this or order_id).
+    /// or order_id
     #[serde(default)]
     pub client_order_id: Option<String>,
     /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production: true once the human agreed
+    /// only after the human's yes
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -182,12 +181,11 @@ pub async fn order_status(toolbox: &Toolbox, args: OrderRefArgs) -> Result<Order
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SymbolScopeArgs {
-    /// e.g. BTCUSDT
     pub symbol: String,
     /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production: true once the human agreed
+    /// only after the human's yes
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -195,13 +193,13 @@ pub struct SymbolScopeArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenOrdersArgs {
-    /// Symbol; absent lists every symbol (costs 80 request weight instead of 6).
+    /// absent: all (weight 80, not 6)
     #[serde(default)]
     pub symbol: Option<String>,
     /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production: true once the human agreed
+    /// only after the human's yes
     #[serde(default)]
     pub confirm_production: bool,
 }
@@ -367,23 +365,22 @@ pub async fn order_open_list(toolbox: &Toolbox, args: OpenOrdersArgs) -> Result<
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryArgs {
-    /// e.g. BTCUSDT
     pub symbol: String,
-    /// Orders with this id and newer.
+    /// this id and newer
     #[serde(default)]
     pub order_id: Option<u64>,
-    /// ms since epoch; start and end at most 24 h apart.
+    /// ms since epoch; at most 24 h before end_time
     #[serde(default)]
     pub start_time: Option<i64>,
     #[serde(default)]
     pub end_time: Option<i64>,
-    /// 1..1000 (default 100).
+    /// 1..1000, default 100
     #[serde(default)]
     pub limit: Option<u32>,
     /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production: true once the human agreed
+    /// only after the human's yes
     #[serde(default)]
     pub confirm_production: bool,
 }

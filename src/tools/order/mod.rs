@@ -38,34 +38,29 @@ use spot_types::model::{NewOrder, OrderType, Side, StpMode, SymbolInfo, TimeInFo
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderArgs {
-    /// e.g. BTCUSDT
     pub symbol: String,
     pub side: Side,
-    /// Order type
     #[serde(rename = "type")]
     pub order_type: OrderType,
-    /// Required for LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT
+    /// for LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT
     #[serde(default)]
     pub time_in_force: Option<TimeInForce>,
-    /// Base quantity, e.g. "0.001"
+    /// base, e.g. "0.001"
     #[serde(default)]
     pub quantity: Option<Amount>,
-    /// MARKET only, instead of quantity: quote amount
+    /// MARKET: quote amount instead
     #[serde(default)]
     pub quote_order_qty: Option<Amount>,
-    /// Limit price
     #[serde(default)]
     pub price: Option<Amount>,
-    /// Trigger of stop-loss / take-profit
     #[serde(default)]
     pub stop_price: Option<Amount>,
-    /// Trailing stop in BIPS (100 = 1%)
+    /// BIPS (100 = 1%)
     #[serde(default)]
     pub trailing_delta: Option<u32>,
-    /// Iceberg visible quantity
     #[serde(default)]
     pub iceberg_qty: Option<Amount>,
-    /// ^[a-zA-Z0-9-_]{1,36}$; generated when absent
+    /// ^[a-zA-Z0-9-_]{1,36}$
     #[serde(default)]
     pub client_order_id: Option<String>,
     #[serde(default)]
@@ -73,10 +68,10 @@ pub struct OrderArgs {
     /// default testnet
     #[serde(default)]
     pub environment: Option<Environment>,
-    /// Production: true once the human agreed
+    /// only after the human's yes
     #[serde(default)]
     pub confirm_production: bool,
-    /// order_place, resting LIMIT(_MAKER) only: cancel the unfilled rest after 1-604800 s
+    /// order_place, resting LIMIT(_MAKER): cancel the rest after 1-604800 s
     #[serde(default)]
     pub cancel_after_seconds: Option<u32>,
 }
