@@ -47,16 +47,17 @@ Signed calls default to testnet. Production signed calls are refused unless the 
 Before a real order: check filters (order_validate), run order_test with the identical payload, then place, then reconcile with order_status; a placement response is provisional. \
 On rate-limit or timestamp errors, back off as the error says; never retry an order blindly. server_status shows the configuration.";
 
-/// The tool group a tool belongs to (`BINANCE_TOOLSETS`).
-pub fn tool_group(name: &str) -> &'static str {
-    match name {
-        "order_validate" | "order_test" => "test_order",
-        n if n.starts_with("market_") => "market",
-        n if n.starts_with("order_") => "order",
-        n if n.starts_with("account_") => "account",
-        n if n.starts_with("memory_") || n.starts_with("snapshot_") => "memory",
-        _ => "diagnostics",
-    }
+/// The tool whose call is running, for audit lines.
+fn this_tool() -> String {
+    crate::tools::scope::current_tool().unwrap_or_else(|| "(none)".to_owned())
+}
+
+/// The tool group (`BINANCE_TOOLSETS`) a tool is declared in, if the server has that tool.
+pub fn tool_group(name: &str) -> Option<&'static str> {
+    BinanceServer::toolsets()
+        .into_iter()
+        .find(|(_, router)| router.has_route(name))
+        .map(|(group, _)| group)
 }
 
 /// The MCP server.
@@ -114,10 +115,10 @@ fn respond<T: ToolOutput>(result: Result<T, ToolError>) -> CallToolResult {
     }
 }
 
-#[tool_router(router = all_tools)]
+/// Public market data (`BINANCE_TOOLSETS` group `market`).
+#[tool_router(router = market_tools)]
 impl BinanceServer {
     #[tool(
-        name = "market_server_time",
         title = "Binance server time",
         description = "Binance time and this clock's offset (a large one causes -1021).",
         annotations(
@@ -128,11 +129,10 @@ impl BinanceServer {
         )
     )]
     async fn market_server_time(&self, Parameters(args): Parameters<ServerTimeArgs>) -> CallToolResult {
-        self.run("market_server_time", server_time(&self.toolbox, args)).await
+        self.run(server_time(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "market_exchange_info",
         title = "Symbol trading rules",
         description = "Trading rules of 1-20 symbols: status, order types, every filter with exact values. Cached 10 min.",
         annotations(
@@ -143,12 +143,10 @@ impl BinanceServer {
         )
     )]
     async fn market_exchange_info(&self, Parameters(args): Parameters<ExchangeInfoArgs>) -> CallToolResult {
-        self.run("market_exchange_info", exchange_info(&self.toolbox, args))
-            .await
+        self.run(exchange_info(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "market_ticker_price",
         title = "Latest prices",
         description = "Latest prices (none given: all, first 100 listed).",
         annotations(
@@ -159,11 +157,10 @@ impl BinanceServer {
         )
     )]
     async fn market_ticker_price(&self, Parameters(args): Parameters<SymbolsArgs>) -> CallToolResult {
-        self.run("market_ticker_price", ticker_price(&self.toolbox, args)).await
+        self.run(ticker_price(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "market_ticker_24h",
         title = "24h or rolling statistics",
         description = "Change, high, low, volume and trade count over 24h or a rolling window_size.",
         annotations(
@@ -174,11 +171,10 @@ impl BinanceServer {
         )
     )]
     async fn market_ticker_24h(&self, Parameters(args): Parameters<Ticker24hArgs>) -> CallToolResult {
-        self.run("market_ticker_24h", ticker_24h(&self.toolbox, args)).await
+        self.run(ticker_24h(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "market_book_ticker",
         title = "Best bid and ask",
         description = "Best bid/ask, their quantities and the spread.",
         annotations(
@@ -189,11 +185,10 @@ impl BinanceServer {
         )
     )]
     async fn market_book_ticker(&self, Parameters(args): Parameters<SymbolsArgs>) -> CallToolResult {
-        self.run("market_book_ticker", book_ticker(&self.toolbox, args)).await
+        self.run(book_ticker(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "market_order_book",
         title = "Order book depth",
         description = "Order book: best bid/ask, spread, depth totals, up to 50 levels per side.",
         annotations(
@@ -204,11 +199,10 @@ impl BinanceServer {
         )
     )]
     async fn market_order_book(&self, Parameters(args): Parameters<OrderBookArgs>) -> CallToolResult {
-        self.run("market_order_book", order_book(&self.toolbox, args)).await
+        self.run(order_book(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "market_recent_trades",
         title = "Recent trades",
         description = "Recent public trades with VWAP, range and taker buy/sell volume.",
         annotations(
@@ -219,12 +213,10 @@ impl BinanceServer {
         )
     )]
     async fn market_recent_trades(&self, Parameters(args): Parameters<RecentTradesArgs>) -> CallToolResult {
-        self.run("market_recent_trades", recent_trades(&self.toolbox, args))
-            .await
+        self.run(recent_trades(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "market_klines",
         title = "Candlesticks",
         description = "OHLCV candles, with a summary (open, high, low, close, change %, volume).",
         annotations(
@@ -235,11 +227,10 @@ impl BinanceServer {
         )
     )]
     async fn market_klines(&self, Parameters(args): Parameters<KlinesArgs>) -> CallToolResult {
-        self.run("market_klines", klines(&self.toolbox, args)).await
+        self.run(klines(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "market_avg_price",
         title = "Average price",
         description = "Average price: the reference of the PERCENT_PRICE and NOTIONAL filters.",
         annotations(
@@ -250,11 +241,28 @@ impl BinanceServer {
         )
     )]
     async fn market_avg_price(&self, Parameters(args): Parameters<AvgPriceArgs>) -> CallToolResult {
-        self.run("market_avg_price", avg_price(&self.toolbox, args)).await
+        self.run(avg_price(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "order_validate",
+        title = "Sample market streams",
+        description = "Listen to 1-5 market streams up to 30 s: counts, price range, volume, best bid/ask, last events. No weight.",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    async fn market_stream_sample(&self, Parameters(args): Parameters<StreamSampleArgs>) -> CallToolResult {
+        self.run(market_stream_sample(&self.toolbox, args)).await
+    }
+}
+
+/// Checks that send nothing that can execute: local validation and Binance's test order (group `test_order`).
+#[tool_router(router = test_order_tools)]
+impl BinanceServer {
+    #[tool(
         title = "Validate an order locally",
         description = "Check an order against the symbol's filters and rules (MAX_ASSET, execution price range), sending nothing: violations, nearest valid values, a normalized payload.",
         annotations(
@@ -265,11 +273,10 @@ impl BinanceServer {
         )
     )]
     async fn order_validate(&self, Parameters(args): Parameters<OrderArgs>) -> CallToolResult {
-        self.run("order_validate", order_validate(&self.toolbox, args)).await
+        self.run(order_validate(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "order_test",
         title = "Test an order at Binance",
         description = "Test the order at Binance (never executed): commission and estimated fee. A pass allows order_place of the identical payload in the same environment for 5 min.",
         annotations(
@@ -280,11 +287,14 @@ impl BinanceServer {
         )
     )]
     async fn order_test(&self, Parameters(args): Parameters<OrderArgs>) -> CallToolResult {
-        self.run("order_test", order_test(&self.toolbox, args)).await
+        self.run(order_test(&self.toolbox, args)).await
     }
+}
 
+/// Orders: placement, lists, amendment, cancellation and what became of them (group `order`).
+#[tool_router(router = order_tools)]
+impl BinanceServer {
     #[tool(
-        name = "order_place",
         title = "Place an order",
         description = "Place a real order. Needs a passed order_test of the identical payload within 5 min; on production also confirm_production: true after the human's yes, and a testnet rehearsal of the same shape. Returns the reconciled status.",
         annotations(
@@ -315,7 +325,7 @@ impl BinanceServer {
             };
             if let Err(e) = crate::tools::order::local_order_gate(&self.toolbox, env, &order) {
                 // Through `run`, so the refusal is audited like any other.
-                return self.run("order_place", async { Err::<PlaceOutput, _>(e) }).await.into();
+                return self.run(async { Err::<PlaceOutput, _>(e) }).await.into();
             }
             let money = match crate::tools::order::order_money_at_stake(&self.toolbox, env, &order).await {
                 Ok(money) => money,
@@ -335,20 +345,17 @@ impl BinanceServer {
             };
             let identity = guard::order_identity(&order);
             approval = match self
-                .human_approval::<PlaceOutput>(&ctx, "order_place", &details, &identity, request_state, input_responses)
+                .human_approval::<PlaceOutput>(&ctx, &details, &identity, request_state, input_responses)
                 .await
             {
                 Ok(approval) => approval,
                 Err(response) => return response,
             };
         }
-        self.run("order_place", order_place(&self.toolbox, args, approval))
-            .await
-            .into()
+        self.run(order_place(&self.toolbox, args, approval)).await.into()
     }
 
     #[tool(
-        name = "order_list_place",
         title = "Place an order list",
         description = "Brackets. oco: side, quantity, legs above+below (SELL: take-profit LIMIT_MAKER above, STOP_LOSS_LIMIT below). oto: legs working (LIMIT) + pending, each with side and quantity. otoco: working leg, then side, quantity, above+below. opo/opoco: as oto/otoco, pending SELL without quantity. Call with test_only: true first, then identically without it within 5 min; production gate as order_place.",
         annotations(
@@ -378,10 +385,7 @@ impl BinanceServer {
                 Err(e) => return respond::<OrderListOutput>(Err(e)).into(),
             };
             if let Err(e) = crate::tools::order::local_gate(&self.toolbox, env, &plan) {
-                return self
-                    .run("order_list_place", async { Err::<OrderListOutput, _>(e) })
-                    .await
-                    .into();
+                return self.run(async { Err::<OrderListOutput, _>(e) }).await.into();
             }
             let money = match crate::tools::order::list_money_at_stake(&self.toolbox, env, &plan).await {
                 Ok(money) => money,
@@ -408,27 +412,17 @@ impl BinanceServer {
                 },
             };
             approval = match self
-                .human_approval::<OrderListOutput>(
-                    &ctx,
-                    "order_list_place",
-                    &details,
-                    &plan.identity(),
-                    request_state,
-                    input_responses,
-                )
+                .human_approval::<OrderListOutput>(&ctx, &details, &plan.identity(), request_state, input_responses)
                 .await
             {
                 Ok(approval) => approval,
                 Err(response) => return response,
             };
         }
-        self.run("order_list_place", order_list_place(&self.toolbox, args, approval))
-            .await
-            .into()
+        self.run(order_list_place(&self.toolbox, args, approval)).await.into()
     }
 
     #[tool(
-        name = "order_list_cancel",
         title = "Cancel an order list",
         description = "Cancel an order list.",
         annotations(
@@ -452,7 +446,6 @@ impl BinanceServer {
             (None, None) => "an order list".to_owned(),
         };
         let write = ProductionWrite {
-            tool: "order_list_cancel",
             environment: args.environment,
             confirm_production: args.confirm_production,
             action: "cancel this order list",
@@ -469,13 +462,10 @@ impl BinanceServer {
         {
             return answer;
         }
-        self.run("order_list_cancel", order_list_cancel(&self.toolbox, args))
-            .await
-            .into()
+        self.run(order_list_cancel(&self.toolbox, args)).await.into()
     }
 
     #[tool(
-        name = "order_cancel",
         title = "Cancel an order",
         description = "Cancel an open order.",
         annotations(
@@ -494,7 +484,6 @@ impl BinanceServer {
     ) -> CallToolResponse {
         let symbol = args.symbol.trim().to_ascii_uppercase();
         let write = ProductionWrite {
-            tool: "order_cancel",
             environment: args.environment,
             confirm_production: args.confirm_production,
             action: "cancel this order",
@@ -511,11 +500,10 @@ impl BinanceServer {
         {
             return answer;
         }
-        self.run("order_cancel", order_cancel(&self.toolbox, args)).await.into()
+        self.run(order_cancel(&self.toolbox, args)).await.into()
     }
 
     #[tool(
-        name = "order_amend",
         title = "Reduce an order's quantity",
         description = "Lower an open order's quantity in place, keeping id and queue position (max 10 per order). Allowed under the kill switch.",
         annotations(
@@ -535,7 +523,6 @@ impl BinanceServer {
         let symbol = args.symbol.trim().to_ascii_uppercase();
         let new_quantity = args.new_quantity.0.normalize().to_string();
         let write = ProductionWrite {
-            tool: "order_amend",
             environment: args.environment,
             confirm_production: args.confirm_production,
             action: "reduce this order's quantity",
@@ -555,11 +542,10 @@ impl BinanceServer {
         {
             return answer;
         }
-        self.run("order_amend", order_amend(&self.toolbox, args)).await.into()
+        self.run(order_amend(&self.toolbox, args)).await.into()
     }
 
     #[tool(
-        name = "order_cancel_all",
         title = "Cancel a symbol's open orders",
         description = "Cancel every open order and list of a symbol.",
         annotations(
@@ -578,7 +564,6 @@ impl BinanceServer {
     ) -> CallToolResponse {
         let symbol = args.symbol.trim().to_ascii_uppercase();
         let write = ProductionWrite {
-            tool: "order_cancel_all",
             environment: args.environment,
             confirm_production: args.confirm_production,
             action: "cancel every open order on this symbol",
@@ -592,13 +577,10 @@ impl BinanceServer {
         {
             return answer;
         }
-        self.run("order_cancel_all", order_cancel_all(&self.toolbox, args))
-            .await
-            .into()
+        self.run(order_cancel_all(&self.toolbox, args)).await.into()
     }
 
     #[tool(
-        name = "order_status",
         title = "Order status",
         description = "An order's state at Binance (status, fills, average price) and whether the journal agrees. Reconcile with it after every placement.",
         annotations(
@@ -609,27 +591,10 @@ impl BinanceServer {
         )
     )]
     async fn order_status(&self, Parameters(args): Parameters<OrderRefArgs>) -> CallToolResult {
-        self.run("order_status", order_status(&self.toolbox, args)).await
+        self.run(order_status(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "market_stream_sample",
-        title = "Sample market streams",
-        description = "Listen to 1-5 market streams up to 30 s: counts, price range, volume, best bid/ask, last events. No weight.",
-        annotations(
-            read_only_hint = true,
-            destructive_hint = false,
-            idempotent_hint = false,
-            open_world_hint = true
-        )
-    )]
-    async fn market_stream_sample(&self, Parameters(args): Parameters<StreamSampleArgs>) -> CallToolResult {
-        self.run("market_stream_sample", market_stream_sample(&self.toolbox, args))
-            .await
-    }
-
-    #[tool(
-        name = "order_events",
         title = "Order events journal",
         description = "Journaled user-data events (fills, cancels, balances) and reconciliations, newest last. No weight.",
         annotations(
@@ -640,11 +605,10 @@ impl BinanceServer {
         )
     )]
     async fn order_events(&self, Parameters(args): Parameters<OrderEventsArgs>) -> CallToolResult {
-        self.run("order_events", order_events(&self.toolbox, args)).await
+        self.run(order_events(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "order_open_list",
         title = "Open orders",
         description = "Open orders of a symbol or of all.",
         annotations(
@@ -655,11 +619,10 @@ impl BinanceServer {
         )
     )]
     async fn order_open_list(&self, Parameters(args): Parameters<OpenOrdersArgs>) -> CallToolResult {
-        self.run("order_open_list", order_open_list(&self.toolbox, args)).await
+        self.run(order_open_list(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "order_history",
         title = "Order history",
         description = "All orders of a symbol (open, filled, canceled), from an order_id or within 24 h.",
         annotations(
@@ -670,11 +633,14 @@ impl BinanceServer {
         )
     )]
     async fn order_history(&self, Parameters(args): Parameters<HistoryArgs>) -> CallToolResult {
-        self.run("order_history", order_history(&self.toolbox, args)).await
+        self.run(order_history(&self.toolbox, args)).await
     }
+}
 
+/// Signed reads of the account (group `account`).
+#[tool_router(router = account_tools)]
+impl BinanceServer {
     #[tool(
-        name = "account_balances",
         title = "Account balances",
         description = "Free and locked balances (non-zero only by default); whether the key can trade or withdraw.",
         annotations(
@@ -685,12 +651,10 @@ impl BinanceServer {
         )
     )]
     async fn account_balances(&self, Parameters(args): Parameters<BalancesArgs>) -> CallToolResult {
-        self.run("account_balances", account_balances(&self.toolbox, args))
-            .await
+        self.run(account_balances(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "account_trades",
         title = "Account trades",
         description = "Your trades on a symbol (of one order, from a trade id, or within 24 h), commission per asset.",
         annotations(
@@ -701,11 +665,10 @@ impl BinanceServer {
         )
     )]
     async fn account_trades(&self, Parameters(args): Parameters<TradesArgs>) -> CallToolResult {
-        self.run("account_trades", account_trades(&self.toolbox, args)).await
+        self.run(account_trades(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "account_commission",
         title = "Commission rates",
         description = "Maker/taker commission rates of a symbol (standard, special, tax), BNB discount.",
         annotations(
@@ -716,12 +679,10 @@ impl BinanceServer {
         )
     )]
     async fn account_commission(&self, Parameters(args): Parameters<CommissionArgs>) -> CallToolResult {
-        self.run("account_commission", account_commission(&self.toolbox, args))
-            .await
+        self.run(account_commission(&self.toolbox, args)).await
     }
 
     #[tool(
-        name = "account_rate_limits",
         title = "Unfilled-order counts",
         description = "Unfilled-order counts against the order rate limits (10 s, day).",
         annotations(
@@ -732,12 +693,14 @@ impl BinanceServer {
         )
     )]
     async fn account_rate_limits(&self, Parameters(args): Parameters<RateLimitsArgs>) -> CallToolResult {
-        self.run("account_rate_limits", account_rate_limits(&self.toolbox, args))
-            .await
+        self.run(account_rate_limits(&self.toolbox, args)).await
     }
+}
 
+/// The memory folder and its snapshots (group `memory`).
+#[tool_router(router = memory_tools)]
+impl BinanceServer {
     #[tool(
-        name = "memory_read",
         title = "Read a memory file",
         description = "Read memory.md (the human's limits and notes), runbooks.md or incidents.md.",
         annotations(
@@ -748,12 +711,10 @@ impl BinanceServer {
         )
     )]
     async fn memory_read(&self, Parameters(args): Parameters<MemoryReadArgs>) -> CallToolResult {
-        self.run("memory_read", async { memory_read(&self.toolbox, args) })
-            .await
+        self.run(async { memory_read(&self.toolbox, args) }).await
     }
 
     #[tool(
-        name = "memory_append",
         title = "Append to a memory file",
         description = "Append a dated note to runbooks.md (what worked), incidents.md (a fix) or memory.md's notes (never its limits).",
         annotations(
@@ -764,12 +725,10 @@ impl BinanceServer {
         )
     )]
     async fn memory_append(&self, Parameters(args): Parameters<MemoryAppendArgs>) -> CallToolResult {
-        self.run("memory_append", async { memory_append(&self.toolbox, args) })
-            .await
+        self.run(async { memory_append(&self.toolbox, args) }).await
     }
 
     #[tool(
-        name = "snapshot_list",
         title = "List snapshots",
         description = "Filter snapshots (taken when a symbol's rules change) and validation captures, newest first.",
         annotations(
@@ -780,12 +739,10 @@ impl BinanceServer {
         )
     )]
     async fn snapshot_list(&self, Parameters(args): Parameters<SnapshotListArgs>) -> CallToolResult {
-        self.run("snapshot_list", async { snapshot_list(&self.toolbox, args) })
-            .await
+        self.run(async { snapshot_list(&self.toolbox, args) }).await
     }
 
     #[tool(
-        name = "snapshot_read",
         title = "Read a snapshot",
         description = "Read a snapshot by the name snapshot_list gives.",
         annotations(
@@ -796,12 +753,14 @@ impl BinanceServer {
         )
     )]
     async fn snapshot_read(&self, Parameters(args): Parameters<SnapshotReadArgs>) -> CallToolResult {
-        self.run("snapshot_read", async { snapshot_read(&self.toolbox, args) })
-            .await
+        self.run(async { snapshot_read(&self.toolbox, args) }).await
     }
+}
 
+/// The server's own state (group `diagnostics`).
+#[tool_router(router = diagnostics_tools)]
+impl BinanceServer {
     #[tool(
-        name = "server_status",
         title = "Server status",
         description = "Configuration: environments, base URLs, which keys are set, clock offsets, request counts, modes, version.",
         annotations(
@@ -812,8 +771,7 @@ impl BinanceServer {
         )
     )]
     async fn server_status(&self, Parameters(args): Parameters<ServerStatusArgs>) -> CallToolResult {
-        self.run("server_status", async { server_status(&self.toolbox, args) })
-            .await
+        self.run(async { server_status(&self.toolbox, args) }).await
     }
 }
 
@@ -923,7 +881,6 @@ impl BinanceServer {
     async fn human_approval<T: ToolOutput>(
         &self,
         ctx: &RequestContext<RoleServer>,
-        tool: &str,
         details: &ApprovalDetails,
         identity: &str,
         request_state: Option<String>,
@@ -941,7 +898,7 @@ impl BinanceServer {
             Decision::Refused(r) => {
                 self.toolbox.audit().confirmation(
                     Environment::Production,
-                    tool,
+                    &this_tool(),
                     if r.rule == "human_approval" {
                         "elicitation_refused"
                     } else {
@@ -983,20 +940,13 @@ impl BinanceServer {
             typed_phrase: write.typed_phrase,
         };
         match self
-            .human_approval::<T>(
-                ctx,
-                write.tool,
-                &details,
-                &write.identity,
-                request_state,
-                input_responses,
-            )
+            .human_approval::<T>(ctx, &details, &write.identity, request_state, input_responses)
             .await
         {
             Ok(Approval::Elicited) => {
                 self.toolbox
                     .audit()
-                    .confirmation(env, write.tool, "elicitation_accepted", &details.legs.join("; "));
+                    .confirmation(env, &this_tool(), "elicitation_accepted", &details.legs.join("; "));
                 None
             }
             // `decide` refuses a client that cannot ask under `required` and `typed`; should that
@@ -1010,19 +960,33 @@ impl BinanceServer {
         &self.toolbox
     }
 
+    /// Every toolset (`BINANCE_TOOLSETS` group) with its tools, as declared above.
+    fn toolsets() -> [(&'static str, ToolRouter<Self>); 6] {
+        [
+            ("market", Self::market_tools()),
+            ("test_order", Self::test_order_tools()),
+            ("order", Self::order_tools()),
+            ("account", Self::account_tools()),
+            ("memory", Self::memory_tools()),
+            ("diagnostics", Self::diagnostics_tools()),
+        ]
+    }
+
     /// The tools this configuration registers, built on first use.
     fn tools(&self) -> &ToolRouter<Self> {
         self.tool_router
             .get_or_init(|| Self::registered_tools(self.toolbox.config()))
     }
 
-    /// Runs one tool call: incidents it causes name the tool, and a client is told when the
-    /// memory files changed.
-    async fn run<T: ToolOutput>(&self, tool: &str, call: impl Future<Output = Result<T, ToolError>>) -> CallToolResult {
+    /// Every tool's epilogue: a refusal of the gate is audited under the tool's name, and a
+    /// client is told when the memory files changed. (`call_tool` is the prologue.)
+    async fn run<T: ToolOutput>(&self, call: impl Future<Output = Result<T, ToolError>>) -> CallToolResult {
         let before = self.toolbox.memory().generation();
-        let result = in_tool(tool, call).await;
+        let result = call.await;
         if let Err(ToolError::Refused(refusal)) = &result {
-            self.toolbox.audit().refusal(tool, refusal.rule, &refusal.reason);
+            self.toolbox
+                .audit()
+                .refusal(&this_tool(), refusal.rule, &refusal.reason);
         }
         if self.toolbox.memory().generation() != before
             && let Some(peer) = self.peer.get().cloned()
@@ -1039,12 +1003,17 @@ impl BinanceServer {
     /// read-only mode, every tool whose `readOnlyHint` is not true (the annotation is the single
     /// source of truth).
     fn registered_tools(config: &Config) -> ToolRouter<Self> {
-        let mut router = Self::all_tools();
+        let mut router = ToolRouter::new();
+        for (group, tools) in Self::toolsets() {
+            if config.toolset_enabled(group) {
+                router += tools;
+            }
+        }
         let output = Arc::new(open_output());
         let mut remove = Vec::new();
         for (name, route) in router.map.iter_mut() {
             let read_only = route.attr.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true);
-            if !config.toolset_enabled(tool_group(name)) || (config.read_only && !read_only) {
+            if config.read_only && !read_only {
                 remove.push(name.to_string());
                 continue;
             }
@@ -1118,7 +1087,10 @@ impl ServerHandler for BinanceServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let asked = request_log_level(&context);
         let peer = context.peer.clone();
-        let call = self.tools().call(ToolCallContext::new(self, request, context));
+        // Every tool runs in its name's scope: incidents and audit lines filed during the call
+        // name it, without each tool repeating its own name.
+        let tool = request.name.to_string();
+        let call = in_tool(&tool, self.tools().call(ToolCallContext::new(self, request, context)));
         match asked {
             Some(minimum) => self.with_request_alerts(minimum, &peer, call).await,
             None => call.await,
@@ -1209,7 +1181,6 @@ impl ServerHandler for BinanceServer {
 
 /// A production cancel or amend to be approved (see `BinanceServer::approve_write`).
 struct ProductionWrite {
-    tool: &'static str,
     environment: Option<Environment>,
     confirm_production: bool,
     /// What is asked, e.g. "cancel this order".
@@ -1340,11 +1311,18 @@ mod tests {
 
     #[test]
     fn groups_follow_tool_names() {
-        assert_eq!(tool_group("market_klines"), "market");
-        assert_eq!(tool_group("order_validate"), "test_order");
-        assert_eq!(tool_group("order_place"), "order");
-        assert_eq!(tool_group("account_balances"), "account");
-        assert_eq!(tool_group("snapshot_list"), "memory");
-        assert_eq!(tool_group("server_status"), "diagnostics");
+        assert_eq!(tool_group("market_klines"), Some("market"));
+        assert_eq!(tool_group("order_validate"), Some("test_order"));
+        assert_eq!(tool_group("order_place"), Some("order"));
+        assert_eq!(tool_group("account_balances"), Some("account"));
+        assert_eq!(tool_group("snapshot_list"), Some("memory"));
+        assert_eq!(tool_group("server_status"), Some("diagnostics"));
+        assert_eq!(tool_group("order_sor"), None);
+        let declared: Vec<&str> = BinanceServer::toolsets().iter().map(|(group, _)| *group).collect();
+        assert_eq!(
+            declared,
+            crate::config::TOOLSETS,
+            "BINANCE_TOOLSETS accepts exactly the declared groups"
+        );
     }
 }
