@@ -79,7 +79,7 @@ async fn balances_and_a_test_order_are_signed_with_ed25519() {
     assert_eq!(t["passed"], true, "{t}");
 
     // Both went out signed (the request log redacts the signature value itself; its
-    // percent-encoding is pinned by the unit vectors in src/binance/sign.rs).
+    // percent-encoding is pinned by the unit vectors in crates/spot-client/src/sign.rs).
     let requests = emulator_requests(&setup.emulator.base_url).await;
     let signed = requests
         .iter()
