@@ -1090,7 +1090,7 @@ impl ServerHandler for BinanceServer {
         // Every tool runs in its name's scope: incidents and audit lines filed during the call
         // name it, without each tool repeating its own name.
         let tool = request.name.to_string();
-        let call = in_tool(&tool, self.tools().call(ToolCallContext::new(self, request, context)));
+        let call = in_tool(tool, self.tools().call(ToolCallContext::new(self, request, context)));
         match asked {
             Some(minimum) => self.with_request_alerts(minimum, &peer, call).await,
             None => call.await,

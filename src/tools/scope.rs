@@ -8,8 +8,8 @@ tokio::task_local! {
 }
 
 /// Runs `fut` as the call of `tool`.
-pub async fn in_tool<F: Future>(tool: &str, fut: F) -> F::Output {
-    CURRENT_TOOL.scope(tool.to_owned(), fut).await
+pub async fn in_tool<F: Future>(tool: impl Into<String>, fut: F) -> F::Output {
+    CURRENT_TOOL.scope(tool.into(), fut).await
 }
 
 /// The tool whose call is running on this task, if any.

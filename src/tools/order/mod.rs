@@ -232,8 +232,24 @@ async fn rules_reference_and_changes(
     env: Environment,
     symbol: &str,
 ) -> Result<(SymbolInfo, Option<Decimal>, Vec<String>), ToolError> {
+    let (info, changes) = symbol_and_changes(toolbox, env, symbol).await?;
+    let price = toolbox
+        .price_quotes(env, &info)
+        .await
+        .for_symbol(&info)
+        .map(|p| p.price);
+    Ok((info, price, changes))
+}
+
+/// The symbol's rules, and what a fresh fetch found changed since its last snapshot (each
+/// `SYMBOL FILTER.field: old -> new`; the fetch records them as an incident, once).
+async fn symbol_and_changes(
+    toolbox: &Toolbox,
+    env: Environment,
+    symbol: &str,
+) -> Result<(SymbolInfo, Vec<String>), ToolError> {
     let mut fetch = toolbox.symbols(env, &[symbol.to_owned()]).await?;
-    let changes: Vec<String> = fetch
+    let changes = fetch
         .changes
         .iter()
         .filter(|c| c.symbol == symbol)
@@ -243,12 +259,7 @@ async fn rules_reference_and_changes(
         .infos
         .pop()
         .ok_or_else(|| ToolError::internal("exchangeInfo returned no symbol"))?;
-    let price = toolbox
-        .price_quotes(env, &info)
-        .await
-        .for_symbol(&info)
-        .map(|p| p.price);
-    Ok((info, price, changes))
+    Ok((info, changes))
 }
 
 /// Which signed reads a check may make (each fills in rules that are otherwise unchecked).
@@ -283,29 +294,22 @@ async fn validate_and_capture_with(
     order: &NewOrder,
     reads: SignedReads,
 ) -> Result<Checked, ToolError> {
-    let mut fetch = toolbox.symbols(env, std::slice::from_ref(&order.symbol)).await?;
-    let symbol = fetch
-        .infos
-        .pop()
-        .ok_or_else(|| ToolError::internal("exchangeInfo returned no symbol"))?;
-    let filter_changes: Vec<String> = fetch
-        .changes
-        .iter()
-        .filter(|c| c.symbol == order.symbol)
-        .flat_map(|c| c.changes.iter().map(|change| format!("{} {change}", c.symbol)))
-        .collect();
+    let (symbol, filter_changes) = symbol_and_changes(toolbox, env, &order.symbol).await?;
     let quotes = toolbox.price_quotes(env, &symbol).await;
     let open_orders = if reads.open_orders {
         let mut open = toolbox.client(env).open_orders(Some(&order.symbol)).await?;
-        // Open paper orders count too: a paper run rehearses the MAX_NUM_* filters.
-        open.extend(
-            toolbox
-                .store()?
-                .paper_orders(env, Some(&order.symbol), true, 10_000)?
-                .iter()
-                .filter(|o| o.is_working())
-                .map(crate::tools::paper::report),
-        );
+        // On paper, open paper orders count too: a paper run rehearses the MAX_NUM_* filters.
+        // A live order is held to the exchange's own book only (no store read on that path).
+        if toolbox.config().trade_mode == crate::config::TradeMode::Paper {
+            open.extend(
+                toolbox
+                    .store()?
+                    .paper_orders(env, Some(&order.symbol), true, 10_000)?
+                    .iter()
+                    .filter(|o| o.is_working())
+                    .map(crate::tools::paper::report),
+            );
+        }
         Some(OpenOrderCounts {
             total: open.len() as u32,
             algo: open
