@@ -38,6 +38,7 @@ use crate::tools::order::*;
 use crate::tools::schema::{compact_input, make_portable, open_output};
 use crate::tools::scope::in_tool;
 use crate::tools::status::*;
+use crate::tools::target::SignedTarget;
 use crate::tools::{ToolError, ToolOutput, Toolbox};
 use spot_client::{Alert, AlertLevel};
 
@@ -311,13 +312,13 @@ impl BinanceServer {
         InputResponses(input_responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        let env = self.toolbox.signed_env(args.environment);
+        let env = args.target.environment(&self.toolbox);
         let mut approval = if env == Environment::Production {
             Approval::Argument
         } else {
             Approval::NotNeeded
         };
-        if env == Environment::Production && args.confirm_production {
+        if args.target.confirms_production(env) {
             // Cheap local refusals first, so the human is never asked about an order the gate refuses anyway.
             let order = match args.to_order() {
                 Ok(o) => o,
@@ -372,13 +373,13 @@ impl BinanceServer {
         InputResponses(input_responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        let env = self.toolbox.signed_env(args.environment);
+        let env = args.target.environment(&self.toolbox);
         let mut approval = if env == Environment::Production {
             Approval::Argument
         } else {
             Approval::NotNeeded
         };
-        if env == Environment::Production && args.confirm_production && !args.test_only {
+        if args.target.confirms_production(env) && !args.test_only {
             // Cheap local refusals first, so the human is never asked about a list the gate refuses anyway.
             let plan = match args.plan() {
                 Ok(p) => p,
@@ -446,8 +447,7 @@ impl BinanceServer {
             (None, None) => "an order list".to_owned(),
         };
         let write = ProductionWrite {
-            environment: args.environment,
-            confirm_production: args.confirm_production,
+            target: args.target,
             action: "cancel this order list",
             leg: format!("cancel {list} on {symbol}"),
             typed_phrase: format!("CANCEL {symbol}"),
@@ -484,8 +484,7 @@ impl BinanceServer {
     ) -> CallToolResponse {
         let symbol = args.symbol.trim().to_ascii_uppercase();
         let write = ProductionWrite {
-            environment: args.environment,
-            confirm_production: args.confirm_production,
+            target: args.target,
             action: "cancel this order",
             leg: format!(
                 "cancel {} on {symbol}",
@@ -523,8 +522,7 @@ impl BinanceServer {
         let symbol = args.symbol.trim().to_ascii_uppercase();
         let new_quantity = args.new_quantity.0.normalize().to_string();
         let write = ProductionWrite {
-            environment: args.environment,
-            confirm_production: args.confirm_production,
+            target: args.target,
             action: "reduce this order's quantity",
             leg: format!(
                 "amend {} on {symbol} to quantity {new_quantity}",
@@ -564,8 +562,7 @@ impl BinanceServer {
     ) -> CallToolResponse {
         let symbol = args.symbol.trim().to_ascii_uppercase();
         let write = ProductionWrite {
-            environment: args.environment,
-            confirm_production: args.confirm_production,
+            target: args.target,
             action: "cancel every open order on this symbol",
             leg: format!("cancel all open orders and order lists on {symbol}"),
             typed_phrase: format!("CANCEL ALL {symbol}"),
@@ -922,9 +919,9 @@ impl BinanceServer {
         request_state: Option<String>,
         input_responses: Option<rmcp::model::InputResponses>,
     ) -> Option<CallToolResponse> {
-        let env = self.toolbox.signed_env(write.environment);
+        let env = write.target.environment(&self.toolbox);
         let policy = self.toolbox.config().production_approval;
-        if env != Environment::Production || !write.confirm_production || policy == ProductionApproval::Auto {
+        if !write.target.confirms_production(env) || policy == ProductionApproval::Auto {
             return None;
         }
         let details = ApprovalDetails {
@@ -976,6 +973,32 @@ impl BinanceServer {
     fn tools(&self) -> &ToolRouter<Self> {
         self.tool_router
             .get_or_init(|| Self::registered_tools(self.toolbox.config()))
+    }
+
+    /// An unknown argument's error lists the arguments the tool takes. serde names them itself
+    /// only for structs without flattened parts, and the signed tools flatten [`SignedTarget`].
+    fn naming_accepted_arguments(&self, tool: &str, mut response: CallToolResponse) -> CallToolResponse {
+        let CallToolResponse::Complete(result) = &mut response else {
+            return response;
+        };
+        let Some(ContentBlock::Text(text)) = result.content.first_mut() else {
+            return response;
+        };
+        let unnamed_unknown_field = result.is_error == Some(true)
+            && text.text.starts_with("failed to deserialize parameters:")
+            && text.text.contains("unknown field")
+            && !text.text.contains("expected");
+        if unnamed_unknown_field
+            && let Some(properties) = self
+                .tools()
+                .get(tool)
+                .and_then(|t| t.input_schema.get("properties"))
+                .and_then(|p| p.as_object())
+        {
+            let accepted: Vec<&str> = properties.keys().map(String::as_str).collect();
+            text.text = format!("{}; {tool} takes: {}", text.text, accepted.join(", "));
+        }
+        response
     }
 
     /// Every tool's epilogue: a refusal of the gate is audited under the tool's name, and a
@@ -1090,11 +1113,15 @@ impl ServerHandler for BinanceServer {
         // Every tool runs in its name's scope: incidents and audit lines filed during the call
         // name it, without each tool repeating its own name.
         let tool = request.name.to_string();
-        let call = in_tool(tool, self.tools().call(ToolCallContext::new(self, request, context)));
-        match asked {
+        let call = in_tool(
+            tool.clone(),
+            self.tools().call(ToolCallContext::new(self, request, context)),
+        );
+        let answer = match asked {
             Some(minimum) => self.with_request_alerts(minimum, &peer, call).await,
             None => call.await,
-        }
+        };
+        answer.map(|response| self.naming_accepted_arguments(&tool, response))
     }
 
     #[allow(deprecated)] // MCP logging (SEP-2577)
@@ -1181,8 +1208,7 @@ impl ServerHandler for BinanceServer {
 
 /// A production cancel or amend to be approved (see `BinanceServer::approve_write`).
 struct ProductionWrite {
-    environment: Option<Environment>,
-    confirm_production: bool,
+    target: SignedTarget,
     /// What is asked, e.g. "cancel this order".
     action: &'static str,
     /// The one line the human reads.

@@ -21,6 +21,15 @@ async fn production_signed_calls_without_confirmation_send_nothing() {
         assert!(text.contains("Nothing was sent"), "{text}");
     }
     mcp.err("account_balances", json!({"environment": "production"})).await;
+    // A misspelt confirmation is no confirmation, and the error names the argument to use.
+    let mut typo_order = order.clone();
+    typo_order["confirm_prodution"] = json!(true);
+    let typo_read = json!({"environment": "production", "confirm_prodution": true});
+    for (tool, typo) in [("account_balances", typo_read), ("order_place", typo_order)] {
+        let text = mcp.err(tool, typo).await;
+        assert!(text.contains("unknown field `confirm_prodution`"), "{text}");
+        assert!(text.contains("confirm_production"), "{text}");
+    }
     mcp.err("order_open_list", json!({"environment": "production"})).await;
     mcp.err(
         "order_cancel",

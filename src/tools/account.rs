@@ -1,5 +1,6 @@
 //! Account tools: balances, trades, commission rates, unfilled-order counts. All signed reads.
 
+use crate::tools::target::SignedTarget;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -7,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use super::order::history_query;
 use super::{ToolError, ToolOutput, Toolbox, normalize_symbol, utc};
 use crate::config::Environment;
-use crate::guard;
 use spot_types::model::{AccountTrade, CommissionDiscount, CommissionRates, OrderRateLimit};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -15,12 +15,8 @@ use spot_types::model::{AccountTrade, CommissionDiscount, CommissionRates, Order
 pub struct BalancesArgs {
     #[serde(default)]
     pub include_zero: bool,
-    /// default testnet
-    #[serde(default)]
-    pub environment: Option<Environment>,
-    /// only after the human's yes
-    #[serde(default)]
-    pub confirm_production: bool,
+    #[serde(flatten)]
+    pub target: SignedTarget,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -78,8 +74,7 @@ impl ToolOutput for BalancesOutput {
 }
 
 pub async fn account_balances(toolbox: &Toolbox, args: BalancesArgs) -> Result<BalancesOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
-    guard::require_confirmation(env, args.confirm_production, "account_balances")?;
+    let env = args.target.confirmed(toolbox, "account_balances")?;
     let account = toolbox.client(env).account(!args.include_zero).await?;
     let warning = (env == Environment::Production && account.can_withdraw).then(|| {
         "this production API key can WITHDRAW funds. An agent never needs that: ask the human to disable withdrawals on the key (API management) and restrict it to their IP.".to_owned()
@@ -180,17 +175,12 @@ pub struct TradesArgs {
     /// 1..1000, default 100
     #[serde(default)]
     pub limit: Option<u32>,
-    /// default testnet
-    #[serde(default)]
-    pub environment: Option<Environment>,
-    /// only after the human's yes
-    #[serde(default)]
-    pub confirm_production: bool,
+    #[serde(flatten)]
+    pub target: SignedTarget,
 }
 
 pub async fn account_trades(toolbox: &Toolbox, args: TradesArgs) -> Result<TradesOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
-    guard::require_confirmation(env, args.confirm_production, "account_trades")?;
+    let env = args.target.confirmed(toolbox, "account_trades")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let trades = toolbox
         .client(env)
@@ -223,12 +213,8 @@ pub async fn account_trades(toolbox: &Toolbox, args: TradesArgs) -> Result<Trade
 #[serde(deny_unknown_fields)]
 pub struct CommissionArgs {
     pub symbol: String,
-    /// default testnet
-    #[serde(default)]
-    pub environment: Option<Environment>,
-    /// only after the human's yes
-    #[serde(default)]
-    pub confirm_production: bool,
+    #[serde(flatten)]
+    pub target: SignedTarget,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -255,8 +241,7 @@ impl ToolOutput for CommissionOutput {
 }
 
 pub async fn account_commission(toolbox: &Toolbox, args: CommissionArgs) -> Result<CommissionOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
-    guard::require_confirmation(env, args.confirm_production, "account_commission")?;
+    let env = args.target.confirmed(toolbox, "account_commission")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let c = toolbox.client(env).account_commission(&symbol).await?;
     Ok(CommissionOutput {
@@ -274,12 +259,8 @@ pub async fn account_commission(toolbox: &Toolbox, args: CommissionArgs) -> Resu
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitsArgs {
-    /// default testnet
-    #[serde(default)]
-    pub environment: Option<Environment>,
-    /// only after the human's yes
-    #[serde(default)]
-    pub confirm_production: bool,
+    #[serde(flatten)]
+    pub target: SignedTarget,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -309,8 +290,7 @@ impl ToolOutput for RateLimitsOutput {
 }
 
 pub async fn account_rate_limits(toolbox: &Toolbox, args: RateLimitsArgs) -> Result<RateLimitsOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
-    guard::require_confirmation(env, args.confirm_production, "account_rate_limits")?;
+    let env = args.target.confirmed(toolbox, "account_rate_limits")?;
     Ok(RateLimitsOutput {
         environment: env,
         order_limits: toolbox.client(env).order_rate_limits().await?,

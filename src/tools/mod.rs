@@ -13,6 +13,7 @@ pub mod rules;
 pub mod schema;
 pub mod scope;
 pub mod status;
+pub mod target;
 pub mod timers;
 pub mod user_stream;
 

@@ -1,6 +1,7 @@
 //! order_amend: lower an open order's quantity in place (Binance "amend keep priority"), keeping
 //! its orderId and queue position. It only reduces exposure, so the kill switch does not block it.
 
+use crate::tools::target::SignedTarget;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -29,12 +30,8 @@ pub struct AmendArgs {
     pub new_quantity: Amount,
     #[serde(default)]
     pub new_client_order_id: Option<String>,
-    /// default testnet
-    #[serde(default)]
-    pub environment: Option<Environment>,
-    /// only after the human's yes
-    #[serde(default)]
-    pub confirm_production: bool,
+    #[serde(flatten)]
+    pub target: SignedTarget,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -139,8 +136,7 @@ fn max_amends(filters: &[SymbolFilter]) -> Option<u32> {
 }
 
 pub async fn order_amend(toolbox: &Toolbox, args: AmendArgs) -> Result<AmendOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
-    guard::require_confirmation(env, args.confirm_production, "order_amend")?;
+    let env = args.target.confirmed(toolbox, "order_amend")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let order_ref = order_ref(&args)?;
     let new_client_order_id = args

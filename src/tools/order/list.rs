@@ -5,6 +5,7 @@
 //! client ids are reserved in the store before sending, and a lost answer is reconciled by the
 //! list client id, never re-sent.
 
+use crate::tools::target::SignedTarget;
 use std::time::Duration;
 
 use schemars::JsonSchema;
@@ -170,8 +171,7 @@ async fn place_or_test_list(
     approval: Approval,
     filter_changes: &mut Vec<String>,
 ) -> Result<OrderListOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
-    guard::require_confirmation(env, args.confirm_production, "order_list_place")?;
+    let env = args.target.confirmed(toolbox, "order_list_place")?;
     let mut plan = args.plan()?;
     if !args.test_only {
         guard::require_trading_allowed(toolbox.config(), toolbox.memory())?;
@@ -583,17 +583,12 @@ pub struct OrderListCancelArgs {
     pub order_list_id: Option<i64>,
     #[serde(default)]
     pub list_client_order_id: Option<String>,
-    /// default testnet
-    #[serde(default)]
-    pub environment: Option<Environment>,
-    /// only after the human's yes
-    #[serde(default)]
-    pub confirm_production: bool,
+    #[serde(flatten)]
+    pub target: SignedTarget,
 }
 
 pub async fn order_list_cancel(toolbox: &Toolbox, args: OrderListCancelArgs) -> Result<OrderListOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
-    guard::require_confirmation(env, args.confirm_production, "order_list_cancel")?;
+    let env = args.target.confirmed(toolbox, "order_list_cancel")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let list = match (args.order_list_id, &args.list_client_order_id) {
         (Some(id), None) => OrderListRef::Id(id),

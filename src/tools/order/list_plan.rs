@@ -3,12 +3,12 @@
 //! parameters in Binance's names (`aboveType`, `pendingAbovePrice`, ...), the OCO price rule,
 //! and the identity and shape the gate's test-before-real and rehearsal rules key on.
 
+use crate::tools::target::SignedTarget;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::describe_order;
-use crate::config::Environment;
 use crate::guard;
 use crate::tools::amount::Amount;
 use crate::tools::{ToolError, normalize_symbol};
@@ -107,12 +107,8 @@ pub struct OrderListArgs {
     /// true: validate and test every leg, place nothing
     #[serde(default)]
     pub test_only: bool,
-    /// default testnet
-    #[serde(default)]
-    pub environment: Option<Environment>,
-    /// only after the human's yes
-    #[serde(default)]
-    pub confirm_production: bool,
+    #[serde(flatten)]
+    pub target: SignedTarget,
 }
 
 /// A leg's role, which names its parameters in the request.
@@ -624,8 +620,7 @@ mod tests {
             list_client_order_id: Some("bracket-1".into()),
             self_trade_prevention_mode: None,
             test_only: false,
-            environment: None,
-            confirm_production: false,
+            target: SignedTarget::testnet(),
         }
     }
 
@@ -707,8 +702,7 @@ mod tests {
             list_client_order_id: None,
             self_trade_prevention_mode: None,
             test_only: false,
-            environment: None,
-            confirm_production: false,
+            target: SignedTarget::testnet(),
         }
     }
 

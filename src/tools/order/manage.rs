@@ -1,5 +1,6 @@
 //! Orders after placement: cancel, cancel all, status, open orders, history.
 
+use crate::tools::target::SignedTarget;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -25,12 +26,8 @@ pub struct OrderRefArgs {
     /// or order_id
     #[serde(default)]
     pub client_order_id: Option<String>,
-    /// default testnet
-    #[serde(default)]
-    pub environment: Option<Environment>,
-    /// only after the human's yes
-    #[serde(default)]
-    pub confirm_production: bool,
+    #[serde(flatten)]
+    pub target: SignedTarget,
 }
 
 impl OrderRefArgs {
@@ -135,8 +132,7 @@ fn paper_output(env: Environment, order: &crate::paper_engine::PaperOrder) -> Or
 }
 
 pub async fn order_cancel(toolbox: &Toolbox, args: OrderRefArgs) -> Result<OrderOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
-    guard::require_confirmation(env, args.confirm_production, "order_cancel")?;
+    let env = args.target.confirmed(toolbox, "order_cancel")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let order_ref = args.order_ref()?;
     if env == Environment::Production {
@@ -159,8 +155,7 @@ pub async fn order_cancel(toolbox: &Toolbox, args: OrderRefArgs) -> Result<Order
 }
 
 pub async fn order_status(toolbox: &Toolbox, args: OrderRefArgs) -> Result<OrderOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
-    guard::require_confirmation(env, args.confirm_production, "order_status")?;
+    let env = args.target.confirmed(toolbox, "order_status")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let order_ref = args.order_ref()?;
     let paper_ref = super::paper_ref(&order_ref);
@@ -182,12 +177,8 @@ pub async fn order_status(toolbox: &Toolbox, args: OrderRefArgs) -> Result<Order
 #[serde(deny_unknown_fields)]
 pub struct SymbolScopeArgs {
     pub symbol: String,
-    /// default testnet
-    #[serde(default)]
-    pub environment: Option<Environment>,
-    /// only after the human's yes
-    #[serde(default)]
-    pub confirm_production: bool,
+    #[serde(flatten)]
+    pub target: SignedTarget,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -196,12 +187,8 @@ pub struct OpenOrdersArgs {
     /// absent: all (weight 80, not 6)
     #[serde(default)]
     pub symbol: Option<String>,
-    /// default testnet
-    #[serde(default)]
-    pub environment: Option<Environment>,
-    /// only after the human's yes
-    #[serde(default)]
-    pub confirm_production: bool,
+    #[serde(flatten)]
+    pub target: SignedTarget,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -295,8 +282,7 @@ async fn with_paper(
 }
 
 pub async fn order_cancel_all(toolbox: &Toolbox, args: SymbolScopeArgs) -> Result<OrdersOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
-    guard::require_confirmation(env, args.confirm_production, "order_cancel_all")?;
+    let env = args.target.confirmed(toolbox, "order_cancel_all")?;
     let symbol = normalize_symbol(&args.symbol)?;
     if env == Environment::Production {
         toolbox
@@ -348,8 +334,7 @@ pub async fn cancel_every_open_order(toolbox: &Toolbox, env: Environment) -> Res
 }
 
 pub async fn order_open_list(toolbox: &Toolbox, args: OpenOrdersArgs) -> Result<OrdersOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
-    guard::require_confirmation(env, args.confirm_production, "order_open_list")?;
+    let env = args.target.confirmed(toolbox, "order_open_list")?;
     let symbol = args.symbol.as_deref().map(normalize_symbol).transpose()?;
     let orders = toolbox.client(env).open_orders(symbol.as_deref()).await?;
     with_paper(
@@ -377,12 +362,8 @@ pub struct HistoryArgs {
     /// 1..1000, default 100
     #[serde(default)]
     pub limit: Option<u32>,
-    /// default testnet
-    #[serde(default)]
-    pub environment: Option<Environment>,
-    /// only after the human's yes
-    #[serde(default)]
-    pub confirm_production: bool,
+    #[serde(flatten)]
+    pub target: SignedTarget,
 }
 
 /// The filters of a history request (allOrders, myTrades), checked before sending: limit
@@ -419,8 +400,7 @@ pub fn history_query(
 }
 
 pub async fn order_history(toolbox: &Toolbox, args: HistoryArgs) -> Result<OrdersOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
-    guard::require_confirmation(env, args.confirm_production, "order_history")?;
+    let env = args.target.confirmed(toolbox, "order_history")?;
     let symbol = normalize_symbol(&args.symbol)?;
     let orders = toolbox
         .client(env)

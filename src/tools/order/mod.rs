@@ -18,6 +18,7 @@ pub use manage::*;
 pub use place::*;
 pub use pretrade::*;
 
+use crate::tools::target::SignedTarget;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -65,12 +66,8 @@ pub struct OrderArgs {
     pub client_order_id: Option<String>,
     #[serde(default)]
     pub self_trade_prevention_mode: Option<StpMode>,
-    /// default testnet
-    #[serde(default)]
-    pub environment: Option<Environment>,
-    /// only after the human's yes
-    #[serde(default)]
-    pub confirm_production: bool,
+    #[serde(flatten)]
+    pub target: SignedTarget,
     /// order_place, resting LIMIT(_MAKER): cancel the rest after 1-604800 s
     #[serde(default)]
     pub cancel_after_seconds: Option<u32>,

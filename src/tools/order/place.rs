@@ -272,8 +272,7 @@ pub fn local_order_gate(toolbox: &Toolbox, env: Environment, order: &NewOrder) -
 }
 
 pub async fn order_place(toolbox: &Toolbox, args: OrderArgs, approval: Approval) -> Result<PlaceOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
-    guard::require_confirmation(env, args.confirm_production, "order_place")?;
+    let env = args.target.confirmed(toolbox, "order_place")?;
     // Refused early when already halted; the decisive check runs again inside the reservation.
     guard::require_trading_allowed(toolbox.config(), toolbox.memory())?;
     let mut order = args.to_order()?;

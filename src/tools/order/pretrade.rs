@@ -77,12 +77,12 @@ impl ToolOutput for ValidateOutput {
 }
 
 pub async fn order_validate(toolbox: &Toolbox, args: OrderArgs) -> Result<ValidateOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
+    let env = args.target.environment(toolbox);
     let order = args.to_order()?;
     args.cancel_after()?;
     let reads = SignedReads {
         open_orders: false,
-        account_filters: env != Environment::Production || args.confirm_production,
+        account_filters: env != Environment::Production || args.target.confirm_production,
     };
     let mut c = validate_and_capture_with(toolbox, "order_validate", env, &order, reads).await?;
     let execution_rule = range_check(toolbox, env, &order, &mut c).await;
@@ -250,8 +250,7 @@ fn rate_sum(rates: &[Option<&CommissionRates>], maker: bool) -> Decimal {
 }
 
 pub async fn order_test(toolbox: &Toolbox, args: OrderArgs) -> Result<TestOutput, ToolError> {
-    let env = toolbox.signed_env(args.environment);
-    guard::require_confirmation(env, args.confirm_production, "order_test")?;
+    let env = args.target.confirmed(toolbox, "order_test")?;
     let order = args.to_order()?;
     args.cancel_after()?;
     if let Some(id) = &order.new_client_order_id {
