@@ -9,6 +9,7 @@ pub mod guard;
 pub mod memory;
 pub mod paper_engine;
 pub mod prompts;
+pub mod remedy;
 pub mod resources;
 pub mod review;
 pub mod server;

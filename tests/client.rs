@@ -105,5 +105,5 @@ async fn unreachable_exchange_is_a_transport_error_with_a_hint() {
         .await
         .expect_err("refused");
     assert!(err.to_string().contains("could not reach testnet"), "{err}");
-    assert!(err.hint().contains("serve --emulator"));
+    assert!(binance_mcp::remedy::for_error(&err).contains("serve --emulator"));
 }

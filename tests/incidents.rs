@@ -81,7 +81,7 @@ async fn a_failed_cancel_timer_is_filed_as_one_with_its_request_and_fix() {
     assert!(timer.contains("may still be open"), "{timer}");
     assert!(
         timer.contains(
-            "- fix hint: The order may still be open: check it with order_status and cancel it with order_cancel"
+            "- fix hint: The order may still be open: query it and cancel it; see the endpoint and code for why the cancel failed. order_status shows the order; order_cancel cancels it."
         ),
         "{timer}"
     );

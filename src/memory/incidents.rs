@@ -243,7 +243,7 @@ impl Incident {
             code,
             message,
             action: action.to_owned(),
-            hint: error.hint(),
+            hint: crate::remedy::for_error(error),
         })
     }
 }
@@ -332,7 +332,7 @@ mod tests {
             timer_entry.contains("- endpoint: DELETE /api/v3/order (HTTP 401)"),
             "{text}"
         );
-        assert!(timer_entry.contains("check it with order_status"), "{text}");
+        assert!(timer_entry.contains("query it and cancel it"), "{text}");
         assert!(
             !timer_entry.contains("-1021") && !timer_entry.contains("system clock"),
             "{text}"

@@ -75,7 +75,9 @@ impl Toolbox {
         let memory = Memory::new(config.home.clone());
         let audit = Audit::new(memory.clone()).naming_tools_with(scope::current_tool);
         let observer: Arc<dyn RequestObserver> = Arc::new(audit.clone());
-        let alerts = Alerts::default().with_recorder(Arc::new(status::AlertIncidents::new(memory.clone())));
+        let alerts = Alerts::default()
+            .with_recorder(Arc::new(status::AlertIncidents::new(memory.clone())))
+            .with_next_steps(crate::remedy::for_alert);
         let client = |env| {
             Arc::new(
                 BinanceClient::new(config.environment(env), config.recv_window_ms, timeout)
@@ -409,7 +411,7 @@ impl ToolError {
             ToolError::InvalidArgument(m) => {
                 format!("Invalid argument: {m}\nNothing was sent to Binance. Fix the argument and call again.")
             }
-            ToolError::Binance(e) => format!("{e}\nWhat to do: {}", e.hint()),
+            ToolError::Binance(e) => format!("{e}\nWhat to do: {}", crate::remedy::for_error(e)),
             ToolError::Refused(r) => format!(
                 "Refused by the safety gate ({}): {}\nNothing was sent to Binance.\nWhat to do: {}",
                 r.rule, r.reason, r.what_to_do

@@ -82,20 +82,20 @@ impl AlertKind {
                 "Wait until the time given; ask for several symbols per call and avoid polling to use less weight."
             }
             AlertKind::CircuitOpen => {
-                "Binance is not answering: check the network and the base URL (`binance-mcp doctor`); the server tries one request again after the cool-down."
+                "Binance is not answering: check the network and the base URL; the client tries one request again after the cool-down."
             }
             AlertKind::UserStreamInterrupted => {
-                "Nothing to do if it reconnects (server_status user_stream); fills meanwhile are reconciled by REST. If it stays down, check the network and the WebSocket API URL (`binance-mcp doctor`)."
+                "Nothing to do if it reconnects; fills meanwhile are reconciled by REST. If it stays down, check the network and the WebSocket API URL."
             }
             AlertKind::CancelTimerRan => "Nothing to do: the order's rest was canceled as asked.",
             AlertKind::CancelTimerFailed => {
-                "The order may still be open: check it with order_status and cancel it with order_cancel; see the endpoint and code for why the cancel failed."
+                "The order may still be open: query it and cancel it; see the endpoint and code for why the cancel failed."
             }
             AlertKind::OrderAnswerLost => {
-                "The server queried the order by client id instead of resending: check order_status before placing anything again."
+                "The order was queried by client id instead of resent: check its status before placing anything again."
             }
             AlertKind::FilterChanged => {
-                "Orders built on the old rules may be refused: run order_validate again and use its normalized values; snapshots/ keeps the rules before and after."
+                "Orders built on the old rules may be refused: check them against the new rules and use the normalized values."
             }
         }
     }
@@ -103,17 +103,15 @@ impl AlertKind {
     /// What the server did about it, for incidents.md, when the raiser says nothing more.
     fn action(self) -> &'static str {
         match self {
-            AlertKind::ClockDrift => "warned the agent (alert); signed requests carry the corrected time",
+            AlertKind::ClockDrift => "raised an alert; signed requests carry the corrected time",
             AlertKind::UserStreamInterrupted => {
-                "warned the agent; reconnecting with backoff, open orders are reconciled by REST after the reconnect"
+                "raised an alert; reconnecting with backoff, open orders are reconciled by REST after the reconnect"
             }
             AlertKind::CancelTimerFailed => {
-                "retried the cancel while that could help, then gave up and warned the agent (alert)"
+                "retried the cancel while that could help, then gave up and raised an alert"
             }
-            AlertKind::FilterChanged => {
-                "wrote the new rules to snapshots/, validated against them, and told the agent in the tool's result"
-            }
-            _ => "warned the agent (alert)",
+            AlertKind::FilterChanged => "validated against the new rules",
+            _ => "raised an alert",
         }
     }
 }
@@ -213,6 +211,9 @@ pub struct Alerts {
     /// The last `seq` given out.
     last_seq: Arc<AtomicU64>,
     recorder: Option<Arc<dyn AlertRecorder>>,
+    /// The owner's next step for an alert (which of its tools or commands acts on it), added
+    /// to the hint: this crate only says what to do in Binance's words.
+    next_step: Option<fn(&Alert) -> Option<&'static str>>,
 }
 
 impl Default for Alerts {
@@ -222,6 +223,7 @@ impl Default for Alerts {
             recent: Arc::default(),
             last_seq: Arc::default(),
             recorder: None,
+            next_step: None,
         }
     }
 }
@@ -233,8 +235,17 @@ impl Alerts {
         self
     }
 
+    /// Adds `next_step(alert)`, when there is one, to every alert's hint.
+    pub fn with_next_steps(mut self, next_step: fn(&Alert) -> Option<&'static str>) -> Alerts {
+        self.next_step = Some(next_step);
+        self
+    }
+
     /// Logs, keeps, records and broadcasts an alert.
     pub fn raise(&self, mut alert: Alert) {
+        if let Some(step) = self.next_step.and_then(|next_step| next_step(&alert)) {
+            alert.hint = format!("{} {step}", alert.hint);
+        }
         match alert.level {
             AlertLevel::Notice => {
                 tracing::info!(environment = %alert.environment, kind = ?alert.kind, "{}", alert.message)

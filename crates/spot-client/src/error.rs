@@ -51,16 +51,16 @@ pub fn hint_for_code(code: i64) -> Option<&'static str> {
             "Binance is overloaded: wait a few seconds and retry a read; do not resend an order without reconciling."
         }
         INVALID_MESSAGE => {
-            "The request failed a filter or validation rule: run order_validate to see which filter and the nearest valid values."
+            "The request failed a filter or validation rule: check the order against the symbol's current filters to see which one and the nearest valid values."
         }
         TOO_MANY_ORDERS => {
             "Unfilled-order limit reached: wait for the window in the message to pass before placing more orders."
         }
         INVALID_TIMESTAMP => {
-            "The request timestamp was outside recvWindow or ahead of Binance's clock: the local clock drifted. The server re-syncs its clock and retries once; if this repeats, sync the system clock (NTP). A larger BINANCE_RECV_WINDOW (max 60000) helps only with slow networks, not with a clock that runs ahead."
+            "The request timestamp was outside recvWindow or ahead of Binance's clock: the local clock drifted. The server re-syncs its clock and retries once; if this repeats, sync the system clock (NTP). A larger recvWindow (max 60000 ms) helps only with slow networks, not with a clock that runs ahead."
         }
         INVALID_SIGNATURE => {
-            "Signature rejected: the signing secret or private key does not belong to this API key, or the request was altered on the way. Check that the *_API_SECRET (or the private key file) of this environment is the one created with its *_API_KEY."
+            "Signature rejected: the signing secret or private key does not belong to this API key, or the request was altered on the way. Check that the secret (or the private key file) configured for this environment is the one created with its API key."
         }
         ILLEGAL_CHARS => {
             "A parameter has characters Binance does not accept: check numbers are plain decimals (no exponent or sign) and ids match ^[a-zA-Z0-9-_]{1,36}$."
@@ -74,10 +74,10 @@ pub fn hint_for_code(code: i64) -> Option<&'static str> {
         }
         PARAM_EMPTY => "A parameter was sent empty: give it a value or leave it out.",
         BAD_PRECISION => {
-            "Too many decimals: round price to the tick size and quantity to the step size (order_validate shows the nearest valid values)."
+            "Too many decimals: round price to the tick size and quantity to the step size of the symbol's filters."
         }
         INVALID_TIF => "timeInForce is invalid for this order type: LIMIT needs GTC, IOC or FOK; MARKET takes none.",
-        INVALID_ORDER_TYPE => "Order type not valid: use one of the symbol's orderTypes from market_exchange_info.",
+        INVALID_ORDER_TYPE => "Order type not valid: use one of the symbol's orderTypes (exchangeInfo).",
         INVALID_SIDE => "side must be BUY or SELL.",
         BAD_INTERVAL => {
             "Invalid kline interval: use one of 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M."
@@ -89,10 +89,10 @@ pub fn hint_for_code(code: i64) -> Option<&'static str> {
             "The matching engine rejected the order (see the message: balance, would-match for LIMIT_MAKER, market closed ...). Nothing was placed."
         }
         CANCEL_REJECTED => {
-            "The cancel was rejected: the order may already be filled or canceled. Query order_status to see its real state."
+            "The cancel was rejected: the order may already be filled or canceled. Query the order to see its real state."
         }
         NO_SUCH_ORDER => "No such order: check the symbol and the order id or client order id, and the environment.",
-        BAD_API_KEY_FMT => "The API key is missing or malformed: check the *_API_KEY variable of this environment.",
+        BAD_API_KEY_FMT => "The API key is missing or malformed: check the API key configured for this environment.",
         REJECTED_MBX_KEY => {
             "Key rejected: wrong environment (testnet vs production keys), IP not whitelisted, or the key lacks the permission (e.g. Spot trading) for this action."
         }
@@ -110,12 +110,12 @@ fn filter_hint(code: i64, msg: &str) -> Option<&'static str> {
     }
     if msg.contains("MAX_ASSET") {
         return Some(
-            "The account's MAX_ASSET filter (GET /api/v3/myFilters) caps one order: the quantity of a base asset, the notional of a quote asset. Split the order; order_validate names the limit.",
+            "The account's MAX_ASSET filter (GET /api/v3/myFilters) caps one order: the quantity of a base asset, the notional of a quote asset. Split the order.",
         );
     }
     if msg.contains("PERCENT_PRICE") || msg.contains("NOTIONAL") {
         return Some(
-            "The price or notional is outside the symbol's band around its reference price (GET /api/v3/referencePrice when the symbol has one, else the average price): run order_validate, which shows the price it used and the nearest valid values.",
+            "The price or notional is outside the symbol's band around its reference price (GET /api/v3/referencePrice when the symbol has one, else the average price): check the order against that price for the nearest valid values.",
         );
     }
     None
@@ -203,7 +203,7 @@ pub enum BinanceError {
 /// two sides of one message on different clocks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unavailable {
-    /// Production is switched off by `BINANCE_TESTNET=1`.
+    /// Production is switched off by the configuration (testnet only).
     TestnetOnly,
     /// Binance banned this IP (HTTP 418) until `until_ms`.
     Banned { until_ms: i64 },
@@ -229,7 +229,9 @@ impl Unavailable {
     /// The refusal in words; `now_ms` is Binance's time now, for the "(in N s)".
     pub fn describe(&self, environment: Environment, now_ms: i64) -> String {
         match self {
-            Unavailable::TestnetOnly => format!("the {environment} environment is disabled by BINANCE_TESTNET=1"),
+            Unavailable::TestnetOnly => {
+                format!("the {environment} environment is disabled by the configuration (testnet only)")
+            }
             Unavailable::Banned { until_ms } => format!(
                 "Binance banned this IP on {environment} (HTTP 418) until {}; no request was sent",
                 plain_time(*until_ms, now_ms)
@@ -349,27 +351,27 @@ impl BinanceError {
                 if source.is_timeout() {
                     "The request timed out: for a read, retry later; for an order, the outcome is unknown, so query it before anything else.".into()
                 } else {
-                    "Network failure: check the connection and the base URL (doctor shows them). `binance-mcp serve --emulator` works offline.".into()
+                    "Network failure: check the connection and the base URL of this environment.".into()
                 }
             }
             BinanceError::Decode { .. } => {
                 "Binance answered in a shape this server does not understand: report it; do not assume the request failed or succeeded.".into()
             }
             BinanceError::MissingCredentials { key_var, secret_var, key_path_var, .. } => format!(
-                "Ask the human to set {key_var} and {secret_var} (or {key_path_var}, the path of an Ed25519 private key file) in the MCP client's env for this server, then restart it. Keys are never tool arguments."
+                "Ask the human to set {key_var} and {secret_var} (or {key_path_var}, the path of an Ed25519 private key file) where this program's environment is configured, then restart it."
             ),
             BinanceError::EnvironmentDisabled { environment, reason, .. } => match reason {
                 Unavailable::TestnetOnly => {
-                    "Use environment \"testnet\", or unset BINANCE_TESTNET to enable production.".into()
+                    "Use the testnet environment, or enable production in the configuration.".into()
                 }
                 Unavailable::Banned { .. } => format!(
-                    "Do not call {environment} tools until the ban ends (another environment still works); it came from too many requests, so poll less and batch symbols afterwards."
+                    "Send nothing to {environment} until the ban ends (another environment still works); it came from too many requests, so poll less and batch symbols afterwards."
                 ),
                 Unavailable::RateLimited { .. } => format!(
                     "Wait until the time given before calling {environment} again; ask for several symbols per call and avoid polling to use less weight."
                 ),
                 Unavailable::CircuitOpen { .. } => format!(
-                    "Binance {environment} is not answering: check the network and the base URL (binance-mcp doctor); the server tries one request again after the time given."
+                    "Binance {environment} is not answering: check the network and the base URL; the client tries one request again after the time given."
                 ),
             },
         }

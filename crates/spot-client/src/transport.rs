@@ -367,16 +367,16 @@ impl BinanceClient {
             }
             (Some(429), _, Some(until)) => {
                 format!(
-                    "returned the error to the agent; no request to {env} until {}",
+                    "returned the error to the caller; no request to {env} until {}",
                     plain_time(until, now)
                 )
             }
             _ => match self.circuit.status(now) {
                 (super::circuit::CircuitState::Open, failures, Some(until)) => format!(
-                    "returned the error to the agent; {env} failed {failures} times in a row, so no request until {}",
+                    "returned the error to the caller; {env} failed {failures} times in a row, so no request until {}",
                     plain_time(until, now)
                 ),
-                _ => "returned the error to the agent".to_owned(),
+                _ => "returned the error to the caller".to_owned(),
             },
         }
     }
