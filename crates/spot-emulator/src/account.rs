@@ -132,7 +132,7 @@ pub async fn my_filters(
     signed
         .params
         .allow_only(&["symbol", "recvWindow", "timestamp", "signature"])?;
-    let inst = super::market_data::instrument(&state, &signed.params)?;
+    let inst = super::symbol_param::instrument(&state, &signed.params)?;
     let spec = &inst.spec;
     let exchange = state.exchange();
     let account = exchange.account(&signed.api_key).ok_or_else(|| {

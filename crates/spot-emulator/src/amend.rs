@@ -20,12 +20,10 @@ use super::EmulatorState;
 use super::auth::authenticate;
 use super::contingency;
 use super::error::{ApiError, code};
-use super::market_data::instrument;
-use super::matching::generate_client_order_id;
 use super::order_list_json::{AmendListStatus, amend_list_status};
-use super::order_model::{Order, Status};
-use super::order_params::{check_client_order_id, decimal};
-use super::order_trading::{Lookup, lookup, order_ids};
+use super::order_model::{Lookup, Order, Status, lookup};
+use super::order_params::{decimal, new_client_order_id, order_ids};
+use super::symbol_param::instrument;
 use super::wire::fixed8;
 
 /// -2038 ORDER_AMEND_REJECTED.
@@ -93,13 +91,7 @@ pub async fn amend_keep_priority(
     let inst = instrument(&state, params)?;
     let spec = &inst.spec;
     let (order_id, client_id) = order_ids(params)?;
-    let new_client_id = match params.optional("newClientOrderId")? {
-        Some(id) => {
-            check_client_order_id("newClientOrderId", id)?;
-            id.to_owned()
-        }
-        None => generate_client_order_id(),
-    };
+    let new_client_id = new_client_order_id(params)?;
     let new_qty = decimal(params, "newQty", spec.base_asset_precision)?.ok_or_else(|| ApiError::mandatory("newQty"))?;
     let lot = &spec.lot_size;
     if new_qty <= Decimal::ZERO

@@ -93,12 +93,7 @@ pub fn authenticate(
         .exchange()
         .account(&api_key)
         .map(|a| a.key.clone())
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                code::REJECTED_MBX_KEY,
-                "Invalid API-key, IP, or permissions for action.",
-            )
-        })?;
+        .ok_or_else(unknown_key)?;
 
     let raw_query = raw_query.unwrap_or("");
     let raw_body = std::str::from_utf8(raw_body).map_err(|_| ApiError::illegal_chars("body", "UTF-8"))?;
@@ -138,12 +133,7 @@ pub fn authenticate_ws(state: &EmulatorState, params: &Params) -> Result<WsSigne
         .exchange()
         .account(&api_key)
         .map(|a| a.key.clone())
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                code::REJECTED_MBX_KEY,
-                "Invalid API-key, IP, or permissions for action.",
-            )
-        })?;
+        .ok_or_else(unknown_key)?;
     params.required("timestamp")?;
     let signature = params.required("signature")?;
     check_request_time(state, params)?;
@@ -178,6 +168,14 @@ pub fn check_request_time(state: &EmulatorState, params: &Params) -> Result<(), 
         Some(v) => recv_window_us(v)?,
     };
     check_timing(state.clock.now_us(), timestamp_us, recv_window_us)
+}
+
+/// -2015 for an API key without an account.
+pub fn unknown_key() -> ApiError {
+    ApiError::unauthorized(
+        code::REJECTED_MBX_KEY,
+        "Invalid API-key, IP, or permissions for action.",
+    )
 }
 
 fn invalid_signature() -> ApiError {

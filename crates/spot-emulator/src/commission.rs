@@ -14,7 +14,7 @@ use super::EmulatorState;
 use super::auth::authenticate;
 use super::error::{ApiError, code};
 use super::exchange::Account;
-use super::market_data::instrument;
+use super::symbol_param::instrument;
 use super::wire::fixed8;
 
 #[derive(Debug, Serialize)]

@@ -55,6 +55,7 @@ mod settlement;
 mod stream_feeds;
 mod stream_names;
 mod streams;
+mod symbol_param;
 mod symbols;
 mod ticker;
 mod time_unit;

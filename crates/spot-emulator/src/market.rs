@@ -227,6 +227,12 @@ impl Market {
             .or_else(|| first.checked_sub(1))
     }
 
+    /// The last trade price at `now_ms` (as `ticker/price`), or the best bid before any trade.
+    pub fn last_price(&self, inst: &Instrument, now_ms: i64) -> Decimal {
+        self.last_trade_at_or_before(inst, now_ms)
+            .map_or_else(|| self.best_bid(inst, now_ms), |id| self.trade(inst, id).price)
+    }
+
     /// The order book at `now_ms`: `limit` levels per side (at most the symbol's book depth),
     /// `gap_ticks` apart on the tick grid from the best bid and ask (fewer bids when the grid
     /// reaches `minPrice`), quantities fixed within each second.

@@ -10,12 +10,11 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 
 use super::EmulatorState;
-use super::auth::Signed;
+use super::auth::{Signed, unknown_key};
 use super::error::{ApiError, code};
 use super::exchange::Account;
 use super::order_list_json::{ListStatus, list_status};
 use super::order_queries::{signed, time_range, window};
-use super::order_trading::unknown_key;
 
 /// `GET /api/v3/orderList`: `orderListId` and/or `origClientOrderId` (the list's
 /// `listClientOrderId`); with both, the id is looked up and the client id must match it.

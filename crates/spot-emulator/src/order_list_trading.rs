@@ -10,25 +10,26 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 
 use super::EmulatorState;
-use super::auth::authenticate;
+use super::auth::{authenticate, unknown_key};
 use super::contingency::cancel_list;
 use super::error::ApiError;
 use super::exchange::{AccountOrders, Exchange, Ledger};
 use super::market::Instrument;
-use super::market_data::instrument;
-use super::matching::reference_price;
+use super::order_count::with_count_headers;
 use super::order_json::{canceled, placed};
 use super::order_list_json::{CanceledList, PlacedListJson, with_reports};
 use super::order_list_model::ListKind;
 use super::order_list_params::{ListRequest, list_param_names, parse_list};
 use super::order_model::Order;
+use super::order_params::new_client_order_id;
 use super::order_rules::{RuleContext, check_filters, check_max_asset, stp_mode};
-use super::order_trading::{ORDER_COUNT_1D_HEADER, ORDER_COUNT_10S_HEADER, cancel_client_order_id, unknown_key};
 use super::params::Params;
+use super::reference::order_filter_price;
+use super::symbol_param::instrument;
 
 /// `POST /api/v3/orderList/oco`.
 pub async fn place_oco(
@@ -102,11 +103,7 @@ fn place(
     drop(exchange);
     let reports = done.legs.iter().map(|o| placed(o, request.resp_type)).collect();
     let answer: PlacedListJson = with_reports(&done.list, &done.legs, reports);
-    let mut response = Json(answer).into_response();
-    let headers = response.headers_mut();
-    headers.insert(ORDER_COUNT_10S_HEADER, HeaderValue::from(done.counts.0));
-    headers.insert(ORDER_COUNT_1D_HEADER, HeaderValue::from(done.counts.1));
-    Ok(response)
+    Ok(with_count_headers(Json(answer), done.counts))
 }
 
 /// The filters' view of a new list: the listed symbol (-1121), its parameters, TRADING status,
@@ -162,7 +159,7 @@ fn validate<'a>(
     });
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let mut ctx = RuleContext {
-        reference_price: reference_price(&state.market, inst, now_ms),
+        reference_price: order_filter_price(&state.market, inst, now_ms),
         open_orders: count(open.len()),
         open_algo_orders: count(open.iter().filter(|o| o.kind.is_stop()).count()),
     };
@@ -209,7 +206,7 @@ pub async fn cancel_order_list(
     if list_id.is_none() && list_client_id.is_none() {
         return Err(ApiError::either("orderListId", "listClientOrderId"));
     }
-    let cancel_id = cancel_client_order_id(params)?;
+    let cancel_id = new_client_order_id(params)?;
     let now = state.clock.now_ms();
     let mut exchange = state.exchange();
     exchange.advance(&signed.api_key, &state.market, now);

@@ -13,11 +13,11 @@ use serde::Serialize;
 use super::EmulatorState;
 use super::auth::{Signed, authenticate};
 use super::error::{ApiError, code};
-use super::market_data::instrument;
 use super::order_json::{Queried, TradeRow, queried, trade_rows};
-use super::order_model::Order;
-use super::order_trading::{Lookup, lookup, order_ids};
+use super::order_model::{Lookup, Order, lookup};
+use super::order_params::order_ids;
 use super::params::Params;
+use super::symbol_param::instrument;
 
 const DAY_MS: i64 = 86_400_000;
 
