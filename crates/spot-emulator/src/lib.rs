@@ -263,6 +263,14 @@ impl EmulatorState {
         self.exchange.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The exchange with `api_key`'s resting orders settled against the market up to `now_ms`
+    /// (see `settlement`). Never hold the guard across an `.await`.
+    fn settled(&self, api_key: &str, now_ms: i64) -> MutexGuard<'_, Exchange> {
+        let mut exchange = self.exchange();
+        exchange.advance(api_key, &self.market, now_ms);
+        exchange
+    }
+
     fn order_limits(&self) -> order_count::OrderLimits {
         order_count::OrderLimits {
             per_10s: self.config.orders_per_10s,

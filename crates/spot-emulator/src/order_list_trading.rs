@@ -8,13 +8,11 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use axum::response::Response;
 
 use super::EmulatorState;
-use super::auth::{authenticate, unknown_key};
+use super::auth::{Signed, unknown_key};
 use super::contingency::cancel_list;
 use super::error::ApiError;
 use super::exchange::{AccountOrders, Exchange, Ledger};
@@ -32,71 +30,38 @@ use super::reference::order_filter_price;
 use super::symbol_param::instrument;
 
 /// `POST /api/v3/orderList/oco`.
-pub async fn place_oco(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    place(ListKind::Oco, &state, &headers, query.as_deref(), &body)
+pub async fn place_oco(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Response, ApiError> {
+    place(ListKind::Oco, &state, &signed)
 }
 
 /// `POST /api/v3/orderList/oto`.
-pub async fn place_oto(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    place(ListKind::Oto, &state, &headers, query.as_deref(), &body)
+pub async fn place_oto(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Response, ApiError> {
+    place(ListKind::Oto, &state, &signed)
 }
 
 /// `POST /api/v3/orderList/otoco`.
-pub async fn place_otoco(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    place(ListKind::Otoco, &state, &headers, query.as_deref(), &body)
+pub async fn place_otoco(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Response, ApiError> {
+    place(ListKind::Otoco, &state, &signed)
 }
 
 /// `POST /api/v3/orderList/opo`.
-pub async fn place_opo(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    place(ListKind::Opo, &state, &headers, query.as_deref(), &body)
+pub async fn place_opo(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Response, ApiError> {
+    place(ListKind::Opo, &state, &signed)
 }
 
 /// `POST /api/v3/orderList/opoco`.
-pub async fn place_opoco(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    place(ListKind::Opoco, &state, &headers, query.as_deref(), &body)
+pub async fn place_opoco(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Response, ApiError> {
+    place(ListKind::Opoco, &state, &signed)
 }
 
 /// Places a `kind` list; answers the list with `orderReports` in the requested shape and the
 /// order-count headers.
-fn place(
-    kind: ListKind,
-    state: &EmulatorState,
-    headers: &HeaderMap,
-    query: Option<&str>,
-    body: &[u8],
-) -> Result<Response, ApiError> {
-    let signed = authenticate(state, headers, query, body)?;
+fn place(kind: ListKind, state: &EmulatorState, signed: &Signed) -> Result<Response, ApiError> {
     let names = list_param_names(kind);
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    signed.params.allow_only(&names)?;
+    signed.allow_only(&names)?;
     let now = state.clock.now_ms();
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, now);
+    let mut exchange = state.settled(&signed.api_key, now);
     let (inst, request) = validate(state, &exchange, &signed.api_key, kind, &signed.params, now)?;
     let limits = state.order_limits();
     let done = exchange.place_list(&signed.api_key, &state.market, inst, &request, now, limits)?;
@@ -185,21 +150,10 @@ fn validate<'a>(
 /// `newClientOrderId` (the cancel's id); cancels every open leg.
 pub async fn cancel_order_list(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Json<CanceledList>, ApiError> {
-    let signed = authenticate(&state, &headers, query.as_deref(), &body)?;
+    signed.allow_only(&["symbol", "orderListId", "listClientOrderId", "newClientOrderId"])?;
     let params = &signed.params;
-    params.allow_only(&[
-        "symbol",
-        "orderListId",
-        "listClientOrderId",
-        "newClientOrderId",
-        "recvWindow",
-        "timestamp",
-        "signature",
-    ])?;
     let inst = instrument(&state, params)?;
     let list_id = params.optional_u64("orderListId")?;
     let list_client_id = params.optional("listClientOrderId")?;
@@ -208,8 +162,7 @@ pub async fn cancel_order_list(
     }
     let cancel_id = new_client_order_id(params)?;
     let now = state.clock.now_ms();
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, now);
+    let mut exchange = state.settled(&signed.api_key, now);
     let (mut ledger, mut book) = exchange.split_orders(&signed.api_key, now).ok_or_else(unknown_key)?;
     let unknown = || ApiError::cancel_rejected("Unknown order sent.");
     let symbol = inst.spec.symbol.as_str();

@@ -26,8 +26,8 @@ const STP_MODES: [&str; 6] = [
     "TRANSFER",
 ];
 
-/// Parameters `POST /api/v3/order` reads (the signed-request ones included).
-pub const NEW_ORDER_PARAMS: [&str; 21] = [
+/// Parameters `POST /api/v3/order` reads besides the signed-request ones.
+pub const NEW_ORDER_PARAMS: [&str; 18] = [
     "symbol",
     "side",
     "type",
@@ -46,9 +46,6 @@ pub const NEW_ORDER_PARAMS: [&str; 21] = [
     "pegPriceType",
     "pegOffsetValue",
     "pegOffsetType",
-    "recvWindow",
-    "timestamp",
-    "signature",
 ];
 
 /// A syntactically valid new order (filters not yet applied).

@@ -9,13 +9,11 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use axum::response::Response;
 
 use super::EmulatorState;
-use super::auth::{authenticate, unknown_key};
+use super::auth::{Signed, unknown_key};
 use super::commission;
 use super::error::{ApiError, code};
 use super::exchange::Exchange;
@@ -34,17 +32,10 @@ use super::reference::order_filter_price;
 use super::symbol_param::instrument;
 
 /// `POST /api/v3/order`: places an order; answers ACK/RESULT/FULL with the order-count headers.
-pub async fn new_order(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let signed = authenticate(&state, &headers, query.as_deref(), &body)?;
-    signed.params.allow_only(&NEW_ORDER_PARAMS)?;
+pub async fn new_order(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Response, ApiError> {
+    signed.allow_only(&NEW_ORDER_PARAMS)?;
     let now = state.clock.now_ms();
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, now);
+    let mut exchange = state.settled(&signed.api_key, now);
     let (inst, request) = validate(&state, &exchange, &signed.api_key, &signed.params, now)?;
     let limits = state.order_limits();
     let (order, counts) = exchange.place(&signed.api_key, &state.market, inst, &request, now, limits)?;
@@ -59,14 +50,11 @@ pub async fn new_order(
 /// (no balance, no order count, nothing stored); `{}` or the commission rates for the order.
 pub async fn test_order(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let signed = authenticate(&state, &headers, query.as_deref(), &body)?;
     let mut allowed = NEW_ORDER_PARAMS.to_vec();
     allowed.push("computeCommissionRates");
-    signed.params.allow_only(&allowed)?;
+    signed.allow_only(&allowed)?;
     let compute = signed.params.optional_bool("computeCommissionRates")?.unwrap_or(false);
     let now = state.clock.now_ms();
     let exchange = state.exchange();
@@ -83,22 +71,16 @@ pub async fn test_order(
 /// leg of an open order list cancels the list and answers the list.
 pub async fn cancel_order(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Json<CancelRow>, ApiError> {
-    let signed = authenticate(&state, &headers, query.as_deref(), &body)?;
-    let params = &signed.params;
-    params.allow_only(&[
+    signed.allow_only(&[
         "symbol",
         "orderId",
         "origClientOrderId",
         "newClientOrderId",
         "cancelRestrictions",
-        "recvWindow",
-        "timestamp",
-        "signature",
     ])?;
+    let params = &signed.params;
     let inst = instrument(&state, params)?;
     let (order_id, client_id) = order_ids(params)?;
     let cancel_id = new_client_order_id(params)?;
@@ -113,8 +95,7 @@ pub async fn cancel_order(
         }
     };
     let now = state.clock.now_ms();
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, now);
+    let mut exchange = state.settled(&signed.api_key, now);
     let (mut ledger, mut book) = exchange.split_orders(&signed.api_key, now).ok_or_else(unknown_key)?;
     let unknown = || ApiError::cancel_rejected("Unknown order sent.");
     let index = match lookup(book.orders, &inst.spec.symbol, order_id, client_id.as_deref()) {
@@ -152,18 +133,12 @@ pub async fn cancel_order(
 /// (one list row where its first open leg stands); -2011 when there is none.
 pub async fn cancel_open_orders(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Json<Vec<CancelRow>>, ApiError> {
-    let signed = authenticate(&state, &headers, query.as_deref(), &body)?;
-    signed
-        .params
-        .allow_only(&["symbol", "recvWindow", "timestamp", "signature"])?;
+    signed.allow_only(&["symbol"])?;
     let inst = instrument(&state, &signed.params)?;
     let now = state.clock.now_ms();
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, now);
+    let mut exchange = state.settled(&signed.api_key, now);
     let (mut ledger, mut book) = exchange.split_orders(&signed.api_key, now).ok_or_else(unknown_key)?;
     let cancel_id = generate_client_order_id();
     let mut rows = Vec::new();
