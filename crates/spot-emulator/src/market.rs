@@ -12,7 +12,8 @@
 //! [`GENESIS_MS`]); slot `k` is trade id `k`, with a jittered time inside its slot, a side, a
 //! quantity drawn from an exponential law (floored to the step) and the bid or ask of its time.
 //!
-//! One piece of state sits beside the model: reference prices an operator set through the
+//! Two pieces of state sit beside the model: the price factors and filter changes of the test
+//! hooks (see `market_hooks`), and reference prices an operator set through the
 //! `/emulator/reference_price` hook (see `reference`), as Binance's external method 0 does.
 
 use std::collections::HashMap;
