@@ -165,17 +165,6 @@ fn module_graph(src: &std::path::Path) -> std::collections::BTreeMap<String, BTr
     graph
 }
 
-/// Imports that still close a circle, to be cut (a shared helper module each): the list may only
-/// shrink. A new circle anywhere fails the test below.
-const CIRCLES_NOT_CUT_YET: [(&str, &str, &str); 3] = [
-    // `reference` reads `market_data`'s symbol lookup and `matching`'s last price, both of
-    // which read the reference price back.
-    ("crates/spot-emulator/src", "reference", "market_data"),
-    ("crates/spot-emulator/src", "reference", "matching"),
-    // Cancelling an order that belongs to a list cancels the whole list.
-    ("crates/spot-emulator/src", "order_trading", "order_list_trading"),
-];
-
 #[test]
 fn no_two_modules_of_a_crate_import_each_other_in_a_circle() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -186,16 +175,7 @@ fn no_two_modules_of_a_crate_import_each_other_in_a_circle() {
         "crates/spot-client/src",
         "crates/spot-emulator/src",
     ] {
-        let mut graph = module_graph(&root.join(src));
-        for (crate_src, from, to) in CIRCLES_NOT_CUT_YET {
-            if crate_src == src {
-                let removed = graph.get_mut(from).is_some_and(|edges| edges.remove(to));
-                assert!(
-                    removed,
-                    "{src}: {from} -> {to} is gone: take it off CIRCLES_NOT_CUT_YET"
-                );
-            }
-        }
+        let graph = module_graph(&root.join(src));
         for start in graph.keys() {
             // Depth-first from `start`: reaching it again is a circle.
             let mut stack: Vec<Vec<String>> = vec![vec![start.clone()]];

@@ -5,15 +5,14 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 
 use super::EmulatorState;
-use super::auth::authenticate;
-use super::error::{ApiError, code};
+use super::auth::{Signed, unknown_key};
+use super::error::ApiError;
 use super::wire::fixed8;
 
 #[derive(Serialize)]
@@ -54,25 +53,12 @@ struct BalanceRow {
 
 /// `GET /api/v3/account` (weight 20): `omitZeroBalances` (default false) plus the signed-request
 /// parameters.
-pub async fn account(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Json<AccountInfo>, ApiError> {
-    let signed = authenticate(&state, &headers, query.as_deref(), b"")?;
-    signed
-        .params
-        .allow_only(&["omitZeroBalances", "recvWindow", "timestamp", "signature"])?;
+pub async fn account(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Json<AccountInfo>, ApiError> {
+    signed.allow_only(&["omitZeroBalances"])?;
     let omit_zero = signed.params.optional_bool("omitZeroBalances")?.unwrap_or(false);
 
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, state.clock.now_ms());
-    let account = exchange.account(&signed.api_key).ok_or_else(|| {
-        ApiError::unauthorized(
-            code::REJECTED_MBX_KEY,
-            "Invalid API-key, IP, or permissions for action.",
-        )
-    })?;
+    let exchange = state.settled(&signed.api_key, state.clock.now_ms());
+    let account = exchange.account(&signed.api_key).ok_or_else(unknown_key)?;
     let bps = |rate: Decimal| (rate * Decimal::from(10_000)).to_u32().unwrap_or(0);
     let balances = account
         .balances
@@ -123,24 +109,12 @@ pub struct MyFilters {
 /// docs' example shows MAX_NUM_ORDER_LISTS); `assetFilters` the account's MAX_ASSET filters on
 /// the symbol's base and quote assets (which ones count as "relevant" is not documented; these
 /// are the ones that can apply to its orders).
-pub async fn my_filters(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Json<MyFilters>, ApiError> {
-    let signed = authenticate(&state, &headers, query.as_deref(), b"")?;
-    signed
-        .params
-        .allow_only(&["symbol", "recvWindow", "timestamp", "signature"])?;
-    let inst = super::market_data::instrument(&state, &signed.params)?;
+pub async fn my_filters(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Json<MyFilters>, ApiError> {
+    signed.allow_only(&["symbol"])?;
+    let inst = super::symbol_param::instrument(&state, &signed.params)?;
     let spec = &inst.spec;
     let exchange = state.exchange();
-    let account = exchange.account(&signed.api_key).ok_or_else(|| {
-        ApiError::unauthorized(
-            code::REJECTED_MBX_KEY,
-            "Invalid API-key, IP, or permissions for action.",
-        )
-    })?;
+    let account = exchange.account(&signed.api_key).ok_or_else(unknown_key)?;
     let counts = &spec.order_counts;
     let symbol_filters = vec![
         serde_json::json!({"filterType": "MAX_NUM_ORDERS", "maxNumOrders": counts.max_num_orders}),

@@ -10,22 +10,18 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::EmulatorState;
-use super::auth::authenticate;
+use super::auth::{Signed, unknown_key};
 use super::contingency;
 use super::error::{ApiError, code};
-use super::market_data::instrument;
-use super::matching::generate_client_order_id;
 use super::order_list_json::{AmendListStatus, amend_list_status};
-use super::order_model::{Order, Status};
-use super::order_params::{check_client_order_id, decimal};
-use super::order_trading::{Lookup, lookup, order_ids};
+use super::order_model::{Lookup, Order, Status, lookup};
+use super::order_params::{decimal, new_client_order_id, order_ids};
+use super::symbol_param::instrument;
 use super::wire::fixed8;
 
 /// -2038 ORDER_AMEND_REJECTED.
@@ -74,32 +70,14 @@ fn rejected(msg: &str) -> ApiError {
 /// `PUT /api/v3/order/amend/keepPriority`.
 pub async fn amend_keep_priority(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Json<Amended>, ApiError> {
-    let signed = authenticate(&state, &headers, query.as_deref(), &body)?;
+    signed.allow_only(&["symbol", "orderId", "origClientOrderId", "newClientOrderId", "newQty"])?;
     let params = &signed.params;
-    params.allow_only(&[
-        "symbol",
-        "orderId",
-        "origClientOrderId",
-        "newClientOrderId",
-        "newQty",
-        "recvWindow",
-        "timestamp",
-        "signature",
-    ])?;
     let inst = instrument(&state, params)?;
     let spec = &inst.spec;
     let (order_id, client_id) = order_ids(params)?;
-    let new_client_id = match params.optional("newClientOrderId")? {
-        Some(id) => {
-            check_client_order_id("newClientOrderId", id)?;
-            id.to_owned()
-        }
-        None => generate_client_order_id(),
-    };
+    let new_client_id = new_client_order_id(params)?;
     let new_qty = decimal(params, "newQty", spec.base_asset_precision)?.ok_or_else(|| ApiError::mandatory("newQty"))?;
     let lot = &spec.lot_size;
     if new_qty <= Decimal::ZERO
@@ -111,14 +89,8 @@ pub async fn amend_keep_priority(
     }
 
     let now = state.clock.now_ms();
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, now);
-    let (mut ledger, mut book) = exchange.split_orders(&signed.api_key, now).ok_or_else(|| {
-        ApiError::unauthorized(
-            code::REJECTED_MBX_KEY,
-            "Invalid API-key, IP, or permissions for action.",
-        )
-    })?;
+    let mut exchange = state.settled(&signed.api_key, now);
+    let (mut ledger, mut book) = exchange.split_orders(&signed.api_key, now).ok_or_else(unknown_key)?;
     let index = match lookup(book.orders, &spec.symbol, order_id, client_id.as_deref()) {
         Lookup::Found(i) => i,
         Lookup::Mismatch => {

@@ -1,11 +1,16 @@
 //! Signed-request checks (the emulator's own, sharing nothing with the client): API key,
 //! `timestamp`/`recvWindow` timing security and the signature: over the raw query string + raw
 //! body for REST, over the WebSocket API's `params` sorted by name for the WebSocket API;
-//! HMAC-SHA256 (hex) or Ed25519 (base64) depending on the account's key.
+//! HMAC-SHA256 (hex) or Ed25519 (base64) depending on the account's key. [`Signed`] is the
+//! extractor every signed REST handler takes, so a handler's preamble is one `allow_only`.
 
 use std::fmt;
+use std::sync::Arc;
 
-use axum::http::HeaderMap;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::pkcs8::DecodePublicKey as _;
@@ -24,6 +29,8 @@ pub const API_KEY_HEADER: &str = "x-mbx-apikey";
 const DEFAULT_RECV_WINDOW_US: i64 = 5_000_000;
 const MAX_RECV_WINDOW_MS: i64 = 60_000;
 const MICROS_THRESHOLD: u64 = 100_000_000_000_000;
+/// The parameters any signed request may send besides its endpoint's own.
+const SIGNED_PARAMS: [&str; 3] = ["recvWindow", "timestamp", "signature"];
 
 /// How an account's requests are verified: the HMAC secret it shares with the client, or the
 /// Ed25519 public key registered for it.
@@ -79,10 +86,39 @@ pub struct Signed {
     pub params: Params,
 }
 
+impl Signed {
+    /// -1104 unless every parameter sent is one of `names` (the endpoint's own) or a
+    /// signed-request one (`recvWindow`, `timestamp`, `signature`).
+    pub fn allow_only(&self, names: &[&str]) -> Result<(), ApiError> {
+        let mut allowed = names.to_vec();
+        allowed.extend(SIGNED_PARAMS);
+        self.params.allow_only(&allowed)
+    }
+}
+
+/// A signed REST handler's first step, run before its body: [`authenticate`] over the raw
+/// query and, except for a GET (whose body is neither read nor signed), the raw body.
+impl FromRequest<Arc<EmulatorState>> for Signed {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &Arc<EmulatorState>) -> Result<Self, Response> {
+        let headers = request.headers().clone();
+        let query = request.uri().query().map(str::to_owned);
+        let body = if request.method() == Method::GET {
+            Bytes::new()
+        } else {
+            Bytes::from_request(request, state)
+                .await
+                .map_err(IntoResponse::into_response)?
+        };
+        authenticate(state, &headers, query.as_deref(), &body).map_err(IntoResponse::into_response)
+    }
+}
+
 /// Authenticates a SIGNED request: `X-MBX-APIKEY` (401 -2014/-2015), `timestamp` and `signature`
 /// present (-1102), `recvWindow` (≤ 60000 ms, up to 3 decimals), the two receipt-time
 /// timestamp checks (-1021), then the HMAC over `query + body` minus the `signature` pair (-1022).
-pub fn authenticate(
+fn authenticate(
     state: &EmulatorState,
     headers: &HeaderMap,
     raw_query: Option<&str>,
@@ -93,12 +129,7 @@ pub fn authenticate(
         .exchange()
         .account(&api_key)
         .map(|a| a.key.clone())
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                code::REJECTED_MBX_KEY,
-                "Invalid API-key, IP, or permissions for action.",
-            )
-        })?;
+        .ok_or_else(unknown_key)?;
 
     let raw_query = raw_query.unwrap_or("");
     let raw_body = std::str::from_utf8(raw_body).map_err(|_| ApiError::illegal_chars("body", "UTF-8"))?;
@@ -138,12 +169,7 @@ pub fn authenticate_ws(state: &EmulatorState, params: &Params) -> Result<WsSigne
         .exchange()
         .account(&api_key)
         .map(|a| a.key.clone())
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                code::REJECTED_MBX_KEY,
-                "Invalid API-key, IP, or permissions for action.",
-            )
-        })?;
+        .ok_or_else(unknown_key)?;
     params.required("timestamp")?;
     let signature = params.required("signature")?;
     check_request_time(state, params)?;
@@ -178,6 +204,14 @@ pub fn check_request_time(state: &EmulatorState, params: &Params) -> Result<(), 
         Some(v) => recv_window_us(v)?,
     };
     check_timing(state.clock.now_us(), timestamp_us, recv_window_us)
+}
+
+/// -2015 for an API key without an account.
+pub fn unknown_key() -> ApiError {
+    ApiError::unauthorized(
+        code::REJECTED_MBX_KEY,
+        "Invalid API-key, IP, or permissions for action.",
+    )
 }
 
 fn invalid_signature() -> ApiError {

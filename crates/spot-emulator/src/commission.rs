@@ -5,16 +5,15 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::EmulatorState;
-use super::auth::authenticate;
-use super::error::{ApiError, code};
+use super::auth::{Signed, unknown_key};
+use super::error::ApiError;
 use super::exchange::Account;
-use super::market_data::instrument;
+use super::symbol_param::instrument;
 use super::wire::fixed8;
 
 #[derive(Debug, Serialize)]
@@ -103,21 +102,12 @@ pub fn for_order(account: &Account) -> OrderCommission {
 /// `GET /api/v3/account/commission` (weight 20): **symbol**.
 pub async fn account_commission(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    signed: Signed,
 ) -> Result<Json<SymbolCommission>, ApiError> {
-    let signed = authenticate(&state, &headers, query.as_deref(), b"")?;
-    signed
-        .params
-        .allow_only(&["symbol", "recvWindow", "timestamp", "signature"])?;
+    signed.allow_only(&["symbol"])?;
     let inst = instrument(&state, &signed.params)?;
     let exchange = state.exchange();
-    let account = exchange.account(&signed.api_key).ok_or_else(|| {
-        ApiError::unauthorized(
-            code::REJECTED_MBX_KEY,
-            "Invalid API-key, IP, or permissions for action.",
-        )
-    })?;
+    let account = exchange.account(&signed.api_key).ok_or_else(unknown_key)?;
     Ok(Json(SymbolCommission {
         symbol: inst.spec.symbol.clone(),
         standard_commission: FourRates {

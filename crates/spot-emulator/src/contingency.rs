@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use super::exchange::{AccountOrders, Ledger};
 use super::market::{Instrument, Market};
 use super::matching::{
-    Pricing, check_placeable, execute_limit, execute_market, expire, last_price, lock_price_of, taker_fills, total,
+    Pricing, check_placeable, execute_limit, execute_market, expire, lock_price_of, taker_fills, total,
 };
 use super::order_model::{Order, OrderType, Side, Status};
 use super::symbols::SymbolSpec;
@@ -187,7 +187,7 @@ fn activate(
         .filter_map(|id| book.order_index(id))
         .filter(|&i| book.orders[i].status == Status::PendingNew)
         .collect();
-    let last = last_price(market, inst, t_ms);
+    let last = market.last_price(inst, t_ms);
     let received = book.lists[l]
         .kind
         .pays_the_other()

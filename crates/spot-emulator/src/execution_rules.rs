@@ -18,10 +18,10 @@ use serde::Serialize;
 use super::EmulatorState;
 use super::error::ApiError;
 use super::market::{Instrument, Market};
-use super::market_data::status_matches;
 use super::order_model::Side;
 use super::params::{Params, SymbolSelection};
 use super::reference::reference;
+use super::symbol_param::status_matches;
 use super::symbols::{PriceRange, STATUS_FILTERS};
 
 /// `expiryReason` of a taker stopped by the rule.

@@ -16,7 +16,6 @@ use super::EmulatorState;
 use super::contingency;
 use super::exchange::{AccountOrders, Ledger};
 use super::market::{Instrument, Market};
-use super::matching::last_price;
 use super::order_json::queried;
 use super::order_model::Status;
 use super::order_rules::lot_ok;
@@ -133,7 +132,7 @@ fn fill_now(
             order.kind.as_str()
         )));
     }
-    let last = last_price(market, inst, now_ms);
+    let last = market.last_price(inst, now_ms);
     contingency::before_execution(ledger, spec, book, index, now_ms);
     let order = &mut book.orders[index];
     if order.is_pending_trigger() {

@@ -1,5 +1,6 @@
 //! Test hooks under `/emulator/` (not Binance paths; unauthenticated; loopback clients only,
-//! others get 403): the request log, fault injection, and forced fills.
+//! others get 403): the request log, fault injection and forced fills, and the routes of the
+//! market and reference-price hooks (`market_hooks`, `reference`).
 //!
 //! * `GET /emulator/requests` → `[{"method","path","query","body","status","time","weight"}]`:
 //!   every request received outside `/emulator/`, oldest first (at most 10,000 kept); the value

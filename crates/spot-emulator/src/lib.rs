@@ -55,6 +55,7 @@ mod settlement;
 mod stream_feeds;
 mod stream_names;
 mod streams;
+mod symbol_param;
 mod symbols;
 mod ticker;
 mod time_unit;
@@ -260,6 +261,14 @@ impl EmulatorState {
     /// The mutable exchange state. Never hold the guard across an `.await`.
     pub fn exchange(&self) -> MutexGuard<'_, Exchange> {
         self.exchange.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The exchange with `api_key`'s resting orders settled against the market up to `now_ms`
+    /// (see `settlement`). Never hold the guard across an `.await`.
+    fn settled(&self, api_key: &str, now_ms: i64) -> MutexGuard<'_, Exchange> {
+        let mut exchange = self.exchange();
+        exchange.advance(api_key, &self.market, now_ms);
+        exchange
     }
 
     fn order_limits(&self) -> order_count::OrderLimits {

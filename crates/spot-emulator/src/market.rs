@@ -12,7 +12,8 @@
 //! [`GENESIS_MS`]); slot `k` is trade id `k`, with a jittered time inside its slot, a side, a
 //! quantity drawn from an exponential law (floored to the step) and the bid or ask of its time.
 //!
-//! One piece of state sits beside the model: reference prices an operator set through the
+//! Two pieces of state sit beside the model: the price factors and filter changes of the test
+//! hooks (see `market_hooks`), and reference prices an operator set through the
 //! `/emulator/reference_price` hook (see `reference`), as Binance's external method 0 does.
 
 use std::collections::HashMap;
@@ -225,6 +226,12 @@ impl Market {
             .rev()
             .find(|&id| self.trade_time(inst, id) <= t_ms)
             .or_else(|| first.checked_sub(1))
+    }
+
+    /// The last trade price at `now_ms` (as `ticker/price`), or the best bid before any trade.
+    pub fn last_price(&self, inst: &Instrument, now_ms: i64) -> Decimal {
+        self.last_trade_at_or_before(inst, now_ms)
+            .map_or_else(|| self.best_bid(inst, now_ms), |id| self.trade(inst, id).price)
     }
 
     /// The order book at `now_ms`: `limit` levels per side (at most the symbol's book depth),

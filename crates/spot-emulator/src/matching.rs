@@ -7,8 +7,6 @@
 //! The seeded book is not depleted by the account's own fills, and the account's orders never
 //! match each other (so self-trade prevention never fires).
 
-use rand::Rng;
-use rand::distr::Alphanumeric;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -18,37 +16,13 @@ use super::execution_rules::{PRICE_RANGE_EXCEEDED, TakerFills, within_range};
 use super::market::{Instrument, Market};
 use super::order_count::OrderLimits;
 use super::order_model::{Order, OrderType, Side, Status, TimeInForce, Trail};
-use super::order_params::NewOrder;
+use super::order_params::{NewOrder, generate_client_order_id};
 use super::order_rules::lot_ok;
 use super::symbols::SymbolSpec;
 use super::wire::floor_to_step;
 
 /// Levels per side the engine walks.
 const DEPTH: usize = 5000;
-
-/// The last trade price (as `ticker/price`), or the best bid before any trade.
-pub fn last_price(market: &Market, inst: &Instrument, now_ms: i64) -> Decimal {
-    market
-        .last_trade_at_or_before(inst, now_ms)
-        .map_or_else(|| market.best_bid(inst, now_ms), |id| market.trade(inst, id).price)
-}
-
-/// The price the symbol's PERCENT_PRICE_BY_SIDE and NOTIONAL filters use (both with the same
-/// `avgPriceMins`): the reference price when the symbol has one, else the average, else the
-/// last trade (see `reference`).
-pub fn reference_price(market: &Market, inst: &Instrument, now_ms: i64) -> Decimal {
-    let mins = inst.spec.percent_price_by_side.avg_price_mins;
-    super::reference::filter_price(market, inst, mins, now_ms)
-}
-
-/// A 22-character alphanumeric id, like Binance's generated client order ids.
-pub fn generate_client_order_id() -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(22)
-        .map(char::from)
-        .collect()
-}
 
 /// Fills a taker order on `side` gets at `t_ms`: book levels best first, up to `limit` (if
 /// any), until `qty` is filled, the book runs out, or the execution price range stops it.
@@ -414,7 +388,7 @@ impl Exchange {
             .split(api_key, now_ms)
             .ok_or_else(|| ApiError::new_order_rejected("This account may not place or cancel orders."))?;
         ledger.order_count.admit(now_ms, limits)?;
-        let last = last_price(market, inst, now_ms);
+        let last = market.last_price(inst, now_ms);
         let admission = admit(orders, market, inst, request, last, now_ms)?;
         check_balance(&ledger, &admission.needs)?;
         check_placeable(market, inst, Pricing::of_request(request), last, now_ms)?;

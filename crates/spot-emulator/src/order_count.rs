@@ -1,11 +1,29 @@
 //! Unfilled order count per account (`faqs/order_count_decrement.md`): clock-aligned 10-second
 //! and UTC-day windows, +1 per placed order (+2/+3 per order list), -1 on an order's first fill,
-//! never below 0.
+//! never below 0; the `X-MBX-ORDER-COUNT-*` headers a placement answers with.
+
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 
+/// Header with the account's unfilled order count in the current 10-second window.
+pub const ORDER_COUNT_10S_HEADER: &str = "x-mbx-order-count-10s";
+/// Header with the account's unfilled order count in the current day.
+pub const ORDER_COUNT_1D_HEADER: &str = "x-mbx-order-count-1d";
+
 const TEN_SECONDS_MS: i64 = 10_000;
 const DAY_MS: i64 = 86_400_000;
+
+/// A placement's `answer` with the account's unfilled order counts (10 seconds, day) after it,
+/// in the order-count headers.
+pub fn with_count_headers(answer: impl IntoResponse, (ten_seconds, day): (u32, u32)) -> Response {
+    let mut response = answer.into_response();
+    let headers = response.headers_mut();
+    headers.insert(ORDER_COUNT_10S_HEADER, HeaderValue::from(ten_seconds));
+    headers.insert(ORDER_COUNT_1D_HEADER, HeaderValue::from(day));
+    response
+}
 
 /// The `ORDERS` rate limits of the emulated exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,14 +36,12 @@ const LEG_FIELDS: [(&str, &str); 12] = [
 /// Suffixes a working leg does not take (it is a LIMIT or LIMIT_MAKER).
 const NOT_FOR_WORKING: [&str; 2] = ["StopPrice", "TrailingDelta"];
 
-/// Parameters every list placement reads besides its legs (the signed-request ones included).
-const LIST_PARAMS: [&str; 6] = [
+/// Parameters every list placement reads besides its legs and the signed-request ones.
+const LIST_PARAMS: [&str; 4] = [
     "symbol",
     "listClientOrderId",
     "newOrderRespType",
     "selfTradePreventionMode",
-    "recvWindow",
-    "timestamp",
 ];
 
 /// The part a leg plays in its list.
@@ -96,10 +94,9 @@ pub struct ListRequest {
     pub legs: Vec<Leg>,
 }
 
-/// Every parameter `kind`'s endpoint reads (for the -1104 check).
+/// Every parameter `kind`'s endpoint reads besides the signed-request ones (for the -1104 check).
 pub fn list_param_names(kind: ListKind) -> Vec<String> {
     let mut names: Vec<String> = LIST_PARAMS.iter().map(|n| (*n).to_owned()).collect();
-    names.push("signature".to_owned());
     let mut leg = |prefix: &str, skip: &[&str]| {
         for (suffix, _) in LEG_FIELDS.iter().filter(|(s, _)| !skip.contains(s)) {
             names.push(format!("{prefix}{suffix}"));

@@ -11,14 +11,12 @@ use super::contingency::{after_change, lock_pair};
 use super::error::ApiError;
 use super::exchange::Exchange;
 use super::market::{Instrument, Market};
-use super::matching::{
-    Admission, Pricing, accepted_order, admit, check_balance, check_placeable, generate_client_order_id, last_price,
-    start_order,
-};
+use super::matching::{Admission, Pricing, accepted_order, admit, check_balance, check_placeable, start_order};
 use super::order_count::OrderLimits;
 use super::order_list_model::{ListOrderStatus, ListStatusType, OrderList};
 use super::order_list_params::{Leg, LegRole, ListRequest};
 use super::order_model::{Order, OrderType, Side, Status};
+use super::order_params::generate_client_order_id;
 
 /// A placed list as the placement answer shows it: the list and its legs right after the
 /// working leg met the book, before any pending leg went live (the docs: a working leg filled
@@ -61,7 +59,7 @@ impl Exchange {
         {
             return Err(ApiError::new_order_rejected("Duplicate order sent."));
         }
-        let last = last_price(market, inst, now_ms);
+        let last = market.last_price(inst, now_ms);
         let admissions = admit_legs(book.orders, market, inst, &request.legs, last, now_ms)?;
         check_price_relationship(&request.legs, last)?;
         let live_at_once = |leg: &&Leg| !leg.role.is_pending();

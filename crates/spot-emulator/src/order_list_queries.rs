@@ -6,30 +6,22 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 
 use super::EmulatorState;
-use super::auth::Signed;
+use super::auth::{Signed, unknown_key};
 use super::error::{ApiError, code};
 use super::exchange::Account;
 use super::order_list_json::{ListStatus, list_status};
-use super::order_queries::{signed, time_range, window};
-use super::order_trading::unknown_key;
+use super::order_queries::{time_range, window};
 
 /// `GET /api/v3/orderList`: `orderListId` and/or `origClientOrderId` (the list's
 /// `listClientOrderId`); with both, the id is looked up and the client id must match it.
 pub async fn query_order_list(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    signed: Signed,
 ) -> Result<Json<ListStatus>, ApiError> {
-    let signed = signed(
-        &state,
-        &headers,
-        query.as_deref(),
-        &["orderListId", "origClientOrderId"],
-    )?;
+    signed.allow_only(&["orderListId", "origClientOrderId"])?;
     let list_id = signed.params.optional_u64("orderListId")?;
     let client_id = signed.params.optional("origClientOrderId")?.map(str::to_owned);
     if list_id.is_none() && client_id.is_none() {
@@ -62,10 +54,9 @@ pub async fn query_order_list(
 /// `GET /api/v3/openOrderList`: every executing list of the account.
 pub async fn open_order_lists(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    signed: Signed,
 ) -> Result<Json<Vec<ListStatus>>, ApiError> {
-    let signed = signed(&state, &headers, query.as_deref(), &[])?;
+    signed.allow_only(&[])?;
     with_account(&state, &signed, |account| {
         Ok(Json(
             account
@@ -83,11 +74,9 @@ pub async fn open_order_lists(
 /// `limit` (default 500, max 1000).
 pub async fn all_order_lists(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    signed: Signed,
 ) -> Result<Json<Vec<ListStatus>>, ApiError> {
-    let names = ["fromId", "startTime", "endTime", "limit"];
-    let signed = signed(&state, &headers, query.as_deref(), &names)?;
+    signed.allow_only(&["fromId", "startTime", "endTime", "limit"])?;
     let params = &signed.params;
     let from_id = params.optional_u64("fromId")?;
     let (start, end) = time_range(params)?;
@@ -113,9 +102,7 @@ fn with_account<T>(
     signed: &Signed,
     answer: impl FnOnce(&Account) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    let now = state.clock.now_ms();
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, now);
+    let exchange = state.settled(&signed.api_key, state.clock.now_ms());
     let account = exchange.account(&signed.api_key).ok_or_else(unknown_key)?;
     answer(account)
 }

@@ -8,105 +8,67 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::response::Response;
 
 use super::EmulatorState;
-use super::auth::authenticate;
+use super::auth::{Signed, unknown_key};
 use super::contingency::cancel_list;
 use super::error::ApiError;
 use super::exchange::{AccountOrders, Exchange, Ledger};
 use super::market::Instrument;
-use super::market_data::instrument;
-use super::matching::reference_price;
+use super::order_count::with_count_headers;
 use super::order_json::{canceled, placed};
 use super::order_list_json::{CanceledList, PlacedListJson, with_reports};
 use super::order_list_model::ListKind;
 use super::order_list_params::{ListRequest, list_param_names, parse_list};
 use super::order_model::Order;
+use super::order_params::new_client_order_id;
 use super::order_rules::{RuleContext, check_filters, check_max_asset, stp_mode};
-use super::order_trading::{ORDER_COUNT_1D_HEADER, ORDER_COUNT_10S_HEADER, cancel_client_order_id, unknown_key};
 use super::params::Params;
+use super::reference::order_filter_price;
+use super::symbol_param::instrument;
 
 /// `POST /api/v3/orderList/oco`.
-pub async fn place_oco(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    place(ListKind::Oco, &state, &headers, query.as_deref(), &body)
+pub async fn place_oco(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Response, ApiError> {
+    place(ListKind::Oco, &state, &signed)
 }
 
 /// `POST /api/v3/orderList/oto`.
-pub async fn place_oto(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    place(ListKind::Oto, &state, &headers, query.as_deref(), &body)
+pub async fn place_oto(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Response, ApiError> {
+    place(ListKind::Oto, &state, &signed)
 }
 
 /// `POST /api/v3/orderList/otoco`.
-pub async fn place_otoco(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    place(ListKind::Otoco, &state, &headers, query.as_deref(), &body)
+pub async fn place_otoco(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Response, ApiError> {
+    place(ListKind::Otoco, &state, &signed)
 }
 
 /// `POST /api/v3/orderList/opo`.
-pub async fn place_opo(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    place(ListKind::Opo, &state, &headers, query.as_deref(), &body)
+pub async fn place_opo(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Response, ApiError> {
+    place(ListKind::Opo, &state, &signed)
 }
 
 /// `POST /api/v3/orderList/opoco`.
-pub async fn place_opoco(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    place(ListKind::Opoco, &state, &headers, query.as_deref(), &body)
+pub async fn place_opoco(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Response, ApiError> {
+    place(ListKind::Opoco, &state, &signed)
 }
 
 /// Places a `kind` list; answers the list with `orderReports` in the requested shape and the
 /// order-count headers.
-fn place(
-    kind: ListKind,
-    state: &EmulatorState,
-    headers: &HeaderMap,
-    query: Option<&str>,
-    body: &[u8],
-) -> Result<Response, ApiError> {
-    let signed = authenticate(state, headers, query, body)?;
+fn place(kind: ListKind, state: &EmulatorState, signed: &Signed) -> Result<Response, ApiError> {
     let names = list_param_names(kind);
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    signed.params.allow_only(&names)?;
+    signed.allow_only(&names)?;
     let now = state.clock.now_ms();
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, now);
+    let mut exchange = state.settled(&signed.api_key, now);
     let (inst, request) = validate(state, &exchange, &signed.api_key, kind, &signed.params, now)?;
     let limits = state.order_limits();
     let done = exchange.place_list(&signed.api_key, &state.market, inst, &request, now, limits)?;
     drop(exchange);
     let reports = done.legs.iter().map(|o| placed(o, request.resp_type)).collect();
     let answer: PlacedListJson = with_reports(&done.list, &done.legs, reports);
-    let mut response = Json(answer).into_response();
-    let headers = response.headers_mut();
-    headers.insert(ORDER_COUNT_10S_HEADER, HeaderValue::from(done.counts.0));
-    headers.insert(ORDER_COUNT_1D_HEADER, HeaderValue::from(done.counts.1));
-    Ok(response)
+    Ok(with_count_headers(Json(answer), done.counts))
 }
 
 /// The filters' view of a new list: the listed symbol (-1121), its parameters, TRADING status,
@@ -162,7 +124,7 @@ fn validate<'a>(
     });
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let mut ctx = RuleContext {
-        reference_price: reference_price(&state.market, inst, now_ms),
+        reference_price: order_filter_price(&state.market, inst, now_ms),
         open_orders: count(open.len()),
         open_algo_orders: count(open.iter().filter(|o| o.kind.is_stop()).count()),
     };
@@ -188,31 +150,19 @@ fn validate<'a>(
 /// `newClientOrderId` (the cancel's id); cancels every open leg.
 pub async fn cancel_order_list(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Json<CanceledList>, ApiError> {
-    let signed = authenticate(&state, &headers, query.as_deref(), &body)?;
+    signed.allow_only(&["symbol", "orderListId", "listClientOrderId", "newClientOrderId"])?;
     let params = &signed.params;
-    params.allow_only(&[
-        "symbol",
-        "orderListId",
-        "listClientOrderId",
-        "newClientOrderId",
-        "recvWindow",
-        "timestamp",
-        "signature",
-    ])?;
     let inst = instrument(&state, params)?;
     let list_id = params.optional_u64("orderListId")?;
     let list_client_id = params.optional("listClientOrderId")?;
     if list_id.is_none() && list_client_id.is_none() {
         return Err(ApiError::either("orderListId", "listClientOrderId"));
     }
-    let cancel_id = cancel_client_order_id(params)?;
+    let cancel_id = new_client_order_id(params)?;
     let now = state.clock.now_ms();
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, now);
+    let mut exchange = state.settled(&signed.api_key, now);
     let (mut ledger, mut book) = exchange.split_orders(&signed.api_key, now).ok_or_else(unknown_key)?;
     let unknown = || ApiError::cancel_rejected("Unknown order sent.");
     let symbol = inst.spec.symbol.as_str();

@@ -1,5 +1,5 @@
-//! The emulator's order state: enums with their wire names, one order with its fills, and the
-//! trailing-stop tracking state.
+//! The emulator's order state: enums with their wire names, one order with its fills, the
+//! trailing-stop tracking state, and finding an account's order by `orderId` / client order id.
 
 use rust_decimal::Decimal;
 
@@ -271,6 +271,35 @@ impl Order {
         self.order_list_id
             .map_or(-1, |id| i64::try_from(id).unwrap_or(i64::MAX))
     }
+}
+
+/// Where an order lookup by `orderId` and/or client order id landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// Index into the account's orders.
+    Found(usize),
+    /// `orderId` found, but its client order id differs from the one sent.
+    Mismatch,
+    /// No such order on the symbol.
+    Missing,
+}
+
+/// Finds an order of `symbol` by `orderId` (then checks the client id if both were sent), or by
+/// client order id alone (the open one first, else the most recent).
+pub fn lookup(orders: &[Order], symbol: &str, order_id: Option<u64>, client_id: Option<&str>) -> Lookup {
+    if let Some(id) = order_id {
+        return match orders.iter().position(|o| o.order_id == id && o.symbol == symbol) {
+            Some(i) if client_id.is_some_and(|c| orders[i].client_order_id != c) => Lookup::Mismatch,
+            Some(i) => Lookup::Found(i),
+            None => Lookup::Missing,
+        };
+    }
+    let matches = |o: &Order| o.symbol == symbol && Some(o.client_order_id.as_str()) == client_id;
+    orders
+        .iter()
+        .position(|o| matches(o) && o.status.is_open())
+        .or_else(|| orders.iter().rposition(matches))
+        .map_or(Lookup::Missing, Lookup::Found)
 }
 
 #[cfg(test)]

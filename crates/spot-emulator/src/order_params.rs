@@ -1,8 +1,11 @@
 //! Parameter checks of `POST /api/v3/order` (and `/order/test`) before any filter: enums
 //! (-1115/-1116/-1117), per-type mandatory (-1102) and unwanted (-1106) parameters, decimal
 //! syntax (-1100) and precision (-1111), `newClientOrderId` syntax, and the structural
-//! combinations the docs forbid.
+//! combinations the docs forbid. Also the order ids the other order endpoints read:
+//! `orderId` / `origClientOrderId`, and a request's `newClientOrderId` or its generated default.
 
+use rand::Rng;
+use rand::distr::Alphanumeric;
 use rust_decimal::Decimal;
 
 use super::error::{ApiError, DECIMAL_RANGE, code};
@@ -23,8 +26,8 @@ const STP_MODES: [&str; 6] = [
     "TRANSFER",
 ];
 
-/// Parameters `POST /api/v3/order` reads (the signed-request ones included).
-pub const NEW_ORDER_PARAMS: [&str; 21] = [
+/// Parameters `POST /api/v3/order` reads besides the signed-request ones.
+pub const NEW_ORDER_PARAMS: [&str; 18] = [
     "symbol",
     "side",
     "type",
@@ -43,9 +46,6 @@ pub const NEW_ORDER_PARAMS: [&str; 21] = [
     "pegPriceType",
     "pegOffsetValue",
     "pegOffsetType",
-    "recvWindow",
-    "timestamp",
-    "signature",
 ];
 
 /// A syntactically valid new order (filters not yet applied).
@@ -137,6 +137,37 @@ pub fn parse_new_order(params: &Params, spec: &SymbolSpec) -> Result<NewOrder, A
     };
     check_combinations(&order, spec)?;
     Ok(order)
+}
+
+/// `orderId` and `origClientOrderId`; neither is -1102.
+pub fn order_ids(params: &Params) -> Result<(Option<u64>, Option<String>), ApiError> {
+    let order_id = params.optional_u64("orderId")?;
+    let client_id = params.optional("origClientOrderId")?.map(str::to_owned);
+    if order_id.is_none() && client_id.is_none() {
+        return Err(ApiError::either("origClientOrderId", "orderId"));
+    }
+    Ok((order_id, client_id))
+}
+
+/// A request's `newClientOrderId` (-1100 on illegal characters), or a generated one when it
+/// sent none.
+pub fn new_client_order_id(params: &Params) -> Result<String, ApiError> {
+    match params.optional("newClientOrderId")? {
+        Some(id) => {
+            check_client_order_id("newClientOrderId", id)?;
+            Ok(id.to_owned())
+        }
+        None => Ok(generate_client_order_id()),
+    }
+}
+
+/// A 22-character alphanumeric id, like Binance's generated client order ids.
+pub fn generate_client_order_id() -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(22)
+        .map(char::from)
+        .collect()
 }
 
 /// -1100 unless `id` matches `^[a-zA-Z0-9-_]{1,36}$`.

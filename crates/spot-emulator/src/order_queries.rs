@@ -1,38 +1,28 @@
 //! Order and trade queries (USER_DATA, signed): `GET /api/v3/order`, `/openOrders`,
 //! `/allOrders`, `/myTrades`, `/rateLimit/order`. Each first settles the account's resting
-//! orders against the market (see `settlement`). Also the signed-query preamble, `startTime` /
-//! `endTime` and paging the order-list queries share.
+//! orders against the market (see `settlement`). Also the `startTime` / `endTime` range and
+//! the paging the order-list queries share.
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use serde::Serialize;
 
 use super::EmulatorState;
-use super::auth::{Signed, authenticate};
+use super::auth::{Signed, unknown_key};
 use super::error::{ApiError, code};
-use super::market_data::instrument;
 use super::order_json::{Queried, TradeRow, queried, trade_rows};
-use super::order_model::Order;
-use super::order_trading::{Lookup, lookup, order_ids};
+use super::order_model::{Lookup, Order, lookup};
+use super::order_params::order_ids;
 use super::params::Params;
+use super::symbol_param::instrument;
 
 const DAY_MS: i64 = 86_400_000;
 
 /// `GET /api/v3/order` (weight 4): **symbol**, `orderId` and/or `origClientOrderId`.
-pub async fn query_order(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Queried>, ApiError> {
-    let signed = signed(
-        &state,
-        &headers,
-        query.as_deref(),
-        &["symbol", "orderId", "origClientOrderId"],
-    )?;
+pub async fn query_order(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Json<Queried>, ApiError> {
+    signed.allow_only(&["symbol", "orderId", "origClientOrderId"])?;
     let inst = instrument(&state, &signed.params)?;
     let (order_id, client_id) = order_ids(&signed.params)?;
     with_orders(&state, &signed, |orders| {
@@ -50,10 +40,9 @@ pub async fn query_order(
 /// `GET /api/v3/openOrders` (weight 6 with `symbol`, 80 without): open orders, oldest first.
 pub async fn open_orders(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    signed: Signed,
 ) -> Result<Json<Vec<Queried>>, ApiError> {
-    let signed = signed(&state, &headers, query.as_deref(), &["symbol"])?;
+    signed.allow_only(&["symbol"])?;
     let symbol = match signed.params.optional("symbol")? {
         Some(_) => Some(instrument(&state, &signed.params)?.spec.symbol.clone()),
         None => None,
@@ -73,11 +62,9 @@ pub async fn open_orders(
 /// `endTime` (at most 24 h apart), `limit` (default 500, max 1000).
 pub async fn all_orders(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    signed: Signed,
 ) -> Result<Json<Vec<Queried>>, ApiError> {
-    let names = ["symbol", "orderId", "startTime", "endTime", "limit"];
-    let signed = signed(&state, &headers, query.as_deref(), &names)?;
+    signed.allow_only(&["symbol", "orderId", "startTime", "endTime", "limit"])?;
     let params = &signed.params;
     let inst = instrument(&state, params)?;
     let order_id = params.optional_u64("orderId")?;
@@ -99,11 +86,9 @@ pub async fn all_orders(
 /// combinations of `orderId`, `startTime`, `endTime`, `fromId` (else -1128); `limit` 500/1000.
 pub async fn my_trades(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    signed: Signed,
 ) -> Result<Json<Vec<TradeRow>>, ApiError> {
-    let names = ["symbol", "orderId", "startTime", "endTime", "fromId", "limit"];
-    let signed = signed(&state, &headers, query.as_deref(), &names)?;
+    signed.allow_only(&["symbol", "orderId", "startTime", "endTime", "fromId", "limit"])?;
     let params = &signed.params;
     let inst = instrument(&state, params)?;
     let order_id = params.optional_u64("orderId")?;
@@ -150,14 +135,12 @@ pub struct OrderRateLimit {
 /// `GET /api/v3/rateLimit/order` (weight 40): the account's unfilled order counts.
 pub async fn rate_limit_order(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    signed: Signed,
 ) -> Result<Json<Vec<OrderRateLimit>>, ApiError> {
-    let signed = signed(&state, &headers, query.as_deref(), &[])?;
+    signed.allow_only(&[])?;
     let now = state.clock.now_ms();
     let limits = state.order_limits();
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, now);
+    let mut exchange = state.settled(&signed.api_key, now);
     let account = exchange.account_mut(&signed.api_key).ok_or_else(unknown_key)?;
     let (ten_seconds, day) = account.order_count.counts(now);
     let row = |interval, interval_num, limit, count| OrderRateLimit {
@@ -173,29 +156,13 @@ pub async fn rate_limit_order(
     ]))
 }
 
-/// Authenticates and rejects parameters outside `names` (plus the signed-request ones).
-pub fn signed(
-    state: &EmulatorState,
-    headers: &HeaderMap,
-    query: Option<&str>,
-    names: &[&str],
-) -> Result<Signed, ApiError> {
-    let signed = authenticate(state, headers, query, b"")?;
-    let mut allowed = names.to_vec();
-    allowed.extend(["recvWindow", "timestamp", "signature"]);
-    signed.params.allow_only(&allowed)?;
-    Ok(signed)
-}
-
 /// Settles the account, then answers from its orders.
 fn with_orders<T>(
     state: &EmulatorState,
     signed: &Signed,
     answer: impl FnOnce(&[Order]) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    let now = state.clock.now_ms();
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, now);
+    let exchange = state.settled(&signed.api_key, state.clock.now_ms());
     let account = exchange.account(&signed.api_key).ok_or_else(unknown_key)?;
     answer(&account.orders)
 }
@@ -225,11 +192,4 @@ pub fn window<T>(mut rows: Vec<T>, from_lower_bound: bool, limit: usize) -> Vec<
         let skip = rows.len().saturating_sub(limit);
         rows.split_off(skip)
     }
-}
-
-fn unknown_key() -> ApiError {
-    ApiError::unauthorized(
-        code::REJECTED_MBX_KEY,
-        "Invalid API-key, IP, or permissions for action.",
-    )
 }

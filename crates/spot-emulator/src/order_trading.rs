@@ -4,73 +4,57 @@
 //! unread parameters (-1104), parameters (-11xx), symbol filters and the account's MAX_ASSET
 //! (-1013), STP mode (-1013), then
 //! the matching engine (unfilled order count -1015, duplicate id / balance / would-take /
-//! would-trigger -2010). Also what the other order endpoints share: finding an order by
-//! `orderId` / `origClientOrderId`, the cancel's client order id, the order-count headers.
+//! would-trigger -2010).
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::response::Response;
 
 use super::EmulatorState;
-use super::auth::authenticate;
+use super::auth::{Signed, unknown_key};
 use super::commission;
 use super::error::{ApiError, code};
 use super::exchange::Exchange;
 use super::market::Instrument;
-use super::market_data::instrument;
-use super::matching::{generate_client_order_id, reference_price};
+use super::order_count::with_count_headers;
 use super::order_json::{Placed, canceled, placed};
 use super::order_list_json::CancelRow;
 use super::order_list_trading::cancel_whole_list;
-use super::order_model::{Order, Status};
-use super::order_params::{NEW_ORDER_PARAMS, NewOrder, check_client_order_id, parse_new_order};
+use super::order_model::{Lookup, Order, Status, lookup};
+use super::order_params::{
+    NEW_ORDER_PARAMS, NewOrder, generate_client_order_id, new_client_order_id, order_ids, parse_new_order,
+};
 use super::order_rules::{RuleContext, check_filters, check_max_asset, stp_mode};
 use super::params::Params;
-
-/// Header with the account's unfilled order count in the current 10-second window.
-pub const ORDER_COUNT_10S_HEADER: &str = "x-mbx-order-count-10s";
-/// Header with the account's unfilled order count in the current day.
-pub const ORDER_COUNT_1D_HEADER: &str = "x-mbx-order-count-1d";
+use super::reference::order_filter_price;
+use super::symbol_param::instrument;
 
 /// `POST /api/v3/order`: places an order; answers ACK/RESULT/FULL with the order-count headers.
-pub async fn new_order(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let signed = authenticate(&state, &headers, query.as_deref(), &body)?;
-    signed.params.allow_only(&NEW_ORDER_PARAMS)?;
+pub async fn new_order(State(state): State<Arc<EmulatorState>>, signed: Signed) -> Result<Response, ApiError> {
+    signed.allow_only(&NEW_ORDER_PARAMS)?;
     let now = state.clock.now_ms();
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, now);
+    let mut exchange = state.settled(&signed.api_key, now);
     let (inst, request) = validate(&state, &exchange, &signed.api_key, &signed.params, now)?;
     let limits = state.order_limits();
-    let (order, (count_10s, count_1d)) = exchange.place(&signed.api_key, &state.market, inst, &request, now, limits)?;
+    let (order, counts) = exchange.place(&signed.api_key, &state.market, inst, &request, now, limits)?;
     drop(exchange);
-    let mut response = Json::<Placed>(placed(&order, request.resp_type)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(ORDER_COUNT_10S_HEADER, HeaderValue::from(count_10s));
-    headers.insert(ORDER_COUNT_1D_HEADER, HeaderValue::from(count_1d));
-    Ok(response)
+    Ok(with_count_headers(
+        Json::<Placed>(placed(&order, request.resp_type)),
+        counts,
+    ))
 }
 
 /// `POST /api/v3/order/test`: the same validation as a real order without the matching engine
 /// (no balance, no order count, nothing stored); `{}` or the commission rates for the order.
 pub async fn test_order(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let signed = authenticate(&state, &headers, query.as_deref(), &body)?;
     let mut allowed = NEW_ORDER_PARAMS.to_vec();
     allowed.push("computeCommissionRates");
-    signed.params.allow_only(&allowed)?;
+    signed.allow_only(&allowed)?;
     let compute = signed.params.optional_bool("computeCommissionRates")?.unwrap_or(false);
     let now = state.clock.now_ms();
     let exchange = state.exchange();
@@ -87,25 +71,19 @@ pub async fn test_order(
 /// leg of an open order list cancels the list and answers the list.
 pub async fn cancel_order(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Json<CancelRow>, ApiError> {
-    let signed = authenticate(&state, &headers, query.as_deref(), &body)?;
-    let params = &signed.params;
-    params.allow_only(&[
+    signed.allow_only(&[
         "symbol",
         "orderId",
         "origClientOrderId",
         "newClientOrderId",
         "cancelRestrictions",
-        "recvWindow",
-        "timestamp",
-        "signature",
     ])?;
+    let params = &signed.params;
     let inst = instrument(&state, params)?;
     let (order_id, client_id) = order_ids(params)?;
-    let cancel_id = cancel_client_order_id(params)?;
+    let cancel_id = new_client_order_id(params)?;
     let restriction = match params.optional("cancelRestrictions")? {
         None => None,
         Some(r @ ("ONLY_NEW" | "ONLY_PARTIALLY_FILLED")) => Some(r),
@@ -117,8 +95,7 @@ pub async fn cancel_order(
         }
     };
     let now = state.clock.now_ms();
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, now);
+    let mut exchange = state.settled(&signed.api_key, now);
     let (mut ledger, mut book) = exchange.split_orders(&signed.api_key, now).ok_or_else(unknown_key)?;
     let unknown = || ApiError::cancel_rejected("Unknown order sent.");
     let index = match lookup(book.orders, &inst.spec.symbol, order_id, client_id.as_deref()) {
@@ -156,18 +133,12 @@ pub async fn cancel_order(
 /// (one list row where its first open leg stands); -2011 when there is none.
 pub async fn cancel_open_orders(
     State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Json<Vec<CancelRow>>, ApiError> {
-    let signed = authenticate(&state, &headers, query.as_deref(), &body)?;
-    signed
-        .params
-        .allow_only(&["symbol", "recvWindow", "timestamp", "signature"])?;
+    signed.allow_only(&["symbol"])?;
     let inst = instrument(&state, &signed.params)?;
     let now = state.clock.now_ms();
-    let mut exchange = state.exchange();
-    exchange.advance(&signed.api_key, &state.market, now);
+    let mut exchange = state.settled(&signed.api_key, now);
     let (mut ledger, mut book) = exchange.split_orders(&signed.api_key, now).ok_or_else(unknown_key)?;
     let cancel_id = generate_client_order_id();
     let mut rows = Vec::new();
@@ -196,45 +167,6 @@ pub async fn cancel_open_orders(
     Ok(Json(rows))
 }
 
-/// Where an order lookup by `orderId` and/or client order id landed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lookup {
-    /// Index into the account's orders.
-    Found(usize),
-    /// `orderId` found, but its client order id differs from the one sent.
-    Mismatch,
-    /// No such order on the symbol.
-    Missing,
-}
-
-/// Finds an order of `symbol` by `orderId` (then checks the client id if both were sent), or by
-/// client order id alone (the open one first, else the most recent).
-pub fn lookup(orders: &[Order], symbol: &str, order_id: Option<u64>, client_id: Option<&str>) -> Lookup {
-    if let Some(id) = order_id {
-        return match orders.iter().position(|o| o.order_id == id && o.symbol == symbol) {
-            Some(i) if client_id.is_some_and(|c| orders[i].client_order_id != c) => Lookup::Mismatch,
-            Some(i) => Lookup::Found(i),
-            None => Lookup::Missing,
-        };
-    }
-    let matches = |o: &Order| o.symbol == symbol && Some(o.client_order_id.as_str()) == client_id;
-    orders
-        .iter()
-        .position(|o| matches(o) && o.status.is_open())
-        .or_else(|| orders.iter().rposition(matches))
-        .map_or(Lookup::Missing, Lookup::Found)
-}
-
-/// `orderId` and `origClientOrderId`; neither is -1102.
-pub fn order_ids(params: &Params) -> Result<(Option<u64>, Option<String>), ApiError> {
-    let order_id = params.optional_u64("orderId")?;
-    let client_id = params.optional("origClientOrderId")?.map(str::to_owned);
-    if order_id.is_none() && client_id.is_none() {
-        return Err(ApiError::either("origClientOrderId", "orderId"));
-    }
-    Ok((order_id, client_id))
-}
-
 /// The filters' view of a new order: the listed symbol (-1121), TRADING status, parameters,
 /// filters against the account's open orders, and the effective STP mode.
 fn validate<'a>(
@@ -260,7 +192,7 @@ fn validate<'a>(
         })
         .unwrap_or_default();
     let ctx = RuleContext {
-        reference_price: reference_price(&state.market, inst, now_ms),
+        reference_price: order_filter_price(&state.market, inst, now_ms),
         open_orders: u32::try_from(open.len()).unwrap_or(u32::MAX),
         open_algo_orders: u32::try_from(open.iter().filter(|o| o.kind.is_stop()).count()).unwrap_or(u32::MAX),
     };
@@ -278,23 +210,4 @@ fn cancel(ledger: &mut super::exchange::Ledger<'_>, inst: &Instrument, order: &m
     ledger.release(&inst.spec, order);
     order.status = Status::Canceled;
     order.update_time = now_ms;
-}
-
-/// The cancel request's own id: `newClientOrderId` (-1100 on illegal characters) or a generated one.
-pub fn cancel_client_order_id(params: &Params) -> Result<String, ApiError> {
-    match params.optional("newClientOrderId")? {
-        Some(id) => {
-            check_client_order_id("newClientOrderId", id)?;
-            Ok(id.to_owned())
-        }
-        None => Ok(generate_client_order_id()),
-    }
-}
-
-/// -2015 for an API key without an account.
-pub fn unknown_key() -> ApiError {
-    ApiError::unauthorized(
-        code::REJECTED_MBX_KEY,
-        "Invalid API-key, IP, or permissions for action.",
-    )
 }

@@ -1,4 +1,5 @@
-//! Query-string parsing and per-parameter validation with Binance's error codes and messages.
+//! Request parameters: the query string and form body parsed into one set, and per-parameter
+//! validation with Binance's error codes and messages.
 
 use percent_encoding::percent_decode_str;
 

@@ -24,8 +24,8 @@ use super::EmulatorState;
 use super::candles::window_stats;
 use super::error::{ApiError, code};
 use super::market::{Instrument, Market};
-use super::market_data::{instrument, require_status};
 use super::params::Params;
+use super::symbol_param::{instrument, require_status};
 use super::symbols::ReferenceCalc;
 use super::wire::floor_to_step;
 
@@ -103,9 +103,15 @@ pub fn filter_price(market: &Market, inst: &Instrument, avg_price_mins: u32, now
         return price;
     }
     if avg_price_mins == 0 {
-        return super::matching::last_price(market, inst, now_ms);
+        return market.last_price(inst, now_ms);
     }
     average_price(market, inst, avg_price_mins, now_ms)
+}
+
+/// The price the symbol's PERCENT_PRICE_BY_SIDE and NOTIONAL filters value a new order at
+/// (both with the symbol's one `avgPriceMins`), at `now_ms`.
+pub fn order_filter_price(market: &Market, inst: &Instrument, now_ms: i64) -> Decimal {
+    filter_price(market, inst, inst.spec.percent_price_by_side.avg_price_mins, now_ms)
 }
 
 fn no_reference_price() -> ApiError {
@@ -279,10 +285,7 @@ mod tests {
         let inst = market.instrument("ETHBTC").unwrap();
         let average = average_price(&market, inst, 5, T);
         assert_eq!(filter_price(&market, inst, 5, T), average);
-        assert_eq!(
-            filter_price(&market, inst, 0, T),
-            super::super::matching::last_price(&market, inst, T)
-        );
+        assert_eq!(filter_price(&market, inst, 0, T), market.last_price(inst, T));
         market.set_operator_reference("ETHBTC", Some(Some(Decimal::new(4, 2))));
         assert_eq!(filter_price(&market, inst, 5, T), Decimal::new(4, 2));
         assert_eq!(filter_price(&market, inst, 0, T), Decimal::new(4, 2));

@@ -1,5 +1,6 @@
-//! Lazy settlement of an account's resting orders and stops on every signed request: the
-//! synthetic trade tape since the orders were last checked is replayed in time order across all
+//! Lazy settlement of an account's resting orders and stops whenever they are looked at (the
+//! signed requests that read or change orders or balances, the User Data Stream pump, the fill
+//! hook; see `EmulatorState::settled`): the synthetic trade tape since the orders were last checked is replayed in time order across all
 //! the account's orders of a symbol (so when two legs of an OCO could both execute, the earlier
 //! event wins), then the current book is met. Order-list rules run as each event happens
 //! (see `contingency`).

@@ -12,8 +12,8 @@ use super::EmulatorState;
 use super::candles::{WindowStats, window_stats};
 use super::error::{ApiError, code};
 use super::market::Instrument;
-use super::market_data::{require_status, status_matches};
 use super::params::{Params, SymbolSelection};
+use super::symbol_param::{require_status, status_matches};
 use super::wire::{fixed, fixed8};
 
 pub(super) const DAY_MS: i64 = 86_400_000;

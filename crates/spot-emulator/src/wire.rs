@@ -1,4 +1,5 @@
-//! How decimals are written in JSON answers: fixed 8 decimals for prices and quantities, as Binance does.
+//! How decimals are written in JSON answers (fixed 8 decimals for prices and quantities, as
+//! Binance does; the shortest form where Binance sends it) and floored onto a step grid.
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
