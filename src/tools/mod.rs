@@ -1,5 +1,5 @@
 //! The tools an agent calls, as plain async functions over a [`Toolbox`]: typed arguments in,
-//! typed output out. The MCP binding lives in `server.rs`; nothing here depends on rmcp.
+//! typed output out. The MCP binding lives in `server/`; nothing here depends on rmcp.
 
 pub mod account;
 pub mod amount;
