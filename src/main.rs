@@ -1,4 +1,5 @@
-//! The `binance-mcp` command line: serve (MCP over stdio), emulator, call, doctor.
+//! The `binance-mcp` command line: serve (MCP over stdio), emulator, call, doctor, halt and
+//! resume (the kill switch), memory (read the memory folder back).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;

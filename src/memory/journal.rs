@@ -1,6 +1,7 @@
-//! Questions about the orders this server placed, answered from the ledger: which it still
-//! believes open (to reconcile after an event gap or a restart), what the exchange reported
-//! about one order, and which cancel timers have not run yet.
+//! Questions about the orders this server placed, folded from the journaled events the store
+//! hands over (a [`LedgerView`]): which it still believes open (to reconcile after an event gap
+//! or a restart), what the exchange reported about one order, and which cancel timers have not
+//! run yet.
 
 use std::collections::BTreeMap;
 

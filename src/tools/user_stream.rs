@@ -94,7 +94,7 @@ impl UserStreams {
             })
     }
 
-    /// Replaces each connection after `every` instead of [`RENEW_AFTER`], for an exchange
+    /// Replaces each connection after `every` instead of `RENEW_AFTER`, for an exchange
     /// with a shorter connection limit (and for tests of the renewal itself).
     pub fn renew_every(&self, every: Duration) {
         if let Ok(mut renewal) = self.renewal.lock() {

@@ -1,11 +1,11 @@
 //! Alerts: critical events (a ban, an open circuit, clock drift, a dropped user-data stream, a
 //! failed cancel timer, a lost order answer) that a human should see now. Every alert is logged
-//! with `tracing`, kept in a short list for `server_status`, handed to an optional recorder
-//! (incidents.md) and broadcast to subscribers (the MCP edge forwards them as logging
-//! notifications). An alert says what happened as data: its [`AlertKind`], the endpoint, the
-//! Binance code and HTTP status when there are any, and a fix hint, so an incident is written
-//! from those fields and never filed under a stand-in cause. Nothing here blocks: a slow or
-//! absent subscriber only misses alerts.
+//! with `tracing`, kept in a short list for status reports, handed to an optional recorder and
+//! broadcast to subscribers; the owner decides where they go and may add its own next step to
+//! each hint. An alert says what happened as data: its [`AlertKind`], the endpoint, the Binance
+//! code and HTTP status when there are any, and a fix hint, so a record of it is written from
+//! those fields and never filed under a stand-in cause. Nothing here blocks: a slow or absent
+//! subscriber only misses alerts.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +19,7 @@ use spot_types::Environment;
 /// How many alerts `recent` keeps, and how many a lagging subscriber may fall behind.
 const KEEP: usize = 32;
 
-/// Severity of an alert; whoever forwards alerts maps it to its own levels (the MCP edge: logging levels).
+/// Severity of an alert; whoever forwards alerts maps it to its own levels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AlertLevel {
@@ -100,7 +100,7 @@ impl AlertKind {
         }
     }
 
-    /// What the server did about it, for incidents.md, when the raiser says nothing more.
+    /// What was done about it, for the record, when the raiser says nothing more.
     fn action(self) -> &'static str {
         match self {
             AlertKind::ClockDrift => "raised an alert; signed requests carry the corrected time",
@@ -166,7 +166,7 @@ impl Alert {
         }
     }
 
-    /// Marks the alert to be written to incidents.md as well.
+    /// Marks the alert to be handed to the recorder as well.
     pub fn with_incident(mut self) -> Alert {
         self.incident = true;
         self
@@ -198,7 +198,7 @@ impl Alert {
     }
 }
 
-/// Writes alerts somewhere durable (the tools layer writes incidents.md).
+/// Writes alerts somewhere durable (binance-mcp writes incidents.md).
 pub trait AlertRecorder: Send + Sync + std::fmt::Debug {
     fn record(&self, alert: &Alert);
 }

@@ -14,7 +14,7 @@ pub const DEFAULT_THRESHOLD: u32 = 5;
 /// How long an open circuit refuses requests.
 pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(30);
 
-/// The breaker's state, for `server_status`.
+/// The breaker's state, for a status report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[schemars(inline)]

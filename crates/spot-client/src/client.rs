@@ -81,8 +81,8 @@ pub struct SignedRequestRecord {
     pub latency_ms: u64,
 }
 
-/// Receives every signed request's record (the memory layer writes them to audit.jsonl) and
-/// every failed request (written to incidents.md).
+/// Receives every signed request's record and every failed request (binance-mcp writes them
+/// to audit.jsonl and incidents.md).
 pub trait RequestObserver: Send + Sync + std::fmt::Debug {
     fn signed_request(&self, record: &SignedRequestRecord);
     /// A request failed; `action` says what the client did about it.

@@ -238,7 +238,7 @@ pub struct Ticket {
     cost: Cost,
 }
 
-/// One window's use, for `server_status`.
+/// One window's use, for a status report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WindowUse {
     pub counter: Counter,
@@ -422,7 +422,7 @@ impl Governor {
 
     /// The budget at `now_ms`.
     pub fn budget(&self, now_ms: i64) -> Budget {
-        // A report must not create the state file (doctor and server_status only look).
+        // A report must not create the state file (status reports only look).
         let mut state = match &self.path {
             Some(path) if !path.exists() => {
                 let mut all = self.fallback.lock().unwrap_or_else(|p| p.into_inner());

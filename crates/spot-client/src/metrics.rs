@@ -1,5 +1,5 @@
 //! Request counters, the rate-limit headers last seen and recent latencies of one client, for
-//! `server_status` (this process only; the shared budget is in `governor`).
+//! a status report (this process only; the shared budget is in `governor`).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
