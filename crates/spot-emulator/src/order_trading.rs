@@ -57,7 +57,9 @@ pub async fn test_order(
     signed.allow_only(&allowed)?;
     let compute = signed.params.optional_bool("computeCommissionRates")?.unwrap_or(false);
     let now = state.clock.now_ms();
-    let exchange = state.exchange();
+    // Settled first, like a real order: an open order that has filled by now no longer counts
+    // toward MAX_NUM_ORDERS, as on the exchange, where fills never wait for a request.
+    let exchange = state.settled(&signed.api_key, now);
     validate(&state, &exchange, &signed.api_key, &signed.params, now)?;
     if !compute {
         return Ok(Json(serde_json::json!({})));

@@ -481,3 +481,23 @@ async fn parameter_errors_come_before_filters() {
         ex.at(ex.now() + 60_000); // next weight window
     }
 }
+
+#[tokio::test]
+async fn a_test_order_does_not_count_open_orders_that_have_filled_since() {
+    let ex = Ex::with(|c| c.orders_per_10s = 1000);
+    let price = ex.tick("BTCUSDT", ex.bid("BTCUSDT") * d("0.999"));
+    let limit = format!("symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.0001&price={price}");
+    for _ in 0..200 {
+        let (status, _, body) = ex.order(&limit).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (_, _, full) = ex.signed(Method::POST, "/api/v3/order/test", &limit).await;
+    assert_eq!(error(&full), (-1013, "Filter failure: MAX_NUM_ORDERS"));
+    // The market trades through the price: every one of the 200 has filled by then.
+    let (time, _) = ex.first_trade_when("BTCUSDT", |p| p < price);
+    ex.at(time + 1);
+    let (status, _, test) = ex.signed(Method::POST, "/api/v3/order/test", &limit).await;
+    assert_eq!((status, test), (StatusCode::OK, json!({})));
+    let (_, _, open) = ex.get("/api/v3/openOrders", "symbol=BTCUSDT").await;
+    assert_eq!(open, json!([]));
+}
