@@ -40,11 +40,29 @@ impl BinanceServer {
         }
     }
 
+    /// Runs a production cancel or amend once it is approved (see `approve_write`): `call` is
+    /// the tool, which keeps its own checks; until the human answers it does not run.
+    pub(super) async fn write_once_approved<T: ToolOutput>(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        write: ProductionWrite,
+        (request_state, input_responses): (Option<String>, Option<rmcp::model::InputResponses>),
+        call: impl Future<Output = Result<T, ToolError>>,
+    ) -> CallToolResponse {
+        match self
+            .approve_write::<T>(ctx, write, request_state, input_responses)
+            .await
+        {
+            Some(answer) => answer,
+            None => self.run(call).await.into(),
+        }
+    }
+
     /// A production cancel or amend under `required` or `typed`: the human's yes in the client
     /// too (under `auto`, `confirm_production: true` stands, as these writes take risk off the
     /// book). `None` lets the call go on to the tool, which keeps its own checks; `Some` is the
     /// answer to return at once.
-    pub(super) async fn approve_write<T: ToolOutput>(
+    async fn approve_write<T: ToolOutput>(
         &self,
         ctx: &RequestContext<RoleServer>,
         write: ProductionWrite,

@@ -201,13 +201,9 @@ impl BinanceServer {
                 args.order_list_id, args.list_client_order_id
             ),
         };
-        if let Some(answer) = self
-            .approve_write::<OrderListOutput>(&ctx, write, request_state, input_responses)
+        let answered = (request_state, input_responses);
+        self.write_once_approved(&ctx, write, answered, order_list_cancel(&self.toolbox, args))
             .await
-        {
-            return answer;
-        }
-        self.run(order_list_cancel(&self.toolbox, args)).await.into()
     }
 
     #[tool(
@@ -238,13 +234,9 @@ impl BinanceServer {
             typed_phrase: format!("CANCEL {symbol}"),
             identity: format!("order_cancel|{symbol}|{:?}|{:?}", args.order_id, args.client_order_id),
         };
-        if let Some(answer) = self
-            .approve_write::<OrderOutput>(&ctx, write, request_state, input_responses)
+        let answered = (request_state, input_responses);
+        self.write_once_approved(&ctx, write, answered, order_cancel(&self.toolbox, args))
             .await
-        {
-            return answer;
-        }
-        self.run(order_cancel(&self.toolbox, args)).await.into()
     }
 
     #[tool(
@@ -279,13 +271,9 @@ impl BinanceServer {
                 args.order_id, args.client_order_id, args.new_client_order_id
             ),
         };
-        if let Some(answer) = self
-            .approve_write::<AmendOutput>(&ctx, write, request_state, input_responses)
+        let answered = (request_state, input_responses);
+        self.write_once_approved(&ctx, write, answered, order_amend(&self.toolbox, args))
             .await
-        {
-            return answer;
-        }
-        self.run(order_amend(&self.toolbox, args)).await.into()
     }
 
     #[tool(
@@ -313,13 +301,9 @@ impl BinanceServer {
             typed_phrase: format!("CANCEL ALL {symbol}"),
             identity: format!("order_cancel_all|{symbol}"),
         };
-        if let Some(answer) = self
-            .approve_write::<OrdersOutput>(&ctx, write, request_state, input_responses)
+        let answered = (request_state, input_responses);
+        self.write_once_approved(&ctx, write, answered, order_cancel_all(&self.toolbox, args))
             .await
-        {
-            return answer;
-        }
-        self.run(order_cancel_all(&self.toolbox, args)).await.into()
     }
 
     #[tool(
