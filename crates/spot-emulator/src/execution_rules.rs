@@ -11,7 +11,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -130,9 +130,8 @@ fn rule(range: &PriceRange) -> Rule {
 /// -1128); every selected symbol with its rules (an empty list when it has none).
 pub async fn execution_rules(
     State(state): State<Arc<EmulatorState>>,
-    RawQuery(query): RawQuery,
+    params: Params,
 ) -> Result<Json<ExecutionRulesAnswer>, ApiError> {
-    let params = Params::parse(query.as_deref())?;
     params.allow_only(&["symbol", "symbols", "symbolStatus"])?;
     let selection = params.symbol_selection()?;
     let status = params.optional("symbolStatus")?;

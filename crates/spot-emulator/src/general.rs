@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use serde::Serialize;
 
 use super::EmulatorState;
@@ -13,8 +13,8 @@ use super::symbols::{ALLOWED_STP_MODES, ORDER_TYPES, STATUS_FILTERS, SymbolSpec}
 use super::wire::{fixed8, plain};
 
 /// `GET /api/v3/ping` → `{}`.
-pub async fn ping(RawQuery(query): RawQuery) -> Result<Json<serde_json::Value>, ApiError> {
-    Params::parse(query.as_deref())?.allow_only(&[])?;
+pub async fn ping(params: Params) -> Result<Json<serde_json::Value>, ApiError> {
+    params.allow_only(&[])?;
     Ok(Json(serde_json::json!({})))
 }
 
@@ -25,11 +25,8 @@ pub struct ServerTime {
 }
 
 /// `GET /api/v3/time` → `{"serverTime": ms}`.
-pub async fn time(
-    State(state): State<Arc<EmulatorState>>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<ServerTime>, ApiError> {
-    Params::parse(query.as_deref())?.allow_only(&[])?;
+pub async fn time(State(state): State<Arc<EmulatorState>>, params: Params) -> Result<Json<ServerTime>, ApiError> {
+    params.allow_only(&[])?;
     Ok(Json(ServerTime {
         server_time: state.clock.now_ms(),
     }))
@@ -157,9 +154,8 @@ enum Filter {
 /// (the last two not combinable with a symbol: -1128) and `showPermissionSets`.
 pub async fn exchange_info(
     State(state): State<Arc<EmulatorState>>,
-    RawQuery(query): RawQuery,
+    params: Params,
 ) -> Result<Json<ExchangeInfo>, ApiError> {
-    let params = Params::parse(query.as_deref())?;
     params.allow_only(&["symbol", "symbols", "permissions", "showPermissionSets", "symbolStatus"])?;
     let selection = params.symbol_selection()?;
     let permissions = params.optional("permissions")?.map(parse_permissions).transpose()?;

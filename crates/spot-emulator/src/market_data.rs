@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use serde::Serialize;
 
 use super::EmulatorState;
@@ -26,11 +26,7 @@ pub struct Depth {
 }
 
 /// `GET /api/v3/depth`: `limit` default 100, values above 5000 clipped to 5000.
-pub async fn depth(
-    State(state): State<Arc<EmulatorState>>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Depth>, ApiError> {
-    let params = Params::parse(query.as_deref())?;
+pub async fn depth(State(state): State<Arc<EmulatorState>>, params: Params) -> Result<Json<Depth>, ApiError> {
     params.allow_only(&["symbol", "limit", "symbolStatus"])?;
     let inst = instrument(&state, &params)?;
     let limit = params.limit(100, 5000)?;
@@ -57,11 +53,7 @@ pub struct TradeRow {
 }
 
 /// `GET /api/v3/trades`: the most recent `limit` trades (default 500, max 1000), oldest first.
-pub async fn trades(
-    State(state): State<Arc<EmulatorState>>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Vec<TradeRow>>, ApiError> {
-    let params = Params::parse(query.as_deref())?;
+pub async fn trades(State(state): State<Arc<EmulatorState>>, params: Params) -> Result<Json<Vec<TradeRow>>, ApiError> {
     params.allow_only(&["symbol", "limit"])?;
     let inst = instrument(&state, &params)?;
     let limit = params.limit(500, 1000)? as u64;
@@ -107,11 +99,7 @@ pub type KlineRow = (
 /// `GET /api/v3/klines` and `/uiKlines`: no time → the latest `limit`; `startTime` → the oldest from
 /// there; `endTime` → the newest up to it; both → from `startTime` without passing `endTime`.
 /// A kline is selected by its open time; the current (unclosed) kline is included.
-pub async fn klines(
-    State(state): State<Arc<EmulatorState>>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Vec<KlineRow>>, ApiError> {
-    let params = Params::parse(query.as_deref())?;
+pub async fn klines(State(state): State<Arc<EmulatorState>>, params: Params) -> Result<Json<Vec<KlineRow>>, ApiError> {
     params.allow_only(&["symbol", "interval", "startTime", "endTime", "timeZone", "limit"])?;
     params.required_symbol()?;
     let interval = params.required("interval")?;
@@ -191,11 +179,7 @@ pub struct AvgPrice {
 
 /// `GET /api/v3/avgPrice`: volume-weighted average over the last 5 minutes; `closeTime` is the
 /// time of the last trade.
-pub async fn avg_price(
-    State(state): State<Arc<EmulatorState>>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<AvgPrice>, ApiError> {
-    let params = Params::parse(query.as_deref())?;
+pub async fn avg_price(State(state): State<Arc<EmulatorState>>, params: Params) -> Result<Json<AvgPrice>, ApiError> {
     params.allow_only(&["symbol"])?;
     let inst = instrument(&state, &params)?;
     let mins = inst.spec.percent_price_by_side.avg_price_mins;

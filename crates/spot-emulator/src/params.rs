@@ -1,6 +1,9 @@
 //! Request parameters: the query string and form body parsed into one set, and per-parameter
 //! validation with Binance's error codes and messages.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 
 use super::error::{ApiError, INTEGER_RANGE, SYMBOL_RANGE, SYMBOLS_RANGE, code};
@@ -12,6 +15,16 @@ const MICROS_THRESHOLD: u64 = 100_000_000_000_000;
 #[derive(Debug, Clone, Default)]
 pub struct Params {
     pairs: Vec<(String, String)>,
+}
+
+/// An unsigned request's query string, parsed: a handler takes `params: Params` and a query
+/// that does not parse is answered with its Binance error before the handler runs.
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
+        Params::parse(parts.uri.query()).map_err(IntoResponse::into_response)
+    }
 }
 
 /// Which symbols a multi-symbol endpoint was asked about.

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
@@ -129,9 +129,8 @@ pub struct ReferencePriceRow {
 /// `GET /api/v3/referencePrice` (weight 2): **symbol**; -2043 for a symbol that never had one.
 pub async fn reference_price(
     State(state): State<Arc<EmulatorState>>,
-    RawQuery(query): RawQuery,
+    params: Params,
 ) -> Result<Json<ReferencePriceRow>, ApiError> {
-    let params = Params::parse(query.as_deref())?;
     params.allow_only(&["symbol"])?;
     let inst = instrument(&state, &params)?;
     let now = state.clock.now_ms();
@@ -169,9 +168,8 @@ pub struct CalculationRow {
 /// the reference price is not being calculated.
 pub async fn reference_price_calculation(
     State(state): State<Arc<EmulatorState>>,
-    RawQuery(query): RawQuery,
+    params: Params,
 ) -> Result<Json<CalculationRow>, ApiError> {
-    let params = Params::parse(query.as_deref())?;
     params.allow_only(&["symbol", "symbolStatus"])?;
     let inst = instrument(&state, &params)?;
     require_status(&params, inst)?;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -170,9 +170,8 @@ fn window_ticker(symbol: &str, s: &WindowStats, open_time: i64, close_time: i64,
 /// `GET /api/v3/ticker/24hr`: the last 24 hours up to now.
 pub async fn ticker_24hr(
     State(state): State<Arc<EmulatorState>>,
-    RawQuery(query): RawQuery,
+    params: Params,
 ) -> Result<Json<OneOrMany<Ticker24h>>, ApiError> {
-    let params = Params::parse(query.as_deref())?;
     params.allow_only(&["symbol", "symbols", "type", "symbolStatus"])?;
     let selection = params.symbol_selection()?;
     let full = full_type(&params)?;
@@ -229,9 +228,8 @@ pub struct PriceTicker {
 /// `GET /api/v3/ticker/price`: the last trade price.
 pub async fn ticker_price(
     State(state): State<Arc<EmulatorState>>,
-    RawQuery(query): RawQuery,
+    params: Params,
 ) -> Result<Json<OneOrMany<PriceTicker>>, ApiError> {
-    let params = Params::parse(query.as_deref())?;
     params.allow_only(&["symbol", "symbols", "symbolStatus"])?;
     let selection = params.symbol_selection()?;
     let now = state.clock.now_ms();
@@ -264,9 +262,8 @@ pub struct BookTicker {
 /// `GET /api/v3/ticker/bookTicker`: the top of the order book.
 pub async fn ticker_book(
     State(state): State<Arc<EmulatorState>>,
-    RawQuery(query): RawQuery,
+    params: Params,
 ) -> Result<Json<OneOrMany<BookTicker>>, ApiError> {
-    let params = Params::parse(query.as_deref())?;
     params.allow_only(&["symbol", "symbols", "symbolStatus"])?;
     let selection = params.symbol_selection()?;
     let now = state.clock.now_ms();
@@ -309,9 +306,8 @@ fn parse_window(text: &str) -> Option<i64> {
 /// the minute and `closeTime` is now. `symbol` or `symbols` (at most 100) is mandatory.
 pub async fn ticker_rolling(
     State(state): State<Arc<EmulatorState>>,
-    RawQuery(query): RawQuery,
+    params: Params,
 ) -> Result<Json<OneOrMany<WindowTicker>>, ApiError> {
-    let params = Params::parse(query.as_deref())?;
     params.allow_only(&["symbol", "symbols", "windowSize", "type", "symbolStatus"])?;
     let selection = params.symbol_selection()?;
     match &selection {
