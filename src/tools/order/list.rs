@@ -12,10 +12,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::list_plan::{ListType, PlannedList, list_worst_case_notional};
-use super::place::{
-    Approval, RECONCILE_BACKOFF_MS, is_unknown_outcome, record_reconciled, record_rejected, record_unknown,
-    report_lost_answer,
+use super::outcome::{
+    RECONCILE_BACKOFF_MS, is_unknown_outcome, record_reconciled, record_rejected, record_unknown, report_lost_answer,
 };
+use super::place::Approval;
 use super::{Checked, OrderListArgs, check_limits, describe_order, notional, validate_and_capture};
 use crate::config::{Environment, TradeMode};
 use crate::guard::{self, TEST_VALIDITY};

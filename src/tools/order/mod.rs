@@ -7,6 +7,7 @@ mod events;
 mod list;
 mod list_plan;
 mod manage;
+mod outcome;
 mod place;
 mod pretrade;
 
@@ -15,6 +16,7 @@ pub use events::*;
 pub use list::*;
 pub use list_plan::*;
 pub use manage::*;
+pub use outcome::*;
 pub use place::*;
 pub use pretrade::*;
 
