@@ -5,6 +5,7 @@
 mod amend;
 mod events;
 mod list;
+mod list_cancel;
 mod list_plan;
 mod manage;
 mod outcome;
@@ -14,6 +15,7 @@ mod pretrade;
 pub use amend::*;
 pub use events::*;
 pub use list::*;
+pub use list_cancel::*;
 pub use list_plan::*;
 pub use manage::*;
 pub use outcome::*;
