@@ -5,16 +5,20 @@
 mod amend;
 mod events;
 mod list;
+mod list_cancel;
 mod list_plan;
 mod manage;
+mod outcome;
 mod place;
 mod pretrade;
 
 pub use amend::*;
 pub use events::*;
 pub use list::*;
+pub use list_cancel::*;
 pub use list_plan::*;
 pub use manage::*;
+pub use outcome::*;
 pub use place::*;
 pub use pretrade::*;
 
