@@ -9,7 +9,8 @@ use super::{ToolError, Toolbox};
 use crate::config::Environment;
 use crate::guard;
 
-/// Where a signed call goes and whether the human said yes to production. No
+/// Where a signed call goes and whether the human said yes to production; the default is
+/// the human's default environment without a yes. No
 /// `deny_unknown_fields` here: the tool's own argument struct refuses unknown keys (serde
 /// hands a flattened struct every key the outer one did not take).
 #[derive(Debug, Default, Clone, Copy, Deserialize, JsonSchema)]
@@ -23,19 +24,6 @@ pub struct SignedTarget {
 }
 
 impl SignedTarget {
-    /// Testnet unless told otherwise, with the production yes.
-    pub fn testnet() -> SignedTarget {
-        SignedTarget::default()
-    }
-
-    /// This environment, and whether the human confirmed production.
-    pub fn new(environment: Environment, confirm_production: bool) -> SignedTarget {
-        SignedTarget {
-            environment: Some(environment),
-            confirm_production,
-        }
-    }
-
     /// The environment the call goes to: the given one, else the human's default (memory.md).
     pub fn environment(&self, toolbox: &Toolbox) -> Environment {
         toolbox.signed_env(self.environment)

@@ -620,7 +620,7 @@ mod tests {
             list_client_order_id: Some("bracket-1".into()),
             self_trade_prevention_mode: None,
             test_only: false,
-            target: SignedTarget::testnet(),
+            target: SignedTarget::default(),
         }
     }
 
@@ -702,7 +702,7 @@ mod tests {
             list_client_order_id: None,
             self_trade_prevention_mode: None,
             test_only: false,
-            target: SignedTarget::testnet(),
+            target: SignedTarget::default(),
         }
     }
 
