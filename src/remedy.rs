@@ -39,7 +39,7 @@ fn next_step(error: &BinanceError) -> Option<String> {
             "`binance-mcp doctor` shows the URLs and checks them; `binance-mcp serve --emulator` works offline.".into(),
         ),
         BinanceError::Transport { .. } => {
-            Some("order_status (by client_order_id) shows whether an order got in.".into())
+            Some("For an order, order_status (by client_order_id) shows whether it got in.".into())
         }
         BinanceError::MissingCredentials { .. } => {
             Some("They go in the MCP client's env for this server; keys are never tool arguments.".into())
