@@ -40,6 +40,44 @@ impl BinanceServer {
         }
     }
 
+    /// Runs a production placement once it is approved. `ask`, present when the human's yes came
+    /// as the argument on production, runs the cheap local refusals and prices the money at
+    /// stake first, so the human is never asked about an order the gate refuses anyway; its
+    /// answer is what the human is shown and the payload identity the approval binds. `place`
+    /// is the tool, told how the order was approved; until the human answers it does not run.
+    pub(super) async fn place_once_approved<T: ToolOutput, Placed>(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        env: Environment,
+        ask: Option<impl Future<Output = Result<(ApprovalDetails, String), ToolError>>>,
+        (request_state, input_responses): (Option<String>, Option<rmcp::model::InputResponses>),
+        place: impl FnOnce(Approval) -> Placed,
+    ) -> CallToolResponse
+    where
+        Placed: Future<Output = Result<T, ToolError>>,
+    {
+        let mut approval = if env == Environment::Production {
+            Approval::Argument
+        } else {
+            Approval::NotNeeded
+        };
+        if let Some(ask) = ask {
+            let (details, identity) = match ask.await {
+                Ok(asked) => asked,
+                // Through `run`, so a refusal of the gate is audited like any other.
+                Err(e) => return self.run(async { Err::<T, _>(e) }).await.into(),
+            };
+            approval = match self
+                .human_approval::<T>(ctx, &details, &identity, request_state, input_responses)
+                .await
+            {
+                Ok(approval) => approval,
+                Err(response) => return response,
+            };
+        }
+        self.run(place(approval)).await.into()
+    }
+
     /// Runs a production cancel or amend once it is approved (see `approve_write`): `call` is
     /// the tool, which keeps its own checks; until the human answers it does not run.
     pub(super) async fn write_once_approved<T: ToolOutput>(

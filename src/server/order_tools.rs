@@ -58,47 +58,34 @@ impl BinanceServer {
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
         let env = args.target.environment(&self.toolbox);
-        let mut approval = if env == Environment::Production {
-            Approval::Argument
-        } else {
-            Approval::NotNeeded
-        };
-        if args.target.confirms_production(env) {
-            // Cheap local refusals first, so the human is never asked about an order the gate refuses anyway.
-            let order = match args.to_order() {
-                Ok(o) => o,
-                Err(e) => return respond::<PlaceOutput>(Err(e)).into(),
-            };
-            if let Err(e) = crate::tools::order::local_order_gate(&self.toolbox, env, &order) {
-                // Through `run`, so the refusal is audited like any other.
-                return self.run(async { Err::<PlaceOutput, _>(e) }).await.into();
+        let ask = args.target.confirms_production(env).then(|| {
+            let order = args.to_order();
+            let cancel_after_seconds = args.cancel_after_seconds;
+            let toolbox = &self.toolbox;
+            async move {
+                let order = order?;
+                crate::tools::order::local_order_gate(toolbox, env, &order)?;
+                let money = crate::tools::order::order_money_at_stake(toolbox, env, &order).await?;
+                let details = ApprovalDetails {
+                    environment: env,
+                    action: "place this order".into(),
+                    legs: vec![describe_order(&order)],
+                    worst_case_notional: money.worst_case_notional,
+                    quote_asset: money.quote_asset,
+                    day_total_after: money.day_total_after,
+                    daily_limit: money.daily_limit,
+                    self_trade_prevention: order.self_trade_prevention_mode.map(|m| m.as_str().to_owned()),
+                    cancel_after_seconds,
+                    typed_phrase: format!("{} {}", order.side.as_str(), order.symbol),
+                };
+                Ok((details, guard::order_identity(&order)))
             }
-            let money = match crate::tools::order::order_money_at_stake(&self.toolbox, env, &order).await {
-                Ok(money) => money,
-                Err(e) => return respond::<PlaceOutput>(Err(e)).into(),
-            };
-            let details = ApprovalDetails {
-                environment: env,
-                action: "place this order".into(),
-                legs: vec![describe_order(&order)],
-                worst_case_notional: money.worst_case_notional,
-                quote_asset: money.quote_asset,
-                day_total_after: money.day_total_after,
-                daily_limit: money.daily_limit,
-                self_trade_prevention: order.self_trade_prevention_mode.map(|m| m.as_str().to_owned()),
-                cancel_after_seconds: args.cancel_after_seconds,
-                typed_phrase: format!("{} {}", order.side.as_str(), order.symbol),
-            };
-            let identity = guard::order_identity(&order);
-            approval = match self
-                .human_approval::<PlaceOutput>(&ctx, &details, &identity, request_state, input_responses)
-                .await
-            {
-                Ok(approval) => approval,
-                Err(response) => return response,
-            };
-        }
-        self.run(order_place(&self.toolbox, args, approval)).await.into()
+        });
+        let answered = (request_state, input_responses);
+        self.place_once_approved(&ctx, env, ask, answered, |approval| {
+            order_place(&self.toolbox, args, approval)
+        })
+        .await
     }
 
     #[tool(
@@ -119,53 +106,41 @@ impl BinanceServer {
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
         let env = args.target.environment(&self.toolbox);
-        let mut approval = if env == Environment::Production {
-            Approval::Argument
-        } else {
-            Approval::NotNeeded
-        };
-        if args.target.confirms_production(env) && !args.test_only {
-            // Cheap local refusals first, so the human is never asked about a list the gate refuses anyway.
-            let plan = match args.plan() {
-                Ok(p) => p,
-                Err(e) => return respond::<OrderListOutput>(Err(e)).into(),
-            };
-            if let Err(e) = crate::tools::order::local_gate(&self.toolbox, env, &plan) {
-                return self.run(async { Err::<OrderListOutput, _>(e) }).await.into();
+        let ask = (args.target.confirms_production(env) && !args.test_only).then(|| {
+            let plan = args.plan();
+            let toolbox = &self.toolbox;
+            async move {
+                let plan = plan?;
+                crate::tools::order::local_gate(toolbox, env, &plan)?;
+                let money = crate::tools::order::list_money_at_stake(toolbox, env, &plan).await?;
+                let details = ApprovalDetails {
+                    environment: env,
+                    action: format!("place this {} order list", plan.list_type.as_str().to_uppercase()),
+                    legs: plan
+                        .legs
+                        .iter()
+                        .map(|(role, order)| format!("{}: {}", role.as_str(), describe_order(order)))
+                        .collect(),
+                    worst_case_notional: money.worst_case_notional,
+                    quote_asset: money.quote_asset,
+                    day_total_after: money.day_total_after,
+                    daily_limit: money.daily_limit,
+                    self_trade_prevention: plan.stp.map(|m| m.as_str().to_owned()),
+                    cancel_after_seconds: None,
+                    // The side of the leg that executes first: the working leg, or the OCO pair.
+                    typed_phrase: match plan.legs.first() {
+                        Some((_, first)) => format!("{} {}", first.side.as_str(), plan.symbol),
+                        None => plan.symbol.clone(),
+                    },
+                };
+                Ok((details, plan.identity()))
             }
-            let money = match crate::tools::order::list_money_at_stake(&self.toolbox, env, &plan).await {
-                Ok(money) => money,
-                Err(e) => return respond::<OrderListOutput>(Err(e)).into(),
-            };
-            let details = ApprovalDetails {
-                environment: env,
-                action: format!("place this {} order list", plan.list_type.as_str().to_uppercase()),
-                legs: plan
-                    .legs
-                    .iter()
-                    .map(|(role, order)| format!("{}: {}", role.as_str(), describe_order(order)))
-                    .collect(),
-                worst_case_notional: money.worst_case_notional,
-                quote_asset: money.quote_asset,
-                day_total_after: money.day_total_after,
-                daily_limit: money.daily_limit,
-                self_trade_prevention: plan.stp.map(|m| m.as_str().to_owned()),
-                cancel_after_seconds: None,
-                // The side of the leg that executes first: the working leg, or the OCO pair.
-                typed_phrase: match plan.legs.first() {
-                    Some((_, first)) => format!("{} {}", first.side.as_str(), plan.symbol),
-                    None => plan.symbol.clone(),
-                },
-            };
-            approval = match self
-                .human_approval::<OrderListOutput>(&ctx, &details, &plan.identity(), request_state, input_responses)
-                .await
-            {
-                Ok(approval) => approval,
-                Err(response) => return response,
-            };
-        }
-        self.run(order_list_place(&self.toolbox, args, approval)).await.into()
+        });
+        let answered = (request_state, input_responses);
+        self.place_once_approved(&ctx, env, ask, answered, |approval| {
+            order_list_place(&self.toolbox, args, approval)
+        })
+        .await
     }
 
     #[tool(
