@@ -56,7 +56,6 @@ fn next_step(error: &BinanceError) -> Option<String> {
 }
 
 fn api_step(environment: Environment, code: i64) -> Option<String> {
-    let credentials = config::credential_names(environment);
     Some(match code {
         codes::INVALID_MESSAGE | codes::BAD_PRECISION => {
             "order_validate shows which filter refused and the nearest valid values.".into()
@@ -66,10 +65,13 @@ fn api_step(environment: Environment, code: i64) -> Option<String> {
         codes::CANCEL_REJECTED | codes::UNEXPECTED_RESP | codes::TIMEOUT => {
             "order_status (by client_order_id when the id is not known) shows it.".into()
         }
-        codes::INVALID_SIGNATURE | codes::BAD_API_KEY_FMT => format!(
-            "For {environment} they are {} and {} (or {}).",
-            credentials.api_key, credentials.api_secret, credentials.private_key_path
-        ),
+        codes::INVALID_SIGNATURE | codes::BAD_API_KEY_FMT => {
+            let credentials = config::credential_names(environment);
+            format!(
+                "For {environment} they are {} and {} (or {}).",
+                credentials.api_key, credentials.api_secret, credentials.private_key_path
+            )
+        }
         _ => return None,
     })
 }

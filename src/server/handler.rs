@@ -60,15 +60,14 @@ impl ServerHandler for BinanceServer {
         // Every tool runs in its name's scope: incidents and audit lines filed during the call
         // name it, without each tool repeating its own name.
         let tool = request.name.to_string();
-        let call = in_tool(
-            tool.clone(),
-            self.tools().call(ToolCallContext::new(self, request, context)),
-        );
-        let answer = match asked {
+        let call = in_tool(tool, async {
+            let answer = self.tools().call(ToolCallContext::new(self, request, context)).await;
+            answer.map(|response| self.naming_accepted_arguments(response))
+        });
+        match asked {
             Some(minimum) => self.with_request_alerts(minimum, &peer, call).await,
             None => call.await,
-        };
-        answer.map(|response| self.naming_accepted_arguments(&tool, response))
+        }
     }
 
     #[allow(deprecated)] // MCP logging (SEP-2577)

@@ -167,7 +167,8 @@ impl BinanceServer {
 
     /// An unknown argument's error lists the arguments the tool takes. serde names them itself
     /// only for structs without flattened parts, and the signed tools flatten [`SignedTarget`].
-    fn naming_accepted_arguments(&self, tool: &str, mut response: CallToolResponse) -> CallToolResponse {
+    /// Runs in the call's tool scope, so the name is read only when there is an error to name.
+    fn naming_accepted_arguments(&self, mut response: CallToolResponse) -> CallToolResponse {
         let CallToolResponse::Complete(result) = &mut response else {
             return response;
         };
@@ -179,9 +180,10 @@ impl BinanceServer {
             && text.text.contains("unknown field")
             && !text.text.contains("expected");
         if unnamed_unknown_field
+            && let tool = this_tool()
             && let Some(properties) = self
                 .tools()
-                .get(tool)
+                .get(&tool)
                 .and_then(|t| t.input_schema.get("properties"))
                 .and_then(|p| p.as_object())
         {

@@ -52,12 +52,12 @@ impl BinanceServer {
     )]
     async fn order_place(
         &self,
-        Parameters(args): Parameters<OrderArgs>,
+        Parameters(mut args): Parameters<OrderArgs>,
         RequestState(request_state): RequestState,
         InputResponses(input_responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        let env = args.target.environment(&self.toolbox);
+        let env = args.target.pin(&self.toolbox);
         let ask = args.target.confirms_production(env).then(|| {
             let order = args.to_order();
             let cancel_after_seconds = args.cancel_after_seconds;
@@ -100,12 +100,12 @@ impl BinanceServer {
     )]
     async fn order_list_place(
         &self,
-        Parameters(args): Parameters<OrderListArgs>,
+        Parameters(mut args): Parameters<OrderListArgs>,
         RequestState(request_state): RequestState,
         InputResponses(input_responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        let env = args.target.environment(&self.toolbox);
+        let env = args.target.pin(&self.toolbox);
         let ask = (args.target.confirms_production(env) && !args.test_only).then(|| {
             let plan = args.plan();
             let toolbox = &self.toolbox;
@@ -155,7 +155,7 @@ impl BinanceServer {
     )]
     async fn order_list_cancel(
         &self,
-        Parameters(args): Parameters<OrderListCancelArgs>,
+        Parameters(mut args): Parameters<OrderListCancelArgs>,
         RequestState(request_state): RequestState,
         InputResponses(input_responses): InputResponses,
         ctx: RequestContext<RoleServer>,
@@ -166,6 +166,7 @@ impl BinanceServer {
             (None, Some(client_id)) => format!("order list {client_id}"),
             (None, None) => "an order list".to_owned(),
         };
+        args.target.pin(&self.toolbox);
         let write = ProductionWrite {
             target: args.target,
             action: "cancel this order list",
@@ -193,12 +194,13 @@ impl BinanceServer {
     )]
     async fn order_cancel(
         &self,
-        Parameters(args): Parameters<OrderRefArgs>,
+        Parameters(mut args): Parameters<OrderRefArgs>,
         RequestState(request_state): RequestState,
         InputResponses(input_responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
         let symbol = args.symbol.trim().to_ascii_uppercase();
+        args.target.pin(&self.toolbox);
         let write = ProductionWrite {
             target: args.target,
             action: "cancel this order",
@@ -226,13 +228,14 @@ impl BinanceServer {
     )]
     async fn order_amend(
         &self,
-        Parameters(args): Parameters<AmendArgs>,
+        Parameters(mut args): Parameters<AmendArgs>,
         RequestState(request_state): RequestState,
         InputResponses(input_responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
         let symbol = args.symbol.trim().to_ascii_uppercase();
         let new_quantity = args.new_quantity.0.normalize().to_string();
+        args.target.pin(&self.toolbox);
         let write = ProductionWrite {
             target: args.target,
             action: "reduce this order's quantity",
@@ -263,12 +266,13 @@ impl BinanceServer {
     )]
     async fn order_cancel_all(
         &self,
-        Parameters(args): Parameters<SymbolScopeArgs>,
+        Parameters(mut args): Parameters<SymbolScopeArgs>,
         RequestState(request_state): RequestState,
         InputResponses(input_responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> CallToolResponse {
         let symbol = args.symbol.trim().to_ascii_uppercase();
+        args.target.pin(&self.toolbox);
         let write = ProductionWrite {
             target: args.target,
             action: "cancel every open order on this symbol",

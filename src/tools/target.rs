@@ -29,6 +29,14 @@ impl SignedTarget {
         toolbox.signed_env(self.environment)
     }
 
+    /// Resolves the environment once and keeps it, so that what the human approves and what the
+    /// tool then does cannot fall on two environments if memory.md's default changes between.
+    pub fn pin(&mut self, toolbox: &Toolbox) -> Environment {
+        let env = self.environment(toolbox);
+        self.environment = Some(env);
+        env
+    }
+
     /// The environment, refused on production without `confirm_production: true`.
     pub fn confirmed(&self, toolbox: &Toolbox, tool: &str) -> Result<Environment, ToolError> {
         let env = self.environment(toolbox);
