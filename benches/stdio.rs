@@ -4,6 +4,10 @@
 //! emulator, measured in the same run (the two are timed alternately, so both see the same
 //! machine).
 //!
+//! The server measured is the binary `cargo build --release --locked` ships, built into
+//! `target/shipped` (the first run takes minutes): the one `cargo bench` builds carries the
+//! dev-dependencies' features and is laid out differently. `BENCH_BINARY` names another.
+//!
 //! Run: `cargo bench --bench stdio` (BENCH_RUNS sets the cold-start sample, default 30;
 //! BENCH_CALLS the timed calls of each kind, default 400). `BENCH_UPDATE_README=1` also writes
 //! the table into README.md between its `bench:stdio` markers. Loopback only; every process it
@@ -16,7 +20,7 @@ use spot_client::sign::{Credentials, encode_params, signed_query};
 
 mod common;
 
-use common::{BIN, KEY, SECRET, Server, emulator, ms, percentile};
+use common::{KEY, SECRET, Server, emulator, ms, percentile, release_build};
 
 /// One row: what, the value, the target (empty when there is none) and whether it is met.
 struct Row {
@@ -88,6 +92,13 @@ fn main() {
         |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
     let runs = env_number("BENCH_RUNS", 30).max(1);
     let n = env_number("BENCH_CALLS", 400).max(10);
+    let binary = std::env::var_os("BENCH_BINARY")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| release_build("shipped", false));
+    let spawn = |url: &str| {
+        let home = tempfile::tempdir().expect("home");
+        Server::spawn_command(std::process::Command::new(&binary), url, home)
+    };
     let emu = emulator();
     let mut rows: Vec<Row> = Vec::new();
 
@@ -96,7 +107,7 @@ fn main() {
     let mut starts = Vec::new();
     let mut lists = Vec::new();
     for _ in 0..runs {
-        let (mut server, started) = Server::spawn(&emu.url);
+        let (mut server, started) = spawn(&emu.url);
         server.initialize();
         starts.push(started.elapsed());
         let asked = Instant::now();
@@ -115,7 +126,7 @@ fn main() {
         ms(percentile(&mut lists, 0.5)),
     ));
 
-    let (mut server, _) = Server::spawn(&emu.url);
+    let (mut server, _) = spawn(&emu.url);
     server.initialize();
     let list = server.request("tools/list", json!({}));
     let tools = &list["result"]["tools"];
@@ -278,9 +289,9 @@ fn main() {
         "server overhead, `order_test` p50 (its openOrders check and durable writes)",
         ms(p_test.saturating_sub(d_test)),
     ));
-    if let Ok(meta) = std::fs::metadata(BIN) {
+    if let Ok(meta) = std::fs::metadata(&binary) {
         rows.push(row(
-            "binary size (as built for this run)",
+            "binary size (as shipped)",
             format!("{:.1} MB", meta.len() as f64 / 1_048_576.0),
         ));
     }

@@ -235,3 +235,33 @@ fn the_registry_entry_matches_the_published_server_schema() {
     let marker = format!("mcp-name: {}", server["name"].as_str().expect("name"));
     assert!(readme.contains(&marker), "README.md lacks `{marker}`");
 }
+
+/// build.rs hands packaging/symbol-order.txt to the linker in release builds. Its names carry
+/// hashes that follow the package's version and Cargo.lock: after a change to either, a stale
+/// list is silently skipped by the linker and the server's resident memory grows back (about 6
+/// to 11 MB idle, `cargo bench --bench stdio`).
+#[test]
+fn the_symbol_order_was_recorded_for_this_version_and_lockfile() {
+    use sha2::{Digest, Sha256};
+    let order = std::fs::read_to_string(repo("packaging/symbol-order.txt")).expect("packaging/symbol-order.txt");
+    let recorded = order
+        .lines()
+        .find_map(|l| l.strip_prefix("# recorded for: "))
+        .expect("a `# recorded for:` line");
+    let lock = std::fs::read(repo("Cargo.lock")).expect("Cargo.lock");
+    let tree = format!(
+        "binance-mcp {}, Cargo.lock sha256 {}",
+        env!("CARGO_PKG_VERSION"),
+        hex::encode(Sha256::digest(lock))
+    );
+    assert!(
+        recorded.starts_with(&tree),
+        "packaging/symbol-order.txt was recorded for `{recorded}`, this tree is `{tree}`: \
+         record it again with `cargo bench --bench code_layout` (needs valgrind) and commit it"
+    );
+    let functions = order
+        .lines()
+        .filter(|l| l.starts_with("_ZN") || l.starts_with("_R"))
+        .count();
+    assert!(functions > 1000, "only {functions} functions listed");
+}

@@ -53,7 +53,7 @@ pub fn emulator() -> Emulator {
 
 pub struct Server {
     child: Child,
-    stdin: ChildStdin,
+    stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
     next_id: u64,
     _home: tempfile::TempDir,
@@ -67,8 +67,14 @@ impl Server {
 
     /// A server whose memory folder is `home` (kept as long as the server).
     pub fn spawn_in(emulator_url: &str, home: tempfile::TempDir) -> (Server, Instant) {
+        Server::spawn_command(Command::new(BIN), emulator_url, home)
+    }
+
+    /// A server started by `command` (a binary, or a tool wrapping one), with the benchmarks'
+    /// environment: the emulator for every environment, testnet keys, `home` as its memory folder.
+    pub fn spawn_command(mut command: Command, emulator_url: &str, home: tempfile::TempDir) -> (Server, Instant) {
         let started = Instant::now();
-        let mut child = Command::new(BIN)
+        let mut child = command
             .env_clear()
             .env("BINANCE_HOME", home.path())
             .env("RUST_LOG", "warn")
@@ -87,7 +93,7 @@ impl Server {
         (
             Server {
                 child,
-                stdin,
+                stdin: Some(stdin),
                 stdout,
                 next_id: 1,
                 _home: home,
@@ -100,8 +106,9 @@ impl Server {
         let id = self.next_id;
         self.next_id += 1;
         let msg = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        writeln!(self.stdin, "{msg}").expect("write");
-        self.stdin.flush().expect("flush");
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{msg}").expect("write");
+        stdin.flush().expect("flush");
         loop {
             let mut line = String::new();
             assert!(
@@ -121,11 +128,25 @@ impl Server {
             json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}),
         );
         writeln!(
-            self.stdin,
+            self.stdin.as_mut().expect("stdin open"),
             r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#
         )
         .expect("write");
         r
+    }
+
+    /// Closes stdin, as a client does when it is done, and waits up to `limit` for the server
+    /// to exit by itself (so a tool wrapping it can write its report); true if it did.
+    pub fn finish(&mut self, limit: Duration) -> bool {
+        self.stdin = None;
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
     }
 
     pub fn call(&mut self, tool: &str, args: Value) -> Value {
@@ -170,4 +191,51 @@ pub fn time_calls(n: usize, mut f: impl FnMut()) -> (Duration, Duration) {
         samples.push(t.elapsed());
     }
     (percentile(&mut samples, 0.5), percentile(&mut samples, 0.99))
+}
+
+/// The binary as `cargo build --release --locked` ships it, built into `target/<dir>`.
+///
+/// `cargo bench` builds `BIN` with the dev-dependencies' features (tokio's test-util, rmcp's
+/// child-process transport), so its code, its size and its symbols differ from what users run;
+/// resident memory is measured on this one instead. `keep_symbols` builds the same code with its
+/// symbol table, for tools that name functions. The first build takes minutes.
+pub fn release_build(dir: &str, keep_symbols: bool) -> std::path::PathBuf {
+    let target = std::path::Path::new(BIN)
+        .ancestors()
+        .nth(2)
+        .expect("BIN lives in <target>/<profile>/")
+        .join(dir);
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("building the shipped binary into {} ...", target.display());
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "--release", "--locked", "--bin", "binance-mcp", "--target-dir"])
+        .arg(&target)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    // What `cargo bench` sets for this process is not the builder's environment: build scripts
+    // that watch these (ring watches CARGO_MANIFEST_DIR) would rebuild for nothing.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo_bench = name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_BIN_EXE_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+            ]
+            .contains(&name.as_ref());
+        if set_by_cargo_bench {
+            build.env_remove(name.as_ref());
+        }
+    }
+    if keep_symbols {
+        build.env("CARGO_PROFILE_RELEASE_STRIP", "false");
+    }
+    let status = build.status().expect("cargo");
+    assert!(status.success(), "cargo build --release failed: {status}");
+    target.join("release/binance-mcp")
 }
