@@ -237,11 +237,11 @@ fn the_registry_entry_matches_the_published_server_schema() {
 }
 
 /// build.rs hands packaging/symbol-order.txt to the linker in release builds. Its names carry
-/// hashes that follow the package's version and Cargo.lock: after a change to either, a stale
-/// list is silently skipped by the linker and the server's resident memory grows back (about 6
-/// to 11 MB idle, `cargo bench --bench stdio`).
+/// hashes that follow the package's version, Cargo.lock and the toolchain: after a change to
+/// one, a stale list is silently skipped by the linker and the server's resident memory grows
+/// back (about 6 to 11 MB idle, `cargo bench --bench stdio`).
 #[test]
-fn the_symbol_order_was_recorded_for_this_version_and_lockfile() {
+fn the_symbol_order_was_recorded_for_this_version_lockfile_and_release_toolchain() {
     use sha2::{Digest, Sha256};
     let order = std::fs::read_to_string(repo("packaging/symbol-order.txt")).expect("packaging/symbol-order.txt");
     let recorded = order
@@ -258,6 +258,17 @@ fn the_symbol_order_was_recorded_for_this_version_and_lockfile() {
         recorded.starts_with(&tree),
         "packaging/symbol-order.txt was recorded for `{recorded}`, this tree is `{tree}`: \
          record it again with `cargo bench --bench code_layout` (needs valgrind) and commit it"
+    );
+    // The release workflow builds with the toolchain the names were recorded with.
+    let workflow = std::fs::read_to_string(repo(".github/workflows/release.yml")).expect("release.yml");
+    let pinned = workflow
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("rust-toolchain:"))
+        .map(str::trim)
+        .expect("release.yml pins `rust-toolchain:`");
+    assert!(
+        recorded.contains(&format!("rustc {pinned} ")),
+        "release.yml builds with Rust {pinned}, packaging/symbol-order.txt was recorded with `{recorded}`"
     );
     let functions = order
         .lines()
