@@ -9,8 +9,8 @@
 //!
 //! The list names symbols with the hashes of one toolchain and `Cargo.lock`: with another, fewer
 //! of them match and the build is as it was without the list, never different in behaviour. Only
-//! applied where the linker is known to read it: rustc's own lld (Rust 1.90+ on x86-64 Linux)
-//! with no linker chosen by the builder.
+//! applied where the linker is known to read it: rustc's own lld (Rust 1.90+ on x86-64 Linux,
+//! present in the toolchain) with no linker chosen by the builder.
 
 use std::env;
 use std::path::Path;
@@ -59,9 +59,29 @@ fn skip_reason() -> Option<String> {
         return Some("RUSTFLAGS choose the linker; only rustc's own lld is known to read the order".into());
     }
     match rustc_minor() {
-        Some(minor) if minor >= 90 => None,
-        _ => Some("rustc before 1.90 links with the system's linker, which may not read it".into()),
+        Some(minor) if minor >= 90 => {}
+        _ => return Some("rustc before 1.90 links with the system's linker, which may not read it".into()),
     }
+    // Toolchains built without their lld (some distributions' rustc) link with the system's.
+    if !own_lld_present() {
+        return Some("this rustc ships no lld of its own, so the system's linker links".into());
+    }
+    None
+}
+
+/// Whether the toolchain carries the lld that rustc links with by default (`gcc-ld/ld.lld` in
+/// its sysroot, as rustup's toolchains do).
+fn own_lld_present() -> bool {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(env::var("HOST").unwrap_or_default())
+        .join("bin/gcc-ld/ld.lld")
+        .is_file()
 }
 
 /// The minor version of the rustc cargo builds with (`1.95.0` gives 95).
