@@ -12,7 +12,8 @@
 //! server runs sits in the fewest 64 KB windows, and each phase after it only extends them.
 //!
 //! Run after changing the toolchain, `Cargo.lock` or the code on these paths:
-//! `cargo bench --bench code_layout` (needs valgrind; about ten minutes, most of it the build).
+//! `cargo bench --bench code_layout` (needs valgrind; about five minutes, longer when the release
+//! build in `target/layout` starts from nothing).
 //! Then `cargo bench --bench stdio` shows the effect. Loopback only; every process it starts is
 //! stopped before it returns.
 
