@@ -21,7 +21,6 @@ const ORDER_FILE: &str = "packaging/symbol-order.txt";
 fn main() {
     println!("cargo:rerun-if-changed={ORDER_FILE}");
     println!("cargo:rerun-if-env-changed=BINANCE_MCP_NO_SYMBOL_ORDER");
-    let var = |name: &str| env::var(name).unwrap_or_default();
     // Debug builds and other targets: nothing to say.
     if var("PROFILE") != "release" || var("TARGET") != "x86_64-unknown-linux-gnu" {
         return;
@@ -30,7 +29,7 @@ fn main() {
         println!("cargo:warning=symbol order not applied: {reason}");
         return;
     }
-    let order = Path::new(&env::var("CARGO_MANIFEST_DIR").expect("cargo sets it")).join(ORDER_FILE);
+    let order = Path::new(&var("CARGO_MANIFEST_DIR")).join(ORDER_FILE);
     println!(
         "cargo:rustc-link-arg-bin=binance-mcp=-Wl,--symbol-ordering-file={}",
         order.display()
@@ -39,9 +38,12 @@ fn main() {
     println!("cargo:rustc-link-arg-bin=binance-mcp=-Wl,--no-warn-symbol-ordering");
 }
 
+fn var(name: &str) -> String {
+    env::var(name).unwrap_or_default()
+}
+
 /// Why a release build for x86-64 Linux does not hand the order to the linker, or `None`.
 fn skip_reason() -> Option<String> {
-    let var = |name: &str| env::var(name).unwrap_or_default();
     if env::var_os("BINANCE_MCP_NO_SYMBOL_ORDER").is_some() {
         return Some("BINANCE_MCP_NO_SYMBOL_ORDER is set".into());
     }
@@ -72,23 +74,26 @@ fn skip_reason() -> Option<String> {
 /// Whether the toolchain carries the lld that rustc links with by default (`gcc-ld/ld.lld` in
 /// its sysroot, as rustup's toolchains do).
 fn own_lld_present() -> bool {
-    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
+    let Some(sysroot) = rustc(&["--print", "sysroot"]) else {
         return false;
     };
-    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    Path::new(&sysroot)
+    Path::new(sysroot.trim())
         .join("lib/rustlib")
-        .join(env::var("HOST").unwrap_or_default())
+        .join(var("HOST"))
         .join("bin/gcc-ld/ld.lld")
         .is_file()
 }
 
 /// The minor version of the rustc cargo builds with (`1.95.0` gives 95).
 fn rustc_minor() -> Option<u32> {
-    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let out = Command::new(rustc).arg("-vV").output().ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
+    let text = rustc(&["-vV"])?;
     let release = text.lines().find_map(|l| l.strip_prefix("release: "))?;
     release.split('.').nth(1)?.parse().ok()
+}
+
+/// What the rustc cargo builds with prints for `args`.
+fn rustc(args: &[&str]) -> Option<String> {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = Command::new(rustc).args(args).output().ok()?;
+    String::from_utf8(out.stdout).ok()
 }

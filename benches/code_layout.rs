@@ -17,7 +17,7 @@
 //! Then `cargo bench --bench stdio` shows the effect. Loopback only; every process it starts is
 //! stopped before it returns.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::process::Command;
 use std::str::FromStr;
@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 
 mod common;
 
-use common::{Server, emulator, release_build};
+use common::{Server, bench_order, emulator, release_build};
 
 const ORDER_FILE: &str = "packaging/symbol-order.txt";
 
@@ -42,8 +42,9 @@ fn main() {
         "valgrind is needed (apt-get install valgrind)"
     );
     let binary = release_build("layout", true);
+    let sizes = symbol_sizes(&binary);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(ORDER_FILE);
-    report_stale(&path, &binary);
+    report_stale(&path, &sizes);
     let emu = emulator();
     let out = tempfile::tempdir().expect("temp dir");
 
@@ -80,7 +81,6 @@ fn main() {
         seen.extend(ran);
     }
 
-    let sizes = symbol_sizes(&binary);
     let hot: u64 = order.iter().filter_map(|f| sizes.get(f)).sum();
     let all: u64 = sizes.values().sum();
     let mut text = format!(
@@ -121,12 +121,11 @@ fn recorded_for() -> String {
 
 /// How many of the functions the current file lists this build still has: names whose hashes
 /// changed (another toolchain, lockfile or version) are silently skipped by the linker.
-fn report_stale(path: &Path, binary: &Path) {
+fn report_stale(path: &Path, present: &HashMap<String, u64>) {
     let Ok(text) = std::fs::read_to_string(path) else {
         return;
     };
     let listed: Vec<&str> = text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect();
-    let present = symbol_sizes(binary);
     let found = listed.iter().filter(|f| present.contains_key(**f)).count();
     eprintln!(
         "the current {ORDER_FILE}: {found} of its {} functions are in this build",
@@ -146,13 +145,8 @@ fn timed_calls(server: &mut Server) {
     }
 }
 
-fn bench_order() -> Value {
-    json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC",
-        "quantity": "0.001", "price": "50000", "environment": "testnet"})
-}
-
-/// The other tools of a session on testnet. Their answers are not checked: a refusal runs the
-/// code an agent meets as much as a success does.
+/// The other tools of a session on testnet. Their answers are not checked (a refusal runs the
+/// code an agent meets as much as a success does), only reported when they are errors.
 fn common_tools(server: &mut Server) {
     let testnet = |mut args: Value| {
         args["environment"] = json!("testnet");
@@ -178,7 +172,7 @@ fn common_tools(server: &mut Server) {
         ("snapshot_list", json!({})),
     ];
     for (tool, args) in calls {
-        server.request("tools/call", json!({"name": tool, "arguments": args}));
+        run(server, tool, args);
     }
 
     // A resting buy two percent under the bid, on the book's own tick: tested, placed, looked
@@ -187,11 +181,10 @@ fn common_tools(server: &mut Server) {
         "tools/call",
         json!({"name": "market_book_ticker", "arguments": {"symbol": "BTCUSDT"}}),
     );
-    let bid = book["result"]["structuredContent"]["tickers"][0]["bidPrice"]
+    let bid = book["result"]["structuredContent"]["books"][0]["bid_price"]
         .as_str()
-        .or_else(|| book["result"]["structuredContent"]["bidPrice"].as_str())
         .and_then(|p| Decimal::from_str(p).ok())
-        .unwrap_or(Decimal::new(50_000, 0));
+        .unwrap_or_else(|| panic!("market_book_ticker gave no books[0].bid_price: {book}"));
     let price = (bid * Decimal::new(98, 2)).round_dp(2).normalize().to_string();
     let order = testnet(json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT",
         "time_in_force": "GTC", "quantity": "0.001", "price": price, "client_order_id": "layout-1"}));
@@ -215,7 +208,19 @@ fn common_tools(server: &mut Server) {
         ),
     ];
     for (tool, args) in steps {
-        server.request("tools/call", json!({"name": tool, "arguments": args}));
+        run(server, tool, args);
+    }
+}
+
+/// One call whose answer is not checked, but said when it is an error, so a workload that no
+/// longer does what it says (a renamed argument, a refused order) shows in the output.
+fn run(server: &mut Server, tool: &str, args: Value) {
+    let answer = server.request("tools/call", json!({"name": tool, "arguments": args}));
+    if answer["result"]["isError"] != false {
+        let said = answer["result"]["content"][0]["text"]
+            .as_str()
+            .map_or_else(|| answer.to_string(), str::to_owned);
+        eprintln!("  {tool} answered with an error: {said}");
     }
 }
 
@@ -243,7 +248,7 @@ fn functions_in(profile: &Path, binary: &Path) -> HashSet<String> {
 }
 
 /// Each function's size in bytes, from the symbol table (`nm`).
-fn symbol_sizes(binary: &Path) -> std::collections::HashMap<String, u64> {
+fn symbol_sizes(binary: &Path) -> HashMap<String, u64> {
     let out = Command::new("nm")
         .args(["--size-sort", "--defined-only"])
         .arg(binary)

@@ -20,7 +20,7 @@ use spot_client::sign::{Credentials, encode_params, signed_query};
 
 mod common;
 
-use common::{KEY, SECRET, Server, emulator, ms, percentile, release_build};
+use common::{KEY, SECRET, Server, bench_order, emulator, ms, percentile, release_build};
 
 /// One row: what, the value, the target (empty when there is none) and whether it is met.
 struct Row {
@@ -95,10 +95,6 @@ fn main() {
     let binary = std::env::var_os("BENCH_BINARY")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| release_build("shipped", false));
-    let spawn = |url: &str| {
-        let home = tempfile::tempdir().expect("home");
-        Server::spawn_command(std::process::Command::new(&binary), url, home)
-    };
     let emu = emulator();
     let mut rows: Vec<Row> = Vec::new();
 
@@ -107,7 +103,7 @@ fn main() {
     let mut starts = Vec::new();
     let mut lists = Vec::new();
     for _ in 0..runs {
-        let (mut server, started) = spawn(&emu.url);
+        let (mut server, started) = Server::spawn_binary(&binary, &emu.url);
         server.initialize();
         starts.push(started.elapsed());
         let asked = Instant::now();
@@ -126,7 +122,7 @@ fn main() {
         ms(percentile(&mut lists, 0.5)),
     ));
 
-    let (mut server, _) = spawn(&emu.url);
+    let (mut server, _) = Server::spawn_binary(&binary, &emu.url);
     server.initialize();
     let list = server.request("tools/list", json!({}));
     let tools = &list["result"]["tools"];
@@ -148,7 +144,7 @@ fn main() {
         token_count < 6000,
     ));
 
-    let order = json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC", "quantity": "0.001", "price": "50000", "environment": "testnet"});
+    let order = bench_order();
     let price = json!({"symbols": ["BTCUSDT"]});
     let mut calls = 0;
     call(&mut server, &mut calls, "order_validate", &order); // warm the rules cache

@@ -60,9 +60,10 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn spawn(emulator_url: &str) -> (Server, Instant) {
+    /// `binary` as the server, in a fresh memory folder.
+    pub fn spawn_binary(binary: &std::path::Path, emulator_url: &str) -> (Server, Instant) {
         let home = tempfile::tempdir().expect("home");
-        Server::spawn_in(emulator_url, home)
+        Server::spawn_command(Command::new(binary), emulator_url, home)
     }
 
     /// A server whose memory folder is `home` (kept as long as the server).
@@ -171,6 +172,13 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The order the benchmarks validate and test: a testnet LIMIT buy, checked locally and by the
+/// emulator's test endpoint only, never placed.
+pub fn bench_order() -> Value {
+    json!({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "GTC",
+        "quantity": "0.001", "price": "50000", "environment": "testnet"})
 }
 
 pub fn percentile(samples: &mut [Duration], p: f64) -> Duration {
